@@ -1,0 +1,715 @@
+"""Building and sealing documents with satcfdi: CFDI 4.0 (I, E, T, global), Pagos 2.0 (P),
+Retenciones 2.0 and the signed cancellation request.
+
+The money is computed in ``portal.cfdi.money`` and handed to satcfdi ready-made (its own
+``compute()`` is skipped: it would re-round per line with a carry and make totals harder to
+reason about). Sealing works on one lxml tree: the cadena original is taken from it with SAT's
+XSLT, the seal is set on it, and it is validated as is, so nothing is serialized twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import cache, cached_property
+from typing import Any
+
+from lxml import etree
+from satcfdi.create.cancela import cancelacion
+from satcfdi.create.cfd import cfdi40, implocal10, pago20
+from satcfdi.create.retencion import retenciones20
+from satcfdi.transform import get_timezone, xslt_transform
+
+from portal.cfdi import errors as E
+from portal.cfdi import money
+from portal.cfdi.csd import CSD
+from portal.cfdi.errors import invalid
+from portal.cfdi.money import Line, LineTax, Totals
+from portal.cfdi.types import (
+    TAX_CODES,
+    Customer,
+    GlobalInfo,
+    InvoiceInput,
+    Issuer,
+    Item,
+    Namespace,
+    Payment,
+    PaymentDocument,
+    Product,
+    RetentionInput,
+)
+from portal.cfdi.validation import validate
+
+CFDI_NS = "http://www.sat.gob.mx/cfd/4"
+RETENCIONES_NS = "http://www.sat.gob.mx/esquemas/retencionpago/2"
+PUBLIC_RFC = "XAXX010101000"
+FOREIGN_RFC = "XEXX010101000"
+PUBLIC_NAME = "PUBLICO EN GENERAL"
+MAX_AGE = timedelta(hours=72)  # SAT: the issue date may be at most 72 h old
+CANCEL_MOTIVES = ("01", "02", "03", "04")
+INVALID_DATE = "invalid_date"
+
+
+@dataclass
+class BuiltDocument:
+    """A sealed (not yet stamped) document: its tree, cadena original, seal and figures."""
+
+    kind: str
+    element: etree._Element
+    cadena_original: str
+    seal: str
+    certificate_number: str
+    issued_at: datetime
+    lines: list[Line] = field(default_factory=list)
+    totals: Totals | None = None
+    total: Decimal = Decimal(0)
+    currency: str = "MXN"
+    receiver_rfc: str = ""
+
+    @cached_property
+    def xml(self) -> bytes:
+        """The sealed XML (UTF-8, with declaration)."""
+        return etree.tostring(self.element, xml_declaration=True, encoding="UTF-8")
+
+
+@dataclass
+class CancellationRequest:
+    """A signed SAT cancellation request for one UUID (what a PAC forwards to SAT)."""
+
+    uuid: str
+    motive: str
+    substitution_uuid: str | None
+    issuer_rfc: str
+    date: datetime
+    request: cancelacion.Cancelacion
+
+    @cached_property
+    def xml(self) -> bytes:
+        """The signed ``Cancelacion`` XML."""
+        return self.request.xml_bytes()
+
+
+class _Comprobante(cfdi40.Comprobante):
+    """satcfdi's Comprobante fed with figures from ``money``; its compute() is not used."""
+
+    def compute(self) -> None:
+        """Totals are set by the builder from ``money.summarize``."""
+
+
+# ---------------------------------------------------------------- dates and places
+
+
+@cache
+def _timezone(zip_code: str) -> Any:
+    try:
+        return get_timezone(zip_code)
+    except Exception:  # satcfdi raises KeyError/TypeError for zips outside c_CodigoPostal
+        raise invalid(f"El código postal «{zip_code}» no existe en el catálogo c_CodigoPostal.",
+                      E.INVALID_INPUT, "address.zip") from None  # fmt: skip
+
+
+def local_now(zip_code: str) -> datetime:
+    """Current local time (naive, to the second) at a Mexican zip code."""
+    return datetime.now(_timezone(zip_code)).replace(tzinfo=None, microsecond=0)
+
+
+def issue_date(requested: datetime | None, zip_code: str, check: bool = True) -> datetime:
+    """The Fecha of a document: local, naive; never in the future nor older than 72 h."""
+    now = local_now(zip_code)
+    if requested is None:
+        return now
+    date = requested
+    if date.tzinfo is not None:
+        date = date.astimezone(_timezone(zip_code)).replace(tzinfo=None)
+    date = date.replace(microsecond=0)
+    if check and date > now + timedelta(minutes=1):
+        raise invalid("La fecha de emisión no puede estar en el futuro.", INVALID_DATE, "date")
+    if check and date < now - MAX_AGE:
+        raise invalid("La fecha de emisión no puede tener más de 72 horas de antigüedad.",
+                      INVALID_DATE, "date")  # fmt: skip
+    return date
+
+
+# ---------------------------------------------------------------- sealing
+
+
+def seal(document: Any, csd: CSD, version: str) -> tuple[etree._Element, str, str]:
+    """Put NoCertificado/Certificado, take the cadena original and sign it; one tree only."""
+    document["NoCertificado"] = csd.certificate_number
+    document["Certificado"] = csd.certificate_base64
+    element = document.to_xml(include_schema_location=True)
+    cadena = str(xslt_transform(document.tag, version)(element))
+    signature = csd.sign_sha256(cadena.encode())
+    element.set("Sello", signature)
+    return element, cadena, signature
+
+
+def _check_issuer(csd: CSD, issuer: Issuer) -> None:
+    if csd.rfc != issuer.rfc.upper():
+        raise invalid(f"El CSD pertenece al RFC {csd.rfc} y el emisor es {issuer.rfc}.",
+                      E.CSD_RFC_MISMATCH, "issuer.rfc")  # fmt: skip
+
+
+# ---------------------------------------------------------------- CFDI 4.0 nodes
+
+
+def _emisor(issuer: Issuer) -> dict[str, str]:
+    return {"Rfc": issuer.rfc.upper(), "Nombre": issuer.legal_name,
+            "RegimenFiscal": issuer.tax_system}  # fmt: skip
+
+
+def _receptor(customer: Customer, use: str, place: str) -> dict[str, str | None]:
+    """Receptor node; generic RFCs get SAT's fixed regime and the place of issue as zip."""
+    if customer.is_foreign:
+        return {"Rfc": FOREIGN_RFC, "Nombre": customer.legal_name,
+                "DomicilioFiscalReceptor": place, "ResidenciaFiscal": customer.address.country,
+                "NumRegIdTrib": customer.tax_id, "RegimenFiscalReceptor": "616",
+                "UsoCFDI": use}  # fmt: skip
+    rfc = customer.tax_id.upper()
+    generic = rfc in (PUBLIC_RFC, FOREIGN_RFC)
+    zip_code = place if generic else customer.address.zip
+    regime = "616" if generic else customer.tax_system
+    if not zip_code or not regime:
+        field_name = "customer.address.zip" if not zip_code else "customer.tax_system"
+        raise invalid(f"El campo «{field_name}» es obligatorio para el receptor.",
+                      E.INVALID_INPUT, field_name)  # fmt: skip
+    return {"Rfc": rfc, "Nombre": customer.legal_name, "DomicilioFiscalReceptor": zip_code,
+            "RegimenFiscalReceptor": regime, "UsoCFDI": use}  # fmt: skip
+
+
+def _tax_node(tax: LineTax) -> dict[str, Any]:
+    node: dict[str, Any] = {"Base": tax.base, "Impuesto": tax.code, "TipoFactor": tax.factor}
+    if tax.factor != "Exento":
+        node["TasaOCuota"] = tax.rate
+        node["Importe"] = tax.amount
+    return node
+
+
+def _concept_taxes(line: Line) -> dict[str, list[dict[str, Any]]] | None:
+    transfers = [_tax_node(t) for t in line.taxes if not t.withholding]
+    withholdings = [_tax_node(t) for t in line.taxes if t.withholding]
+    node = {k: v for k, v in (("Traslados", transfers), ("Retenciones", withholdings)) if v}
+    return node or None
+
+
+def _part(part: Any, decimals: int) -> dict[str, Any]:
+    node: dict[str, Any] = {"ClaveProdServ": part.product_key, "Cantidad": part.quantity,
+                            "Descripcion": part.description}  # fmt: skip
+    if part.sku:
+        node["NoIdentificacion"] = part.sku
+    if part.unit_name:
+        node["Unidad"] = part.unit_name
+    if part.unit_price is not None:
+        node["ValorUnitario"] = money.tidy(money.round_to(part.unit_price, 6), decimals)
+        node["Importe"] = money.round_to(part.quantity * part.unit_price, decimals)
+    if part.customs_keys:
+        node["InformacionAduanera"] = list(part.customs_keys)
+    return node
+
+
+def _concept(item: Item, line: Line, decimals: int) -> dict[str, Any]:
+    product = item.product
+    node: dict[str, Any] = {
+        "ClaveProdServ": product.product_key,
+        "Cantidad": line.quantity,
+        "ClaveUnidad": product.unit_key,
+        "Descripcion": product.description,
+        "ValorUnitario": line.unit_value,
+        "Importe": line.amount,
+        "ObjetoImp": line.taxability,
+        "Impuestos": _concept_taxes(line),
+    }
+    if product.sku:
+        node["NoIdentificacion"] = product.sku
+    if product.unit_name:
+        node["Unidad"] = product.unit_name
+    if line.discount:
+        node["Descuento"] = line.discount
+    _concept_extras(node, item, decimals)
+    return node
+
+
+def _concept_extras(node: dict[str, Any], item: Item, decimals: int) -> None:
+    if item.third_party:
+        third = item.third_party
+        node["ACuentaTerceros"] = {
+            "RfcACuentaTerceros": third.tax_id, "NombreACuentaTerceros": third.legal_name,
+            "RegimenFiscalACuentaTerceros": third.tax_system,
+            "DomicilioFiscalACuentaTerceros": third.zip,
+        }  # fmt: skip
+    if item.customs_keys:
+        node["InformacionAduanera"] = list(item.customs_keys)
+    if item.property_tax_account:
+        node["CuentaPredial"] = [item.property_tax_account]
+    if item.parts:
+        node["Parte"] = [_part(part, decimals) for part in item.parts]
+
+
+def _impuestos(totals: Totals) -> dict[str, Any] | None:
+    node: dict[str, Any] = {}
+    if totals.withholdings:
+        node["Retenciones"] = [{"Impuesto": r.code, "Importe": r.amount}
+                               for r in totals.withholdings]  # fmt: skip
+        node["TotalImpuestosRetenidos"] = totals.withheld
+    if totals.transfers:
+        node["Traslados"] = [_summary_transfer(r) for r in totals.transfers]
+        if totals.transferred is not None:
+            node["TotalImpuestosTrasladados"] = totals.transferred
+    return node or None
+
+
+def _summary_transfer(row: money.TaxSummary) -> dict[str, Any]:
+    node: dict[str, Any] = {"Base": row.base, "Impuesto": row.code, "TipoFactor": row.factor}
+    if row.factor != "Exento":
+        node["TasaOCuota"] = row.rate
+        node["Importe"] = row.amount
+    return node
+
+
+def _local_taxes_complement(lines: Sequence[Line], totals: Totals) -> Any:
+    grouped: dict[tuple[str, Decimal, bool], Decimal] = {}
+    for line in lines:
+        for tax in line.local_taxes:
+            key = (tax.name, tax.rate, tax.withholding)
+            grouped[key] = grouped.get(key, Decimal(0)) + tax.amount
+    transfers = [implocal10.TrasladosLocales(name, _percent(rate), amount)
+                 for (name, rate, held), amount in grouped.items() if not held]  # fmt: skip
+    withholdings = [implocal10.RetencionesLocales(name, _percent(rate), amount)
+                    for (name, rate, held), amount in grouped.items() if held]  # fmt: skip
+    return implocal10.ImpuestosLocales(
+        total_de_retenciones=totals.local_withheld,
+        total_de_traslados=totals.local_transferred,
+        retenciones_locales=withholdings or None,
+        traslados_locales=transfers or None,
+    )
+
+
+def _percent(rate: Decimal) -> Decimal:
+    """implocal writes rates as percentages with 2 decimals (0.03 → 3.00)."""
+    percent = rate * 100
+    if money.round_to(percent, 2) != percent:
+        raise invalid("La tasa de un impuesto local admite hasta 4 decimales (2 en porcentaje).",
+                      E.INVALID_TAX, "items.product.local_taxes.rate")  # fmt: skip
+    return money.round_to(percent, 2)
+
+
+# ---------------------------------------------------------------- invoices (I, E, T)
+
+
+def _payment_terms(data: InvoiceInput) -> tuple[str | None, str | None]:
+    if data.type == "T":
+        return None, None
+    if data.payment_method not in ("PUE", "PPD"):
+        raise invalid("El método de pago debe ser PUE o PPD.", E.INVALID_INPUT, "payment_method")
+    if data.payment_method == "PPD":
+        # SAT: a deferred invoice carries FormaPago 99 ("por definir").
+        if data.payment_form not in (None, "99"):
+            raise invalid("Con método de pago PPD la forma de pago debe ser 99 (Por definir).",
+                          E.INVALID_INPUT, "payment_form")  # fmt: skip
+        return "99", "PPD"
+    if not data.payment_form:
+        raise invalid("El campo «payment_form» es obligatorio.", E.INVALID_INPUT, "payment_form")
+    return data.payment_form, "PUE"
+
+
+def _exchange(currency: str, exchange: Decimal) -> Decimal | None:
+    if currency in ("MXN", "XXX"):
+        return None
+    if exchange <= 0 or money.round_to(exchange, 6) != exchange:
+        raise invalid("El tipo de cambio debe ser mayor a cero y tener hasta 6 decimales.",
+                      E.INVALID_EXCHANGE, "exchange")  # fmt: skip
+    return exchange
+
+
+def _global_node(info: GlobalInfo, receptor: dict[str, Any]) -> dict[str, Any]:
+    code = info.periodicity_code
+    months = info.months.zfill(2)
+    if receptor["Rfc"] != PUBLIC_RFC:
+        raise invalid("La factura global debe emitirse al RFC XAXX010101000.",
+                      E.INVALID_GLOBAL, "customer.tax_id")  # fmt: skip
+    if code not in ("01", "02", "03", "04", "05"):
+        raise invalid("La periodicidad no existe en c_Periodicidad.", E.INVALID_GLOBAL,
+                      "global.periodicity")  # fmt: skip
+    bimonthly = months in ("13", "14", "15", "16", "17", "18")
+    if (code == "05") != bimonthly:
+        raise invalid("Los bimestres (13 a 18) van solo con periodicidad bimestral (05).",
+                      E.INVALID_GLOBAL, "global.months")  # fmt: skip
+    receptor["Nombre"], receptor["UsoCFDI"] = PUBLIC_NAME, "S01"
+    return {"Periodicidad": code, "Meses": months, "Año": info.year}
+
+
+def _transfer_items(items: Sequence[Item]) -> list[Item]:
+    """A T document moves goods: value 0 and no taxes, whatever prices were sent."""
+    return [
+        Item(
+            product=Product(
+                p.description,
+                p.product_key,
+                Decimal(0),
+                False,
+                "01",
+                [],
+                [],
+                p.unit_key,
+                p.unit_name,
+                p.sku,
+            ),  # fmt: skip
+            quantity=item.quantity,
+            customs_keys=item.customs_keys,
+            parts=item.parts,
+        )
+        for item in items
+        for p in (item.product,)
+    ]
+
+
+def _related(data: InvoiceInput) -> list[dict[str, Any]] | None:
+    nodes = [{"TipoRelacion": r.relationship, "CfdiRelacionado": [u.upper() for u in r.documents]}
+             for r in data.related_documents]  # fmt: skip
+    return nodes or None
+
+
+def build_invoice(
+    csd: CSD,
+    issuer: Issuer,
+    data: InvoiceInput,
+    *,
+    check_date: bool = True,
+    validate_schema: bool = True,
+) -> BuiltDocument:
+    """Build, seal and validate a CFDI 4.0 of type I, E or T (global when ``global_info``)."""
+    if data.type == "P":
+        return build_payment(csd, issuer, data, check_date=check_date)
+    if data.type not in ("I", "E", "T"):
+        raise invalid("El tipo de comprobante debe ser I, E, P o T.", E.INVALID_DOCUMENT_TYPE,
+                      "type")  # fmt: skip
+    if not data.items:
+        raise invalid("La factura debe tener al menos un concepto.", E.INVALID_INPUT, "items")
+    _check_issuer(csd, issuer)
+    currency = "XXX" if data.type == "T" else data.currency
+    decimals = money.currency_decimals(currency)
+    items = _transfer_items(data.items) if data.type == "T" else data.items
+    lines = money.compute_lines(items, decimals, require_positive=data.type != "T")
+    totals = money.summarize(lines, decimals)
+    comprobante = _invoice_comprobante(issuer, data, items, lines, totals, currency, check_date)
+    document = _finish(comprobante, csd, data.type, lines, totals, validate_schema)
+    if data.addenda:
+        attach_addenda(document.element, data.addenda, data.namespaces)
+    return document
+
+
+def attach_addenda(
+    element: etree._Element, addenda: str, namespaces: Sequence[Namespace] = ()
+) -> None:
+    """Append free-form XML to cfdi:Addenda (outside the seal, so after sealing is fine)."""
+    declarations = " ".join(f'xmlns:{n.prefix}="{n.uri}"' for n in namespaces)
+    try:
+        wrapper = etree.fromstring(f"<addenda {declarations}>{addenda}</addenda>",
+                                   parser=_addenda_parser())  # fmt: skip
+    except etree.XMLSyntaxError as error:
+        raise invalid(f"La addenda no es XML válido: {error}", E.INVALID_ADDENDA,
+                      "addenda") from None  # fmt: skip
+    node = element.find(f"{{{CFDI_NS}}}Addenda")
+    if node is None:
+        node = etree.SubElement(element, f"{{{CFDI_NS}}}Addenda")
+    node.extend(list(wrapper))
+    locations = [f"{n.uri} {n.schema_location}" for n in namespaces if n.schema_location]
+    if locations:
+        key = "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation"
+        element.set(key, " ".join([element.get(key, ""), *locations]).strip())
+
+
+@cache
+def _addenda_parser() -> etree.XMLParser:
+    # Addenda text comes from API users: no entities, no network.
+    return etree.XMLParser(resolve_entities=False, no_network=True)
+
+
+def _invoice_comprobante(
+    issuer: Issuer,
+    data: InvoiceInput,
+    items: Sequence[Item],
+    lines: Sequence[Line],
+    totals: Totals,
+    currency: str,
+    check_date: bool,
+) -> _Comprobante:
+    place = (data.address.zip if data.address and data.address.zip else None) or issuer.zip
+    receptor = _receptor(data.customer, data.use, place)
+    global_node = _global_node(data.global_info, receptor) if data.global_info else None
+    forma, metodo = _payment_terms(data)
+    decimals = money.currency_decimals(currency)
+    comprobante = _Comprobante(
+        emisor=_emisor(issuer),
+        lugar_expedicion=place,
+        receptor=receptor,
+        conceptos=[_concept(i, ln, decimals) for i, ln in zip(items, lines, strict=True)],
+        moneda=currency,
+        tipo_de_comprobante=data.type,
+        exportacion=data.export,
+        serie=data.series or None,
+        folio=str(data.folio_number) if data.folio_number is not None else None,
+        forma_pago=forma,
+        condiciones_de_pago=data.conditions or None,
+        tipo_cambio=_exchange(currency, data.exchange),
+        metodo_pago=metodo,
+        informacion_global=global_node,
+        cfdi_relacionados=_related(data),
+        fecha=issue_date(data.date, place, check_date),
+    )
+    _set_totals(comprobante, lines, totals)
+    return comprobante
+
+
+def _set_totals(comprobante: _Comprobante, lines: Sequence[Line], totals: Totals) -> None:
+    comprobante["SubTotal"] = totals.subtotal
+    comprobante["Descuento"] = totals.discount or None
+    comprobante["Impuestos"] = _impuestos(totals)
+    comprobante["Total"] = totals.total
+    if totals.local_transferred or totals.local_withheld:
+        comprobante["Complemento"] = [_local_taxes_complement(lines, totals)]
+
+
+def _finish(
+    comprobante: _Comprobante,
+    csd: CSD,
+    kind: str,
+    lines: list[Line],
+    totals: Totals | None,
+    validate_schema: bool,
+) -> BuiltDocument:
+    element, cadena, signature = seal(comprobante, csd, "4.0")
+    if validate_schema:
+        validate(element)
+    return BuiltDocument(
+        kind=kind,
+        element=element,
+        cadena_original=cadena,
+        seal=signature,
+        certificate_number=csd.certificate_number,
+        issued_at=comprobante["Fecha"],
+        lines=lines,
+        totals=totals,
+        total=comprobante["Total"],
+        currency=comprobante["Moneda"],
+        receiver_rfc=comprobante["Receptor"]["Rfc"],
+    )
+
+
+def build_global_invoice(
+    csd: CSD,
+    issuer: Issuer,
+    items: list[Item],
+    global_info: GlobalInfo,
+    payment_form: str,
+    **options: Any,
+) -> BuiltDocument:
+    """A global invoice to the general public (XAXX010101000, regime 616, use S01)."""
+    customer = Customer(PUBLIC_NAME, PUBLIC_RFC, "616")
+    data = InvoiceInput(customer, items, payment_form, "PUE", "S01", "I", global_info=global_info,
+                        **options)  # fmt: skip
+    return build_invoice(csd, issuer, data)
+
+
+# ---------------------------------------------------------------- payments (P, Pagos 2.0)
+
+
+def _docto(doc: PaymentDocument, currency: str, path: str) -> dict[str, Any]:
+    decimals = money.currency_decimals(doc.currency)
+    if doc.currency != currency:
+        raise invalid("El documento relacionado debe estar en la moneda del pago.",
+                      E.INVALID_PAYMENT, f"{path}.currency")  # fmt: skip
+    if doc.amount <= 0 or money.round_to(doc.amount, decimals) != doc.amount:
+        raise invalid("El importe pagado debe ser mayor a cero con los decimales de la moneda.",
+                      E.INVALID_PAYMENT, f"{path}.amount")  # fmt: skip
+    if doc.amount > doc.last_balance:
+        raise invalid("El importe pagado no puede superar al saldo anterior.",
+                      E.INVALID_PAYMENT, f"{path}.amount")  # fmt: skip
+    if doc.installment < 1:
+        raise invalid("La parcialidad debe ser 1 o mayor.", E.INVALID_PAYMENT,
+                      f"{path}.installment")  # fmt: skip
+    taxes = money.DEFAULT_TAXES if doc.taxes is None else doc.taxes
+    node: dict[str, Any] = {
+        "IdDocumento": doc.uuid.upper(), "MonedaDR": doc.currency, "EquivalenciaDR": 1,
+        "NumParcialidad": doc.installment, "ImpSaldoAnt": doc.last_balance,
+        "ImpPagado": doc.amount, "ObjetoImpDR": "02" if taxes else "01",
+        "Serie": doc.series, "Folio": None if doc.folio_number is None else str(doc.folio_number),
+    }  # fmt: skip
+    if taxes:
+        node["ImpuestosDR"] = _taxes_dr(doc.amount, taxes, decimals)
+    return node
+
+
+def _taxes_dr(paid: Decimal, taxes: Sequence[Any], decimals: int) -> dict[str, Any]:
+    _, computed = money.payment_taxes(paid, taxes, decimals)
+    transfers = [_dr(t) for t in computed if not t.withholding]
+    withholdings = [_dr(t) for t in computed if t.withholding]
+    node = {k: v for k, v in (("TrasladosDR", transfers), ("RetencionesDR", withholdings)) if v}
+    return node
+
+
+def _dr(tax: LineTax) -> dict[str, Any]:
+    node: dict[str, Any] = {"BaseDR": tax.base, "ImpuestoDR": tax.code,
+                            "TipoFactorDR": tax.factor}  # fmt: skip
+    if tax.factor != "Exento":
+        node["TasaOCuotaDR"] = tax.rate
+        node["ImporteDR"] = tax.amount
+    return node
+
+
+def _pago(payment: Payment, index: int, place: str) -> dict[str, Any]:
+    path = f"payments[{index}]"
+    if not payment.related_documents:
+        raise invalid("El pago debe relacionar al menos un documento.", E.INVALID_PAYMENT,
+                      f"{path}.related_documents")  # fmt: skip
+    doctos = [_docto(d, payment.currency, f"{path}.related_documents[{i}]")
+              for i, d in enumerate(payment.related_documents)]  # fmt: skip
+    paid_at = payment.date or local_now(place)
+    if paid_at.tzinfo is not None:
+        paid_at = paid_at.astimezone(_timezone(place)).replace(tzinfo=None)
+    return {
+        "FechaPago": paid_at.replace(microsecond=0),
+        "FormaDePagoP": payment.payment_form,
+        "MonedaP": payment.currency,
+        "TipoCambioP": Decimal(1) if payment.currency == "MXN" else payment.exchange,
+        "NumOperacion": payment.numero_operacion,
+        "DoctoRelacionado": doctos,
+    }
+
+
+def _round_payment_totals(complement: Any, decimals: int) -> None:
+    """satcfdi sums without rounding; SAT wants the currency's decimals in Monto and Totales."""
+    for pago in complement["Pago"]:
+        pago["Monto"] = money.round_to(pago["Monto"], decimals)
+    totals = complement["Totales"]
+    for key, value in list(totals.items()):
+        totals[key] = money.round_to(Decimal(value), 2)
+
+
+def build_payment(
+    csd: CSD, issuer: Issuer, data: InvoiceInput, *, check_date: bool = True
+) -> BuiltDocument:
+    """Build, seal and validate a payment CFDI (type P) with the Pagos 2.0 complement."""
+    if not data.payments:
+        raise invalid("El comprobante de pago debe incluir al menos un pago.", E.INVALID_PAYMENT,
+                      "payments")  # fmt: skip
+    _check_issuer(csd, issuer)
+    place = (data.address.zip if data.address and data.address.zip else None) or issuer.zip
+    complement = pago20.Pagos(pago=[_pago(p, i, place) for i, p in enumerate(data.payments)])
+    _round_payment_totals(complement, money.currency_decimals(data.payments[0].currency))
+    comprobante = _Comprobante.pago(
+        emisor=_emisor(issuer),
+        lugar_expedicion=place,
+        receptor=_receptor(data.customer, "CP01", place),
+        complemento_pago=complement,
+        cfdi_relacionados=_related(data),
+        serie=data.series or None,
+        folio=str(data.folio_number) if data.folio_number is not None else None,
+        fecha=issue_date(data.date, place, check_date),
+    )
+    comprobante["SubTotal"], comprobante["Total"] = Decimal(0), Decimal(0)
+    document = _finish(comprobante, csd, "P", [], None, True)
+    document.total = sum((p["Monto"] for p in complement["Pago"]), Decimal(0))
+    return document
+
+
+# ---------------------------------------------------------------- Retenciones 2.0
+
+
+def _retention_receptor(customer: Customer) -> dict[str, Any]:
+    if customer.is_foreign:
+        return {"NacionalidadR": "Extranjero", "Extranjero": {
+            "NomDenRazSocR": customer.legal_name, "NumRegIdTribR": customer.tax_id}}  # fmt: skip
+    if not customer.address.zip:
+        raise invalid("El campo «customer.address.zip» es obligatorio.", E.INVALID_INPUT,
+                      "customer.address.zip")  # fmt: skip
+    return {"NacionalidadR": "Nacional", "Nacional": {
+        "RfcR": customer.tax_id.upper(), "NomDenRazSocR": customer.legal_name,
+        "DomicilioFiscalR": customer.address.zip}}  # fmt: skip
+
+
+def _withheld(data: RetentionInput) -> list[dict[str, Any]] | None:
+    rows = []
+    for tax in data.withheld_taxes:
+        row: dict[str, Any] = {"MontoRet": tax.amount, "TipoPagoRet": tax.payment_type.zfill(2)}
+        if tax.base is not None:
+            row["BaseRet"] = tax.base
+        if tax.type:
+            row["ImpuestoRet"] = TAX_CODES.get(tax.type.upper(), tax.type)
+        rows.append(row)
+    return rows or None
+
+
+def build_retention(
+    csd: CSD, issuer: Issuer, data: RetentionInput, *, check_date: bool = True
+) -> BuiltDocument:
+    """Build, seal and validate a Retenciones 2.0 document (sealed by hand: see NOTES)."""
+    _check_issuer(csd, issuer)
+    related = (
+        {"TipoRelacion": data.related_relationship, "UUID": data.related_uuid.upper()}
+        if data.related_uuid and data.related_relationship
+        else None
+    )
+    document = retenciones20.Retenciones(
+        lugar_exp_retenc=issuer.zip,
+        cve_retenc=data.retention_key.zfill(2),
+        emisor={
+            "RfcE": issuer.rfc.upper(),
+            "NomDenRazSocE": issuer.legal_name,
+            "RegimenFiscalE": issuer.tax_system,
+        },  # fmt: skip
+        receptor=_retention_receptor(data.customer),
+        periodo={
+            "MesIni": f"{data.period_start_month:02d}",
+            "MesFin": f"{data.period_end_month:02d}",
+            "Ejercicio": str(data.period_year),
+        },
+        totales={
+            "MontoTotOperacion": data.total_operation,
+            "MontoTotGrav": data.total_taxed,
+            "MontoTotExent": data.total_exempt,
+            "MontoTotRet": data.total_withheld,
+            "ImpRetenidos": _withheld(data),
+        },  # fmt: skip
+        folio_int=data.internal_folio,
+        desc_retenc=data.description,
+        cfdi_reten_relacionados=related,
+        fecha_exp=issue_date(data.date, issuer.zip, check_date),
+    )
+    # satcfdi 26.10's Retenciones.sign() stores tuples (trailing commas); ``seal`` sets strings.
+    element, cadena, signature = seal(document, csd, "2.0")
+    validate(element)
+    return BuiltDocument("retenciones", element, cadena, signature, csd.certificate_number,
+                         document["FechaExp"], total=data.total_operation,
+                         receiver_rfc=_retention_receptor(data.customer).get("Nacional", {})
+                         .get("RfcR", FOREIGN_RFC))  # fmt: skip
+
+
+# ---------------------------------------------------------------- cancellation
+
+
+def build_cancellation(
+    csd: CSD,
+    uuid: str,
+    motive: str,
+    substitution_uuid: str | None = None,
+    *,
+    date: datetime | None = None,
+) -> CancellationRequest:
+    """The signed cancellation request; motive 01 needs the substituting UUID."""
+    if motive not in CANCEL_MOTIVES:
+        raise invalid("El motivo de cancelación debe ser 01, 02, 03 o 04.",
+                      E.CANCEL_MOTIVE_INVALID, "motive")  # fmt: skip
+    if motive == "01" and not substitution_uuid:
+        raise invalid("El motivo 01 requiere el UUID del comprobante que sustituye.",
+                      E.CANCEL_SUBSTITUTION_REQUIRED, "substitution")  # fmt: skip
+    if motive != "01" and substitution_uuid:
+        raise invalid("Solo el motivo 01 admite un UUID de sustitución.",
+                      E.CANCEL_SUBSTITUTION_NOT_ALLOWED, "substitution")  # fmt: skip
+    moment = (date or datetime.now()).replace(microsecond=0, tzinfo=None)
+    folio = cancelacion.Folio(uuid.upper(), motive,
+                              substitution_uuid.upper() if substitution_uuid else None)  # fmt: skip
+    request = cancelacion.Cancelacion(csd.signer, folio, fecha=moment)
+    return CancellationRequest(uuid.upper(), motive, substitution_uuid, csd.rfc, moment, request)
