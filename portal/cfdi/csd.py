@@ -152,7 +152,11 @@ def _check_dates(certificate: x509.Certificate, at: datetime) -> None:
 def _check_sat_chain(signer: Signer, at: datetime) -> None:
     from satcfdi.transform import verify_certificate
 
-    if not verify_certificate(signer, at):
+    try:
+        trusted = verify_certificate(signer, at)
+    except KeyError:  # satcfdi's store raises KeyError when the issuer is not a SAT CA
+        trusted = False
+    if not trusted:
         raise _refuse("El certificado no fue emitido por el SAT.", E.CSD_NOT_ISSUED_BY_SAT, "cer")
 
 

@@ -29,6 +29,8 @@ _NAME_OID = x509.ObjectIdentifier("2.5.4.41")  # "name", present in SAT certific
 class TestCredentials:
     """A certificate and its encrypted key as the files a user would upload."""
 
+    __test__ = False  # not a pytest test class despite the name
+
     cer_der: bytes
     key_der: bytes
     password: str

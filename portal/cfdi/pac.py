@@ -1,0 +1,461 @@
+"""Stamping and cancelling through a PAC, and verifying seals and stamps.
+
+``PAC`` is the one interface: ``stamp``, ``cancel``, ``status``. Test mode uses
+``LocalTestPAC`` (a Timbre Fiscal Digital 1.1 signed with a test PAC certificate, SAT-like
+cancellation answers). Live mode uses a real PAC through satcfdi's clients, chosen by provider
+name and plain config; nothing fake is ever marked live.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import importlib
+import uuid as uuid_module
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol, runtime_checkable
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from lxml import etree
+from satcfdi.create.cfd.tfd11 import TimbreFiscalDigital
+from satcfdi.models import Signer
+from satcfdi.transform import MEXICO_TZ, xslt_transform
+
+from portal.cfdi import errors as E
+from portal.cfdi.csd import load_certificate
+from portal.cfdi.documents import FOREIGN_RFC, PUBLIC_RFC, BuiltDocument, CancellationRequest
+from portal.cfdi.errors import PACError, pac_error
+from portal.cfdi.validation import as_element
+
+TFD_NS = "http://www.sat.gob.mx/TimbreFiscalDigital"
+TFD_TAG = f"{{{TFD_NS}}}TimbreFiscalDigital"
+ROOT_VERSIONS = {
+    "{http://www.sat.gob.mx/cfd/4}Comprobante": "4.0",
+    "{http://www.sat.gob.mx/esquemas/retencionpago/2}Retenciones": "2.0",
+}
+ACCEPTANCE_AGE = timedelta(hours=24)  # SAT: older than this and over $1,000 needs acceptance
+ACCEPTANCE_AMOUNT = Decimal(1000)
+NO_ACCEPTANCE_KINDS = frozenset({"E", "T", "N", "P", "retenciones"})
+
+
+@dataclass(frozen=True)
+class StampResult:
+    """What a PAC returns for a stamped document."""
+
+    uuid: str
+    xml: bytes
+    stamp_date: datetime
+    sat_cert_number: str
+    sello_sat: str
+    sello_cfd: str
+    pac_rfc: str
+
+
+@dataclass(frozen=True)
+class CancelTarget:
+    """The stamped document a cancellation is about (what the app keeps about it)."""
+
+    uuid: str
+    issuer_rfc: str
+    receiver_rfc: str
+    total: Decimal
+    stamped_at: datetime
+    kind: str = "I"
+    xml: bytes | None = None
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    """The PAC's answer to a cancellation: ``accepted``, ``pending`` or ``rejected``."""
+
+    uuid: str
+    status: str
+    requested_at: datetime
+    acuse: bytes | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    """SAT status of a document: ``valid``/``canceled`` and the cancellation status."""
+
+    uuid: str
+    status: str
+    cancellation_status: str
+    cancelable: str | None = None
+
+
+@runtime_checkable
+class PAC(Protocol):
+    """A stamping provider."""
+
+    livemode: bool
+
+    def stamp(self, document: BuiltDocument | bytes) -> StampResult:
+        """Stamp a sealed document; returns the XML with its Timbre Fiscal Digital."""
+        ...
+
+    def cancel(self, target: CancelTarget, request: CancellationRequest) -> CancelResult:
+        """Send a signed cancellation request for ``target``."""
+        ...
+
+    def status(
+        self, target: CancelTarget, *, cancellation_requested_at: datetime | None = None
+    ) -> StatusResult:
+        """Ask SAT (or the test PAC) for the status of ``target``."""
+        ...
+
+
+# ---------------------------------------------------------------- helpers on stamped XML
+
+
+def _sealed_root(document: BuiltDocument | bytes) -> etree._Element:
+    if isinstance(document, BuiltDocument):
+        # The BuiltDocument stays sealed and reusable; stamp a copy of its tree.
+        return copy.deepcopy(document.element)
+    return as_element(document)
+
+
+def _complemento(root: etree._Element) -> etree._Element:
+    """The root's Complemento node (created before the Addenda when missing)."""
+    namespace = etree.QName(root).namespace
+    node = root.find(f"{{{namespace}}}Complemento")
+    if node is not None:
+        return node
+    node = etree.Element(f"{{{namespace}}}Complemento")
+    addenda = root.find(f"{{{namespace}}}Addenda")
+    if addenda is not None:
+        addenda.addprevious(node)
+    else:
+        root.append(node)
+    return node
+
+
+def find_tfd(xml: bytes | etree._Element) -> etree._Element:
+    """The TimbreFiscalDigital element of a stamped document."""
+    root = as_element(xml)
+    tfd = next(root.iter(TFD_TAG), None)
+    if tfd is None:
+        raise PACError("El documento no está timbrado.", E.TFD_INVALID, 422)
+    return tfd
+
+
+def stamp_result(xml: bytes, root: etree._Element | None = None) -> StampResult:
+    """Read the StampResult back from a stamped XML."""
+    tfd = find_tfd(root if root is not None else xml)
+    return StampResult(
+        uuid=tfd.get("UUID", "").upper(),
+        xml=xml,
+        stamp_date=datetime.fromisoformat(tfd.get("FechaTimbrado", "")),
+        sat_cert_number=tfd.get("NoCertificadoSAT", ""),
+        sello_sat=tfd.get("SelloSAT", ""),
+        sello_cfd=tfd.get("SelloCFD", ""),
+        pac_rfc=tfd.get("RfcProvCertif", ""),
+    )
+
+
+def _to_bytes(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+# ---------------------------------------------------------------- verification
+
+
+def _certificate(value: bytes | x509.Certificate | Signer) -> x509.Certificate:
+    if isinstance(value, x509.Certificate):
+        return value
+    if isinstance(value, Signer):
+        return value.certificate.to_cryptography()
+    return load_certificate(value)
+
+
+def _certificate_number(certificate: x509.Certificate) -> str:
+    return f"{certificate.serial_number:x}"[1::2]
+
+
+def _verify_signature(certificate: x509.Certificate, signature: str, data: bytes) -> bool:
+    public_key = certificate.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        return False
+    try:
+        public_key.verify(base64.b64decode(signature), data, padding.PKCS1v15(), hashes.SHA256())
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def cadena_original(xml: bytes | etree._Element) -> str:
+    """The cadena original of a CFDI 4.0 or Retenciones 2.0 document, with SAT's XSLT."""
+    root = as_element(xml)
+    version = ROOT_VERSIONS.get(root.tag)
+    if version is None:
+        raise PACError("El documento no es un CFDI 4.0 ni Retenciones 2.0.", E.SEAL_INVALID, 422)
+    return str(xslt_transform(root.tag, version)(root))
+
+
+def verify_seal(
+    xml: bytes | etree._Element, certificate: bytes | x509.Certificate | None = None
+) -> None:
+    """Check the issuer's seal (Sello) against the cadena original; raise ``cfdi_seal_invalid``."""
+    root = as_element(xml)
+    embedded = _certificate(base64.b64decode(root.get("Certificado", "")))
+    expected = _certificate(certificate) if certificate is not None else embedded
+    if expected != embedded or root.get("NoCertificado") != _certificate_number(expected):
+        raise PACError("El certificado del comprobante no es el del emisor.", E.SEAL_INVALID, 422)
+    if not _verify_signature(expected, root.get("Sello", ""), cadena_original(root).encode()):
+        raise PACError("El sello del comprobante no es válido.", E.SEAL_INVALID, 422)
+
+
+def tfd_cadena_original(tfd: etree._Element) -> str:
+    """The TFD 1.1 cadena original (SAT's XSLT on a standalone copy of the node)."""
+    return str(xslt_transform(TFD_TAG, "1.1")(copy.deepcopy(tfd)))
+
+
+def verify_tfd(
+    xml: bytes | etree._Element, pac_certificate: bytes | x509.Certificate | Signer
+) -> StampResult:
+    """Check the Timbre Fiscal Digital against the PAC certificate; raise ``tfd_invalid``."""
+    root = as_element(xml)
+    tfd = find_tfd(root)
+    certificate = _certificate(pac_certificate)
+    if tfd.get("NoCertificadoSAT") != _certificate_number(certificate):
+        raise PACError("El timbre no corresponde al certificado del PAC.", E.TFD_INVALID, 422)
+    if tfd.get("SelloCFD") != root.get("Sello"):
+        raise PACError("El timbre no corresponde al sello del comprobante.", E.TFD_INVALID, 422)
+    if not _verify_signature(
+        certificate, tfd.get("SelloSAT", ""), tfd_cadena_original(tfd).encode()
+    ):
+        raise PACError("El sello del timbre fiscal no es válido.", E.TFD_INVALID, 422)
+    return stamp_result(xml if isinstance(xml, bytes) else _to_bytes(root), root)
+
+
+# ---------------------------------------------------------------- local test PAC
+
+
+def requires_acceptance(target: CancelTarget, at: datetime) -> bool:
+    """SAT's rule: the receiver must accept when older than 24 h and over $1,000."""
+    if target.kind in NO_ACCEPTANCE_KINDS or target.receiver_rfc in (PUBLIC_RFC, FOREIGN_RFC):
+        return False
+    return at - target.stamped_at > ACCEPTANCE_AGE and target.total > ACCEPTANCE_AMOUNT
+
+
+def mexico_now() -> datetime:
+    """Current time in Mexico City, naive (how SAT writes FechaTimbrado)."""
+    return datetime.now(MEXICO_TZ).replace(tzinfo=None, microsecond=0)
+
+
+class LocalTestPAC:
+    """Test-mode PAC: stamps locally with a test certificate, answers like SAT would.
+
+    A cancellation that needs the receiver's acceptance is ``pending``; a later ``status()``
+    settles it to ``pending_outcome`` once ``acceptance_delay`` has passed since the request
+    (zero means "on the next status call"). No state is kept: the caller passes the request
+    time back, so any process gives the same answer.
+    """
+
+    livemode = False
+
+    def __init__(
+        self,
+        signer: Signer,
+        *,
+        acceptance_delay: timedelta = timedelta(0),
+        pending_outcome: str = "accepted",
+        clock: Callable[[], datetime] = mexico_now,
+    ) -> None:
+        self.signer = signer
+        self.acceptance_delay = acceptance_delay
+        self.pending_outcome = pending_outcome
+        self.clock = clock
+        self.certificate_number = signer.certificate_number
+        self.rfc = str(signer.rfc_pac)
+
+    @classmethod
+    def from_files(cls, cer: bytes, key: bytes, password: str, **options: Any) -> LocalTestPAC:
+        """A test PAC from the certificate files the app persisted."""
+        return cls(Signer.load(certificate=cer, key=key, password=password), **options)
+
+    def stamp(self, document: BuiltDocument | bytes) -> StampResult:
+        """Add a TFD 1.1 with a fresh uppercase UUID, signed with the test PAC certificate."""
+        root = _sealed_root(document)
+        if next(root.iter(TFD_TAG), None) is not None:
+            raise pac_error("El comprobante ya está timbrado.", E.PAC_STAMP_REJECTED, 409)
+        tfd = TimbreFiscalDigital(
+            proveedor=self.signer,
+            uuid=str(uuid_module.uuid4()).upper(),
+            fecha_timbrado=self.clock(),
+            sello_cfd=root.get("Sello", ""),
+        )
+        _complemento(root).append(tfd.to_xml(include_schema_location=True))
+        return StampResult(
+            uuid=tfd["UUID"],
+            xml=_to_bytes(root),
+            stamp_date=tfd["FechaTimbrado"],
+            sat_cert_number=self.certificate_number,
+            sello_sat=tfd["SelloSAT"],
+            sello_cfd=tfd["SelloCFD"],
+            pac_rfc=self.rfc,
+        )
+
+    def cancel(self, target: CancelTarget, request: CancellationRequest) -> CancelResult:
+        """Accept at once, or leave pending when SAT would ask the receiver to accept."""
+        if request.uuid != target.uuid.upper() or request.issuer_rfc != target.issuer_rfc:
+            raise pac_error("La solicitud de cancelación no corresponde al comprobante.",
+                            E.PAC_CANCEL_REJECTED, 422)  # fmt: skip
+        now = self.clock()
+        status = "pending" if requires_acceptance(target, now) else "accepted"
+        return CancelResult(target.uuid, status, now, request.xml)
+
+    def status(
+        self, target: CancelTarget, *, cancellation_requested_at: datetime | None = None
+    ) -> StatusResult:
+        """Settle a pending cancellation once ``acceptance_delay`` passed since the request."""
+        if cancellation_requested_at is None:
+            return StatusResult(target.uuid, "valid", "none", "Cancelable")
+        if not requires_acceptance(target, cancellation_requested_at):
+            return StatusResult(target.uuid, "canceled", "accepted")
+        if self.clock() - cancellation_requested_at < self.acceptance_delay:
+            return StatusResult(target.uuid, "valid", "pending", "Cancelable con aceptación")
+        canceled = self.pending_outcome == "accepted"
+        status = "canceled" if canceled else "valid"
+        return StatusResult(target.uuid, status, self.pending_outcome)
+
+
+# ---------------------------------------------------------------- real PACs (live)
+
+# provider name → (module, class, required config keys). Credentials come from the app's env.
+PROVIDERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "finkok": ("satcfdi.pacs.finkok", "Finkok", ("username", "password")),
+    "swsapien": ("satcfdi.pacs.swsapien", "SWSapien", ("user", "password")),
+    "facturama": ("satcfdi.pacs.facturama", "Facturama", ("username", "password")),
+    "prodigia": ("satcfdi.pacs.prodigia", "Prodigia", ("user", "password", "contrato")),
+    "diverza": ("satcfdi.pacs.diverza", "Diverza", ("rfc", "id", "token")),
+    "comerciodigital": ("satcfdi.pacs.comerciodigital", "ComercioDigital", ("user", "password")),
+}
+SAT_CANCELLATION_STATUS = {
+    "En proceso": "pending",
+    "Solicitud rechazada": "rejected",
+    "Plazo vencido": "expired",
+    "Cancelado sin aceptación": "accepted",
+    "Cancelado con aceptación": "accepted",
+}
+
+
+def _environment(config: Mapping[str, Any]) -> Any:
+    from satcfdi.pacs import Environment
+
+    name = str(config.get("environment", "production")).lower()
+    if name not in ("production", "test"):
+        raise pac_error("El ambiente del PAC debe ser production o test.", E.PAC_BAD_CONFIG, 500)
+    return Environment.PRODUCTION if name == "production" else Environment.TEST
+
+
+def make_pac(provider: str, config: Mapping[str, Any]) -> SatcfdiPAC:
+    """A live PAC client from a provider name and its credentials (plain config)."""
+    entry = PROVIDERS.get(provider.lower())
+    if entry is None:
+        names = ", ".join(sorted(PROVIDERS))
+        raise pac_error(f"PAC desconocido «{provider}». Opciones: {names}.",
+                        E.PAC_UNKNOWN_PROVIDER, 500)  # fmt: skip
+    module, class_name, keys = entry
+    credentials = {key: config.get(key) for key in keys}
+    if provider.lower() == "swsapien" and config.get("token"):
+        credentials = {"token": config["token"]}  # SW accepts a token instead of user/password
+    missing = [key for key, value in credentials.items() if not value]
+    if missing:
+        raise pac_error(f"Faltan credenciales del PAC: {', '.join(missing)}.",
+                        E.PAC_BAD_CONFIG, 500)  # fmt: skip
+    client_class = getattr(importlib.import_module(module), class_name)
+    client = client_class(**credentials, environment=_environment(config))
+    return SatcfdiPAC(client, _environment(config))
+
+
+def live_pac(config: Mapping[str, Any] | None) -> SatcfdiPAC:
+    """The configured live PAC (``{"provider": ..., credentials...}``) or a coded error."""
+    if not config or not config.get("provider"):
+        raise pac_error("No hay un PAC configurado para timbrar en modo producción.",
+                        E.PAC_NOT_CONFIGURED, 503)  # fmt: skip
+    return make_pac(str(config["provider"]), config)
+
+
+def select_pac(
+    livemode: bool, test_pac: LocalTestPAC, live_config: Mapping[str, Any] | None
+) -> PAC:
+    """The test PAC for test documents; a real, configured PAC for live ones."""
+    return live_pac(live_config) if livemode else test_pac
+
+
+def _pac_failure(action: str, error: Exception) -> PACError:
+    import requests
+    from satcfdi.exceptions import DocumentNotFoundError, ResponseError
+
+    detail = str(getattr(error, "response", None) or error)
+    if isinstance(error, DocumentNotFoundError):
+        return pac_error(f"El PAC no encontró el documento al {action}.", E.PAC_NOT_FOUND, 404,
+                         detail)  # fmt: skip
+    if isinstance(error, ResponseError):
+        code = E.PAC_STAMP_REJECTED if action == "timbrar" else E.PAC_CANCEL_REJECTED
+        return pac_error(f"El PAC rechazó la solicitud al {action}:", code, 422, detail)
+    if isinstance(error, requests.RequestException):
+        return pac_error(f"El PAC no respondió al {action}.", E.PAC_UNAVAILABLE, 503, detail)
+    return pac_error(f"Error inesperado del PAC al {action}.", E.PAC_UNAVAILABLE, 502, detail)
+
+
+class SatcfdiPAC:
+    """A real PAC through satcfdi's client (Finkok, SW Sapien, Facturama, ...)."""
+
+    livemode = True
+
+    def __init__(self, client: Any, environment: Any = None) -> None:
+        self.client = client
+        self.environment = environment
+
+    def stamp(self, document: BuiltDocument | bytes) -> StampResult:
+        """Send the sealed XML; errors keep the PAC's message."""
+        from satcfdi.cfdi import CFDI
+
+        xml = document.xml if isinstance(document, BuiltDocument) else document
+        try:
+            answer = self.client.stamp(CFDI.from_string(xml))
+        except Exception as error:  # satcfdi and requests raise many types; all are mapped
+            raise _pac_failure("timbrar", error) from error
+        return stamp_result(answer.xml)
+
+    def cancel(self, target: CancelTarget, request: CancellationRequest) -> CancelResult:
+        """Forward the signed request; the final outcome comes from ``status``."""
+        try:
+            ack = self.client.cancel_comprobante(request.request)
+        except Exception as error:  # mapped to coded errors with the PAC's message
+            raise _pac_failure("cancelar", error) from error
+        acuse = ack.acuse if isinstance(ack.acuse, bytes) else str(ack.acuse or "").encode()
+        return CancelResult(target.uuid, "pending", mexico_now(), acuse or None, str(ack.code))
+
+    def status(
+        self, target: CancelTarget, *, cancellation_requested_at: datetime | None = None
+    ) -> StatusResult:
+        """SAT's public status service (consulta de CFDI)."""
+        from satcfdi.pacs.sat import SAT
+
+        query = {"Emisor": {"Rfc": target.issuer_rfc}, "Receptor": {"Rfc": target.receiver_rfc},
+                 "Total": target.total,
+                 "Complemento": {"TimbreFiscalDigital": {"UUID": target.uuid}}}  # fmt: skip
+        try:
+            answer = SAT(environment=self.environment).status(query)
+        except Exception as error:  # network and SOAP errors
+            raise _pac_failure("consultar", error) from error
+        return _status_from_sat(target.uuid, answer)
+
+
+def _status_from_sat(uuid: str, answer: Mapping[str, Any]) -> StatusResult:
+    state = answer.get("Estado")
+    status = {"Vigente": "valid", "Cancelado": "canceled"}.get(str(state), "not_found")
+    cancellation = SAT_CANCELLATION_STATUS.get(str(answer.get("EstatusCancelacion")), "none")
+    if status == "canceled" and cancellation == "none":
+        cancellation = "accepted"
+    return StatusResult(uuid, status, cancellation, answer.get("EsCancelable"))
