@@ -20,8 +20,12 @@ class Problem:
 
     def as_dict(self) -> dict[str, str | None]:
         """The shape the Facturapi SDKs read in ``errors``."""
-        return {"message": self.message, "code": self.code, "path": self.path,
-                "source": self.source}
+        return {
+            "message": self.message,
+            "code": self.code,
+            "path": self.path,
+            "source": self.source,
+        }
 
 
 @dataclass
@@ -47,8 +51,14 @@ class PortalError(Exception):
 
     def as_dict(self) -> dict[str, object]:
         """The JSON error body of the API (``ok: false`` and the rest)."""
-        return {"ok": False, "message": self.message, "status": self.status, "code": self.code,
-                "path": self.path, "errors": [p.as_dict() for p in self.problems]}
+        return {
+            "ok": False,
+            "message": self.message,
+            "status": self.status,
+            "code": self.code,
+            "path": self.path,
+            "errors": [p.as_dict() for p in self.problems],
+        }
 
 
 class ValidationError(PortalError):
@@ -58,16 +68,23 @@ class ValidationError(PortalError):
 class NotFound(PortalError):
     """The object does not exist for this tenant (HTTP 404)."""
 
-    def __init__(self, message: str = "El recurso solicitado no existe.",
-                 code: str = "not_found", path: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str = "El recurso solicitado no existe.",
+        code: str = "not_found",
+        path: str | None = None,
+    ) -> None:
         super().__init__(message, code, 404, path)
 
 
 class Unauthorized(PortalError):
     """Missing or wrong credentials (HTTP 401)."""
 
-    def __init__(self, message: str = "La llave de API es inválida o no fue enviada.",
-                 code: str = "unauthorized") -> None:
+    def __init__(
+        self,
+        message: str = "La llave de API es inválida o no fue enviada.",
+        code: str = "unauthorized",
+    ) -> None:
         super().__init__(message, code, 401)
 
 
@@ -88,7 +105,10 @@ class Conflict(PortalError):
 class TooManyRequests(PortalError):
     """A rate limit was hit (HTTP 429); ``retry_after`` in seconds."""
 
-    def __init__(self, message: str = "Demasiadas solicitudes. Intenta de nuevo más tarde.",
-                 retry_after: int = 60) -> None:
+    def __init__(
+        self,
+        message: str = "Demasiadas solicitudes. Intenta de nuevo más tarde.",
+        retry_after: int = 60,
+    ) -> None:
         super().__init__(message, "too_many_requests", 429)
         self.retry_after = retry_after

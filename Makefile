@@ -1,0 +1,58 @@
+# The two commands of the README: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+PYTEST_ARGS ?= -n 2
+RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
+TEST_DEBS := $(RUN_DEBS) chromium postgresql poppler-utils nodejs npm
+
+.PHONY: run test lint check translations system-run system-test install-run install-test migrate
+
+run: system-run install-run translations migrate
+	@$(BIN)/portal seed-demo
+	@echo "Open http://localhost:$(PORT)/ (Ctrl-C stops the web server and the worker)"
+	PORT=$(PORT) $(BIN)/portal serve --port $(PORT)
+
+test: system-test install-test translations lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+	.ci/with-postgres $(BIN)/pytest $(PYTEST_ARGS)
+
+check: install-test translations lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check portal tests bench wsgi.py
+
+migrate:
+	$(BIN)/portal migrate
+
+# Debian packages, installed only when missing (needs root or sudo).
+system-run:
+	@.ci/apt-ensure $(RUN_DEBS)
+
+system-test:
+	@.ci/apt-ensure $(TEST_DEBS)
+
+$(BIN)/python:
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.run-installed
+
+install-run: $(VENV)/.run-installed
+install-test: $(VENV)/.test-installed
+
+translations: install-run
+	@$(BIN)/pybabel compile -q -d portal/translations
+
+extract-messages: install-run
+	$(BIN)/pybabel extract -F portal/translations/babel.cfg -k _l -o portal/translations/messages.pot portal templates
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations

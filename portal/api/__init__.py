@@ -1,0 +1,7 @@
+"""The Facturapi-compatible JSON API under /v2, authenticated by key."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/v2")
+
+from portal.api import auth, organizations  # noqa: E402,F401

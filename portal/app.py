@@ -1,0 +1,75 @@
+"""The application factory: config, extensions, tenancy hooks, blueprints, errors, CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify
+from flask_babel import get_locale
+from flask_sqlalchemy.session import Session as FlaskSession
+
+from portal import errorhandlers, jobs, security
+from portal.config import PROJECT_ROOT, load_config
+from portal.database import configure_engine
+from portal.extensions import babel, csrf, db, login_manager
+from portal.i18n import select_locale
+from portal.jobs import outbox
+from portal.jobs.queue import backlog, init_queue
+
+
+def build_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Create and wire a new application instance."""
+    config = load_config(overrides)
+    app = Flask(
+        "portal",
+        root_path=str(PROJECT_ROOT / "portal"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=config["INSTANCE_PATH"],
+    )
+    app.config.update(config)
+    _init_extensions(app)
+    security.init_app(app)
+    _register_blueprints(app)
+    errorhandlers.init_app(app)
+    app.add_url_rule("/healthz", "healthz", healthz)
+    from portal import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    import portal.models  # noqa: F401  (registers every model on the metadata)
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
+    init_queue(app)
+    jobs.register()
+    outbox.install(FlaskSession)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.api import bp as api_bp
+    from portal.auth import bp as auth_bp
+    from portal.dashboard import bp as dashboard_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+
+
+def healthz() -> tuple[Any, int]:
+    """200 once the database answers, 503 otherwise; includes the queue backlog."""
+    try:
+        db.session.execute(db.text("SELECT 1"))
+    except Exception:
+        db.session.rollback()
+        return jsonify(status="unavailable", database="down"), 503
+    return jsonify(status="ok", database="ok", queue=backlog()), 200

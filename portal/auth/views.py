@@ -1,0 +1,166 @@
+"""Views of the sign-in pages."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.auth import bp
+from portal.auth.forms import ForgotForm, LoginForm, ResetForm, SignupForm
+from portal.errors import PortalError
+from portal.extensions import db, login_manager
+from portal.forms import attach_errors
+from portal.models.accounts import Account
+from portal.services import accounts, mail, throttle
+
+FORGOT_LIMIT, FORGOT_WINDOW = 5, 3600
+
+
+@login_manager.user_loader
+def load_account(session_id: str) -> Account | None:
+    """Flask-Login: the account, if its session token is still current."""
+    account_id, _sep, token = session_id.partition(":")
+    account = db.session.get(Account, account_id)
+    if account is None or account.suspended_at or account.session_token != token:
+        return None
+    return account
+
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = None
+
+
+@bp.route("/")
+def index():
+    """The home page sends people to their dashboard or to sign in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.home"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    """Create a reseller account and sign in."""
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            account, user_key = accounts.create_account(
+                db.session, form.email.data, form.password.data, form.name.data
+            )
+        except PortalError as error:
+            attach_errors(form, error, "email")
+        else:
+            db.session.commit()
+            login_user(account)
+            session["new_user_key"] = user_key
+            return redirect(url_for("dashboard.account"))
+    return render_template("auth/signup.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with email and password."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            account = accounts.authenticate(
+                db.session, form.email.data, form.password.data, request.remote_addr or ""
+            )
+        except PortalError as error:
+            db.session.commit()  # keep the failed-attempt counters
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            login_user(account, remember=form.remember.data)
+            return redirect(_safe_next() or url_for("dashboard.home"))
+    return render_template("auth/login.html", form=form), 400 if form.errors else 200
+
+
+def _safe_next() -> str | None:
+    target = request.args.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else None
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    """Sign out (POST only, so that a link cannot sign anyone out)."""
+    logout_user()
+    flash(_("Cerraste tu sesión."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Email a reset link; the answer is the same whether or not the account exists."""
+    form = ForgotForm()
+    if form.validate_on_submit():
+        try:
+            throttle.limit(
+                db.session, f"forgot-ip:{request.remote_addr}", FORGOT_LIMIT, FORGOT_WINDOW
+            )
+        except PortalError as error:
+            db.session.commit()
+            form.form_errors.append(error.message)
+            return render_template("auth/forgot.html", form=form), 429
+        _send_reset(accounts.find_by_email(db.session, form.email.data))
+        db.session.commit()
+        flash(
+            _(
+                "Si hay una cuenta con ese correo, te enviamos un enlace para elegir una "
+                "nueva contraseña. Revisa tu bandeja."
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form), 400 if form.errors else 200
+
+
+def _send_reset(account: Account | None) -> None:
+    if account is None or account.suspended_at:
+        return
+    link = url_for("auth.reset_password", token=accounts.make_reset_token(account), _external=True)
+    mail.queue_email(
+        db.session,
+        "password_reset",
+        [account.email],
+        _("Restablece tu contraseña"),
+        {"link": link, "account": account},
+        account_id=account.id,
+    )
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password from an emailed link."""
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(db.session, token, form.password.data)
+        except PortalError as error:
+            attach_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Listo: ya puedes entrar con tu nueva contraseña."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+def set_language(code: str):
+    """Switch the interface language."""
+    from flask import current_app
+
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    return redirect(_safe_referrer() or url_for("auth.index"))
+
+
+def _safe_referrer() -> str | None:
+    from urllib.parse import urlparse
+
+    ref = urlparse(request.referrer or "")
+    if ref.netloc and ref.netloc != request.host:
+        return None
+    return (ref.path or "/") + (f"?{ref.query}" if ref.query else "")

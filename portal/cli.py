@@ -1,0 +1,143 @@
+"""The ``portal`` command (also ``flask --app portal …``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from portal.extensions import db
+from portal.models.accounts import ROLE_RESELLER, ROLE_STAFF
+from portal.services import accounts
+
+DEMO_EMAIL, DEMO_PASSWORD = "demo@example.com", "factura-portal-2026"
+
+
+def _create_account(email: str, password: str, name: str, role: str) -> None:
+    from portal.errors import PortalError
+
+    try:
+        account, key = accounts.create_account(db.session, email, password, name, role)
+    except PortalError as error:
+        raise click.ClickException(f"{error.code}: {error.message}") from error
+    db.session.commit()
+    click.echo(json.dumps({"id": account.id, "email": account.email, "user_key": key}))
+
+
+@click.command("create-reseller")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--name", default="")
+@with_appcontext
+def create_reseller(email: str, password: str, name: str) -> None:
+    """Create a reseller account and print it as JSON with its user key."""
+    _create_account(email, password, name, ROLE_RESELLER)
+
+
+@click.command("create-staff")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--name", default="")
+@with_appcontext
+def create_staff(email: str, password: str, name: str) -> None:
+    """Create a support staff account and print it as JSON."""
+    _create_account(email, password, name, ROLE_STAFF)
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Create the demo reseller if it is missing, and print how to sign in."""
+    if accounts.find_by_email(db.session, DEMO_EMAIL) is None:
+        accounts.create_account(db.session, DEMO_EMAIL, DEMO_PASSWORD, "Distribuidor Demo")
+        db.session.commit()
+    click.echo(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+
+@click.command("migrate")
+@with_appcontext
+def migrate() -> None:
+    """Apply every pending database migration."""
+    from portal.migrate import upgrade
+
+    upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    click.echo("database is up to date")
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True)
+@with_appcontext
+def worker(workers: int) -> None:
+    """Run the background job worker in the foreground."""
+    from huey.consumer import Consumer
+
+    from portal.jobs.queue import huey
+
+    if huey.immediate:
+        raise click.ClickException("HUEY_IMMEDIATE is set: jobs run inline, no worker needed")
+    Consumer(huey, workers=workers, worker_type="thread", periodic=True).run()
+
+
+@click.command("serve")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")))
+@click.option("--web-workers", default=2, show_default=True)
+def serve(port: int, web_workers: int) -> None:
+    """Run gunicorn and the job worker together; Ctrl-C or SIGTERM stops both."""
+    bin_dir = os.path.dirname(sys.executable)
+    children = [
+        subprocess.Popen(
+            [
+                os.path.join(bin_dir, "gunicorn"),
+                "-w",
+                str(web_workers),
+                "-b",
+                f"0.0.0.0:{port}",
+                "--access-logfile",
+                "-",
+                "wsgi:app",
+            ]
+        ),
+        subprocess.Popen([os.path.join(bin_dir, "portal"), "worker"]),
+    ]
+    click.echo(f"web: http://localhost:{port}/  ·  health: http://localhost:{port}/healthz")
+    _supervise(children)
+
+
+def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
+    def stop(_signum: int, _frame: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    stop(0, None)  # one died: take the other down too
+    for child in children:
+        child.wait(timeout=30)
+
+
+COMMANDS = (create_reseller, create_staff, seed_demo, migrate, worker, serve)
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the application."""
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    """Entry point of the ``portal`` console script."""
+    from portal import create_app
+
+    FlaskGroup(
+        create_app=lambda: create_app(), add_default_commands=True, help="Self-invoicing portal"
+    ).main()

@@ -1,0 +1,101 @@
+"""Configuration read from the environment, with development defaults kept under instance/."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+
+class ConfigError(RuntimeError):
+    """The environment lacks a setting that production requires."""
+
+
+def _instance_secret(instance: Path, name: str, make: Any) -> str:
+    """Read a development secret from instance/, creating it on first use."""
+    path = instance / name
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    value = make()
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def _sqlite_default(instance: Path) -> str:
+    return f"sqlite:///{instance / 'portal.db'}"
+
+
+def _normalise_db_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the usual way."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Settings from the environment; ``overrides`` (tests, tools) win."""
+    env = os.environ
+    overrides = dict(overrides or {})
+    instance = Path(overrides.get("INSTANCE_PATH") or env.get("INSTANCE_PATH") or DEFAULT_INSTANCE)
+    production = (
+        overrides.get("PORTAL_ENV") or env.get("PORTAL_ENV", "development")
+    ) == "production"
+    cfg: dict[str, Any] = {
+        "PORTAL_ENV": "production" if production else "development",
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": env.get("SECRET_KEY"),
+        "ENCRYPTION_KEY": env.get("ENCRYPTION_KEY"),
+        "SQLALCHEMY_DATABASE_URI": _normalise_db_url(
+            env.get("DATABASE_URL") or _sqlite_default(instance)
+        ),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/"),
+        "MAIL_URL": env.get("MAIL_URL") or None,
+        "MAIL_FROM": env.get("MAIL_FROM", "Portal de facturación <no-reply@localhost>"),
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "HUEY_IMMEDIATE": env.get("HUEY_IMMEDIATE") == "1",
+        "WEBHOOKS_ALLOW_LOOPBACK": env.get("WEBHOOKS_ALLOW_LOOPBACK") == "1",
+        "PAC_PROVIDER": env.get("PAC_PROVIDER") or None,
+        "PAC_USERNAME": env.get("PAC_USERNAME") or None,
+        "PAC_PASSWORD": env.get("PAC_PASSWORD") or None,
+        "PAC_TEST_ENV": env.get("PAC_TEST_ENV") == "1",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "BABEL_DEFAULT_LOCALE": "es",
+        "LANGUAGES": ["es", "en"],
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "JSON_SORT_KEYS": False,
+    }
+    cfg.update(overrides)
+    cfg["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(cfg["SQLALCHEMY_DATABASE_URI"])
+    _fill_secrets(cfg, instance, production)
+    secure = cfg["PUBLIC_BASE_URL"].startswith("https://")
+    cfg.setdefault("SESSION_COOKIE_SECURE", secure)
+    cfg.setdefault("REMEMBER_COOKIE_SECURE", secure)
+    return cfg
+
+
+def _fill_secrets(cfg: dict[str, Any], instance: Path, production: bool) -> None:
+    """Production must bring its secrets; development keeps generated ones in instance/."""
+    makers = {
+        "SECRET_KEY": lambda: secrets.token_urlsafe(48),
+        "ENCRYPTION_KEY": lambda: Fernet.generate_key().decode(),
+    }
+    for name, make in makers.items():
+        if cfg.get(name):
+            continue
+        if production:
+            raise ConfigError(f"{name} must be set in production")
+        cfg[name] = _instance_secret(instance, name.lower().replace("_", "-"), make)

@@ -1,0 +1,7 @@
+"""The reseller's dashboard: organizations and account settings."""
+
+from flask import Blueprint
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+from portal.dashboard import views  # noqa: E402,F401

@@ -1,0 +1,14 @@
+"""Language choice: an explicit switch (kept in the session), then Accept-Language, then es."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale selector."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or languages[0]

@@ -1,0 +1,1 @@
+"""Use cases. They take a session and plain data, flush, never commit, raise PortalError."""

@@ -1,0 +1,146 @@
+"""Email: messages are written to the outbox with the change that causes them; the worker sends.
+
+``MAIL_URL`` names the SMTP server: ``smtp://user:pass@host:587`` (STARTTLS when the server
+offers it), ``smtps://…:465`` (TLS from the start), or ``smtp://host:25?tls=0``. Without it,
+messages stay in the database, readable on the development mailbox page.
+"""
+
+from __future__ import annotations
+
+import base64
+import smtplib
+import ssl
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+from flask import current_app, render_template
+from sqlalchemy.orm import Session
+
+from portal.models.base import utcnow
+from portal.models.mail import (
+    EMAIL_FAILED,
+    EMAIL_KEPT,
+    EMAIL_PENDING,
+    EMAIL_SENDING,
+    EMAIL_SENT,
+    OutboxEmail,
+)
+
+SENDING_LEASE = 600  # seconds a claimed message waits before another attempt may take it
+RETRY_DELAYS = (60, 300, 1800, 7200, 21600, 86400)  # seconds after each failed attempt
+
+
+def attachment(filename: str, content_type: str, data: bytes) -> dict[str, str]:
+    """An attachment as the outbox stores it."""
+    return {
+        "filename": filename,
+        "content_type": content_type,
+        "data": base64.b64encode(data).decode(),
+    }
+
+
+def queue_email(
+    session: Session,
+    kind: str,
+    to: list[str],
+    subject: str,
+    context: dict[str, Any],
+    attachments: list[dict[str, str]] | None = None,
+    **owner: str | None,
+) -> OutboxEmail:
+    """Render ``templates/mail/<kind>.{txt,html}`` and put the message in the outbox."""
+    context = {"subject": subject, **context}
+    email = OutboxEmail(
+        kind=kind,
+        to=to,
+        subject=subject,
+        text_body=render_template(f"mail/{kind}.txt", **context),
+        html_body=render_template(f"mail/{kind}.html", **context),
+        attachments=attachments or [],
+        **owner,
+    )
+    session.add(email)
+    session.flush()
+    return email
+
+
+def build_message(email: OutboxEmail, sender: str) -> EmailMessage:
+    """The MIME message: plain text, an HTML alternative, then the attachments."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, ", ".join(email.to), email.subject
+    message["Message-ID"] = make_msgid(domain="portal")
+    message.set_content(email.text_body)
+    message.add_alternative(email.html_body, subtype="html")
+    for item in email.attachments:
+        maintype, subtype = item["content_type"].split("/", 1)
+        message.add_attachment(
+            base64.b64decode(item["data"]),
+            maintype=maintype,
+            subtype=subtype,
+            filename=item["filename"],
+        )
+    return message
+
+
+def _smtp(url: str) -> smtplib.SMTP:
+    parts = urlparse(url)
+    options = parse_qs(parts.query)
+    context = ssl.create_default_context()
+    if parts.scheme == "smtps":
+        server: smtplib.SMTP = smtplib.SMTP_SSL(
+            parts.hostname, parts.port or 465, timeout=30, context=context
+        )
+    else:
+        server = smtplib.SMTP(parts.hostname, parts.port or 25, timeout=30)
+        server.ehlo()
+        if options.get("tls", ["1"])[0] != "0" and server.has_extn("starttls"):
+            server.starttls(context=context)
+            server.ehlo()
+    if parts.username:
+        server.login(unquote(parts.username), unquote(parts.password or ""))
+    return server
+
+
+def claim(email: OutboxEmail) -> bool:
+    """Take a due message for one delivery attempt (commit before sending)."""
+    now = utcnow()
+    if email.status == EMAIL_SENDING and email.next_attempt_at and email.next_attempt_at > now:
+        return False  # another worker holds it
+    if email.status not in (EMAIL_PENDING, EMAIL_SENDING):
+        return False  # already handled: a job that runs twice must not send twice
+    if email.status == EMAIL_PENDING and email.next_attempt_at and email.next_attempt_at > now:
+        return False
+    if not current_app.config["MAIL_URL"]:
+        email.status = EMAIL_KEPT
+        return False
+    email.status, email.attempts = EMAIL_SENDING, email.attempts + 1
+    # If the worker dies while sending, the message becomes claimable again after this.
+    email.next_attempt_at = now + timedelta(seconds=SENDING_LEASE)
+    return True
+
+
+def send(email: OutboxEmail) -> str | None:
+    """Talk to the SMTP server, outside any transaction; the error text, or None when sent."""
+    try:
+        with _smtp(current_app.config["MAIL_URL"]) as server:
+            server.send_message(build_message(email, current_app.config["MAIL_FROM"]))
+    except (smtplib.SMTPException, OSError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def record_attempt(email: OutboxEmail, error: str | None) -> None:
+    """Mark the message sent, or schedule its next attempt."""
+    if error is None:
+        email.status, email.sent_at, email.last_error = EMAIL_SENT, utcnow(), None
+        email.next_attempt_at = None
+        return
+    email.last_error = error[:2000]
+    if email.attempts > len(RETRY_DELAYS):
+        email.status, email.next_attempt_at = EMAIL_FAILED, None
+        return
+    email.status = EMAIL_PENDING
+    email.next_attempt_at = utcnow() + timedelta(seconds=RETRY_DELAYS[email.attempts - 1])

@@ -1,0 +1,16 @@
+// Progressive enhancements; every page works without this file.
+document.addEventListener("submit", (event) => {
+  const message = event.target.dataset.confirm;
+  if (message && !window.confirm(message)) event.preventDefault();
+});
+document.querySelectorAll("[data-copy]").forEach((el) => {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "btn";
+  button.textContent = document.documentElement.lang === "en" ? "Copy" : "Copiar";
+  button.addEventListener("click", async () => {
+    await navigator.clipboard.writeText(el.textContent.trim());
+    button.textContent = document.documentElement.lang === "en" ? "Copied" : "Copiado";
+  });
+  el.after(button);
+});

@@ -1,0 +1,53 @@
+"""The ``portal`` command line."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from portal.cli import DEMO_EMAIL
+from portal.models.accounts import Account
+
+
+def test_create_reseller_prints_json_with_a_working_user_key(app, db, api):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "create-reseller",
+            "--email",
+            "r@example.com",
+            "--password",
+            "una frase secreta",
+            "--name",
+            "R",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["email"] == "r@example.com" and data["user_key"].startswith("sk_user_")
+    assert api(data["user_key"]).get("/organizations").status_code == 200
+
+
+def test_create_staff_has_the_staff_role(app, db):
+    result = app.test_cli_runner().invoke(
+        args=["create-staff", "--email", "s@example.com", "--password", "una frase secreta"]
+    )
+    assert result.exit_code == 0, result.output
+    account = db.scalar(select(Account).where(Account.email == "s@example.com"))
+    assert account.is_staff
+
+
+def test_create_reseller_refuses_a_weak_password(app, db):
+    result = app.test_cli_runner().invoke(
+        args=["create-reseller", "--email", "r@example.com", "--password", "short"]
+    )
+    assert result.exit_code != 0
+    assert "password_too_short" in result.output
+
+
+def test_seed_demo_is_idempotent(app, db):
+    runner = app.test_cli_runner()
+    first, second = runner.invoke(args=["seed-demo"]), runner.invoke(args=["seed-demo"])
+    assert first.exit_code == second.exit_code == 0
+    assert DEMO_EMAIL in second.output
+    assert len(db.scalars(select(Account).where(Account.email == DEMO_EMAIL)).all()) == 1
