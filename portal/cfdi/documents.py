@@ -278,11 +278,15 @@ def _local_taxes_complement(lines: Sequence[Line], totals: Totals) -> Any:
                  for (name, rate, held), amount in grouped.items() if not held]  # fmt: skip
     withholdings = [implocal10.RetencionesLocales(name, _percent(rate), amount)
                     for (name, rate, held), amount in grouped.items() if held]  # fmt: skip
+    if len(transfers) > 1 or len(withholdings) > 1:
+        # satcfdi 26.10 writes a single TrasladosLocales/RetencionesLocales node.
+        raise invalid("Solo se admite un impuesto local trasladado y uno retenido por factura.",
+                      E.INVALID_TAX, "items.product.local_taxes")  # fmt: skip
     return implocal10.ImpuestosLocales(
-        total_de_retenciones=totals.local_withheld,
-        total_de_traslados=totals.local_transferred,
-        retenciones_locales=withholdings or None,
-        traslados_locales=transfers or None,
+        total_de_retenciones=money.round_to(totals.local_withheld, 2),
+        total_de_traslados=money.round_to(totals.local_transferred, 2),
+        retenciones_locales=withholdings[0] if withholdings else None,
+        traslados_locales=transfers[0] if transfers else None,
     )
 
 
@@ -469,7 +473,7 @@ def _set_totals(comprobante: _Comprobante, lines: Sequence[Line], totals: Totals
     comprobante["Impuestos"] = _impuestos(totals)
     comprobante["Total"] = totals.total
     if totals.local_transferred or totals.local_withheld:
-        comprobante["Complemento"] = [_local_taxes_complement(lines, totals)]
+        comprobante["Complemento"] = _local_taxes_complement(lines, totals)
 
 
 def _finish(
@@ -609,6 +613,8 @@ def build_payment(
         folio=str(data.folio_number) if data.folio_number is not None else None,
         fecha=issue_date(data.date, place, check_date),
     )
+    # The fixed "Pago" concept is worth 0; satcfdi's compute() (skipped) would set Importe.
+    comprobante["Conceptos"]["Importe"] = Decimal(0)
     comprobante["SubTotal"], comprobante["Total"] = Decimal(0), Decimal(0)
     document = _finish(comprobante, csd, "P", [], None, True)
     document.total = sum((p["Monto"] for p in complement["Pago"]), Decimal(0))
