@@ -115,8 +115,9 @@ def _load_key(key: bytes, password: str) -> rsa.RSAPrivateKey:
         if not isinstance(private_key, rsa.RSAPrivateKey):
             raise _refuse("La llave privada debe ser RSA.", E.CSD_KEY_UNREADABLE, "key")
         return private_key
-    raise _refuse("La contraseña de la llave privada es incorrecta.", E.CSD_WRONG_PASSWORD,
-                  "password")  # fmt: skip
+    raise _refuse(
+        "La contraseña de la llave privada es incorrecta.", E.CSD_WRONG_PASSWORD, "password"
+    )
 
 
 def _same_public_key(key: rsa.RSAPrivateKey, certificate: x509.Certificate) -> bool:
@@ -135,15 +136,19 @@ def _check_type(signer: Signer) -> None:
             "cer",
         )
     if kind != CertificateType.CSD:
-        raise _refuse("El certificado no es un certificado de sello digital (CSD) del SAT.",
-                      E.CSD_NOT_CSD, "cer")  # fmt: skip
+        raise _refuse(
+            "El certificado no es un certificado de sello digital (CSD) del SAT.",
+            E.CSD_NOT_CSD,
+            "cer",
+        )
 
 
 def _check_dates(certificate: x509.Certificate, at: datetime) -> None:
     if at < certificate.not_valid_before_utc:
         start = certificate.not_valid_before_utc.date().isoformat()
-        raise _refuse(f"El certificado aún no es vigente (inicia el {start}).",
-                      E.CSD_NOT_YET_VALID, "cer")  # fmt: skip
+        raise _refuse(
+            f"El certificado aún no es vigente (inicia el {start}).", E.CSD_NOT_YET_VALID, "cer"
+        )
     if at > certificate.not_valid_after_utc:
         end = certificate.not_valid_after_utc.date().isoformat()
         raise _refuse(f"El certificado venció el {end}.", E.CSD_EXPIRED, "cer")
@@ -168,8 +173,11 @@ def _check_rfc(signer: Signer, expected_rfc: str | None) -> None:
     if not rfc:
         raise _refuse("El certificado no contiene un RFC válido.", E.CSD_WITHOUT_RFC, "cer")
     if expected_rfc and str(rfc) != expected_rfc.upper():
-        raise _refuse(f"El certificado pertenece al RFC {rfc}, no a {expected_rfc.upper()}.",
-                      E.CSD_RFC_MISMATCH, "cer")  # fmt: skip
+        raise _refuse(
+            f"El certificado pertenece al RFC {rfc}, no a {expected_rfc.upper()}.",
+            E.CSD_RFC_MISMATCH,
+            "cer",
+        )
 
 
 def load_csd(

@@ -106,8 +106,11 @@ def _timezone(zip_code: str) -> Any:
     try:
         return get_timezone(zip_code)
     except Exception:  # satcfdi raises KeyError/TypeError for zips outside c_CodigoPostal
-        raise invalid(f"El código postal «{zip_code}» no existe en el catálogo c_CodigoPostal.",
-                      E.INVALID_INPUT, "address.zip") from None  # fmt: skip
+        raise invalid(
+            f"El código postal «{zip_code}» no existe en el catálogo c_CodigoPostal.",
+            E.INVALID_INPUT,
+            "address.zip",
+        ) from None
 
 
 def local_now(zip_code: str) -> datetime:
@@ -127,8 +130,11 @@ def issue_date(requested: datetime | None, zip_code: str, check: bool = True) ->
     if check and date > now + timedelta(minutes=1):
         raise invalid("La fecha de emisión no puede estar en el futuro.", INVALID_DATE, "date")
     if check and date < now - MAX_AGE:
-        raise invalid("La fecha de emisión no puede tener más de 72 horas de antigüedad.",
-                      INVALID_DATE, "date")  # fmt: skip
+        raise invalid(
+            "La fecha de emisión no puede tener más de 72 horas de antigüedad.",
+            INVALID_DATE,
+            "date",
+        )
     return date
 
 
@@ -148,35 +154,52 @@ def seal(document: Any, csd: CSD, version: str) -> tuple[etree._Element, str, st
 
 def _check_issuer(csd: CSD, issuer: Issuer) -> None:
     if csd.rfc != issuer.rfc.upper():
-        raise invalid(f"El CSD pertenece al RFC {csd.rfc} y el emisor es {issuer.rfc}.",
-                      E.CSD_RFC_MISMATCH, "issuer.rfc")  # fmt: skip
+        raise invalid(
+            f"El CSD pertenece al RFC {csd.rfc} y el emisor es {issuer.rfc}.",
+            E.CSD_RFC_MISMATCH,
+            "issuer.rfc",
+        )
 
 
 # ---------------------------------------------------------------- CFDI 4.0 nodes
 
 
 def _emisor(issuer: Issuer) -> dict[str, str]:
-    return {"Rfc": issuer.rfc.upper(), "Nombre": issuer.legal_name,
-            "RegimenFiscal": issuer.tax_system}  # fmt: skip
+    return {
+        "Rfc": issuer.rfc.upper(),
+        "Nombre": issuer.legal_name,
+        "RegimenFiscal": issuer.tax_system,
+    }
 
 
 def _receptor(customer: Customer, use: str, place: str) -> dict[str, str | None]:
     """Receptor node; generic RFCs get SAT's fixed regime and the place of issue as zip."""
     if customer.is_foreign:
-        return {"Rfc": FOREIGN_RFC, "Nombre": customer.legal_name,
-                "DomicilioFiscalReceptor": place, "ResidenciaFiscal": customer.address.country,
-                "NumRegIdTrib": customer.tax_id, "RegimenFiscalReceptor": "616",
-                "UsoCFDI": use}  # fmt: skip
+        return {
+            "Rfc": FOREIGN_RFC,
+            "Nombre": customer.legal_name,
+            "DomicilioFiscalReceptor": place,
+            "ResidenciaFiscal": customer.address.country,
+            "NumRegIdTrib": customer.tax_id,
+            "RegimenFiscalReceptor": "616",
+            "UsoCFDI": use,
+        }
     rfc = customer.tax_id.upper()
     generic = rfc in (PUBLIC_RFC, FOREIGN_RFC)
     zip_code = place if generic else customer.address.zip
     regime = "616" if generic else customer.tax_system
     if not zip_code or not regime:
         field_name = "customer.address.zip" if not zip_code else "customer.tax_system"
-        raise invalid(f"El campo «{field_name}» es obligatorio para el receptor.",
-                      E.INVALID_INPUT, field_name)  # fmt: skip
-    return {"Rfc": rfc, "Nombre": customer.legal_name, "DomicilioFiscalReceptor": zip_code,
-            "RegimenFiscalReceptor": regime, "UsoCFDI": use}  # fmt: skip
+        raise invalid(
+            f"El campo «{field_name}» es obligatorio para el receptor.", E.INVALID_INPUT, field_name
+        )
+    return {
+        "Rfc": rfc,
+        "Nombre": customer.legal_name,
+        "DomicilioFiscalReceptor": zip_code,
+        "RegimenFiscalReceptor": regime,
+        "UsoCFDI": use,
+    }
 
 
 def _tax_node(tax: LineTax) -> dict[str, Any]:
@@ -195,8 +218,11 @@ def _concept_taxes(line: Line) -> dict[str, list[dict[str, Any]]] | None:
 
 
 def _part(part: Any, decimals: int) -> dict[str, Any]:
-    node: dict[str, Any] = {"ClaveProdServ": part.product_key, "Cantidad": part.quantity,
-                            "Descripcion": part.description}  # fmt: skip
+    node: dict[str, Any] = {
+        "ClaveProdServ": part.product_key,
+        "Cantidad": part.quantity,
+        "Descripcion": part.description,
+    }
     if part.sku:
         node["NoIdentificacion"] = part.sku
     if part.unit_name:
@@ -235,10 +261,11 @@ def _concept_extras(node: dict[str, Any], item: Item, decimals: int) -> None:
     if item.third_party:
         third = item.third_party
         node["ACuentaTerceros"] = {
-            "RfcACuentaTerceros": third.tax_id, "NombreACuentaTerceros": third.legal_name,
+            "RfcACuentaTerceros": third.tax_id,
+            "NombreACuentaTerceros": third.legal_name,
             "RegimenFiscalACuentaTerceros": third.tax_system,
             "DomicilioFiscalACuentaTerceros": third.zip,
-        }  # fmt: skip
+        }
     if item.customs_keys:
         node["InformacionAduanera"] = list(item.customs_keys)
     if item.property_tax_account:
@@ -250,8 +277,9 @@ def _concept_extras(node: dict[str, Any], item: Item, decimals: int) -> None:
 def _impuestos(totals: Totals) -> dict[str, Any] | None:
     node: dict[str, Any] = {}
     if totals.withholdings:
-        node["Retenciones"] = [{"Impuesto": r.code, "Importe": r.amount}
-                               for r in totals.withholdings]  # fmt: skip
+        node["Retenciones"] = [
+            {"Impuesto": r.code, "Importe": r.amount} for r in totals.withholdings
+        ]
         node["TotalImpuestosRetenidos"] = totals.withheld
     if totals.transfers:
         node["Traslados"] = [_summary_transfer(r) for r in totals.transfers]
@@ -274,14 +302,23 @@ def _local_taxes_complement(lines: Sequence[Line], totals: Totals) -> Any:
         for tax in line.local_taxes:
             key = (tax.name, tax.rate, tax.withholding)
             grouped[key] = grouped.get(key, Decimal(0)) + tax.amount
-    transfers = [implocal10.TrasladosLocales(name, _percent(rate), amount)
-                 for (name, rate, held), amount in grouped.items() if not held]  # fmt: skip
-    withholdings = [implocal10.RetencionesLocales(name, _percent(rate), amount)
-                    for (name, rate, held), amount in grouped.items() if held]  # fmt: skip
+    transfers = [
+        implocal10.TrasladosLocales(name, _percent(rate), amount)
+        for (name, rate, held), amount in grouped.items()
+        if not held
+    ]
+    withholdings = [
+        implocal10.RetencionesLocales(name, _percent(rate), amount)
+        for (name, rate, held), amount in grouped.items()
+        if held
+    ]
     if len(transfers) > 1 or len(withholdings) > 1:
         # satcfdi 26.10 writes a single TrasladosLocales/RetencionesLocales node.
-        raise invalid("Solo se admite un impuesto local trasladado y uno retenido por factura.",
-                      E.INVALID_TAX, "items.product.local_taxes")  # fmt: skip
+        raise invalid(
+            "Solo se admite un impuesto local trasladado y uno retenido por factura.",
+            E.INVALID_TAX,
+            "items.product.local_taxes",
+        )
     return implocal10.ImpuestosLocales(
         total_de_retenciones=money.round_to(totals.local_withheld, 2),
         total_de_traslados=money.round_to(totals.local_transferred, 2),
@@ -294,8 +331,11 @@ def _percent(rate: Decimal) -> Decimal:
     """implocal writes rates as percentages with 2 decimals (0.03 → 3.00)."""
     percent = rate * 100
     if money.round_to(percent, 2) != percent:
-        raise invalid("La tasa de un impuesto local admite hasta 4 decimales (2 en porcentaje).",
-                      E.INVALID_TAX, "items.product.local_taxes.rate")  # fmt: skip
+        raise invalid(
+            "La tasa de un impuesto local admite hasta 4 decimales (2 en porcentaje).",
+            E.INVALID_TAX,
+            "items.product.local_taxes.rate",
+        )
     return money.round_to(percent, 2)
 
 
@@ -310,8 +350,11 @@ def _payment_terms(data: InvoiceInput) -> tuple[str | None, str | None]:
     if data.payment_method == "PPD":
         # SAT: a deferred invoice carries FormaPago 99 ("por definir").
         if data.payment_form not in (None, "99"):
-            raise invalid("Con método de pago PPD la forma de pago debe ser 99 (Por definir).",
-                          E.INVALID_INPUT, "payment_form")  # fmt: skip
+            raise invalid(
+                "Con método de pago PPD la forma de pago debe ser 99 (Por definir).",
+                E.INVALID_INPUT,
+                "payment_form",
+            )
         return "99", "PPD"
     if not data.payment_form:
         raise invalid("El campo «payment_form» es obligatorio.", E.INVALID_INPUT, "payment_form")
@@ -322,8 +365,11 @@ def _exchange(currency: str, exchange: Decimal) -> Decimal | None:
     if currency in ("MXN", "XXX"):
         return None
     if exchange <= 0 or money.round_to(exchange, 6) != exchange:
-        raise invalid("El tipo de cambio debe ser mayor a cero y tener hasta 6 decimales.",
-                      E.INVALID_EXCHANGE, "exchange")  # fmt: skip
+        raise invalid(
+            "El tipo de cambio debe ser mayor a cero y tener hasta 6 decimales.",
+            E.INVALID_EXCHANGE,
+            "exchange",
+        )
     return exchange
 
 
@@ -331,15 +377,22 @@ def _global_node(info: GlobalInfo, receptor: dict[str, Any]) -> dict[str, Any]:
     code = info.periodicity_code
     months = info.months.zfill(2)
     if receptor["Rfc"] != PUBLIC_RFC:
-        raise invalid("La factura global debe emitirse al RFC XAXX010101000.",
-                      E.INVALID_GLOBAL, "customer.tax_id")  # fmt: skip
+        raise invalid(
+            "La factura global debe emitirse al RFC XAXX010101000.",
+            E.INVALID_GLOBAL,
+            "customer.tax_id",
+        )
     if code not in ("01", "02", "03", "04", "05"):
-        raise invalid("La periodicidad no existe en c_Periodicidad.", E.INVALID_GLOBAL,
-                      "global.periodicity")  # fmt: skip
+        raise invalid(
+            "La periodicidad no existe en c_Periodicidad.", E.INVALID_GLOBAL, "global.periodicity"
+        )
     bimonthly = months in ("13", "14", "15", "16", "17", "18")
     if (code == "05") != bimonthly:
-        raise invalid("Los bimestres (13 a 18) van solo con periodicidad bimestral (05).",
-                      E.INVALID_GLOBAL, "global.months")  # fmt: skip
+        raise invalid(
+            "Los bimestres (13 a 18) van solo con periodicidad bimestral (05).",
+            E.INVALID_GLOBAL,
+            "global.months",
+        )
     receptor["Nombre"], receptor["UsoCFDI"] = PUBLIC_NAME, "S01"
     return {"Periodicidad": code, "Meses": months, "Año": info.year}
 
@@ -359,7 +412,7 @@ def _transfer_items(items: Sequence[Item]) -> list[Item]:
                 p.unit_key,
                 p.unit_name,
                 p.sku,
-            ),  # fmt: skip
+            ),
             quantity=item.quantity,
             customs_keys=item.customs_keys,
             parts=item.parts,
@@ -370,8 +423,10 @@ def _transfer_items(items: Sequence[Item]) -> list[Item]:
 
 
 def _related(data: InvoiceInput) -> list[dict[str, Any]] | None:
-    nodes = [{"TipoRelacion": r.relationship, "CfdiRelacionado": [u.upper() for u in r.documents]}
-             for r in data.related_documents]  # fmt: skip
+    nodes = [
+        {"TipoRelacion": r.relationship, "CfdiRelacionado": [u.upper() for u in r.documents]}
+        for r in data.related_documents
+    ]
     return nodes or None
 
 
@@ -387,8 +442,9 @@ def build_invoice(
     if data.type == "P":
         return build_payment(csd, issuer, data, check_date=check_date)
     if data.type not in ("I", "E", "T"):
-        raise invalid("El tipo de comprobante debe ser I, E, P o T.", E.INVALID_DOCUMENT_TYPE,
-                      "type")  # fmt: skip
+        raise invalid(
+            "El tipo de comprobante debe ser I, E, P o T.", E.INVALID_DOCUMENT_TYPE, "type"
+        )
     if not data.items:
         raise invalid("La factura debe tener al menos un concepto.", E.INVALID_INPUT, "items")
     _check_issuer(csd, issuer)
@@ -410,11 +466,13 @@ def attach_addenda(
     """Append free-form XML to cfdi:Addenda (outside the seal, so after sealing is fine)."""
     declarations = " ".join(f'xmlns:{n.prefix}="{n.uri}"' for n in namespaces)
     try:
-        wrapper = etree.fromstring(f"<addenda {declarations}>{addenda}</addenda>",
-                                   parser=_addenda_parser())  # fmt: skip
+        wrapper = etree.fromstring(
+            f"<addenda {declarations}>{addenda}</addenda>", parser=_addenda_parser()
+        )
     except etree.XMLSyntaxError as error:
-        raise invalid(f"La addenda no es XML válido: {error}", E.INVALID_ADDENDA,
-                      "addenda") from None  # fmt: skip
+        raise invalid(
+            f"La addenda no es XML válido: {error}", E.INVALID_ADDENDA, "addenda"
+        ) from None
     node = element.find(f"{{{CFDI_NS}}}Addenda")
     if node is None:
         node = etree.SubElement(element, f"{{{CFDI_NS}}}Addenda")
@@ -512,8 +570,9 @@ def build_global_invoice(
 ) -> BuiltDocument:
     """A global invoice to the general public (XAXX010101000, regime 616, use S01)."""
     customer = Customer(PUBLIC_NAME, PUBLIC_RFC, "616")
-    data = InvoiceInput(customer, items, payment_form, "PUE", "S01", "I", global_info=global_info,
-                        **options)  # fmt: skip
+    data = InvoiceInput(
+        customer, items, payment_form, "PUE", "S01", "I", global_info=global_info, **options
+    )
     return build_invoice(csd, issuer, data)
 
 
@@ -523,24 +582,39 @@ def build_global_invoice(
 def _docto(doc: PaymentDocument, currency: str, path: str) -> dict[str, Any]:
     decimals = money.currency_decimals(doc.currency)
     if doc.currency != currency:
-        raise invalid("El documento relacionado debe estar en la moneda del pago.",
-                      E.INVALID_PAYMENT, f"{path}.currency")  # fmt: skip
+        raise invalid(
+            "El documento relacionado debe estar en la moneda del pago.",
+            E.INVALID_PAYMENT,
+            f"{path}.currency",
+        )
     if doc.amount <= 0 or money.round_to(doc.amount, decimals) != doc.amount:
-        raise invalid("El importe pagado debe ser mayor a cero con los decimales de la moneda.",
-                      E.INVALID_PAYMENT, f"{path}.amount")  # fmt: skip
+        raise invalid(
+            "El importe pagado debe ser mayor a cero con los decimales de la moneda.",
+            E.INVALID_PAYMENT,
+            f"{path}.amount",
+        )
     if doc.amount > doc.last_balance:
-        raise invalid("El importe pagado no puede superar al saldo anterior.",
-                      E.INVALID_PAYMENT, f"{path}.amount")  # fmt: skip
+        raise invalid(
+            "El importe pagado no puede superar al saldo anterior.",
+            E.INVALID_PAYMENT,
+            f"{path}.amount",
+        )
     if doc.installment < 1:
-        raise invalid("La parcialidad debe ser 1 o mayor.", E.INVALID_PAYMENT,
-                      f"{path}.installment")  # fmt: skip
+        raise invalid(
+            "La parcialidad debe ser 1 o mayor.", E.INVALID_PAYMENT, f"{path}.installment"
+        )
     taxes = money.DEFAULT_TAXES if doc.taxes is None else doc.taxes
     node: dict[str, Any] = {
-        "IdDocumento": doc.uuid.upper(), "MonedaDR": doc.currency, "EquivalenciaDR": 1,
-        "NumParcialidad": doc.installment, "ImpSaldoAnt": doc.last_balance,
-        "ImpPagado": doc.amount, "ObjetoImpDR": "02" if taxes else "01",
-        "Serie": doc.series, "Folio": None if doc.folio_number is None else str(doc.folio_number),
-    }  # fmt: skip
+        "IdDocumento": doc.uuid.upper(),
+        "MonedaDR": doc.currency,
+        "EquivalenciaDR": 1,
+        "NumParcialidad": doc.installment,
+        "ImpSaldoAnt": doc.last_balance,
+        "ImpPagado": doc.amount,
+        "ObjetoImpDR": "02" if taxes else "01",
+        "Serie": doc.series,
+        "Folio": None if doc.folio_number is None else str(doc.folio_number),
+    }
     if taxes:
         node["ImpuestosDR"] = _taxes_dr(doc.amount, taxes, decimals)
     return node
@@ -555,8 +629,7 @@ def _taxes_dr(paid: Decimal, taxes: Sequence[Any], decimals: int) -> dict[str, A
 
 
 def _dr(tax: LineTax) -> dict[str, Any]:
-    node: dict[str, Any] = {"BaseDR": tax.base, "ImpuestoDR": tax.code,
-                            "TipoFactorDR": tax.factor}  # fmt: skip
+    node: dict[str, Any] = {"BaseDR": tax.base, "ImpuestoDR": tax.code, "TipoFactorDR": tax.factor}
     if tax.factor != "Exento":
         node["TasaOCuotaDR"] = tax.rate
         node["ImporteDR"] = tax.amount
@@ -566,10 +639,15 @@ def _dr(tax: LineTax) -> dict[str, Any]:
 def _pago(payment: Payment, index: int, place: str) -> dict[str, Any]:
     path = f"payments[{index}]"
     if not payment.related_documents:
-        raise invalid("El pago debe relacionar al menos un documento.", E.INVALID_PAYMENT,
-                      f"{path}.related_documents")  # fmt: skip
-    doctos = [_docto(d, payment.currency, f"{path}.related_documents[{i}]")
-              for i, d in enumerate(payment.related_documents)]  # fmt: skip
+        raise invalid(
+            "El pago debe relacionar al menos un documento.",
+            E.INVALID_PAYMENT,
+            f"{path}.related_documents",
+        )
+    doctos = [
+        _docto(d, payment.currency, f"{path}.related_documents[{i}]")
+        for i, d in enumerate(payment.related_documents)
+    ]
     paid_at = payment.date or local_now(place)
     if paid_at.tzinfo is not None:
         paid_at = paid_at.astimezone(_timezone(place)).replace(tzinfo=None)
@@ -597,8 +675,9 @@ def build_payment(
 ) -> BuiltDocument:
     """Build, seal and validate a payment CFDI (type P) with the Pagos 2.0 complement."""
     if not data.payments:
-        raise invalid("El comprobante de pago debe incluir al menos un pago.", E.INVALID_PAYMENT,
-                      "payments")  # fmt: skip
+        raise invalid(
+            "El comprobante de pago debe incluir al menos un pago.", E.INVALID_PAYMENT, "payments"
+        )
     _check_issuer(csd, issuer)
     place = (data.address.zip if data.address and data.address.zip else None) or issuer.zip
     complement = pago20.Pagos(pago=[_pago(p, i, place) for i, p in enumerate(data.payments)])
@@ -626,14 +705,24 @@ def build_payment(
 
 def _retention_receptor(customer: Customer) -> dict[str, Any]:
     if customer.is_foreign:
-        return {"NacionalidadR": "Extranjero", "Extranjero": {
-            "NomDenRazSocR": customer.legal_name, "NumRegIdTribR": customer.tax_id}}  # fmt: skip
+        return {
+            "NacionalidadR": "Extranjero",
+            "Extranjero": {"NomDenRazSocR": customer.legal_name, "NumRegIdTribR": customer.tax_id},
+        }
     if not customer.address.zip:
-        raise invalid("El campo «customer.address.zip» es obligatorio.", E.INVALID_INPUT,
-                      "customer.address.zip")  # fmt: skip
-    return {"NacionalidadR": "Nacional", "Nacional": {
-        "RfcR": customer.tax_id.upper(), "NomDenRazSocR": customer.legal_name,
-        "DomicilioFiscalR": customer.address.zip}}  # fmt: skip
+        raise invalid(
+            "El campo «customer.address.zip» es obligatorio.",
+            E.INVALID_INPUT,
+            "customer.address.zip",
+        )
+    return {
+        "NacionalidadR": "Nacional",
+        "Nacional": {
+            "RfcR": customer.tax_id.upper(),
+            "NomDenRazSocR": customer.legal_name,
+            "DomicilioFiscalR": customer.address.zip,
+        },
+    }
 
 
 def _withheld(data: RetentionInput) -> list[dict[str, Any]] | None:
@@ -665,7 +754,7 @@ def build_retention(
             "RfcE": issuer.rfc.upper(),
             "NomDenRazSocE": issuer.legal_name,
             "RegimenFiscalE": issuer.tax_system,
-        },  # fmt: skip
+        },
         receptor=_retention_receptor(data.customer),
         periodo={
             "MesIni": f"{data.period_start_month:02d}",
@@ -678,7 +767,7 @@ def build_retention(
             "MontoTotExent": data.total_exempt,
             "MontoTotRet": data.total_withheld,
             "ImpRetenidos": _withheld(data),
-        },  # fmt: skip
+        },
         folio_int=data.internal_folio,
         desc_retenc=data.description,
         cfdi_reten_relacionados=related,
@@ -687,10 +776,18 @@ def build_retention(
     # satcfdi 26.10's Retenciones.sign() stores tuples (trailing commas); ``seal`` sets strings.
     element, cadena, signature = seal(document, csd, "2.0")
     validate(element)
-    return BuiltDocument("retenciones", element, cadena, signature, csd.certificate_number,
-                         document["FechaExp"], total=data.total_operation,
-                         receiver_rfc=_retention_receptor(data.customer).get("Nacional", {})
-                         .get("RfcR", FOREIGN_RFC))  # fmt: skip
+    return BuiltDocument(
+        "retenciones",
+        element,
+        cadena,
+        signature,
+        csd.certificate_number,
+        document["FechaExp"],
+        total=data.total_operation,
+        receiver_rfc=_retention_receptor(data.customer)
+        .get("Nacional", {})
+        .get("RfcR", FOREIGN_RFC),
+    )
 
 
 # ---------------------------------------------------------------- cancellation
@@ -706,16 +803,24 @@ def build_cancellation(
 ) -> CancellationRequest:
     """The signed cancellation request; motive 01 needs the substituting UUID."""
     if motive not in CANCEL_MOTIVES:
-        raise invalid("El motivo de cancelación debe ser 01, 02, 03 o 04.",
-                      E.CANCEL_MOTIVE_INVALID, "motive")  # fmt: skip
+        raise invalid(
+            "El motivo de cancelación debe ser 01, 02, 03 o 04.", E.CANCEL_MOTIVE_INVALID, "motive"
+        )
     if motive == "01" and not substitution_uuid:
-        raise invalid("El motivo 01 requiere el UUID del comprobante que sustituye.",
-                      E.CANCEL_SUBSTITUTION_REQUIRED, "substitution")  # fmt: skip
+        raise invalid(
+            "El motivo 01 requiere el UUID del comprobante que sustituye.",
+            E.CANCEL_SUBSTITUTION_REQUIRED,
+            "substitution",
+        )
     if motive != "01" and substitution_uuid:
-        raise invalid("Solo el motivo 01 admite un UUID de sustitución.",
-                      E.CANCEL_SUBSTITUTION_NOT_ALLOWED, "substitution")  # fmt: skip
+        raise invalid(
+            "Solo el motivo 01 admite un UUID de sustitución.",
+            E.CANCEL_SUBSTITUTION_NOT_ALLOWED,
+            "substitution",
+        )
     moment = (date or datetime.now()).replace(microsecond=0, tzinfo=None)
-    folio = cancelacion.Folio(uuid.upper(), motive,
-                              substitution_uuid.upper() if substitution_uuid else None)  # fmt: skip
+    folio = cancelacion.Folio(
+        uuid.upper(), motive, substitution_uuid.upper() if substitution_uuid else None
+    )
     request = cancelacion.Cancelacion(csd.signer, folio, fecha=moment)
     return CancellationRequest(uuid.upper(), motive, substitution_uuid, csd.rfc, moment, request)

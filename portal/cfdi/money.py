@@ -31,14 +31,35 @@ MAX_QUANTITY_DECIMALS = 6
 _FIXED_RATES = {
     ("002", "Tasa", False): {"0.160000", "0.080000", "0.000000"},
     ("003", "Tasa", False): {
-        "0.265000", "0.300000", "0.530000", "0.500000", "1.600000", "0.304000", "0.250000",
-        "0.090000", "0.080000", "0.070000", "0.060000", "0.030000", "0.000000",
+        "0.265000",
+        "0.300000",
+        "0.530000",
+        "0.500000",
+        "1.600000",
+        "0.304000",
+        "0.250000",
+        "0.090000",
+        "0.080000",
+        "0.070000",
+        "0.060000",
+        "0.030000",
+        "0.000000",
     },
     ("003", "Tasa", True): {
-        "0.265000", "0.300000", "0.530000", "0.500000", "1.600000", "0.304000", "0.250000",
-        "0.090000", "0.080000", "0.070000", "0.060000", "0.030000",
+        "0.265000",
+        "0.300000",
+        "0.530000",
+        "0.500000",
+        "1.600000",
+        "0.304000",
+        "0.250000",
+        "0.090000",
+        "0.080000",
+        "0.070000",
+        "0.060000",
+        "0.030000",
     },
-}  # fmt: skip
+}
 _RATE_RANGES = {
     ("002", "Tasa", True): (Decimal("0"), Decimal("0.16")),
     ("001", "Tasa", True): (Decimal("0"), Decimal("0.35")),
@@ -140,8 +161,11 @@ def currency_decimals(currency: str) -> int:
     except Exception:  # satcfdi raises KeyError or sqlite errors for unknown codes
         decimals = None
     if decimals is None:
-        raise invalid(f"La moneda «{currency}» no existe en el catálogo c_Moneda.",
-                      E.INVALID_CURRENCY, "currency")  # fmt: skip
+        raise invalid(
+            f"La moneda «{currency}» no existe en el catálogo c_Moneda.",
+            E.INVALID_CURRENCY,
+            "currency",
+        )
     return int(decimals)
 
 
@@ -168,11 +192,17 @@ def effective_taxes(item: Item) -> tuple[str, Sequence[Tax]]:
     if taxability in NO_BREAKDOWN:
         return taxability, ()
     if taxability not in WITH_BREAKDOWN:
-        raise invalid(f"El objeto de impuesto «{taxability}» no existe en c_ObjetoImp.",
-                      E.INVALID_TAXABILITY, "product.taxability")  # fmt: skip
+        raise invalid(
+            f"El objeto de impuesto «{taxability}» no existe en c_ObjetoImp.",
+            E.INVALID_TAXABILITY,
+            "product.taxability",
+        )
     if not taxes:
-        raise invalid(f"Con objeto de impuesto «{taxability}» el producto debe llevar impuestos.",
-                      E.INVALID_TAXABILITY, "product.taxes")  # fmt: skip
+        raise invalid(
+            f"Con objeto de impuesto «{taxability}» el producto debe llevar impuestos.",
+            E.INVALID_TAXABILITY,
+            "product.taxes",
+        )
     return taxability, taxes
 
 
@@ -240,8 +270,10 @@ def _net(
 ) -> Decimal:
     computed = line_taxes(base, quantity, taxes, dec)
     federal = sum(((t.amount or 0) * (-1 if t.withholding else 1) for t in computed), Decimal(0))
-    locals_ = sum((t.amount * (-1 if t.withholding else 1) for t in _local_taxes(base, local, dec)),
-                  Decimal(0))  # fmt: skip
+    locals_ = sum(
+        (t.amount * (-1 if t.withholding else 1) for t in _local_taxes(base, local, dec)),
+        Decimal(0),
+    )
     return base + federal + locals_
 
 
@@ -316,19 +348,26 @@ def _unit_value(amount: Decimal, quantity: Decimal, dec: int) -> tuple[Decimal, 
 def _check_item(item: Item, path: str, decimals: int, require_positive: bool) -> None:
     quantity, price, discount = item.quantity, item.product.price, item.discount
     if quantity <= 0 or decimal_places(quantity) > MAX_QUANTITY_DECIMALS:
-        raise invalid("La cantidad debe ser mayor a cero y tener hasta 6 decimales.",
-                      E.INVALID_AMOUNT, f"{path}.quantity")  # fmt: skip
+        raise invalid(
+            "La cantidad debe ser mayor a cero y tener hasta 6 decimales.",
+            E.INVALID_AMOUNT,
+            f"{path}.quantity",
+        )
     if price < 0 or (require_positive and price == 0):
         raise invalid("El precio debe ser mayor a cero.", E.INVALID_AMOUNT, f"{path}.product.price")
     if discount < 0:
         raise invalid("El descuento no puede ser negativo.", E.INVALID_AMOUNT, f"{path}.discount")
     if round_to(discount, decimals) > round_to(quantity * price, decimals):
-        raise invalid("El descuento no puede superar al importe del concepto.",
-                      E.DISCOUNT_TOO_LARGE, f"{path}.discount")  # fmt: skip
+        raise invalid(
+            "El descuento no puede superar al importe del concepto.",
+            E.DISCOUNT_TOO_LARGE,
+            f"{path}.discount",
+        )
 
 
-def compute_line(item: Item, decimals: int = 2, path: str = "items[0]",
-                 require_positive: bool = True) -> Line:  # fmt: skip
+def compute_line(
+    item: Item, decimals: int = 2, path: str = "items[0]", require_positive: bool = True
+) -> Line:
     """Figures of one concept: unit value, Importe, Descuento and every tax, in Decimal."""
     _check_item(item, path, decimals, require_positive)
     taxability, taxes = effective_taxes(item)
@@ -341,8 +380,11 @@ def compute_line(item: Item, decimals: int = 2, path: str = "items[0]",
         line = _from_net(item, taxes, local, decimals)
     line.taxability = taxability
     if (line.taxes or line.local_taxes) and line.base <= 0:
-        raise invalid("El importe gravable del concepto debe ser mayor a cero.",
-                      E.DISCOUNT_TOO_LARGE, f"{path}.discount")  # fmt: skip
+        raise invalid(
+            "El importe gravable del concepto debe ser mayor a cero.",
+            E.DISCOUNT_TOO_LARGE,
+            f"{path}.discount",
+        )
     return line
 
 
@@ -363,8 +405,15 @@ def _from_gross(item: Item, taxes: Sequence[Tax], local: Sequence[LocalTax], dec
     return _line(quantity, unit, amount, discount, taxes, local, dec)
 
 
-def _line(quantity: Decimal, unit: Decimal, amount: Decimal, discount: Decimal,
-          taxes: Sequence[Tax], local: Sequence[LocalTax], dec: int) -> Line:  # fmt: skip
+def _line(
+    quantity: Decimal,
+    unit: Decimal,
+    amount: Decimal,
+    discount: Decimal,
+    taxes: Sequence[Tax],
+    local: Sequence[LocalTax],
+    dec: int,
+) -> Line:
     base = amount - discount
     return Line(
         quantity=quantity,
@@ -405,8 +454,9 @@ def _add_transfer(transfers: dict[tuple, TaxSummary], tax: LineTax) -> None:
         row.amount = (row.amount or 0) + tax.amount
 
 
-def _totals(lines: Sequence[Line], transfers: list[TaxSummary],
-            withholdings: list[TaxSummary]) -> Totals:  # fmt: skip
+def _totals(
+    lines: Sequence[Line], transfers: list[TaxSummary], withholdings: list[TaxSummary]
+) -> Totals:
     zero = Decimal(0)
     subtotal = sum((line.amount for line in lines), zero)
     discount = sum((line.discount for line in lines), zero)
@@ -416,8 +466,9 @@ def _totals(lines: Sequence[Line], transfers: list[TaxSummary],
     local_t = sum((t.amount for ln in lines for t in ln.local_taxes if not t.withholding), zero)
     local_w = sum((t.amount for ln in lines for t in ln.local_taxes if t.withholding), zero)
     total = subtotal - discount + (transferred or zero) - (withheld or zero) + local_t - local_w
-    return Totals(subtotal, discount, transferred, withheld, local_t, local_w, total,
-                  transfers, withholdings)  # fmt: skip
+    return Totals(
+        subtotal, discount, transferred, withheld, local_t, local_w, total, transfers, withholdings
+    )
 
 
 def compute_lines(

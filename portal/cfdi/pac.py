@@ -306,8 +306,11 @@ class LocalTestPAC:
     def cancel(self, target: CancelTarget, request: CancellationRequest) -> CancelResult:
         """Accept at once, or leave pending when SAT would ask the receiver to accept."""
         if request.uuid != target.uuid.upper() or request.issuer_rfc != target.issuer_rfc:
-            raise pac_error("La solicitud de cancelación no corresponde al comprobante.",
-                            E.PAC_CANCEL_REJECTED, 422)  # fmt: skip
+            raise pac_error(
+                "La solicitud de cancelación no corresponde al comprobante.",
+                E.PAC_CANCEL_REJECTED,
+                422,
+            )
         now = self.clock()
         status = "pending" if requires_acceptance(target, now) else "accepted"
         return CancelResult(target.uuid, status, now, request.xml)
@@ -361,16 +364,18 @@ def make_pac(provider: str, config: Mapping[str, Any]) -> SatcfdiPAC:
     entry = PROVIDERS.get(provider.lower())
     if entry is None:
         names = ", ".join(sorted(PROVIDERS))
-        raise pac_error(f"PAC desconocido «{provider}». Opciones: {names}.",
-                        E.PAC_UNKNOWN_PROVIDER, 500)  # fmt: skip
+        raise pac_error(
+            f"PAC desconocido «{provider}». Opciones: {names}.", E.PAC_UNKNOWN_PROVIDER, 500
+        )
     module, class_name, keys = entry
     credentials = {key: config.get(key) for key in keys}
     if provider.lower() == "swsapien" and config.get("token"):
         credentials = {"token": config["token"]}  # SW accepts a token instead of user/password
     missing = [key for key, value in credentials.items() if not value]
     if missing:
-        raise pac_error(f"Faltan credenciales del PAC: {', '.join(missing)}.",
-                        E.PAC_BAD_CONFIG, 500)  # fmt: skip
+        raise pac_error(
+            f"Faltan credenciales del PAC: {', '.join(missing)}.", E.PAC_BAD_CONFIG, 500
+        )
     client_class = getattr(importlib.import_module(module), class_name)
     client = client_class(**credentials, environment=_environment(config))
     return SatcfdiPAC(client, _environment(config))
@@ -379,8 +384,9 @@ def make_pac(provider: str, config: Mapping[str, Any]) -> SatcfdiPAC:
 def live_pac(config: Mapping[str, Any] | None) -> SatcfdiPAC:
     """The configured live PAC (``{"provider": ..., credentials...}``) or a coded error."""
     if not config or not config.get("provider"):
-        raise pac_error("No hay un PAC configurado para timbrar en modo producción.",
-                        E.PAC_NOT_CONFIGURED, 503)  # fmt: skip
+        raise pac_error(
+            "No hay un PAC configurado para timbrar en modo producción.", E.PAC_NOT_CONFIGURED, 503
+        )
     return make_pac(str(config["provider"]), config)
 
 
@@ -397,8 +403,9 @@ def _pac_failure(action: str, error: Exception) -> PACError:
 
     detail = str(getattr(error, "response", None) or error)
     if isinstance(error, DocumentNotFoundError):
-        return pac_error(f"El PAC no encontró el documento al {action}.", E.PAC_NOT_FOUND, 404,
-                         detail)  # fmt: skip
+        return pac_error(
+            f"El PAC no encontró el documento al {action}.", E.PAC_NOT_FOUND, 404, detail
+        )
     if isinstance(error, ResponseError):
         code = E.PAC_STAMP_REJECTED if action == "timbrar" else E.PAC_CANCEL_REJECTED
         return pac_error(f"El PAC rechazó la solicitud al {action}:", code, 422, detail)
@@ -442,9 +449,12 @@ class SatcfdiPAC:
         """SAT's public status service (consulta de CFDI)."""
         from satcfdi.pacs.sat import SAT
 
-        query = {"Emisor": {"Rfc": target.issuer_rfc}, "Receptor": {"Rfc": target.receiver_rfc},
-                 "Total": target.total,
-                 "Complemento": {"TimbreFiscalDigital": {"UUID": target.uuid}}}  # fmt: skip
+        query = {
+            "Emisor": {"Rfc": target.issuer_rfc},
+            "Receptor": {"Rfc": target.receiver_rfc},
+            "Total": target.total,
+            "Complemento": {"TimbreFiscalDigital": {"UUID": target.uuid}},
+        }
         try:
             answer = SAT(environment=self.environment).status(query)
         except Exception as error:  # network and SOAP errors

@@ -58,8 +58,9 @@ def test_expired() -> None:
 
 def test_not_yet_valid() -> None:
     start = datetime.now(UTC) + timedelta(days=3)
-    cer, key = make_test_csd(RFC, NAME, PASSWORD, valid_from=start,
-                             valid_to=start + timedelta(days=30))  # fmt: skip
+    cer, key = make_test_csd(
+        RFC, NAME, PASSWORD, valid_from=start, valid_to=start + timedelta(days=30)
+    )
     assert _code(cer, key) == E.CSD_NOT_YET_VALID
 
 
@@ -85,9 +86,17 @@ def test_rfc_of_another_organization(issuer_credentials: TestCredentials) -> Non
 
 
 def test_every_refusal_code_is_distinct() -> None:
-    codes = [E.CSD_WRONG_PASSWORD, E.CSD_KEY_MISMATCH, E.CSD_IS_FIEL, E.CSD_EXPIRED,
-             E.CSD_NOT_YET_VALID, E.CSD_CERTIFICATE_UNREADABLE, E.CSD_KEY_UNREADABLE,
-             E.CSD_NOT_ISSUED_BY_SAT, E.CSD_RFC_MISMATCH]  # fmt: skip
+    codes = [
+        E.CSD_WRONG_PASSWORD,
+        E.CSD_KEY_MISMATCH,
+        E.CSD_IS_FIEL,
+        E.CSD_EXPIRED,
+        E.CSD_NOT_YET_VALID,
+        E.CSD_CERTIFICATE_UNREADABLE,
+        E.CSD_KEY_UNREADABLE,
+        E.CSD_NOT_ISSUED_BY_SAT,
+        E.CSD_RFC_MISMATCH,
+    ]
     assert len(set(codes)) == len(codes)
 
 

@@ -67,8 +67,14 @@ def test_income_invoice(issuer_csd, issuer, sample_invoice, stamp_and_check) -> 
 
 def test_expense_invoice_with_relation(issuer_csd, issuer, customer, stamp_and_check) -> None:
     items = [Item(Product("Devolución", "84111506", Decimal("58"), unit_key="ACT"))]
-    data = InvoiceInput(customer, items, "03", use="G02", type="E",
-                        related_documents=[RelatedDocuments("01", [UUID.lower()])])  # fmt: skip
+    data = InvoiceInput(
+        customer,
+        items,
+        "03",
+        use="G02",
+        type="E",
+        related_documents=[RelatedDocuments("01", [UUID.lower()])],
+    )
     stamped = stamp_and_check(build_invoice(issuer_csd, issuer, data))
     assert _attr(stamped.xml, CFDI + "Comprobante", "TipoDeComprobante") == "E"
     assert _attr(stamped.xml, CFDI + "CfdiRelacionado", "UUID") == UUID
@@ -77,16 +83,25 @@ def test_expense_invoice_with_relation(issuer_csd, issuer, customer, stamp_and_c
 def test_withholdings_ieps_cuota_parts_and_third_party(
     issuer_csd, issuer, customer, stamp_and_check
 ) -> None:
-    honorarios = Product("Honorarios", "80111500", Decimal("10000"), tax_included=False,
-                         taxes=[Tax(), Tax("IVA", Decimal("0.106667"), True),
-                                Tax("ISR", Decimal("0.10"), True)])  # fmt: skip
-    gasolina = Product("Gasolina", "15101514", Decimal("23.50"), unit_key="LTR",
-                       taxes=[Tax("IEPS", Decimal("6.1752"), factor="Cuota"), Tax()])  # fmt: skip
+    honorarios = Product(
+        "Honorarios",
+        "80111500",
+        Decimal("10000"),
+        tax_included=False,
+        taxes=[Tax(), Tax("IVA", Decimal("0.106667"), True), Tax("ISR", Decimal("0.10"), True)],
+    )
+    gasolina = Product(
+        "Gasolina",
+        "15101514",
+        Decimal("23.50"),
+        unit_key="LTR",
+        taxes=[Tax("IEPS", Decimal("6.1752"), factor="Cuota"), Tax()],
+    )
     items = [
         Item(
             honorarios,
             third_party=ThirdParty("UNIVERSIDAD ROBOTICA ESPAÑOLA", "URE180429TM6", "601", "86991"),
-        ),  # fmt: skip
+        ),
         Item(gasolina, quantity=Decimal("40.5"), customs_keys=["21  47  3807  8003832"]),
     ]
     document = build_invoice(issuer_csd, issuer, InvoiceInput(customer, items, "03"))
@@ -100,18 +115,26 @@ def test_withholdings_ieps_cuota_parts_and_third_party(
 
 
 def test_local_taxes_complement(issuer_csd, issuer, customer, stamp_and_check) -> None:
-    room = Product("Hospedaje", "90111500", Decimal("1000"), tax_included=False,
-                   local_taxes=[LocalTax("ISH", Decimal("0.03"))])  # fmt: skip
+    room = Product(
+        "Hospedaje",
+        "90111500",
+        Decimal("1000"),
+        tax_included=False,
+        local_taxes=[LocalTax("ISH", Decimal("0.03"))],
+    )
     document = build_invoice(issuer_csd, issuer, InvoiceInput(customer, [Item(room)], "04"))
     stamped = stamp_and_check(document)
     assert document.total == Decimal("1190.00")
-    assert _attr(stamped.xml, "{http://www.sat.gob.mx/implocal}TrasladosLocales",
-                 "TasadeTraslado") == "3.00"  # fmt: skip
+    assert (
+        _attr(stamped.xml, "{http://www.sat.gob.mx/implocal}TrasladosLocales", "TasadeTraslado")
+        == "3.00"
+    )
 
 
 def test_global_invoice(issuer_csd, issuer, stamp_and_check) -> None:
-    items = [Item(Product(f"Venta {i}", "01010101", Decimal("99.90"), unit_key="ACT"))
-             for i in range(3)]  # fmt: skip
+    items = [
+        Item(Product(f"Venta {i}", "01010101", Decimal("99.90"), unit_key="ACT")) for i in range(3)
+    ]
     now = local_now(issuer.zip)
     info = GlobalInfo("month", f"{now.month:02d}", now.year)
     stamped = stamp_and_check(build_global_invoice(issuer_csd, issuer, items, info, "01"))
@@ -130,8 +153,7 @@ def test_global_invoice_needs_public_rfc(issuer_csd, issuer, customer) -> None:
 
 def test_ppd_invoice_and_its_payment(issuer_csd, issuer, customer, stamp_and_check) -> None:
     items = [Item(Product("Servicio", "81111500", Decimal("2320"), unit_key="E48"))]
-    invoice = build_invoice(issuer_csd, issuer,
-                            InvoiceInput(customer, items, payment_method="PPD"))  # fmt: skip
+    invoice = build_invoice(issuer_csd, issuer, InvoiceInput(customer, items, payment_method="PPD"))
     stamped_invoice = stamp_and_check(invoice)
     assert _attr(stamped_invoice.xml, CFDI + "Comprobante", "FormaPago") == "99"
     first = PaymentDocument(stamped_invoice.uuid, Decimal("1000"), invoice.total, 1)
@@ -148,18 +170,21 @@ def test_ppd_invoice_and_its_payment(issuer_csd, issuer, customer, stamp_and_che
 def test_payment_cannot_exceed_balance(issuer_csd, issuer, customer) -> None:
     doc = PaymentDocument(UUID, Decimal("10"), Decimal("5"))
     with pytest.raises(ValidationError) as caught:
-        build_payment(issuer_csd, issuer, InvoiceInput(customer, type="P",
-                                                       payments=[Payment("03", [doc])]))  # fmt: skip
+        build_payment(
+            issuer_csd, issuer, InvoiceInput(customer, type="P", payments=[Payment("03", [doc])])
+        )
     assert caught.value.code == E.INVALID_PAYMENT
     assert caught.value.path == "payments[0].related_documents[0].amount"
 
 
 def test_foreign_customer(issuer_csd, issuer, stamp_and_check) -> None:
     foreign = Customer("ACME INC", "123456789", None, Address(zip="90210", country="USA"))
-    items = [Item(Product("Consultoría", "80101500", Decimal("100"), taxes=[
-        Tax("IVA", Decimal(0))]))]  # fmt: skip
-    data = InvoiceInput(foreign, items, "03", use="S01", currency="USD",
-                        exchange=Decimal("17.25"), export="02")  # fmt: skip
+    items = [
+        Item(Product("Consultoría", "80101500", Decimal("100"), taxes=[Tax("IVA", Decimal(0))]))
+    ]
+    data = InvoiceInput(
+        foreign, items, "03", use="S01", currency="USD", exchange=Decimal("17.25"), export="02"
+    )
     stamped = stamp_and_check(build_invoice(issuer_csd, issuer, data))
     assert _attr(stamped.xml, CFDI + "Receptor", "Rfc") == "XEXX010101000"
     assert _attr(stamped.xml, CFDI + "Receptor", "ResidenciaFiscal") == "USA"
@@ -168,8 +193,9 @@ def test_foreign_customer(issuer_csd, issuer, stamp_and_check) -> None:
 
 def test_transfer_document(issuer_csd, issuer, customer, stamp_and_check) -> None:
     items = [Item(Product("Mercancía", "01010101", Decimal("500")), quantity=Decimal(3))]
-    stamped = stamp_and_check(build_invoice(issuer_csd, issuer,
-                                            InvoiceInput(customer, items, use="S01", type="T")))  # fmt: skip
+    stamped = stamp_and_check(
+        build_invoice(issuer_csd, issuer, InvoiceInput(customer, items, use="S01", type="T"))
+    )
     assert _attr(stamped.xml, CFDI + "Comprobante", "Total") == "0"
 
 
@@ -192,10 +218,18 @@ def test_bad_addenda_is_refused(issuer_csd, issuer, sample_invoice) -> None:
 def test_retention(issuer_csd, issuer, customer, stamp_and_check) -> None:
     now = local_now(issuer.zip)
     data = RetentionInput(
-        customer, "14", now.month, now.month, now.year, Decimal("10000"), Decimal("10000"),
-        Decimal(0), Decimal("1000"), [RetentionTaxInput(Decimal("1000"), "1", Decimal("10000"), "ISR")],
+        customer,
+        "14",
+        now.month,
+        now.month,
+        now.year,
+        Decimal("10000"),
+        Decimal("10000"),
+        Decimal(0),
+        Decimal("1000"),
+        [RetentionTaxInput(Decimal("1000"), "1", Decimal("10000"), "ISR")],
         internal_folio="R1",
-    )  # fmt: skip
+    )
     document = build_retention(issuer_csd, issuer, data)
     root = document.element
     assert root.get("NoCertificado") == issuer_csd.certificate_number  # strings, not tuples
