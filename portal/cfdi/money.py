@@ -312,6 +312,12 @@ def _solve_base(
     if factor <= 0:
         raise invalid("Las retenciones no pueden igualar o superar al precio.", E.INVALID_TAX)
     estimate = round_to((gross - quantity * per_unit) / factor, dec)
+    if estimate <= 0:
+        raise invalid(
+            "El precio no alcanza a cubrir los impuestos por cuota del concepto.",
+            E.INVALID_AMOUNT,
+            "product.price",
+        )
     step = _exponent(dec)
     best, best_gap = estimate, None
     for k in (0, -1, 1, -2, 2, -3, 3):
