@@ -176,3 +176,20 @@ def test_pac_errors_keep_the_pac_message(stamped, issuer_csd) -> None:
     with pytest.raises(PACError) as caught:
         pac.cancel(_target(document, result), build_cancellation(issuer_csd, result.uuid, "02"))
     assert caught.value.code == E.PAC_UNAVAILABLE and caught.value.status == 503
+
+
+def test_our_tfd_is_identical_to_satcfdis(test_pac_credentials) -> None:
+    from lxml import etree
+    from satcfdi.create.cfd.tfd11 import TimbreFiscalDigital
+
+    from portal.cfdi.pac import make_tfd, tfd_cadena, tfd_cadena_original
+
+    signer = test_pac_credentials.signer()
+    moment, uuid, sello = mexico_now(), "6F1D6E7D-6D3B-4F7B-9A55-1C1E2E3F4A5B", "c2VsbG8="
+    reference = TimbreFiscalDigital(signer, uuid, moment, sello).to_xml(
+        include_schema_location=True
+    )
+    ours = make_tfd(signer, str(signer.rfc_pac), signer.certificate_number, uuid, moment, sello)
+    assert etree.tostring(ours, method="c14n") == etree.tostring(reference, method="c14n")
+    rfc, number = str(signer.rfc_pac), signer.certificate_number
+    assert tfd_cadena(uuid, moment, rfc, sello, number) == tfd_cadena_original(reference)
