@@ -1,4 +1,8 @@
-"""Key authentication: ``Authorization: Bearer <key>``, or the key as the Basic user name."""
+"""Key authentication: ``Authorization: Bearer <key>``, or the key as the Basic user name.
+
+``sk_user_…`` is the account's key (organizations and their settings); ``sk_test_…`` and
+``sk_live_…`` open one organization in one environment.
+"""
 
 from __future__ import annotations
 
@@ -14,14 +18,18 @@ from flask import g, request
 from portal.errors import Forbidden, Unauthorized
 from portal.extensions import db
 from portal.models.accounts import Account
-from portal.services import accounts
+from portal.services import accounts, api_keys
+from portal.tenancy import Tenant, set_tenant
+
+SUSPENDED = "La cuenta u organización está suspendida. Escribe a soporte para reactivarla."
 
 
 @dataclass
 class ApiActor:
-    """Who is calling: the account behind a user key (organization keys come later)."""
+    """Who is calling: an account (user key) or an organization key."""
 
     account: Account
+    key_owner: api_keys.KeyOwner | None = None
 
 
 def presented_key() -> str | None:
@@ -39,26 +47,57 @@ def presented_key() -> str | None:
     return None
 
 
-def _authenticate_user_key() -> ApiActor:
+def authenticate() -> ApiActor:
+    """The actor behind the presented key; 401 when there is none or it is wrong."""
     key = presented_key()
     if not key:
         raise Unauthorized("Falta la llave de API. Envíala en el encabezado Authorization.")
-    account = accounts.account_for_user_key(db.session, key)
+    owner = api_keys.owner_of(db.session, key)
+    if owner is not None:
+        if owner.organization.suspended_at or owner.account.suspended_at:
+            raise Forbidden(SUSPENDED, "suspended")
+        return ApiActor(owner.account, owner)
+    account = accounts.account_for_user_key(db.session, key, include_suspended=True)
     if account is None:
-        if key.startswith(("sk_test_", "sk_live_")):
-            raise Forbidden(
-                "Esta operación requiere la llave de usuario (sk_user_…).", "user_key_required"
-            )
         raise Unauthorized()
-    return ApiActor(account=account)
+    if account.suspended_at:
+        raise Forbidden(SUSPENDED, "suspended")
+    return ApiActor(account)
 
 
-def user_key_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """The view needs an account's user key."""
+def _guard(check: Callable[[ApiActor], None]) -> Callable[[Callable[..., Any]], Any]:
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            actor = authenticate()
+            check(actor)
+            g.actor = actor
+            return view(*args, **kwargs)
 
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        g.actor = _authenticate_user_key()
-        return view(*args, **kwargs)
+        return wrapper
 
-    return wrapper
+    return decorate
+
+
+def _user_only(actor: ApiActor) -> None:
+    if actor.key_owner is not None:
+        raise Forbidden(
+            "Esta operación requiere la llave de usuario (sk_user_…); las llaves "
+            "de organización sólo pueden leer su configuración.",
+            "user_key_required",
+        )
+
+
+def _organization_only(actor: ApiActor) -> None:
+    owner = actor.key_owner
+    if owner is None:
+        raise Forbidden(
+            "Esta operación requiere la llave secreta de una organización (sk_test_… o sk_live_…).",
+            "organization_key_required",
+        )
+    set_tenant(Tenant(owner.organization, owner.livemode, owner.account, owner.key.id))
+
+
+user_key_required = _guard(_user_only)
+organization_key_required = _guard(_organization_only)
+any_key_required = _guard(lambda actor: None)

@@ -1,31 +1,306 @@
-"""Organizations, managed with the account's user key."""
+"""Organizations, managed with the account's user key (org keys may read their own)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import g
-from sqlalchemy import select
+from flask import g, jsonify, request
 
 from portal.api import bp
-from portal.api.auth import user_key_required
+from portal.api.auth import any_key_required, organization_key_required, user_key_required
+from portal.api.common import iso, json_body, uploaded
 from portal.api.pagination import paginate
+from portal.errors import NotFound, ValidationError
 from portal.extensions import db
-from portal.models.organizations import Organization
+from portal.models.organizations import FolioSeries, Organization
+from portal.services import api_keys
+from portal.services import organizations as orgs
+from portal.tenancy import current_tenant
+
+LOGO_FIELD_MAX = 2 * orgs.LOGO_MAX_BYTES  # larger files get the service's own message
 
 
 def serialize_organization(org: Organization) -> dict[str, Any]:
-    """The organization object of the API."""
-    return {"id": org.id, "created_at": org.created_at.isoformat(), "legal": {"name": org.name}}
+    """The organization object of the API (never a secret)."""
+    steps = orgs.pending_steps(org)
+    cert = org.certificate
+    return {
+        "id": org.id,
+        "created_at": iso(org.created_at),
+        "is_production_ready": not steps,
+        "pending_steps": [{"type": s.type, "description": s.description} for s in steps],
+        "domain": org.domain,
+        "timezone": org.timezone,
+        "legal": {
+            "name": org.name,
+            "legal_name": org.legal_name,
+            "tax_id": org.tax_id,
+            "tax_system": org.tax_system,
+            "address": org.address or {},
+            "website": org.website,
+            "support_email": org.support_email,
+            "phone": org.phone,
+        },
+        "customization": {
+            "has_logo": org.logo_mime is not None,
+            "color": org.color,
+            "next_folio_number": org.next_folio_number,
+            "next_folio_number_test": org.next_folio_number_test,
+            "pdf_extra": org.pdf_extra,
+            "default_series": org.default_series,
+        },
+        "certificate": {
+            "has_certificates": cert is not None,
+            "updated_at": iso(cert.updated_at) if cert else None,
+            "expires_at": iso(cert.valid_to) if cert else None,
+            "serial_number": cert.certificate_number if cert else None,
+        },
+        "receipts": {
+            "periodicity": org.receipts_periodicity,
+            "duration_days": org.receipts_duration_days,
+            "next_folio_number": org.next_receipt_folio,
+            "next_folio_number_test": org.next_receipt_folio_test,
+        },
+        "self_invoice": {
+            "allowed_cfdi_uses": org.self_invoice_uses,
+            "support_email": org.self_invoice_support_email,
+        },
+    }
+
+
+def serialize_series(series: FolioSeries) -> dict[str, Any]:
+    """A folio series as the API shows it."""
+    return {
+        "series": series.name,
+        "next_folio": series.next_folio,
+        "next_folio_test": series.next_folio_test,
+    }
+
+
+def _own(organization_id: str) -> Organization:
+    return orgs.get_owned(db.session, g.actor.account, organization_id)
+
+
+def _saved(org: Organization) -> Any:
+    db.session.commit()
+    return jsonify(serialize_organization(org))
+
+
+@bp.post("/organizations")
+@user_key_required
+def create_organization():
+    """Open a new organization (its test key is issued at once)."""
+    org = orgs.create_organization(db.session, g.actor.account, json_body().get("name"))
+    return _saved(org)
 
 
 @bp.get("/organizations")
 @user_key_required
 def list_organizations():
-    """The caller's organizations, newest first."""
-    query = (
-        select(Organization)
-        .where(Organization.account_id == g.actor.account.id, Organization.deleted_at.is_(None))
-        .order_by(Organization.created_at.desc())
-    )
+    """The caller's organizations, newest first, with ``q`` search."""
+    query = orgs.search(g.actor.account, request.args.get("q"))
     return paginate(db.session, query, serialize_organization)
+
+
+@bp.get("/organizations/me")
+@organization_key_required
+def organization_me():
+    """The organization the presented key belongs to."""
+    return jsonify(serialize_organization(current_tenant().organization))
+
+
+@bp.get("/organizations/<organization_id>")
+@any_key_required
+def retrieve_organization(organization_id: str):
+    """One organization; an organization key may read only its own."""
+    owner = g.actor.key_owner
+    if owner is not None:
+        if owner.organization.id != organization_id:
+            raise NotFound("La organización no existe.", path="organization_id")
+        return jsonify(serialize_organization(owner.organization))
+    return jsonify(serialize_organization(_own(organization_id)))
+
+
+@bp.delete("/organizations/<organization_id>")
+@user_key_required
+def delete_organization(organization_id: str):
+    """Delete an organization: its keys stop at once, its documents are kept."""
+    org = _own(organization_id)
+    orgs.delete_organization(db.session, org)
+    return _saved(org)
+
+
+@bp.put("/organizations/<organization_id>/legal")
+@user_key_required
+def update_legal(organization_id: str):
+    """Replace the legal data."""
+    org = _own(organization_id)
+    orgs.update_legal(org, json_body())
+    return _saved(org)
+
+
+@bp.put("/organizations/<organization_id>/certificate")
+@user_key_required
+def upload_certificate(organization_id: str):
+    """Upload the CSD (multipart ``cer``, ``key``, ``password``)."""
+    org = _own(organization_id)
+    password = request.form.get("password")
+    if not password:
+        raise ValidationError(
+            "Falta la contraseña de la llave privada.", "required", path="password"
+        )
+    orgs.upload_certificate(org, uploaded("cer"), uploaded("key"), password)
+    return _saved(org)
+
+
+@bp.delete("/organizations/<organization_id>/certificate")
+@user_key_required
+def delete_certificate(organization_id: str):
+    """Remove the CSD."""
+    moment = orgs.delete_certificate(db.session, _own(organization_id))
+    db.session.commit()
+    return jsonify({"updated_at": iso(moment)})
+
+
+@bp.put("/organizations/<organization_id>/logo")
+@user_key_required
+def upload_logo(organization_id: str):
+    """Upload or replace the logo (multipart ``file``, JPG or PNG up to 500 KB)."""
+    org = _own(organization_id)
+    orgs.upload_logo(org, uploaded("file", LOGO_FIELD_MAX))
+    return _saved(org)
+
+
+@bp.put("/organizations/<organization_id>/customization")
+@user_key_required
+def update_customization(organization_id: str):
+    """Colour, next folios, optional PDF fields, default series."""
+    org = _own(organization_id)
+    orgs.update_customization(db.session, org, json_body())
+    return _saved(org)
+
+
+@bp.put("/organizations/<organization_id>/receipts")
+@user_key_required
+def update_receipt_settings(organization_id: str):
+    """Receipt periodicity, self-invoice window and next receipt folios."""
+    org = _own(organization_id)
+    orgs.update_receipt_settings(org, json_body())
+    return _saved(org)
+
+
+@bp.put("/organizations/<organization_id>/self-invoice")
+@user_key_required
+def update_self_invoice_settings(organization_id: str):
+    """CFDI uses offered on the self-invoice page and its support email."""
+    org = _own(organization_id)
+    orgs.update_self_invoice_settings(org, json_body())
+    return _saved(org)
+
+
+@bp.route("/organizations/domain-check", methods=["GET", "PUT"])
+@user_key_required
+def check_domain():
+    """Whether a self-invoice domain can be chosen (GET ?domain= or PUT {"domain"})."""
+    domain = request.args.get("domain") if request.method == "GET" else json_body().get("domain")
+    problem = orgs.domain_problem(db.session, domain)
+    return jsonify({"available": problem is None, "message": problem})
+
+
+@bp.put("/organizations/<organization_id>/domain")
+@user_key_required
+def set_domain(organization_id: str):
+    """Choose the self-invoice domain."""
+    org = _own(organization_id)
+    orgs.set_domain(db.session, org, json_body().get("domain"))
+    return _saved(org)
+
+
+@bp.get("/organizations/<organization_id>/apikeys/test")
+@user_key_required
+def get_test_key(organization_id: str):
+    """The test key (it can be read again)."""
+    key = api_keys.test_key(db.session, _own(organization_id))
+    db.session.commit()
+    return jsonify(key)
+
+
+@bp.put("/organizations/<organization_id>/apikeys/test")
+@user_key_required
+def renew_test_key(organization_id: str):
+    """A new test key; the previous one stops working at once."""
+    key = api_keys.renew_test_key(db.session, _own(organization_id))
+    db.session.commit()
+    return jsonify(key)
+
+
+def _live_keys(org: Organization) -> list[dict[str, Any]]:
+    return [
+        {"id": k.id, "first_12": k.first_12, "created_at": iso(k.created_at)}
+        for k in api_keys.live_keys(db.session, org)
+    ]
+
+
+@bp.get("/organizations/<organization_id>/apikeys/live")
+@user_key_required
+def list_live_keys(organization_id: str):
+    """The live keys by their first 12 characters."""
+    return jsonify(_live_keys(_own(organization_id)))
+
+
+@bp.put("/organizations/<organization_id>/apikeys/live")
+@user_key_required
+def create_live_key(organization_id: str):
+    """A new live key, shown only in this answer."""
+    key = api_keys.create_live_key(db.session, _own(organization_id))
+    db.session.commit()
+    return jsonify(key)
+
+
+@bp.delete("/organizations/<organization_id>/apikeys/live/<key_id>")
+@user_key_required
+def revoke_live_key(organization_id: str, key_id: str):
+    """Revoke one live key; answers the keys that remain."""
+    org = _own(organization_id)
+    api_keys.revoke_live_key(db.session, org, key_id)
+    db.session.commit()
+    return jsonify(_live_keys(org))
+
+
+@bp.get("/organizations/<organization_id>/series-group")
+@user_key_required
+def list_series(organization_id: str):
+    """The folio series."""
+    series = orgs.list_series(db.session, _own(organization_id))
+    return jsonify({"data": [serialize_series(s) for s in series]})
+
+
+@bp.post("/organizations/<organization_id>/series-group")
+@user_key_required
+def create_series(organization_id: str):
+    """Create a folio series."""
+    series = orgs.create_series(db.session, _own(organization_id), json_body())
+    db.session.commit()
+    return jsonify(serialize_series(series))
+
+
+@bp.put("/organizations/<organization_id>/series-group/<name>")
+@user_key_required
+def update_series(organization_id: str, name: str):
+    """Change a series' next folios."""
+    series = orgs.get_series(db.session, _own(organization_id), name)
+    orgs.update_series(series, json_body())
+    db.session.commit()
+    return jsonify(serialize_series(series))
+
+
+@bp.delete("/organizations/<organization_id>/series-group/<name>")
+@user_key_required
+def delete_series(organization_id: str, name: str):
+    """Delete a series."""
+    org = _own(organization_id)
+    series = orgs.get_series(db.session, org, name)
+    body = serialize_series(series)
+    orgs.delete_series(db.session, org, series)
+    db.session.commit()
+    return jsonify(body)

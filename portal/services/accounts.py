@@ -6,21 +6,24 @@ import hashlib
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, url_for
+from flask_babel import gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.errors import Conflict, Problem, ValidationError
+from portal.errors import Conflict, Forbidden, Problem, ValidationError
 from portal.models.accounts import ROLE_RESELLER, Account, new_session_token
 from portal.models.base import utcnow
-from portal.services import secrets, throttle
+from portal.services import mail, secrets, throttle
 
 USER_KEY_PREFIX = "sk_user_"
 PASSWORD_MIN, PASSWORD_MAX = 10, 128
 RESET_MAX_AGE = 3600  # seconds a password-reset link stays valid
 LOGIN_WINDOW = 900
 LOGIN_LIMIT_ACCOUNT, LOGIN_LIMIT_IP = 5, 30
+ACCOUNT_SUSPENDED = "Esta cuenta está suspendida. Escribe a soporte para reactivarla."
+STAFF_USE_CONSOLE = "Las cuentas de soporte entran por la consola de soporte (/admin/login)."
 COMMON_PASSWORDS = frozenset(
     """
 123456789012 1234567890 qwertyuiop contraseña contrasena password123 password1234 1q2w3e4r5t
@@ -117,25 +120,37 @@ def renew_user_key(account: Account) -> str:
     return key
 
 
-def account_for_user_key(session: Session, key: str) -> Account | None:
-    """The active account a user key belongs to."""
+def account_for_user_key(
+    session: Session, key: str, include_suspended: bool = False
+) -> Account | None:
+    """The account a user key belongs to (only active ones unless asked)."""
     if not key.startswith(USER_KEY_PREFIX):
         return None
     account = session.scalar(select(Account).where(Account.user_key_hash == secrets.hash_key(key)))
-    return account if account and account.suspended_at is None else None
+    if account is None or (account.suspended_at and not include_suspended):
+        return None
+    return account
 
 
-def authenticate(session: Session, email: str, password: str, ip: str) -> Account:
-    """The account for these credentials; throttled per account and per IP."""
+def authenticate(
+    session: Session, email: str, password: str, ip: str, role: str = ROLE_RESELLER
+) -> Account:
+    """The active account of ``role`` for these credentials; throttled per account and per IP."""
     email = normalise_email(email)
-    account_bucket, ip_bucket = f"login-account:{email}", f"login-ip:{ip}"
+    prefix = "login" if role == ROLE_RESELLER else f"login-{role}"
+    account_bucket, ip_bucket = f"{prefix}-account:{email}", f"{prefix}-ip:{ip}"
     throttle.check(session, account_bucket, LOGIN_LIMIT_ACCOUNT, LOGIN_WINDOW)
     throttle.check(session, ip_bucket, LOGIN_LIMIT_IP, LOGIN_WINDOW)
     account = find_by_email(session, email)
-    if not password_matches(account, password):
+    matches = password_matches(account, password)
+    if not matches or account.role != role:
         throttle.hit(session, account_bucket, LOGIN_WINDOW)
         throttle.hit(session, ip_bucket, LOGIN_WINDOW)
+        if matches and account.is_staff:
+            raise ValidationError(STAFF_USE_CONSOLE, "staff_account")
         raise ValidationError("El correo o la contraseña no son correctos.", "invalid_credentials")
+    if account.suspended_at is not None:
+        raise Forbidden(ACCOUNT_SUSPENDED, "account_suspended")
     throttle.reset(session, account_bucket)
     return account
 
@@ -186,6 +201,21 @@ def _password_fingerprint(account: Account) -> str:
 def make_reset_token(account: Account) -> str:
     """A signed, expiring, single-use password-reset token."""
     return _reset_serializer().dumps({"id": account.id, "fp": _password_fingerprint(account)})
+
+
+def send_password_reset(session: Session, account: Account | None) -> None:
+    """Email a reset link to an active account (nothing happens for unknown or suspended)."""
+    if account is None or account.suspended_at:
+        return
+    link = url_for("auth.reset_password", token=make_reset_token(account), _external=True)
+    mail.queue_email(
+        session,
+        "password_reset",
+        [account.email],
+        gettext("Restablece tu contraseña"),
+        {"link": link, "account": account},
+        account_id=account.id,
+    )
 
 
 def reset_password(session: Session, token: str, password: str) -> Account:

@@ -1,0 +1,44 @@
+"""Helpers every API view shares: the JSON body, uploaded files, dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import request
+
+from portal.errors import ValidationError
+
+UPLOAD_MAX_BYTES = 64 * 1024
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; a clear 400 when it is missing, malformed or not an object."""
+    data = request.get_json(silent=True, force=True) if request.data else {}
+    if data is None:
+        raise ValidationError("El cuerpo de la solicitud no es JSON válido.", "invalid_json")
+    if not isinstance(data, dict):
+        raise ValidationError("El cuerpo de la solicitud debe ser un objeto JSON.", "invalid_json")
+    return data
+
+
+def uploaded(field: str, max_bytes: int = UPLOAD_MAX_BYTES) -> bytes:
+    """The bytes of a multipart file field, with size and presence checked."""
+    storage = request.files.get(field)
+    if storage is None:
+        raise ValidationError(f"Falta el archivo «{field}».", "required", path=field)
+    data = storage.read(max_bytes + 1)
+    if not data:
+        raise ValidationError(f"El archivo «{field}» está vacío.", "empty_file", path=field)
+    if len(data) > max_bytes:
+        raise ValidationError(
+            f"El archivo «{field}» es demasiado grande.", "file_too_large", path=field
+        )
+    return data
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A timestamp as Facturapi writes it: UTC, milliseconds, ``Z``."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,481 @@
+"""Organizations: creation, legal data, CSD, logo, customization, receipts, domain, series."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from portal.cfdi import catalogs, rules
+from portal.cfdi.csd import load_csd
+from portal.cfdi.errors import CSD_NOT_ISSUED_BY_SAT, CSDError
+from portal.errors import Conflict, NotFound, ValidationError
+from portal.models.accounts import Account
+from portal.models.base import utcnow
+from portal.models.organizations import DEFAULT_PDF_EXTRA, Certificate, FolioSeries, Organization
+from portal.services import api_keys, secrets
+from portal.services.checks import Checker
+
+DOMAIN_PATTERN = r"[a-z][a-z0-9\-_]{2,48}[a-z0-9]"
+RESERVED_DOMAINS = frozenset(
+    """
+v1 v2 v3 api tax-info static admin dashboard login logout signup password lang healthz
+www app mail help support soporte status docs blog factura facturas receipts invoices
+organizations webhooks assets media cdn portal account accounts auth""".split()
+)
+PERIODICITIES = ("day", "week", "fortnight", "month", "two_months")
+DOCUMENT_TYPES = ("I", "E", "P", "N", "T")
+LOGO_MAX_BYTES = 500 * 1024
+LOGO_MIN_SIDE, LOGO_MAX_SIDE = 32, 4000
+CERTIFICATE_WARNING_DAYS = 30
+SERIES_PATTERN = r"[^|]{1,25}"  # CFDI 4.0's Serie: 1–25 characters, no pipe
+
+
+def create_organization(session: Session, account: Account, name: Any) -> Organization:
+    """A new organization for the account, with its test key issued."""
+    check = Checker({"name": name})
+    clean = check.text("name", required=True, max_len=100)
+    check.done()
+    organization = Organization(account_id=account.id, name=clean)
+    session.add(organization)
+    session.flush()
+    api_keys.test_key(session, organization)
+    return organization
+
+
+def owned_query(account: Account) -> Select[tuple[Organization]]:
+    """The account's organizations that have not been deleted."""
+    return select(Organization).where(
+        Organization.account_id == account.id, Organization.deleted_at.is_(None)
+    )
+
+
+def search(account: Account, q: str | None = None) -> Select[tuple[Organization]]:
+    """The account's organizations matching a free-text query, newest first."""
+    query = owned_query(account)
+    if q:
+        like = f"%{q.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Organization.name).like(like),
+                func.lower(Organization.legal_name).like(like),
+                func.lower(Organization.tax_id).like(like),
+            )
+        )
+    return query.order_by(Organization.created_at.desc(), Organization.id.desc())
+
+
+def get_owned(session: Session, account: Account, organization_id: str) -> Organization:
+    """The account's organization with this id; anyone else's is simply not found."""
+    organization = session.scalar(owned_query(account).where(Organization.id == organization_id))
+    if organization is None:
+        raise NotFound("La organización no existe.", path="organization_id")
+    return organization
+
+
+def delete_organization(session: Session, organization: Organization) -> None:
+    """Hide the organization and stop its keys at once; its documents are kept."""
+    organization.deleted_at = utcnow()
+    organization.domain = None  # frees the self-invoice address
+    api_keys.revoke_all(session, organization)
+
+
+# Legal data -------------------------------------------------------------------------------
+
+ADDRESS_FIELDS = {
+    "street": 100,
+    "exterior": 55,
+    "interior": 55,
+    "neighborhood": 100,
+    "city": 100,
+    "municipality": 100,
+    "state": 100,
+}
+
+
+def update_legal(organization: Organization, data: dict[str, Any]) -> None:
+    """Replace the legal data (name, legal name, regime, fiscal address, contact)."""
+    check = Checker(data)
+    name = check.text("name", required=True, max_len=100)
+    legal_name = check.text("legal_name", required=True, max_len=300)
+    tax_system = check.choice(
+        "tax_system",
+        catalogs_codes("tax_system"),
+        required=True,
+        label="el catálogo c_RegimenFiscal del SAT",
+    )
+    address = _address(check)
+    website = check.text(
+        "website",
+        max_len=200,
+        pattern=r"(https?://)?[^\s/$.?#][^\s]*",
+        message="El sitio web no es una dirección válida.",
+    )
+    support_email = check.email("support_email")
+    phone = check.text(
+        "phone",
+        max_len=40,
+        pattern=r"[0-9+()\- .]{7,40}",
+        message="El teléfono sólo puede tener dígitos, espacios y + ( ) -.",
+    )
+    _regime_fits_rfc(check, organization.tax_id, tax_system)
+    check.done()
+    organization.name, organization.legal_name = name, rules.normalize_legal_name(legal_name)
+    organization.tax_system, organization.address = tax_system, address
+    organization.website, organization.support_email, organization.phone = (
+        website,
+        support_email,
+        phone,
+    )
+
+
+def catalogs_codes(catalog: str) -> list[str]:
+    """Every code of a SAT catalog."""
+    return [code for code, _label in catalogs.options(catalog)]
+
+
+def _address(check: Checker) -> dict[str, str]:
+    nested = check.obj("address", required=True)
+    if nested is None:
+        return {}
+    address = {key: nested.text(key, max_len=limit) for key, limit in ADDRESS_FIELDS.items()}
+    zip_code = nested.text(
+        "zip", required=True, pattern=r"\d{5}", message="El código postal debe tener 5 dígitos."
+    )
+    if zip_code and not catalogs.zip_exists(zip_code):
+        nested.fail(
+            "zip", f"El código postal {zip_code} no existe en el catálogo del SAT.", "zip_not_found"
+        )
+    address["zip"] = zip_code
+    return {key: value for key, value in address.items() if value}
+
+
+def _regime_fits_rfc(check: Checker, tax_id: str | None, tax_system: str | None) -> None:
+    if tax_id and tax_system and tax_system not in rules.regimes_for(tax_id):
+        kind = "persona moral" if len(tax_id) == 12 else "persona física"
+        check.fail(
+            "tax_system",
+            f"El régimen {tax_system} no corresponde a una {kind} (RFC {tax_id}).",
+            "tax_system_not_for_person_type",
+        )
+
+
+# Certificate ------------------------------------------------------------------------------
+
+
+def upload_certificate(
+    organization: Organization, cer: bytes, key: bytes, password: str, at: datetime | None = None
+) -> Certificate:
+    """Check and store a CSD; its RFC becomes the organization's. Key and password encrypted."""
+    csd = load_csd(cer, key, password, at=at)
+    certificate = organization.certificate or Certificate(organization_id=organization.id)
+    certificate.cer_der = cer
+    certificate.key_encrypted = secrets.encrypt(key)
+    certificate.password_encrypted = secrets.encrypt(password.encode())
+    certificate.certificate_number, certificate.rfc = csd.certificate_number, csd.rfc
+    certificate.legal_name = csd.legal_name
+    certificate.valid_from, certificate.valid_to = csd.valid_from, csd.valid_to
+    certificate.updated_at = utcnow()
+    organization.certificate = certificate
+    organization.tax_id = csd.rfc
+    if not organization.legal_name:
+        organization.legal_name = rules.normalize_legal_name(csd.legal_name)
+    return certificate
+
+
+def is_sat_issued(certificate: Certificate) -> bool:
+    """Whether the stored CSD chains to SAT's roots (required for live documents)."""
+    try:
+        load_csd(
+            certificate.cer_der,
+            secrets.decrypt(certificate.key_encrypted),
+            secrets.decrypt(certificate.password_encrypted).decode(),
+            require_sat_chain=True,
+        )
+    except CSDError as error:
+        if error.code == CSD_NOT_ISSUED_BY_SAT:
+            return False
+        raise
+    return True
+
+
+def delete_certificate(session: Session, organization: Organization) -> datetime:
+    """Remove the CSD (already issued documents are not affected)."""
+    if organization.certificate is not None:
+        session.delete(organization.certificate)
+        organization.certificate = None
+    return utcnow()
+
+
+def certificate_expires_soon(organization: Organization, now: datetime | None = None) -> bool:
+    """The CSD ends within the warning window (or already has)."""
+    certificate = organization.certificate
+    if certificate is None:
+        return False
+    return certificate.valid_to - (now or utcnow()) < timedelta(days=CERTIFICATE_WARNING_DAYS)
+
+
+# Logo and customization -------------------------------------------------------------------
+
+
+def upload_logo(organization: Organization, data: bytes) -> None:
+    """Store a JPG or PNG logo, checked by content, size and dimensions."""
+    if len(data) > LOGO_MAX_BYTES:
+        raise ValidationError(
+            "El logo pesa más de 500 KB. Reduce su tamaño e intenta de nuevo.",
+            "logo_too_large",
+            path="file",
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            kind, (width, height) = image.format, image.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(
+            "El archivo no es una imagen JPG o PNG válida.", "logo_invalid_image", path="file"
+        ) from exc
+    if kind not in ("PNG", "JPEG"):
+        raise ValidationError(
+            "El logo debe ser una imagen JPG o PNG.", "logo_invalid_format", path="file"
+        )
+    if min(width, height) < LOGO_MIN_SIDE or max(width, height) > LOGO_MAX_SIDE:
+        raise ValidationError(
+            f"El logo debe medir entre {LOGO_MIN_SIDE} y {LOGO_MAX_SIDE} "
+            f"píxeles por lado (mide {width}×{height}).",
+            "logo_invalid_dimensions",
+            path="file",
+        )
+    organization.logo, organization.logo_updated_at = data, utcnow()
+    organization.logo_mime = "image/png" if kind == "PNG" else "image/jpeg"
+
+
+def update_customization(
+    session: Session, organization: Organization, data: dict[str, Any]
+) -> None:
+    """Brand colour, next folios, optional PDF fields and default series (partial update)."""
+    check = Checker(data)
+    color = check.text(
+        "color",
+        pattern=r"#?[0-9A-Fa-f]{6}",
+        message="El color debe ser hexadecimal de 6 dígitos, como 1F6FEB.",
+    )
+    folio = check.integer("next_folio_number", minimum=1, maximum=2_000_000_000)
+    folio_test = check.integer("next_folio_number_test", minimum=1, maximum=2_000_000_000)
+    pdf_extra = _pdf_extra(check)
+    default_series = _default_series(session, organization, check)
+    check.done()
+    if color:
+        organization.color = color.lstrip("#").upper()
+    if folio is not None:
+        organization.next_folio_number = folio
+    if folio_test is not None:
+        organization.next_folio_number_test = folio_test
+    if pdf_extra:
+        organization.pdf_extra = {**organization.pdf_extra, **pdf_extra}
+    if default_series is not None:
+        organization.default_series = default_series
+
+
+def _pdf_extra(check: Checker) -> dict[str, bool]:
+    nested = check.obj("pdf_extra")
+    if nested is None:
+        return {}
+    values = {key: nested.boolean(key) for key in DEFAULT_PDF_EXTRA}
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _default_series(
+    session: Session, organization: Organization, check: Checker
+) -> dict[str, str] | None:
+    nested = check.obj("default_series")
+    if nested is None:
+        return None
+    existing = {s.name for s in list_series(session, organization)}
+    chosen: dict[str, str] = {}
+    for kind in DOCUMENT_TYPES:
+        name = nested.text(kind, max_len=25)
+        if name and name not in existing:
+            nested.fail(kind, f"La serie «{name}» no existe. Créala primero.", "series_not_found")
+        elif name:
+            chosen[kind] = name
+    return chosen
+
+
+# Receipts and self-invoice settings -------------------------------------------------------
+
+
+def update_receipt_settings(organization: Organization, data: dict[str, Any]) -> None:
+    """Periodicity, how many days receipts can be self-invoiced, next receipt folios."""
+    check = Checker(data)
+    periodicity = check.choice("periodicity", PERIODICITIES)
+    duration = check.integer("duration_days", minimum=0, maximum=366)
+    folio = check.integer("next_folio_number", minimum=1, maximum=2_000_000_000)
+    folio_test = check.integer("next_folio_number_test", minimum=1, maximum=2_000_000_000)
+    check.done()
+    if periodicity:
+        organization.receipts_periodicity = periodicity
+    if duration is not None:
+        organization.receipts_duration_days = duration
+    if folio is not None:
+        organization.next_receipt_folio = folio
+    if folio_test is not None:
+        organization.next_receipt_folio_test = folio_test
+
+
+def update_self_invoice_settings(organization: Organization, data: dict[str, Any]) -> None:
+    """Which CFDI uses the self-invoice page offers, and the support email it shows."""
+    check = Checker(data)
+    uses = check.items("allowed_cfdi_uses", max_items=40)
+    valid_uses = set(catalogs_codes("use"))
+    for index, use in enumerate(uses or []):
+        if use not in valid_uses:
+            check.fail(
+                f"allowed_cfdi_uses[{index}]", f"El uso de CFDI «{use}» no existe.", "invalid_enum"
+            )
+    support_email = check.email("support_email")
+    check.done()
+    if uses is not None:
+        organization.self_invoice_uses = sorted(set(uses))
+    if check.has("support_email"):
+        organization.self_invoice_support_email = support_email
+
+
+# Domain -----------------------------------------------------------------------------------
+
+
+def domain_problem(
+    session: Session, domain: Any, organization: Organization | None = None
+) -> str | None:
+    """Why a self-invoice domain cannot be used (None when it can)."""
+    if not isinstance(domain, str) or not re.fullmatch(DOMAIN_PATTERN, domain):
+        return (
+            "El dominio debe tener de 4 a 50 caracteres: minúsculas, números, guion o guion "
+            "bajo; empezar con letra y terminar con letra o número."
+        )
+    if domain in RESERVED_DOMAINS:
+        return f"El dominio «{domain}» está reservado. Elige otro."
+    taken = session.scalar(select(Organization.id).where(Organization.domain == domain))
+    if taken and (organization is None or taken != organization.id):
+        return f"El dominio «{domain}» ya está en uso. Elige otro."
+    return None
+
+
+def set_domain(session: Session, organization: Organization, domain: Any) -> None:
+    """Choose the organization's self-invoice domain (unique across the platform)."""
+    problem = domain_problem(session, domain, organization)
+    if problem:
+        error = Conflict if problem.endswith("ya está en uso. Elige otro.") else ValidationError
+        raise error(problem, "domain_unavailable", path="domain")
+    organization.domain = domain
+
+
+# Series -----------------------------------------------------------------------------------
+
+
+def list_series(session: Session, organization: Organization) -> list[FolioSeries]:
+    """The organization's folio series, by name."""
+    return list(
+        session.scalars(
+            select(FolioSeries)
+            .where(FolioSeries.organization_id == organization.id)
+            .order_by(FolioSeries.name)
+        )
+    )
+
+
+def get_series(session: Session, organization: Organization, name: str) -> FolioSeries:
+    """One series by name."""
+    series = session.scalar(
+        select(FolioSeries).where(
+            FolioSeries.organization_id == organization.id, FolioSeries.name == name
+        )
+    )
+    if series is None:
+        raise NotFound(f"La serie «{name}» no existe.", path="series")
+    return series
+
+
+def create_series(
+    session: Session, organization: Organization, data: dict[str, Any]
+) -> FolioSeries:
+    """A new folio series with its next folio per environment."""
+    check = Checker(data)
+    name = check.text(
+        "series",
+        required=True,
+        pattern=SERIES_PATTERN,
+        message="La serie debe tener de 1 a 25 caracteres, sin «|».",
+    )
+    folio = check.integer("next_folio", minimum=1, maximum=2_000_000_000)
+    folio_test = check.integer("next_folio_test", minimum=1, maximum=2_000_000_000)
+    check.done()
+    if any(s.name == name for s in list_series(session, organization)):
+        raise Conflict(f"La serie «{name}» ya existe.", "series_exists", "series")
+    series = FolioSeries(
+        organization_id=organization.id,
+        name=name,
+        next_folio=folio or 1,
+        next_folio_test=folio_test or 1,
+    )
+    session.add(series)
+    session.flush()
+    return series
+
+
+def update_series(series: FolioSeries, data: dict[str, Any]) -> None:
+    """Change a series' next folios."""
+    check = Checker(data)
+    folio = check.integer("next_folio", minimum=1, maximum=2_000_000_000)
+    folio_test = check.integer("next_folio_test", minimum=1, maximum=2_000_000_000)
+    check.done()
+    if folio is not None:
+        series.next_folio = folio
+    if folio_test is not None:
+        series.next_folio_test = folio_test
+
+
+def delete_series(session: Session, organization: Organization, series: FolioSeries) -> None:
+    """Delete a series and drop it from the defaults."""
+    organization.default_series = {
+        kind: name for kind, name in organization.default_series.items() if name != series.name
+    }
+    session.delete(series)
+
+
+# Readiness --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingStep:
+    """One thing left before the organization can issue live invoices."""
+
+    type: str
+    description: str
+
+
+def pending_steps(organization: Organization, now: datetime | None = None) -> list[PendingStep]:
+    """What is missing before production, derived from the data."""
+    steps = []
+    if not (
+        organization.legal_name and organization.tax_system and organization.address.get("zip")
+    ):
+        steps.append(
+            PendingStep(
+                "legal",
+                "Completa los datos fiscales: razón social, régimen fiscal y código postal.",
+            )
+        )
+    certificate = organization.certificate
+    if certificate is None:
+        steps.append(PendingStep("certificate", "Sube el certificado de sello digital (CSD)."))
+    elif certificate.valid_to <= (now or utcnow()):
+        steps.append(
+            PendingStep("certificate", "El certificado de sello digital venció. Sube uno vigente.")
+        )
+    return steps
