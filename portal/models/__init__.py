@@ -3,8 +3,11 @@
 from portal.models.accounts import Account
 from portal.models.audit import AuditEntry
 from portal.models.base import Base
+from portal.models.customers import Customer
+from portal.models.efos import EfosEntry
 from portal.models.mail import OutboxEmail
 from portal.models.organizations import ApiKey, Certificate, FolioSeries, Organization
+from portal.models.products import Product
 from portal.models.staff import StaffRecoveryCode, StaffTotp
 from portal.models.throttle import RateCounter
 
@@ -14,9 +17,12 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Certificate",
+    "Customer",
+    "EfosEntry",
     "FolioSeries",
     "Organization",
     "OutboxEmail",
+    "Product",
     "RateCounter",
     "StaffRecoveryCode",
     "StaffTotp",
