@@ -1,7 +1,8 @@
 """Turn outbox rows into jobs right after the transaction that wrote them commits.
 
+Outbox rows are ``OutboxEmail`` and ``WebhookDelivery`` rows, new or made due now (a resend).
 The periodic sweeps are the safety net: a row whose job was never enqueued (the process died
-between commit and enqueue) is picked up by the next sweep.
+between commit and enqueue), or whose job died with its worker, is picked up by the next sweep.
 """
 
 from __future__ import annotations
@@ -11,23 +12,36 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from portal.models.events import WebhookDelivery
 from portal.models.mail import OutboxEmail
 
-_PENDING_KEY = "outbox_new_emails"
+_PENDING_KEY = "outbox_new_rows"
+OUTBOX_MODELS = (OutboxEmail, WebhookDelivery)
 
 
 def _collect(session: Session, _context: Any) -> None:
-    ids = session.info.setdefault(_PENDING_KEY, [])
-    ids.extend(obj.id for obj in session.new if isinstance(obj, OutboxEmail))
+    rows = session.info.setdefault(_PENDING_KEY, [])
+    rows.extend((type(obj), obj.id) for obj in session.new if isinstance(obj, OUTBOX_MODELS))
+    rows.extend((type(obj), obj.id) for obj in session.dirty if _due_now(obj))
+
+
+def _due_now(obj: Any) -> bool:
+    return isinstance(obj, OUTBOX_MODELS) and obj.status == "pending" and not obj.next_attempt_at
+
+
+def _jobs() -> dict[type, Any]:
+    from portal.jobs.mail import deliver_email
+    from portal.jobs.webhooks import deliver_webhook
+
+    return {OutboxEmail: deliver_email, WebhookDelivery: deliver_webhook}
 
 
 def _dispatch(session: Session) -> None:
-    ids = session.info.pop(_PENDING_KEY, [])
-    if ids:
-        from portal.jobs.mail import deliver_email
-
-        for email_id in ids:
-            deliver_email(email_id)
+    rows = session.info.pop(_PENDING_KEY, [])
+    if rows:
+        jobs = _jobs()
+        for model, row_id in rows:
+            jobs[model](row_id)
 
 
 def _forget(session: Session) -> None:

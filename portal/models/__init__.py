@@ -5,6 +5,7 @@ from portal.models.audit import AuditEntry
 from portal.models.base import Base
 from portal.models.customers import Customer
 from portal.models.efos import EfosEntry
+from portal.models.events import Event, Webhook, WebhookAttempt, WebhookDelivery
 from portal.models.mail import OutboxEmail
 from portal.models.organizations import ApiKey, Certificate, FolioSeries, Organization
 from portal.models.products import Product
@@ -19,6 +20,7 @@ __all__ = [
     "Certificate",
     "Customer",
     "EfosEntry",
+    "Event",
     "FolioSeries",
     "Organization",
     "OutboxEmail",
@@ -26,4 +28,7 @@ __all__ = [
     "RateCounter",
     "StaffRecoveryCode",
     "StaffTotp",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

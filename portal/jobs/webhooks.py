@@ -1,0 +1,30 @@
+"""Webhook delivery jobs."""
+
+from __future__ import annotations
+
+from portal.extensions import db
+from portal.jobs.queue import job, periodic_job
+from portal.models.events import WebhookDelivery
+from portal.services import webhooks
+
+
+@job(retries=0)
+def deliver_webhook(delivery_id: str) -> None:
+    """Claim, send and record one delivery (no transaction held while the receiver answers)."""
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None or not webhooks.claim(delivery):
+        db.session.commit()
+        return
+    db.session.commit()
+    response = webhooks.send(delivery)
+    webhooks.record_attempt(db.session, delivery, response)
+    db.session.commit()
+
+
+@periodic_job(minute="*")
+def sweep_webhooks() -> None:
+    """Enqueue every delivery that is due: retries, expired leases, lost jobs."""
+    due = webhooks.due_deliveries(db.session)
+    db.session.rollback()
+    for delivery_id in due:
+        deliver_webhook(delivery_id)

@@ -1,0 +1,107 @@
+"""Outgoing HTTP that cannot be pointed at our own network (SSRF-safe).
+
+A URL must be http(s) and every address its host resolves to must be public. The check is made
+when a URL is saved and again on every request, and the request connects to the very address
+that was checked (DNS may change in between). Redirects are never followed. Loopback is allowed
+only when the app says so (``WEBHOOKS_ALLOW_LOOPBACK``, for tests and local development).
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+EXCERPT_BYTES = 1000
+
+
+class UnsafeURL(Exception):
+    """The URL is malformed, not http(s), or reaches an address we refuse."""
+
+
+@dataclass
+class Response:
+    """What came back (status None when no HTTP answer arrived)."""
+
+    status: int | None
+    excerpt: str
+    latency_ms: int
+    error: str | None = None
+
+
+def _refused(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return not allow_loopback
+    # is_global is False for private, link-local (cloud metadata), shared, reserved and
+    # unspecified ranges; multicast needs its own test.
+    return ip.is_multicast or not ip.is_global
+
+
+def resolve(url: str, allow_loopback: bool) -> tuple[str, int, str]:
+    """Check a URL and return (host, port, first safe IP); raise ``UnsafeURL`` otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeURL("La URL debe comenzar con http:// o https:// e incluir un dominio.")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (ValueError, OSError) as exc:
+        raise UnsafeURL(f"No se pudo resolver el dominio {parts.hostname}.") from exc
+    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    if not addresses or any(_refused(ip, allow_loopback) for ip in addresses):
+        raise UnsafeURL("La URL apunta a una dirección privada o reservada; no se permite.")
+    return parts.hostname, port, str(addresses[0])
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    def __init__(self, host: str, port: int, ip: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.pinned_ip = ip
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.pinned_ip, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, ip: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.pinned_ip = ip
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.pinned_ip, self.port), self.timeout)
+        # Certificate and SNI are checked against the host name, not the pinned address.
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def post(
+    url: str, body: bytes, headers: dict[str, str], timeout: float, allow_loopback: bool
+) -> Response:
+    """POST ``body`` to a checked address; never raises for network or HTTP failures."""
+    started = time.monotonic()
+
+    def elapsed() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    try:
+        host, port, ip = resolve(url, allow_loopback)
+    except UnsafeURL as exc:
+        return Response(None, "", elapsed(), str(exc))
+    parts = urlsplit(url)
+    connection_class = _PinnedHTTPS if parts.scheme == "https" else _PinnedHTTP
+    connection = connection_class(host, port, ip, timeout)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        reply = connection.getresponse()
+        excerpt = reply.read(EXCERPT_BYTES).decode("utf-8", "replace")
+        return Response(reply.status, excerpt, elapsed())
+    except (OSError, http.client.HTTPException) as exc:
+        return Response(None, "", elapsed(), f"{type(exc).__name__}: {exc}")
+    finally:
+        connection.close()

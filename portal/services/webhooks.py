@@ -1,0 +1,289 @@
+"""Webhooks: the tenant's subscriptions, signed event delivery with retries, and their log.
+
+Delivery follows the outbox pattern of ``services.mail``: a job claims a due delivery (and
+commits), makes the HTTP request outside any transaction, then records the attempt. A claim is
+a lease: if the worker dies mid-request the delivery becomes due again when the lease ends, so
+every event is delivered at least once (receivers dedupe by event id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from portal.api.common import iso
+from portal.errors import Problem, ValidationError
+from portal.models.accounts import Account
+from portal.models.base import utcnow
+from portal.models.events import (
+    DELIVERY_DELIVERED,
+    DELIVERY_FAILED,
+    DELIVERY_PENDING,
+    DELIVERY_SENDING,
+    EVENT_TYPES,
+    WEBHOOK_DISABLED,
+    WEBHOOK_ENABLED,
+    Event,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+)
+from portal.models.organizations import Organization
+from portal.services import outbound
+from portal.services.checks import Checker
+from portal.services.secrets import decrypt, encrypt, generate_key, same
+
+SIGNATURE_HEADER = "Facturapi-Signature"
+TIMEOUT_SECONDS = 10
+# Seconds to wait after each failed attempt: seconds and minutes first, the last attempt
+# (the tenth) about 3.9 days after the event.
+RETRY_DELAYS = (10, 60, 300, 1800, 7200, 21600, 43200, 86400, 172800)
+
+
+# Subscriptions ---------------------------------------------------------------------------
+
+
+def _check_url(checker: Checker, required: bool) -> str | None:
+    url = checker.text("url", required=required, max_len=2000)
+    if url is not None:
+        try:
+            outbound.resolve(url, current_app.config["WEBHOOKS_ALLOW_LOOPBACK"])
+        except outbound.UnsafeURL as exc:
+            checker.fail("url", str(exc), "invalid_url")
+            return None
+    return url
+
+
+def _check_events(checker: Checker, required: bool) -> list[str] | None:
+    events = checker.items("enabled_events", required=required, max_items=len(EVENT_TYPES))
+    if events is None:
+        return None
+    if not events:
+        checker.fail("enabled_events", "Elige al menos un tipo de evento.", "required")
+    for index, name in enumerate(events):
+        if name not in EVENT_TYPES:
+            message = f"El evento «{name}» no existe. Valores permitidos: {', '.join(EVENT_TYPES)}."
+            checker.problems.append(Problem(message, "invalid_enum", f"enabled_events[{index}]"))
+    return list(dict.fromkeys(events))
+
+
+def create_webhook(
+    session: Session, organization_id: str, livemode: bool, data: dict[str, Any]
+) -> tuple[Webhook, str]:
+    """A new webhook and its signing secret (shown to the user here)."""
+    checker = Checker(data)
+    url, events = _check_url(checker, True), _check_events(checker, True)
+    checker.done()
+    secret = generate_key("whsec_")
+    webhook = Webhook(
+        organization_id=organization_id,
+        livemode=livemode,
+        url=url,
+        enabled_events=events,
+        status=WEBHOOK_ENABLED,
+        secret_encrypted=encrypt(secret.encode()),
+    )
+    session.add(webhook)
+    session.flush()
+    return webhook, secret
+
+
+def update_webhook(webhook: Webhook, data: dict[str, Any]) -> Webhook:
+    """Change the URL, the events or the status (enabling clears the failing mark)."""
+    checker = Checker(data)
+    url, events = _check_url(checker, False), _check_events(checker, False)
+    status = checker.choice("status", (WEBHOOK_ENABLED, WEBHOOK_DISABLED))
+    checker.done()
+    if url is not None:
+        webhook.url = url
+    if events is not None:
+        webhook.enabled_events = events
+    if status is not None:
+        webhook.status = status
+        if status == WEBHOOK_ENABLED:
+            webhook.failing_since = None
+    return webhook
+
+
+def delete_webhook(webhook: Webhook) -> Webhook:
+    """Remove the webhook: it gets no more deliveries; its log stays."""
+    webhook.deleted_at = utcnow()
+    return webhook
+
+
+def secret_of(webhook: Webhook) -> str:
+    """The webhook's signing secret, decrypted."""
+    return decrypt(webhook.secret_encrypted).decode()
+
+
+# Signatures -------------------------------------------------------------------------------
+
+
+def event_payload(event: Event) -> dict[str, Any]:
+    """The event as receivers get it."""
+    return {
+        "id": event.id,
+        "created_at": iso(event.created_at),
+        "livemode": event.livemode,
+        "organization": event.organization_id,
+        "type": event.type,
+        "data": event.data,
+    }
+
+
+def encode(payload: Any) -> bytes:
+    """The exact bytes sent: compact JSON in key order, as ``JSON.stringify`` writes it."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sign(secret: str, body: bytes) -> str:
+    """Hex HMAC-SHA256 of the raw body."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def validate_signature(session: Session, organization_id: str, livemode: bool, data: Any) -> Any:
+    """The payload when ``signature`` matches it (with ``secret``, or any of the tenant's
+    webhook secrets when none is given); a 400 otherwise."""
+    checker = Checker(data)
+    signature = checker.text("signature", required=True, max_len=200)
+    secret = checker.text("secret", max_len=200)
+    payload = checker.data.get("payload", checker.data.get("body"))
+    if payload is None:
+        checker.fail("payload", "El campo payload es obligatorio.", "required")
+    checker.done()
+    body = payload.encode() if isinstance(payload, str) else encode(payload)
+    secrets = [secret] if secret else _tenant_secrets(session, organization_id, livemode)
+    if not any(same(sign(candidate, body), signature.lower()) for candidate in secrets):
+        raise ValidationError(
+            "La firma no corresponde al contenido.", "invalid_signature", path="signature"
+        )
+    return json.loads(body) if isinstance(payload, str) else payload
+
+
+def _tenant_secrets(session: Session, organization_id: str, livemode: bool) -> list[str]:
+    webhooks = session.scalars(
+        select(Webhook).where(
+            Webhook.organization_id == organization_id, Webhook.livemode.is_(livemode)
+        )
+    )
+    return [secret_of(webhook) for webhook in webhooks]
+
+
+# Delivery ---------------------------------------------------------------------------------
+
+
+def due_deliveries(session: Session, limit: int = 500) -> list[str]:
+    """Ids of deliveries to attempt now: new ones, retries due, and expired leases."""
+    now = utcnow()
+    return list(
+        session.scalars(
+            select(WebhookDelivery.id)
+            .where(
+                WebhookDelivery.status.in_([DELIVERY_PENDING, DELIVERY_SENDING]),
+                or_(
+                    WebhookDelivery.next_attempt_at.is_(None),
+                    WebhookDelivery.next_attempt_at <= now,
+                ),
+            )
+            .order_by(WebhookDelivery.created_at)
+            .limit(limit)
+        )
+    )
+
+
+def claim(delivery: WebhookDelivery) -> bool:
+    """Take a due delivery for one attempt (commit before sending)."""
+    now = utcnow()
+    if delivery.status not in (DELIVERY_PENDING, DELIVERY_SENDING):
+        return False  # already delivered or given up: a job that runs twice does nothing
+    if delivery.next_attempt_at and delivery.next_attempt_at > now:
+        return False  # not due yet, or another worker holds the lease
+    webhook = delivery.webhook
+    if webhook.deleted_at is not None or webhook.status != WEBHOOK_ENABLED:
+        delivery.status, delivery.next_attempt_at = DELIVERY_FAILED, None
+        return False
+    delivery.status, delivery.attempts = DELIVERY_SENDING, delivery.attempts + 1
+    lease = current_app.config.get("WEBHOOK_LEASE_SECONDS", 60)
+    delivery.next_attempt_at = now + timedelta(seconds=lease)
+    return True
+
+
+def send(delivery: WebhookDelivery) -> outbound.Response:
+    """POST the signed event to the webhook, outside any transaction."""
+    body = encode(event_payload(delivery.event))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "FacturaPortal-Webhooks/1",
+        SIGNATURE_HEADER: sign(secret_of(delivery.webhook), body),
+    }
+    return outbound.post(
+        delivery.webhook.url,
+        body,
+        headers,
+        TIMEOUT_SECONDS,
+        current_app.config["WEBHOOKS_ALLOW_LOOPBACK"],
+    )
+
+
+def record_attempt(
+    session: Session, delivery: WebhookDelivery, response: outbound.Response
+) -> WebhookAttempt:
+    """Log the attempt; mark the delivery done, schedule a retry, or give up and tell."""
+    attempt = WebhookAttempt(
+        organization_id=delivery.organization_id,
+        livemode=delivery.livemode,
+        delivery_id=delivery.id,
+        webhook_id=delivery.webhook_id,
+        status_code=response.status,
+        latency_ms=response.latency_ms,
+        response_excerpt=response.excerpt,
+        error=response.error,
+    )
+    session.add(attempt)
+    delivery.last_status_code = response.status
+    if response.status is not None and 200 <= response.status < 300:
+        delivery.status, delivery.delivered_at = DELIVERY_DELIVERED, utcnow()
+        delivery.next_attempt_at, delivery.webhook.failing_since = None, None
+    elif delivery.attempts > len(RETRY_DELAYS):
+        delivery.status, delivery.next_attempt_at = DELIVERY_FAILED, None
+        _mark_failing(session, delivery.webhook)
+    else:
+        delay = RETRY_DELAYS[delivery.attempts - 1]
+        delivery.status = DELIVERY_PENDING
+        delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    session.flush()
+    return attempt
+
+
+def _mark_failing(session: Session, webhook: Webhook) -> None:
+    if webhook.failing_since is not None:
+        return  # the organization was already told
+    webhook.failing_since = utcnow()
+    from portal.services.mail import queue_email
+
+    organization = session.get(Organization, webhook.organization_id)
+    account = session.get(Account, organization.account_id) if organization else None
+    if organization is None or account is None:
+        return
+    queue_email(
+        session,
+        "webhook_failing",
+        [account.email],
+        f"Webhook con fallas: {organization.name}",
+        {"organization": organization, "webhook": webhook, "account": account},
+        organization_id=organization.id,
+        account_id=account.id,
+    )
+
+
+def resend(delivery: WebhookDelivery) -> WebhookDelivery:
+    """Deliver an event again now, with a fresh series of retries."""
+    delivery.status, delivery.attempts, delivery.next_attempt_at = DELIVERY_PENDING, 0, None
+    return delivery

@@ -1,0 +1,99 @@
+"""Events become signed webhook deliveries, retried with backoff, each attempt logged."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from portal.api.common import iso
+from portal.models.base import utcnow
+from portal.models.events import Event, WebhookAttempt, WebhookDelivery
+from portal.services import events, webhooks
+
+DATA = {"type": "invoice", "object": {"id": "abc", "status": "valid", "total": 10944.82}}
+
+
+def test_an_event_is_delivered_signed(
+    db: Any, make_organization: Any, receiver: Any, make_webhook: Any
+) -> None:
+    org, _ = make_organization()
+    webhook, secret = make_webhook(org, receiver.url)
+    event = events.record(db, org.id, False, "invoice.status_updated", DATA)
+    db.commit()  # the outbox dispatches after the commit (jobs run inline in tests)
+
+    [request] = receiver.requests
+    assert webhooks.sign(secret, request["body"]) == request["headers"]["Facturapi-Signature"]
+    assert receiver.events() == [
+        {
+            "id": event.id,
+            "created_at": iso(event.created_at),
+            "livemode": False,
+            "organization": org.id,
+            "type": "invoice.status_updated",
+            "data": DATA,
+        }
+    ]
+    delivery = db.scalar(select(WebhookDelivery))
+    assert delivery.status == "delivered" and delivery.attempts == 1
+    attempt = db.scalar(select(WebhookAttempt))
+    assert attempt.status_code == 200 and '"received"' in attempt.response_excerpt
+
+
+def test_only_subscribed_enabled_webhooks_of_the_same_environment_get_it(
+    db: Any, make_organization: Any, receiver: Any, make_webhook: Any
+) -> None:
+    org, _ = make_organization()
+    other, _ = make_organization()
+    make_webhook(org, receiver.url + "?live", livemode=True)
+    make_webhook(org, receiver.url + "?receipts", events=["receipt.status_updated"])
+    make_webhook(other, receiver.url + "?other")
+    disabled, _ = make_webhook(org, receiver.url + "?disabled")
+    webhooks.update_webhook(disabled, {"status": "disabled"})
+    mine, _ = make_webhook(org, receiver.url + "?mine")
+    events.record(db, org.id, False, "invoice.status_updated", DATA)
+    db.commit()
+    assert [r["path"] for r in receiver.requests] == ["/hook?mine"]
+    assert db.scalar(select(Event)).organization_id == org.id
+
+
+def test_unknown_event_type_is_a_programming_error(db: Any, make_organization: Any) -> None:
+    org, _ = make_organization()
+    with pytest.raises(ValueError):
+        events.record(db, org.id, False, "invoice.created", DATA)
+
+
+def _advance(monkeypatch: pytest.MonkeyPatch, delta: timedelta) -> None:
+    moment = utcnow() + delta
+    monkeypatch.setattr(webhooks, "utcnow", lambda: moment)
+
+
+def test_a_receiver_failing_three_times_gets_the_event_on_the_fourth_try(
+    db: Any, make_organization: Any, receiver: Any, make_webhook: Any, monkeypatch: Any
+) -> None:
+    from portal.jobs.webhooks import sweep_webhooks
+
+    org, _ = make_organization()
+    make_webhook(org, receiver.url)
+    receiver.statuses = [500, 503, 404]
+    events.record(db, org.id, False, "invoice.status_updated", DATA)
+    db.commit()
+    assert len(receiver.requests) == 1
+    sweep_webhooks()  # nothing is due yet: the first retry waits 10 s
+    assert len(receiver.requests) == 1
+    for n, wait in enumerate((10, 10 + 60, 10 + 60 + 300), start=2):
+        _advance(monkeypatch, timedelta(seconds=wait + 1))
+        sweep_webhooks()
+        assert len(receiver.requests) == n
+    delivery = db.scalar(select(WebhookDelivery))
+    db.refresh(delivery)
+    assert delivery.status == "delivered" and delivery.attempts == 4
+    codes = [
+        a.status_code
+        for a in db.scalars(select(WebhookAttempt).order_by(WebhookAttempt.created_at))
+    ]
+    assert sorted(codes) == [200, 404, 500, 503]
+    assert len({r["headers"]["Facturapi-Signature"] for r in receiver.requests}) == 1
+    assert len({e["id"] for e in receiver.events()}) == 1
