@@ -292,6 +292,15 @@ def describe(catalog: str, code: str | None, lang: str = "es") -> str:
     return f"{code} - {text}" if text else (code or "")
 
 
+def currency_decimals(currency: str) -> int:
+    """Decimals of a currency per c_Moneda (2 when unknown)."""
+    value = _select("C756_c_Moneda", currency) if currency else None
+    try:
+        return int(value[1]) if value else 2
+    except (TypeError, ValueError, IndexError):
+        return 2
+
+
 @lru_cache(maxsize=65536)
 def zip_info(zip_code: str) -> tuple[str, str] | None:
     """(state code, time zone name) of a c_CodigoPostal entry, or None."""

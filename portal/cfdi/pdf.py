@@ -1,0 +1,769 @@
+"""Printed representations: CFDI 4.0 invoice PDF, receipt ticket and cancellation acknowledgment.
+
+Our own Jinja templates rendered by WeasyPrint (satcfdi's stock templates take ~1.4 s). The
+stamped XML is the only source of an invoice's data; branding and options only change the look.
+Speed comes from a fixed table layout, long seal strings pre-split into short breakable chunks,
+stylesheets parsed once per process, and a font that is installed (DejaVu Sans).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+import nh3
+import weasyprint
+import weasyprint.text.fonts
+import weasyprint.urls
+from satcfdi.cfdi import CFDI
+from satcfdi.models import Code
+
+from portal.cfdi import catalogs
+from portal.cfdi.qr import qr_data_uri, verification_url
+
+TEMPLATES = Path(__file__).with_name("templates")
+TEST_WATERMARK = "DOCUMENTO DE PRUEBA — SIN VALIDEZ FISCAL"
+DEFAULT_COLOR = "#1F4E79"
+CUSTOM_SECTION_MAX = 20_000
+
+DOCUMENT_TITLES = {
+    "I": "Factura",
+    "E": "Nota de crédito",
+    "P": "Recibo electrónico de pago",
+    "T": "Comprobante de traslado",
+    "N": "Recibo de nómina",
+}
+CANCELLATION_STATUS = {
+    "accepted": "Cancelado",
+    "canceled": "Cancelado",
+    "pending": "En proceso de cancelación",
+    "rejected": "Cancelación rechazada",
+    "expired": "Solicitud vencida",
+}
+
+CUSTOM_TAGS = frozenset(
+    "b i strong em u br p ul ol li span small div h3 h4 table thead tbody tr th td".split()
+)
+CUSTOM_ATTRIBUTES = {"td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
+
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True)
+class PdfExtra:
+    """Facturapi's ``pdf_extra`` switches: optional details shown on the PDF."""
+
+    codes: bool = True
+    product_key: bool = True
+    round_unit_price: bool = False
+    tax_breakdown: bool = True
+    ieps_breakdown: bool = True
+
+    @classmethod
+    def from_value(cls, value: PdfExtra | Mapping[str, Any] | None) -> PdfExtra:
+        """From an instance, a (partial) ``pdf_extra`` dict, or None for the defaults."""
+        if isinstance(value, PdfExtra):
+            return value
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: bool(v) for k, v in (value or {}).items() if k in known})
+
+
+@dataclass(frozen=True)
+class Branding:
+    """How the organization looks on its documents."""
+
+    organization_name: str = ""
+    logo: bytes | None = None
+    color: str = DEFAULT_COLOR
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def css_color(self) -> str:
+        """The brand colour as ``#RRGGBB`` (the default when invalid: it lands in CSS)."""
+        value = (self.color or "").strip().lstrip("#")
+        return f"#{value.upper()}" if re.fullmatch(r"[0-9A-Fa-f]{6}", value) else DEFAULT_COLOR
+
+    @property
+    def _rgb_luminance(self) -> tuple[tuple[int, int, int], float]:
+        """RGB of the brand colour and its luma (0-255)."""
+        red, green, blue = (int(self.css_color[i : i + 2], 16) for i in (1, 3, 5))
+        return (red, green, blue), 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+    @property
+    def css_text_on_color(self) -> str:
+        """White or near-black, whichever reads better on the brand colour."""
+        return "#FFFFFF" if self._rgb_luminance[1] < 150 else "#222222"
+
+    @property
+    def css_ink(self) -> str:
+        """The brand colour for text on white, darkened when too light to read."""
+        rgb, luminance = self._rgb_luminance
+        if luminance <= 130:
+            return self.css_color
+        return "#" + "".join(f"{int(c * 130 / luminance):02X}" for c in rgb)
+
+    @property
+    def logo_uri(self) -> str | None:
+        """The logo as a data URI, when it is a PNG or a JPEG."""
+        mime = image_mime(self.logo)
+        return None if mime is None else data_uri(self.logo or b"", mime)
+
+
+def image_mime(data: bytes | None) -> str | None:
+    """``image/png`` or ``image/jpeg`` by magic bytes, else None."""
+    if not data:
+        return None
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    return None
+
+
+def data_uri(data: bytes, mime: str) -> str:
+    """A base64 ``data:`` URI."""
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def sanitize_custom_section(html: str | None) -> str:
+    """``pdf_custom_section`` reduced to a short allow-list of formatting tags."""
+    if not html:
+        return ""
+    return nh3.clean(
+        html[:CUSTOM_SECTION_MAX],
+        tags=set(CUSTOM_TAGS),
+        attributes={k: set(v) for k, v in CUSTOM_ATTRIBUTES.items()},
+        url_schemes=set(),
+        link_rel=None,
+    )
+
+
+# --------------------------------------------------------------------------- amounts in words
+
+_SMALL = (
+    "CERO UN DOS TRES CUATRO CINCO SEIS SIETE OCHO NUEVE DIEZ ONCE DOCE TRECE CATORCE QUINCE "
+    "DIECISÉIS DIECISIETE DIECIOCHO DIECINUEVE VEINTE VEINTIÚN VEINTIDÓS VEINTITRÉS VEINTICUATRO "
+    "VEINTICINCO VEINTISÉIS VEINTISIETE VEINTIOCHO VEINTINUEVE"
+).split()
+_TENS = "_ _ _ TREINTA CUARENTA CINCUENTA SESENTA SETENTA OCHENTA NOVENTA".split()
+_HUNDREDS = (
+    "_ CIENTO DOSCIENTOS TRESCIENTOS CUATROCIENTOS QUINIENTOS SEISCIENTOS SETECIENTOS "
+    "OCHOCIENTOS NOVECIENTOS"
+).split()
+_CURRENCIES = {
+    "MXN": ("PESO", "PESOS", "M.N."),
+    "USD": ("DÓLAR", "DÓLARES", "USD"),
+    "EUR": ("EURO", "EUROS", "EUR"),
+}
+
+
+def _below_hundred(n: int) -> str:
+    """1..99 in words, "UN" form (the number always precedes a noun)."""
+    if n < 30:
+        return _SMALL[n]
+    tens, units = divmod(n, 10)
+    return _TENS[tens] + (f" Y {_SMALL[units]}" if units else "")
+
+
+def _below_thousand(n: int) -> str:
+    """1..999 in words."""
+    if n == 100:
+        return "CIEN"
+    hundreds, rest = divmod(n, 100)
+    parts = [_HUNDREDS[hundreds]] if hundreds else []
+    return " ".join(parts + ([_below_hundred(rest)] if rest else []))
+
+
+def number_in_words(n: int) -> str:
+    """A non-negative integer in Spanish capitals as invoices write it (1000 -> UN MIL)."""
+    if n == 0:
+        return "CERO"
+    for size, one, many in ((10**12, "UN BILLÓN", "BILLONES"), (10**6, "UN MILLÓN", "MILLONES")):
+        if n >= size:
+            high, rest = divmod(n, size)
+            head = one if high == 1 else f"{number_in_words(high)} {many}"
+            return head + (f" {number_in_words(rest)}" if rest else "")
+    thousands, rest = divmod(n, 1000)
+    head = f"{_below_thousand(thousands)} MIL" if thousands else ""
+    return " ".join(p for p in (head, _below_thousand(rest) if rest else "") if p)
+
+
+def amount_in_words(amount: Decimal | str | int, currency: str = "MXN") -> str:
+    """ "UN MIL DOSCIENTOS PESOS 50/100 M.N." for 1200.50 MXN."""
+    value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    whole, cents = divmod(abs(int(value * 100)), 100)
+    one, many, suffix = _CURRENCIES.get(currency, (currency, currency, currency))
+    words = number_in_words(whole)
+    noun = one if whole == 1 else many
+    joiner = " DE " if words.endswith(("MILLÓN", "MILLONES", "BILLÓN", "BILLONES")) else " "
+    return f"{words}{joiner}{noun} {cents:02d}/100 {suffix}".strip()
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _code(value: Any) -> str | None:
+    """The code inside a satcfdi ``Code`` (or the plain value)."""
+    if value is None:
+        return None
+    return str(value.code) if isinstance(value, Code) else str(value)
+
+
+def _decimal(value: Any) -> Decimal:
+    """A Decimal from an XML value, 0 when absent or malformed."""
+    try:
+        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def money(value: Any, decimals: int = 2) -> str:
+    """$1,234.50"""
+    number = _decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return f"${number:,.{decimals}f}"
+
+
+def plain_number(value: Any) -> str:
+    """A quantity without trailing zeros: 2, 1.5, 0.125."""
+    number = _decimal(value)
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def unit_price(value: Any, round_price: bool) -> str:
+    """Unit price as stamped (all decimals, at least 2) or rounded to cents."""
+    number = _decimal(value)
+    if round_price:
+        return money(number)
+    exponent = -number.as_tuple().exponent if isinstance(number.as_tuple().exponent, int) else 2
+    return money(number, max(2, min(int(exponent), 6)))
+
+
+def rate(value: Any) -> str:
+    """0.160000 -> 16%; 0.265 -> 26.5%."""
+    return plain_number(_decimal(value) * 100) + "%"
+
+
+def breakable(text: str | None, every: int = 8) -> str:
+    """Long tokens (seals, chains) with zero-width spaces so lines break cheaply anywhere."""
+    if not text:
+        return ""
+    return "\u200b".join(text[i : i + every] for i in range(0, len(text), every))
+
+
+def when(value: Any, zone: str = "America/Mexico_City") -> str:
+    """dd/mm/yyyy hh:mm:ss; ISO strings accepted, aware times shown in ``zone``."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(ZoneInfo(zone))
+        return value.strftime("%d/%m/%Y %H:%M:%S")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return "" if value is None else str(value)
+
+
+# --------------------------------------------------------------------------- invoice context
+
+
+def _describe(catalog: str, value: Any, extra: PdfExtra) -> str:
+    """A catalog value for print: "G03 - Gastos en general" or just the label."""
+    code = _code(value)
+    text = catalogs.label(catalog, code) if code else None
+    if not text:
+        return code or ""
+    return f"{code} - {text}" if extra.codes else text
+
+
+_TAX_NAMES = {"001": "ISR", "002": "IVA", "003": "IEPS"}
+
+
+def _tax_name(tax: Mapping[str, Any]) -> str:
+    """ "IVA 16%", "IEPS $3.00/u" or "IVA Exento"."""
+    name = _TAX_NAMES.get(_code(tax.get("Impuesto")) or "", _code(tax.get("Impuesto")) or "")
+    factor = _code(tax.get("TipoFactor"))
+    if factor == "Exento":
+        return f"{name} Exento"
+    if factor == "Cuota":
+        return f"{name} {money(tax.get('TasaOCuota'), 4)}/u"
+    return f"{name} {rate(tax.get('TasaOCuota'))}"
+
+
+def _taxes_of(node: Mapping[str, Any] | None, kind: str) -> list[Mapping[str, Any]]:
+    """``Traslados`` or ``Retenciones`` of an ``Impuestos`` node as a list."""
+    group = (node or {}).get(kind) or {}
+    return list(group.values()) if isinstance(group, Mapping) else list(group)
+
+
+def _is_ieps(tax: Mapping[str, Any]) -> bool:
+    """True for an IEPS tax line."""
+    return _code(tax.get("Impuesto")) == "003"
+
+
+def _item_tax_lines(concept: Mapping[str, Any], extra: PdfExtra) -> list[str]:
+    """ "IVA 16%: $16.00" lines of one concept (traslados, then retenciones)."""
+    lines = []
+    for tax in _taxes_of(concept.get("Impuestos"), "Traslados"):
+        if extra.ieps_breakdown or not _is_ieps(tax):
+            amount = "" if tax.get("Importe") is None else f": {money(tax.get('Importe'))}"
+            lines.append(f"{_tax_name(tax)}{amount}")
+    for tax in _taxes_of(concept.get("Impuestos"), "Retenciones"):
+        lines.append(f"Ret. {_tax_name(tax)}: -{money(tax.get('Importe'))}")
+    return lines
+
+
+def _hidden_ieps(concept: Mapping[str, Any], extra: PdfExtra) -> Decimal:
+    """IEPS folded into the price when ``ieps_breakdown`` is off."""
+    if extra.ieps_breakdown:
+        return Decimal(0)
+    taxes = _taxes_of(concept.get("Impuestos"), "Traslados")
+    return sum((_decimal(t.get("Importe")) for t in taxes if _is_ieps(t)), Decimal(0))
+
+
+def _item_details(concept: Mapping[str, Any], extra: PdfExtra) -> list[str]:
+    """Small print under a concept's description, one line each."""
+    lines = []
+    if concept.get("NoIdentificacion"):
+        lines.append(f"No. ident.: {concept['NoIdentificacion']}")
+    if extra.tax_breakdown:
+        lines.append(f"Objeto imp.: {_describe('tax_object', concept.get('ObjetoImp'), extra)}")
+        lines += _item_tax_lines(concept, extra)
+    if customs := ", ".join(_as_list(concept.get("InformacionAduanera"), "NumeroPedimento")):
+        lines.append(f"Pedimento: {customs}")
+    if predial := ", ".join(_as_list(concept.get("CuentaPredial"), "Numero")):
+        lines.append(f"Cuenta predial: {predial}")
+    if third := (concept.get("ACuentaTerceros") or {}).get("RfcACuentaTerceros"):
+        lines.append(f"A cuenta de terceros: {third}")
+    return lines
+
+
+def _item(concept: Mapping[str, Any], extra: PdfExtra) -> dict[str, Any]:
+    """One row of the concepts table; small print joined in one paragraph (fewer boxes)."""
+    ieps = _hidden_ieps(concept, extra)
+    quantity = _decimal(concept.get("Cantidad")) or Decimal(1)
+    price = _decimal(concept.get("ValorUnitario")) + ieps / quantity
+    unit = _code(concept.get("ClaveUnidad")) or ""
+    unit_name = concept.get("Unidad") or catalogs.label("unit", unit) or ""
+    return {
+        "product_key": _code(concept.get("ClaveProdServ")) or "",
+        "quantity": plain_number(concept.get("Cantidad")),
+        "unit": f"{unit} {unit_name}" if extra.codes else unit_name,
+        "description": concept.get("Descripcion") or "",
+        "details": " · ".join(_item_details(concept, extra)),
+        "unit_price": unit_price(price, extra.round_unit_price),
+        "discount": money(concept.get("Descuento")) if concept.get("Descuento") else "",
+        "amount": money(_decimal(concept.get("Importe")) + ieps),
+    }
+
+
+def _as_list(value: Any, key: str) -> list[str]:
+    """Strings of a repeated child node (or a single one)."""
+    if not value:
+        return []
+    nodes = value if isinstance(value, list) else [value]
+    return [str(n.get(key, "")) if isinstance(n, Mapping) else str(n) for n in nodes]
+
+
+def _totals(cfdi: Mapping[str, Any], extra: PdfExtra, decimals: int) -> list[tuple[str, str]]:
+    """(label, amount) rows above the total."""
+    taxes = cfdi.get("Impuestos") or {}
+    transfers = _taxes_of(taxes, "Traslados")
+    hidden = Decimal(0)
+    if not extra.ieps_breakdown:
+        hidden = sum((_decimal(t.get("Importe")) for t in transfers if _is_ieps(t)), Decimal(0))
+        transfers = [t for t in transfers if not _is_ieps(t)]
+    rows = [("Subtotal", money(_decimal(cfdi.get("SubTotal")) + hidden, decimals))]
+    if cfdi.get("Descuento"):
+        rows.append(("Descuento", "-" + money(cfdi.get("Descuento"), decimals)))
+    rows += [(_tax_name(t), money(t.get("Importe"), decimals)) for t in transfers]
+    rows += [
+        (
+            f"{_TAX_NAMES.get(_code(t.get('Impuesto')) or '', '')} retenido",
+            "-" + money(t.get("Importe"), decimals),
+        )
+        for t in _taxes_of(taxes, "Retenciones")
+    ]
+    return rows + _local_tax_rows(cfdi, decimals)
+
+
+def _local_tax_rows(cfdi: Mapping[str, Any], decimals: int) -> list[tuple[str, str]]:
+    """Rows of the ``implocal`` complement (state taxes), when present."""
+    local = (cfdi.get("Complemento") or {}).get("ImpuestosLocales") or {}
+    rows = []
+    for tax in _as_nodes(local.get("TrasladosLocales")):
+        rows.append(
+            (
+                f"{tax.get('ImpLocTrasladado')} {rate(_decimal(tax.get('TasadeTraslado')) / 100)}",
+                money(tax.get("Importe"), decimals),
+            )
+        )
+    for tax in _as_nodes(local.get("RetencionesLocales")):
+        rows.append(
+            (f"{tax.get('ImpLocRetenido')} retenido", "-" + money(tax.get("Importe"), decimals))
+        )
+    return rows
+
+
+def _as_nodes(value: Any) -> list[Mapping[str, Any]]:
+    """A repeated node as a list of mappings."""
+    if not value:
+        return []
+    return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, Mapping)]
+
+
+def _related(cfdi: Mapping[str, Any], extra: PdfExtra) -> list[dict[str, Any]]:
+    """``CfdiRelacionados`` groups: relationship and UUIDs."""
+    groups = []
+    for node in _as_nodes(cfdi.get("CfdiRelacionados")):
+        uuids = node.get("CfdiRelacionado") or []
+        uuids = [u.get("UUID") if isinstance(u, Mapping) else u for u in _listify(uuids)]
+        groups.append(
+            {
+                "type": _describe("relationship", node.get("TipoRelacion"), extra),
+                "uuids": [str(u) for u in uuids],
+            }
+        )
+    return groups
+
+
+def _listify(value: Any) -> list[Any]:
+    """A value or a list as a list."""
+    return value if isinstance(value, list) else [value]
+
+
+def _global_info(cfdi: Mapping[str, Any], extra: PdfExtra) -> dict[str, str] | None:
+    """``InformacionGlobal`` of a global invoice, for print."""
+    node = cfdi.get("InformacionGlobal")
+    if not node:
+        return None
+    return {
+        "periodicity": _describe("periodicity", node.get("Periodicidad"), extra),
+        "months": _describe("month", node.get("Meses"), extra),
+        "year": str(node.get("Año") or ""),
+    }
+
+
+def _payments(cfdi: Mapping[str, Any], extra: PdfExtra) -> list[dict[str, Any]]:
+    """Pagos 2.0 complement: one entry per payment with its related documents."""
+    pagos = (cfdi.get("Complemento") or {}).get("Pagos") or {}
+    result = []
+    for pago in _as_nodes(pagos.get("Pago")):
+        docs = [
+            {
+                "uuid": d.get("IdDocumento"),
+                "series_folio": _series_folio(d),
+                "installment": d.get("NumParcialidad"),
+                "previous": money(d.get("ImpSaldoAnt")),
+                "paid": money(d.get("ImpPagado")),
+                "remaining": money(d.get("ImpSaldoInsoluto")),
+            }
+            for d in _as_nodes(pago.get("DoctoRelacionado"))
+        ]
+        result.append(
+            {
+                "date": when(pago.get("FechaPago")),
+                "form": _describe("payment_form", pago.get("FormaDePagoP"), extra),
+                "currency": _code(pago.get("MonedaP")),
+                "amount": money(pago.get("Monto")),
+                "documents": docs,
+            }
+        )
+    return result
+
+
+def _series_folio(node: Mapping[str, Any]) -> str:
+    """ "A-123" from ``Serie`` and ``Folio``."""
+    return "-".join(str(p) for p in (node.get("Serie"), node.get("Folio")) if p)
+
+
+def _party(node: Mapping[str, Any], regime_key: str, extra: PdfExtra) -> dict[str, str]:
+    """Issuer or receiver block."""
+    return {
+        "name": node.get("Nombre") or "",
+        "rfc": node.get("Rfc") or "",
+        "regime": _describe("tax_system", node.get(regime_key), extra),
+        "zip": node.get("DomicilioFiscalReceptor") or "",
+        "use": _describe("use", node.get("UsoCFDI"), extra) if node.get("UsoCFDI") else "",
+        "residence": _code(node.get("ResidenciaFiscal")) or "",
+        "foreign_id": node.get("NumRegIdTrib") or "",
+    }
+
+
+def _stamp(cfdi: CFDI) -> dict[str, Any]:
+    """The fiscal block: UUID, seals, TFD chain, certificate numbers, QR."""
+    tfd = (cfdi.get("Complemento") or {}).get("TimbreFiscalDigital") or {}
+    uuid = str(tfd.get("UUID") or "")
+    chain = tfd.cadena_original() if uuid and hasattr(tfd, "cadena_original") else ""
+    url = (
+        verification_url(
+            uuid,
+            cfdi["Emisor"]["Rfc"],
+            cfdi["Receptor"]["Rfc"],
+            cfdi.get("Total") or 0,
+            cfdi.get("Sello") or "",
+        )
+        if uuid
+        else ""
+    )
+    return {
+        "uuid": uuid,
+        "stamped_at": when(tfd.get("FechaTimbrado")),
+        "pac_rfc": tfd.get("RfcProvCertif") or "",
+        "sat_certificate": tfd.get("NoCertificadoSAT") or "",
+        "seal_cfd": breakable(cfdi.get("Sello")),
+        "seal_sat": breakable(tfd.get("SelloSAT")),
+        "chain": breakable(chain),
+        "url": url,
+        "qr": qr_data_uri(url) if url else None,
+    }
+
+
+def invoice_context(
+    cfdi: CFDI, extra: PdfExtra | Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Everything the invoice template prints, derived from the stamped CFDI."""
+    extra = PdfExtra.from_value(extra)
+    currency = _code(cfdi.get("Moneda")) or "MXN"
+    decimals = 2 if currency in ("MXN", "XXX") else catalogs.currency_decimals(currency)
+    kind = _code(cfdi.get("TipoDeComprobante")) or "I"
+    concepts = cfdi.get("Conceptos") or []
+    return {
+        "kind": kind,
+        "title": DOCUMENT_TITLES.get(kind, "CFDI"),
+        "version": cfdi.get("Version"),
+        "series_folio": _series_folio(cfdi),
+        "date": when(cfdi.get("Fecha")),
+        "place": cfdi.get("LugarExpedicion") or "",
+        "export": _describe("export", cfdi.get("Exportacion"), extra),
+        "issuer": _party(cfdi["Emisor"], "RegimenFiscal", extra),
+        "receiver": _party(cfdi["Receptor"], "RegimenFiscalReceptor", extra),
+        "payment_form": _describe("payment_form", cfdi.get("FormaPago"), extra),
+        "payment_method": _describe("payment_method", cfdi.get("MetodoPago"), extra),
+        "conditions": cfdi.get("CondicionesDePago") or "",
+        "currency": _describe("currency", currency, extra),
+        "exchange": plain_number(cfdi.get("TipoCambio")) if cfdi.get("TipoCambio") else "",
+        "certificate": cfdi.get("NoCertificado") or "",
+        "lines": [_item(c, extra) for c in concepts],
+        "show_discount": any(c.get("Descuento") for c in concepts),
+        "extra": extra,
+        "totals": _totals(cfdi, extra, decimals),
+        "total": money(cfdi.get("Total"), decimals),
+        "total_words": amount_in_words(cfdi.get("Total") or 0, currency) if kind != "P" else "",
+        "related": _related(cfdi, extra),
+        "global_info": _global_info(cfdi, extra),
+        "payments": _payments(cfdi, extra),
+        "stamp": _stamp(cfdi),
+    }
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    """The Jinja environment of our PDF templates (autoescaped)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(money=money, when=when, breakable=breakable, number=plain_number)
+    return env
+
+
+@cache
+def _stylesheet(name: str) -> weasyprint.CSS:
+    """A template stylesheet, parsed once per process."""
+    return weasyprint.CSS(
+        string=(TEMPLATES / name).read_text("utf-8"),
+        font_config=_fonts(),
+        url_fetcher=_data_only_fetcher(),
+    )
+
+
+@cache
+def _fonts() -> weasyprint.text.fonts.FontConfiguration:
+    """One font configuration shared by every render."""
+    return weasyprint.text.fonts.FontConfiguration()
+
+
+def _data_only_fetcher() -> weasyprint.urls.URLFetcher:
+    """A fetcher for ``data:`` URIs only: documents never reach the network or the disk."""
+    return weasyprint.urls.URLFetcher(allowed_protocols={"data"})
+
+
+def render_html(template: str, **context: Any) -> str:
+    """The HTML of one of our templates."""
+    return _environment().get_template(template).render(watermark=TEST_WATERMARK, **context)
+
+
+def _document(html: str, css: str) -> weasyprint.Document:
+    """Lay out ``html`` with the shared stylesheet and the one of its kind."""
+    return weasyprint.HTML(string=html, url_fetcher=_data_only_fetcher()).render(
+        stylesheets=[_stylesheet("base.css"), _stylesheet(css)], font_config=_fonts()
+    )
+
+
+def html_to_pdf(html: str, css: str) -> bytes:
+    """PDF bytes of ``html`` laid out with stylesheet ``css`` (plus ``base.css``)."""
+    return _document(html, css).write_pdf()
+
+
+def _base_context(branding: Branding | None, test_mode: bool) -> dict[str, Any]:
+    """Branding and mode, common to every template."""
+    branding = branding or Branding()
+    return {
+        "brand": branding,
+        "color": branding.css_color,
+        "logo": branding.logo_uri,
+        "on_color": branding.css_text_on_color,
+        "ink": branding.css_ink,
+        "test_mode": test_mode,
+    }
+
+
+def invoice_html(
+    xml: bytes | str | CFDI,
+    branding: Branding | None = None,
+    *,
+    pdf_extra: PdfExtra | Mapping[str, Any] | None = None,
+    custom_section: str | None = None,
+    test_mode: bool = False,
+) -> str:
+    """The invoice's HTML (what ``render_invoice`` turns into a PDF)."""
+    cfdi = xml if isinstance(xml, CFDI) else CFDI.from_string(_as_bytes(xml))
+    return render_html(
+        "invoice.html",
+        doc=invoice_context(cfdi, pdf_extra),
+        custom_section=sanitize_custom_section(custom_section),
+        **_base_context(branding, test_mode),
+    )
+
+
+def render_invoice(
+    xml: bytes | str | CFDI,
+    branding: Branding | None = None,
+    *,
+    pdf_extra: PdfExtra | Mapping[str, Any] | None = None,
+    custom_section: str | None = None,
+    test_mode: bool = False,
+) -> bytes:
+    """The PDF of a stamped CFDI 4.0 (invoice, credit note, payment receipt...)."""
+    html = invoice_html(
+        xml, branding, pdf_extra=pdf_extra, custom_section=custom_section, test_mode=test_mode
+    )
+    return html_to_pdf(html, "invoice.css")
+
+
+def _as_bytes(xml: bytes | str) -> bytes:
+    """XML text as bytes."""
+    return xml.encode("utf-8") if isinstance(xml, str) else xml
+
+
+# --------------------------------------------------------------------------- receipt ticket
+
+
+def _receipt_item(item: Mapping[str, Any]) -> dict[str, str]:
+    """One ticket line from a Facturapi receipt item (or a flat dict)."""
+    product = item.get("product") or {}
+    quantity = _decimal(item.get("quantity") or 1)
+    price = _decimal(product.get("price", item.get("price")))
+    amount = item.get("amount")
+    if amount is None:
+        amount = quantity * price - _decimal(item.get("discount"))
+    return {
+        "quantity": plain_number(quantity),
+        "description": str(product.get("description") or item.get("description") or ""),
+        "amount": money(amount),
+    }
+
+
+def receipt_context(receipt: Mapping[str, Any]) -> dict[str, Any]:
+    """What the ticket prints, from a receipt dict (Facturapi's receipt shape)."""
+    url = str(receipt.get("self_invoice_url") or "")
+    currency = str(receipt.get("currency") or "MXN")
+    zone = str(receipt.get("timezone") or "America/Mexico_City")
+    return {
+        "folio": receipt.get("folio_number") or "",
+        "key": receipt.get("key") or "",
+        "branch": receipt.get("branch") or "",
+        "date": when(receipt.get("date") or receipt.get("created_at"), zone),
+        "expires": when(receipt.get("expires_at"), zone) if receipt.get("expires_at") else "",
+        "lines": [_receipt_item(i) for i in receipt.get("items") or []],
+        "total": money(receipt.get("total")),
+        "total_words": amount_in_words(_decimal(receipt.get("total")), currency),
+        "payment_form": catalogs.label("payment_form", str(receipt.get("payment_form") or "")),
+        "url": url,
+        "qr": qr_data_uri(url) if url else None,
+    }
+
+
+def _ticket_css_height(html: str) -> float:
+    """Height in mm the ticket's content needs on one page."""
+    page = _document(html, "receipt.css").pages[0]
+    box = page._page_box.children[0]  # the <html> box: no public API
+    return box.margin_height() * 25.4 / 96
+
+
+def render_receipt(
+    receipt: Mapping[str, Any], branding: Branding | None = None, *, test_mode: bool = False
+) -> bytes:
+    """An 80 mm receipt ticket with the QR code of its self-invoice URL."""
+    context = {"receipt": receipt_context(receipt), **_base_context(branding, test_mode)}
+    html = render_html("receipt.html", page_height=None, **context)
+    height = _ticket_css_height(html)
+    html = render_html("receipt.html", page_height=round(height + 12, 1), **context)
+    return html_to_pdf(html, "receipt.css")
+
+
+# --------------------------------------------------------------------------- cancellation
+
+
+def cancellation_context(ack: Mapping[str, Any]) -> dict[str, Any]:
+    """What the cancellation acknowledgment prints, from a plain dict."""
+    motive = str(ack.get("motive") or "")
+    status = str(ack.get("status") or "")
+    return {
+        "uuid": str(ack.get("uuid") or "").upper(),
+        "issuer_rfc": ack.get("issuer_tax_id") or ack.get("rfc_emisor") or "",
+        "receiver_rfc": ack.get("receiver_tax_id") or "",
+        "requested_at": when(ack.get("date") or ack.get("requested_at")),
+        "canceled_at": when(ack.get("canceled_at")) if ack.get("canceled_at") else "",
+        "status": CANCELLATION_STATUS.get(status, status),
+        "motive": f"{motive} - {catalogs.label('cancellation_motive', motive) or ''}".strip(" -"),
+        "substitution": str(ack.get("substitution") or "").upper(),
+        "total": money(ack["total"]) if ack.get("total") is not None else "",
+        "seal": breakable(str(ack.get("seal") or ack.get("sello") or "")),
+    }
+
+
+def render_cancellation(
+    ack: Mapping[str, Any], branding: Branding | None = None, *, test_mode: bool = False
+) -> bytes:
+    """The acknowledgment (acuse) of a CFDI cancellation."""
+    html = render_html(
+        "cancellation.html", ack=cancellation_context(ack), **_base_context(branding, test_mode)
+    )
+    return html_to_pdf(html, "cancellation.css")
+
+
+def warm_up() -> None:
+    """Load fonts, stylesheets and templates now rather than on the first request."""
+    for css in ("base.css", "invoice.css", "receipt.css", "cancellation.css"):
+        _stylesheet(css)
+    html_to_pdf("<p>.</p>", "invoice.css")
