@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/v2")
 
-from portal.api import auth, organizations  # noqa: E402,F401
+from portal.api import auth, organizations, webhooks  # noqa: E402,F401

@@ -139,8 +139,9 @@ def event_payload(event: Event) -> dict[str, Any]:
 
 
 def encode(payload: Any) -> bytes:
-    """The exact bytes sent: compact JSON in key order, as ``JSON.stringify`` writes it."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    """The exact bytes sent: compact JSON with sorted keys, so that an event re-serialized by
+    a client (``validate-signature`` gets it parsed) yields the same bytes again."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
 
 
 def sign(secret: str, body: bytes) -> str:
