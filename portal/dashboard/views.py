@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
-from sqlalchemy import select
 
 from portal.dashboard import bp
 from portal.dashboard.forms import ChangeEmailForm, ChangePasswordForm, ConfirmForm
+from portal.dashboard.org_forms import CreateOrganizationForm
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attach_errors
-from portal.models.organizations import Organization
-from portal.services import accounts
+from portal.impersonation import refused_while_impersonating
+from portal.services import accounts, audit
+from portal.services import organizations as orgs
 
 
 @bp.before_request
@@ -24,13 +25,42 @@ def require_login() -> None:
 
 @bp.route("/")
 def home():
-    """The reseller's organizations."""
-    organizations = db.session.scalars(
-        select(Organization)
-        .where(Organization.account_id == current_user.id, Organization.deleted_at.is_(None))
-        .order_by(Organization.created_at.desc())
-    ).all()
-    return render_template("dashboard/home.html", organizations=organizations)
+    """The reseller's organizations, with search and readiness."""
+    q = request.args.get("q", "").strip()[:100]
+    organizations = db.session.scalars(orgs.search(current_user, q).limit(200)).all()
+    return render_template(
+        "dashboard/home.html",
+        organizations=organizations,
+        q=q,
+        form=CreateOrganizationForm(),
+        pending_steps=orgs.pending_steps,
+    )
+
+
+@bp.route("/organizations", methods=["POST"])
+def create_organization():
+    """Open an organization and go to its checklist."""
+    form = CreateOrganizationForm()
+    if form.validate_on_submit():
+        try:
+            organization = orgs.create_organization(db.session, current_user, form.name.data)
+        except PortalError as error:
+            attach_errors(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _("Creamos %(name)s. Completa los pasos para facturar.", name=organization.name),
+                "success",
+            )
+            return redirect(url_for("org.overview", org_id=organization.id))
+    organizations = db.session.scalars(orgs.search(current_user).limit(200)).all()
+    return render_template(
+        "dashboard/home.html",
+        organizations=organizations,
+        q="",
+        form=form,
+        pending_steps=orgs.pending_steps,
+    ), 400
 
 
 def _account_page(password_form=None, email_form=None, status: int = 200):
@@ -40,6 +70,7 @@ def _account_page(password_form=None, email_form=None, status: int = 200):
         password_form=password_form or ChangePasswordForm(prefix="pw"),
         email_form=email_form or ChangeEmailForm(prefix="em"),
         confirm_form=ConfirmForm(),
+        support_activity=audit.for_reseller(db.session, current_user.id),
     ), status
 
 
@@ -50,6 +81,7 @@ def account():
 
 
 @bp.route("/account/password", methods=["POST"])
+@refused_while_impersonating
 def change_password():
     """Change the password; other sessions end."""
     form = ChangePasswordForm(prefix="pw")
@@ -68,6 +100,7 @@ def change_password():
 
 
 @bp.route("/account/email", methods=["POST"])
+@refused_while_impersonating
 def change_email():
     """Change the sign-in email."""
     form = ChangeEmailForm(prefix="em")
@@ -84,6 +117,7 @@ def change_email():
 
 
 @bp.route("/account/user-key", methods=["POST"])
+@refused_while_impersonating
 def renew_user_key():
     """Issue a new user key; the old one stops working at once."""
     if ConfirmForm().validate_on_submit():

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
 from flask_babel import gettext
@@ -32,22 +33,32 @@ mexico1234 facturacion contraseña123 qwertyuiop123 letmein1234 welcome123 bienv
 """.split()
 )
 
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("dummy password for timing")
+
+@cache
+def _hasher_for(cheap: bool) -> PasswordHasher:
+    # Tests may ask for argon2's cheapest profile (PASSWORD_HASH_CHEAP); never production.
+    return PasswordHasher.from_parameters(profiles.CHEAPEST) if cheap else PasswordHasher()
+
+
+@cache
+def _dummy_hash(cheap: bool) -> str:
+    return _hasher_for(cheap).hash("dummy password for timing")
+
+
+def _cheap() -> bool:
+    return bool(current_app.config.get("PASSWORD_HASH_CHEAP"))
 
 
 def hash_password(password: str) -> str:
     """Argon2id hash of a password."""
-    return _hasher.hash(password)
+    return _hasher_for(_cheap()).hash(password)
 
 
 def password_matches(account: Account | None, password: str) -> bool:
     """Check a password in constant-ish time, also when there is no account."""
+    stored = account.password_hash if account else _dummy_hash(_cheap())
     try:
-        return (
-            _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
-            and account is not None
-        )
+        return _hasher_for(_cheap()).verify(stored, password) and account is not None
     except (VerificationError, InvalidHashError):
         return False
 
