@@ -12,7 +12,7 @@ from portal.errors import PortalError
 from portal.extensions import db, login_manager
 from portal.forms import attach_errors
 from portal.models.accounts import Account
-from portal.services import accounts, mail, throttle
+from portal.services import accounts, throttle
 
 FORGOT_LIMIT, FORGOT_WINDOW = 5, 3600
 
@@ -34,6 +34,8 @@ login_manager.login_message = None
 @bp.route("/")
 def index():
     """The home page sends people to their dashboard or to sign in."""
+    if current_user.is_authenticated and current_user.is_staff:
+        return redirect(url_for("admin.index"))
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.home"))
     return redirect(url_for("auth.login"))
@@ -104,7 +106,8 @@ def forgot_password():
             db.session.commit()
             form.form_errors.append(error.message)
             return render_template("auth/forgot.html", form=form), 429
-        _send_reset(accounts.find_by_email(db.session, form.email.data))
+        account = accounts.find_by_email(db.session, form.email.data)
+        accounts.send_password_reset(db.session, account)
         db.session.commit()
         flash(
             _(
@@ -115,20 +118,6 @@ def forgot_password():
         )
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form), 400 if form.errors else 200
-
-
-def _send_reset(account: Account | None) -> None:
-    if account is None or account.suspended_at:
-        return
-    link = url_for("auth.reset_password", token=accounts.make_reset_token(account), _external=True)
-    mail.queue_email(
-        db.session,
-        "password_reset",
-        [account.email],
-        _("Restablece tu contraseña"),
-        {"link": link, "account": account},
-        account_id=account.id,
-    )
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
