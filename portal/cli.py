@@ -61,6 +61,24 @@ def seed_demo() -> None:
     click.echo(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
 
 
+@click.command("import-efos")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_efos(path: str) -> None:
+    """Load SAT's 69-B list (EFOS) from its CSV, replacing the stored one."""
+    from portal.errors import PortalError
+    from portal.services import efos
+
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        count = efos.import_list(db.session, data)
+    except PortalError as error:
+        raise click.ClickException(f"{error.code}: {error.message}") from error
+    db.session.commit()
+    click.echo(f"{count} RFC loaded from the 69-B list")
+
+
 @click.command("migrate")
 @with_appcontext
 def migrate() -> None:
@@ -125,7 +143,7 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
         child.wait(timeout=30)
 
 
-COMMANDS = (create_reseller, create_staff, seed_demo, migrate, worker, serve)
+COMMANDS = (create_reseller, create_staff, seed_demo, import_efos, migrate, worker, serve)
 
 
 def init_app(app: Flask) -> None:

@@ -4,4 +4,11 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/v2")
 
-from portal.api import auth, organizations, webhooks  # noqa: E402,F401
+from portal.api import (  # noqa: E402,F401
+    auth,
+    catalogs,
+    customers,
+    organizations,
+    products,
+    webhooks,
+)

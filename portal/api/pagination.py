@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import request
@@ -31,15 +32,53 @@ def _int_arg(name: str, default: int, low: int, high: int | None) -> int:
     return value
 
 
-def paginate(session: Session, query: Select[Any], serialize: Any) -> dict[str, Any]:
-    """Run ``query`` one page at a time and wrap it in Facturapi's list shape."""
-    page = _int_arg("page", 1, 1, None)
-    limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = session.scalars(query.limit(limit).offset((page - 1) * limit)).all()
+def _page_args() -> tuple[int, int]:
+    return _int_arg("page", 1, 1, None), _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+
+
+def _page(page: int, limit: int, total: int, data: list[Any]) -> dict[str, Any]:
     return {
         "page": page,
         "total_pages": max(1, -(-total // limit)),
         "total_results": total,
-        "data": [serialize(row) for row in rows],
+        "data": data,
     }
+
+
+def paginate(session: Session, query: Select[Any], serialize: Any) -> dict[str, Any]:
+    """Run ``query`` one page at a time and wrap it in Facturapi's list shape."""
+    page, limit = _page_args()
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.scalars(query.limit(limit).offset((page - 1) * limit)).all()
+    return _page(page, limit, total, [serialize(row) for row in rows])
+
+
+def paginate_list(items: list[Any]) -> dict[str, Any]:
+    """One page of an already computed list, in Facturapi's list shape."""
+    page, limit = _page_args()
+    return _page(page, limit, len(items), items[(page - 1) * limit : page * limit])
+
+
+DATE_OPERATORS = {"gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}
+
+
+def _date_arg(name: str) -> datetime:
+    raw = request.args[name].strip()
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(
+            f"El parámetro {name} debe ser una fecha ISO 8601 (p. ej. 2024-01-31T06:00:00.000Z).",
+            "invalid_parameter",
+            path=name,
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def filter_dates(query: Select[Any], column: Any) -> Select[Any]:
+    """Apply Facturapi's ``date[gt|gte|lt|lte]`` filters to ``column``."""
+    for operator, method in DATE_OPERATORS.items():
+        name = f"date[{operator}]"
+        if request.args.get(name):
+            query = query.where(getattr(column, method)(_date_arg(name)))
+    return query

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -111,6 +112,31 @@ class Checker:
             self.fail(key, f"El campo {self.path(key)} debe ser {bounds}.", "out_of_range")
             return None
         return value
+
+    def decimal(
+        self, key: str, *, required: bool = False, minimum: Decimal | None = None
+    ) -> Decimal | None:
+        """An exact number (JSON number or numeric string); floats keep their shortest form."""
+        value = self._raw(key, required)
+        if value is MISSING:
+            return None
+        try:
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                raise InvalidOperation
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            number = Decimal("NaN")
+        if not number.is_finite():
+            self.fail(key, f"El campo {self.path(key)} debe ser un número.", "invalid_type")
+            return None
+        if minimum is not None and number < minimum:
+            self.fail(
+                key,
+                f"El campo {self.path(key)} debe ser mayor o igual a {minimum}.",
+                "out_of_range",
+            )
+            return None
+        return number
 
     def boolean(self, key: str, *, required: bool = False) -> bool | None:
         """A JSON boolean."""

@@ -1,0 +1,119 @@
+"""Customers of the key's organization and environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify, request
+
+from portal.api import bp
+from portal.api.auth import organization_key_required
+from portal.api.common import iso, json_body
+from portal.api.pagination import filter_dates, paginate
+from portal.extensions import db
+from portal.models.customers import Customer
+from portal.services import customers
+from portal.tenancy import current_tenant
+
+
+def serialize_customer(
+    customer: Customer, link: customers.EditLink | None = None
+) -> dict[str, Any]:
+    """The customer object of the API; a just-issued edit link is shown this once."""
+    body = {
+        "id": customer.id,
+        "created_at": iso(customer.created_at),
+        "livemode": customer.livemode,
+        "organization": customer.organization_id,
+        "legal_name": customer.legal_name,
+        "tax_id": customer.tax_id,
+        "tax_system": customer.tax_system,
+        "email": customer.email,
+        "phone": customer.phone,
+        "emails": customer.emails,
+        "phones": customer.phones,
+        "address": {"country": customers.MEXICO, **(customer.address or {})},
+        "default_invoice_use": customer.default_invoice_use,
+        "external_id": customer.external_id,
+    }
+    if link is not None:
+        body["edit_link"] = customers.edit_link_url(current_app.config["PUBLIC_BASE_URL"], link)
+        body["edit_link_expires_at"] = iso(link.expires_at)
+    return body
+
+
+def _wants_edit_link() -> bool:
+    return request.args.get("createEditLink", "").lower() in ("true", "1")
+
+
+@bp.post("/customers")
+@organization_key_required
+def create_customer():
+    """Register a customer (``?createEditLink=true`` makes every field optional)."""
+    customer, link = customers.create_customer(
+        db.session, current_tenant(), json_body(), edit_link=_wants_edit_link()
+    )
+    db.session.commit()
+    return jsonify(serialize_customer(customer, link))
+
+
+@bp.get("/customers")
+@organization_key_required
+def list_customers():
+    """The environment's customers, newest first, with ``q`` and date filters."""
+    query = customers.search(current_tenant(), request.args.get("q"))
+    return paginate(db.session, filter_dates(query, Customer.created_at), serialize_customer)
+
+
+@bp.get("/customers/<customer_id>")
+@organization_key_required
+def retrieve_customer(customer_id: str):
+    """One customer."""
+    return jsonify(serialize_customer(customers.get_customer(current_tenant(), customer_id)))
+
+
+@bp.put("/customers/<customer_id>")
+@organization_key_required
+def update_customer(customer_id: str):
+    """Change the fields sent (``?createEditLink=true`` issues a new edit link)."""
+    tenant = current_tenant()
+    customer = customers.get_customer(tenant, customer_id)
+    link = customers.update_customer(
+        db.session, tenant, customer, json_body(), edit_link=_wants_edit_link()
+    )
+    db.session.commit()
+    return jsonify(serialize_customer(customer, link))
+
+
+@bp.delete("/customers/<customer_id>")
+@organization_key_required
+def delete_customer(customer_id: str):
+    """Delete a customer; its invoices are kept."""
+    customer = customers.get_customer(current_tenant(), customer_id)
+    customers.delete_customer(customer)
+    db.session.commit()
+    return jsonify(serialize_customer(customer))
+
+
+@bp.get("/customers/<customer_id>/tax-info-validation")
+@organization_key_required
+def validate_customer_tax_info(customer_id: str):
+    """Check the stored customer against SAT's receiver rules, reporting every problem."""
+    tenant = current_tenant()
+    customer = customers.get_customer(tenant, customer_id)
+    problems = customers.receiver_problems(customer, (tenant.organization.address or {}).get("zip"))
+    errors = [{"path": p.path, "message": p.message, "code": p.code} for p in problems]
+    return jsonify({"is_valid": not problems, "errors": errors})
+
+
+@bp.post("/customers/<customer_id>/email-edit-link")
+@organization_key_required
+def email_edit_link(customer_id: str):
+    """Send the customer a new edit link by email (to ``email`` or the customer's address)."""
+    tenant = current_tenant()
+    customer = customers.get_customer(tenant, customer_id)
+    email = json_body().get("email")
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    customers.email_edit_link(db.session, tenant, customer, email, base_url)
+    db.session.commit()
+    return jsonify({"ok": True})

@@ -1,0 +1,185 @@
+"""Products: create, edit, search, delete, with Facturapi's defaults and SAT catalog checks.
+
+Taxes keep Facturapi's meaning: omitted or null is IVA 16 % transferred, ``[]`` is no taxes.
+Taxability (ObjetoImp) defaults to "02" when there are taxes and "01" when there are none.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, or_
+from sqlalchemy.orm import Session
+
+from portal.cfdi import catalogs
+from portal.cfdi import types as cfdi
+from portal.models.base import utcnow
+from portal.models.products import Product
+from portal.services.checks import Checker
+from portal.tenancy import Tenant, scoped_get, scoped_select
+
+DEFAULT_TAX = {"type": "IVA", "rate": "0.16", "withholding": False, "factor": "Tasa"}
+TAX_TYPES = tuple(cfdi.TAX_CODES)
+IEPS_MODES = ("sum_before_taxes", "break_down", "unconsidered")
+DEFAULTS: dict[str, Any] = {"tax_included": True, "unit_key": "H87", "unit_name": "Elemento"}
+MAX_TAXES = 10
+REQUIRED = ("description", "product_key", "price")
+
+
+def _tax(check: Checker) -> dict[str, Any]:
+    tax_type = check.choice("type", TAX_TYPES) or "IVA"
+    factor = check.choice("factor", cfdi.FACTORS) or "Tasa"
+    rate = check.decimal("rate", required=factor != "Exento" and tax_type != "IVA", minimum=0)
+    if rate is None and not check.has("rate"):
+        rate = Decimal("0.16") if tax_type == "IVA" and factor != "Exento" else Decimal(0)
+    tax = {
+        "type": tax_type,
+        "rate": str(rate or 0),
+        "withholding": bool(check.boolean("withholding")),
+        "factor": factor,
+    }
+    if tax_type == "IEPS" and check.has("ieps_mode"):
+        tax["ieps_mode"] = check.choice("ieps_mode", IEPS_MODES)
+    return tax
+
+
+def _local_tax(check: Checker) -> dict[str, Any]:
+    rate = check.decimal("rate", required=True, minimum=0)
+    return {
+        "type": check.text("type", required=True, max_len=100),
+        "rate": str(rate) if rate is not None else None,
+        "withholding": bool(check.boolean("withholding")),
+    }
+
+
+def _list(check: Checker, key: str, read: Any) -> list[dict[str, Any]] | None:
+    """A list of tax objects; None when the field was omitted or null."""
+    raw = check.items(key, max_items=MAX_TAXES)
+    if raw is None:
+        return None
+    return [read(Checker(item, f"{key}[{i}]", check.problems)) for i, item in enumerate(raw)]
+
+
+def _catalog_code(
+    check: Checker, key: str, catalog: str, name: str, required: bool = False
+) -> str | None:
+    code = check.text(key, required=required, max_len=8, upper=True)
+    if code is not None and not catalogs.is_valid(catalog, code):
+        check.fail(key, f"La clave «{code}» no existe en el catálogo {name} del SAT.", "not_found")
+        return None
+    return code
+
+
+def read_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    """The product fields present in ``data``, typed and checked; raises every problem."""
+    check = Checker(data)
+    readers = {
+        "description": lambda: check.text("description", required=True, max_len=1000),
+        "product_key": lambda: _catalog_code(
+            check, "product_key", "product_key", "c_ClaveProdServ", required=True
+        ),
+        "price": lambda: check.decimal("price", required=True, minimum=Decimal(0)),
+        "tax_included": lambda: check.boolean("tax_included"),
+        "taxability": lambda: check.choice(
+            "taxability", [c for c, _label in catalogs.options("tax_object")]
+        ),
+        "taxes": lambda: _list(check, "taxes", _tax),
+        "local_taxes": lambda: _list(check, "local_taxes", _local_tax) or [],
+        "unit_key": lambda: _catalog_code(check, "unit_key", "unit", "c_ClaveUnidad"),
+        "unit_name": lambda: check.text("unit_name", max_len=100),
+        "sku": lambda: check.text("sku", max_len=100),
+    }
+    # Required fields are read on create even when absent; on edit a sent one may not be empty.
+    fields = {
+        key: read()
+        for key, read in readers.items()
+        if check.has(key) or (not partial and key in REQUIRED)
+    }
+    check.done()
+    return fields
+
+
+def _apply(product: Product, fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        if key == "taxes" and value is None:
+            value = [dict(DEFAULT_TAX)]
+        elif value is None and key in DEFAULTS:
+            value = DEFAULTS[key]
+        setattr(product, key, value)
+    derive = "taxes" in fields or "taxability" in fields or not product.taxability
+    if fields.get("taxability") is None and derive:
+        product.taxability = "02" if product.taxes else "01"
+
+
+def create_product(session: Session, tenant: Tenant, data: dict[str, Any]) -> Product:
+    """A new product in the tenant's environment, with Facturapi's defaults."""
+    fields = read_fields(data, partial=False)
+    product = Product(organization_id=tenant.organization.id, livemode=tenant.livemode)
+    _apply(product, {**DEFAULTS, "taxes": None, "local_taxes": [], **fields})
+    session.add(product)
+    session.flush()
+    return product
+
+
+def update_product(session: Session, product: Product, data: dict[str, Any]) -> None:
+    """Change only the fields sent."""
+    fields = read_fields(data, partial=True)
+    _apply(product, fields)
+    product.updated_at = utcnow()
+    session.flush()
+
+
+def delete_product(product: Product) -> None:
+    """Hide the product; invoices keep their own copy of its data."""
+    product.deleted_at = utcnow()
+
+
+def search(tenant: Tenant, q: str | None = None, sku: str | None = None) -> Select[tuple[Product]]:
+    """The tenant's products matching ``q`` (description, SKU, key) and ``sku``, newest first."""
+    query = scoped_select(Product, tenant)
+    if q and q.strip():
+        like = f"%{q.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Product.description).like(like),
+                func.lower(Product.sku).like(like),
+                Product.product_key.like(like),
+            )
+        )
+    if sku and sku.strip():
+        query = query.where(Product.sku == sku.strip())
+    return query.order_by(Product.created_at.desc(), Product.id.desc())
+
+
+def get_product(tenant: Tenant, product_id: str) -> Product:
+    """The tenant's product with this id, or 404."""
+    return scoped_get(Product, product_id, tenant, "El producto no existe.")
+
+
+def to_cfdi(product: Product) -> cfdi.Product:
+    """The fiscal engine's product for a stored one (``taxes`` always explicit)."""
+    return cfdi.Product(
+        description=product.description,
+        product_key=product.product_key,
+        price=Decimal(product.price),
+        tax_included=product.tax_included,
+        taxability=product.taxability,
+        taxes=[
+            cfdi.Tax(
+                t["type"],
+                Decimal(t["rate"]),
+                t.get("withholding", False),
+                t.get("factor", "Tasa"),
+                t.get("ieps_mode"),
+            )
+            for t in product.taxes
+        ],
+        local_taxes=[
+            cfdi.LocalTax(t["type"], Decimal(t["rate"]), t.get("withholding", False))
+            for t in product.local_taxes
+        ],
+        unit_key=product.unit_key,
+        unit_name=product.unit_name,
+        sku=product.sku,
+    )
