@@ -32,7 +32,7 @@ from portal.dashboard.org_forms import (
 from portal.errors import PortalError, ValidationError
 from portal.extensions import db
 from portal.forms import attach_errors
-from portal.services import api_keys
+from portal.services import api_keys, previews
 from portal.services import organizations as orgs
 
 FILE_MAX = 64 * 1024
@@ -200,6 +200,14 @@ def _file_logo(form: LogoForm) -> bytes:
     if not data:
         raise ValidationError(_("Elige una imagen."), "required", path="file")
     return data
+
+
+@bp.route("/settings/branding/preview.pdf")
+def preview_pdf():
+    """A sample invoice in the organization's brand."""
+    response = Response(previews.preview_pdf(g.organization), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = "inline; filename=vista-previa.pdf"
+    return response
 
 
 @bp.route("/logo")

@@ -207,3 +207,16 @@ def test_receipt_settings_screen(client, make_organization, login_as):
     assert response.status_code == 302
     assert org.receipts_periodicity == "week" and org.self_invoice_uses == ["G03", "S01"]
     _ = LEGAL
+
+
+def test_branding_preview_is_a_pdf_in_the_brand(client, make_organization, login_as, tmp_path):
+    import subprocess
+
+    org, _key = make_organization(name="Marca Propia")
+    login_as(org_account(org))
+    response = client.get(f"/dashboard/o/{org.id}/settings/branding/preview.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    pdf = tmp_path / "preview.pdf"
+    pdf.write_bytes(response.data)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "Marca Propia" in text or "MARCA PROPIA" in text.upper()
