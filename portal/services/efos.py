@@ -92,7 +92,8 @@ def validate_tax_id(session: Session, tax_id: Any) -> dict[str, Any]:
     """Facturapi's ``tax_id_validation`` answer: the RFC's entries on the 69-B list."""
     rfc = rules.normalize_tax_id(tax_id if isinstance(tax_id, str) else "")
     problem = rules.rfc_problem(rfc)
-    if problem is not None:
+    # The list is looked up as published: a wrong check digit is no reason to refuse.
+    if problem is not None and problem.code != rules.INVALID_TAX_ID_CHECK_DIGIT:
         raise ValidationError(problem.message, problem.code, path="tax_id")
     entries = session.scalars(select(EfosEntry).where(EfosEntry.rfc == rfc)).all()
     loaded_at: datetime | None = session.scalar(select(func.max(EfosEntry.imported_at)))
