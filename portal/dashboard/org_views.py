@@ -32,6 +32,7 @@ from portal.dashboard.org_forms import (
 from portal.errors import PortalError, ValidationError
 from portal.extensions import db
 from portal.forms import attach_errors
+from portal.impersonation import refused_while_impersonating
 from portal.services import api_keys, previews
 from portal.services import organizations as orgs
 
@@ -363,6 +364,7 @@ def _keys_page(**shown: str):
 
 
 @bp.route("/keys/test/reveal", methods=["POST"])
+@refused_while_impersonating
 def reveal_test_key():
     """Show the test key (a POST, so that it never sits in a cached page or a log)."""
     if not ConfirmForm().validate_on_submit():
@@ -371,6 +373,7 @@ def reveal_test_key():
 
 
 @bp.route("/keys/test/renew", methods=["POST"])
+@refused_while_impersonating
 def renew_test_key():
     """Replace the test key; the old one stops at once."""
     if not ConfirmForm().validate_on_submit():
@@ -380,6 +383,7 @@ def renew_test_key():
 
 
 @bp.route("/keys/live", methods=["POST"])
+@refused_while_impersonating
 def create_live_key():
     """A new live key, shown this once."""
     if not ConfirmForm().validate_on_submit():
@@ -397,6 +401,7 @@ def revoke_live_key(key_id: str):
 
 
 @bp.route("/delete", methods=["GET", "POST"])
+@refused_while_impersonating
 def delete():
     """Delete the organization after typing its name."""
     form = ConfirmNameForm()
