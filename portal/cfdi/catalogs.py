@@ -353,13 +353,19 @@ _POPULAR: dict[str, frozenset[str]] = {
 _FOLD = str.maketrans("áéíóúüñàèìòùâêîôûäëïöç", "aeiouunaeiouaeiouaeioc")
 
 
+def _strip_marks(match: re.Match[str]) -> str:
+    """A run of non-ASCII characters without combining marks."""
+    decomposed = unicodedata.normalize("NFKD", match.group())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
 def fold(text: str) -> str:
     """Lower case without accents (ñ becomes n), for matching."""
     text = text.lower().translate(_FOLD)
-    if text.isascii():
-        return text
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return text if text.isascii() else _NON_ASCII.sub(_strip_marks, text)
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -405,31 +411,44 @@ class _Index:
     phrases: dict[str, int]
 
 
+def _postings(
+    keys: list[str], folded: list[str], aliases: Mapping[str, str]
+) -> tuple[dict[str, list[int]], list[int], list[str]]:
+    """Stem -> documents, plus each document's meaningful word count and first stem."""
+    stems: dict[str, str] = {}
+    posting: dict[str, list[int]] = {}
+    sizes, heads = [], []
+    for doc, text in enumerate(folded):
+        terms = [stems.get(w) or stems.setdefault(w, stem(w))
+                 for w in text.split() if w not in _STOPWORDS]
+        sizes.append(max(len(terms), 1))
+        heads.append(terms[0] if terms else "")
+        if keys[doc] in aliases:
+            terms += _terms(_words(aliases[keys[doc]]))
+        for term in set(terms):
+            posting.setdefault(term, []).append(doc)
+    return posting, sizes, heads
+
+
 def _build_index(table: str) -> _Index:
     """Read ``table`` once and index every description's stems."""
     data = sorted(_select_all(table).items())
-    aliases = _ALIASES.get(table, {})
-    popular = _POPULAR.get(table, frozenset())
-    posting: dict[str, list[int]] = {}
-    sizes, heads, folded = [], [], []
-    for doc, (key, value) in enumerate(data):
-        words = _words(_text(value))
-        folded.append(" " + " ".join(words))
-        terms = _terms(words)
-        sizes.append(max(len(terms), 1))
-        heads.append(terms[0] if terms else "")
-        for term in set(terms) | set(_terms(_words(aliases.get(key, "")))):
-            posting.setdefault(term, []).append(doc)
+    keys = [k for k, _ in data]
+    labels = [_text(v) for _, v in data]
+    # One fold over the whole catalog is far cheaper than 52k small ones.
+    folded = [" " + " ".join(_WORD.findall(f)) for f in fold("\n".join(labels)).split("\n")]
+    posting, sizes, heads = _postings(keys, folded, _ALIASES.get(table, {}))
     stems = sorted(posting)
+    popular = _POPULAR.get(table, frozenset())
     return _Index(
-        keys=[k for k, _ in data],
-        labels=[_text(v) for _, v in data],
+        keys=keys,
+        labels=labels,
         sizes=sizes,
         heads=heads,
         stems=stems,
         postings=[tuple(posting[s]) for s in stems],
-        by_code={k.upper(): i for i, (k, _) in enumerate(data)},
-        boost=frozenset(i for i, (k, _) in enumerate(data) if k in popular),
+        by_code={k.upper(): i for i, k in enumerate(keys)},
+        boost=frozenset(i for i, k in enumerate(keys) if k in popular),
         folded=folded,
         phrases={f.strip(): i for i, f in enumerate(folded)},
     )
