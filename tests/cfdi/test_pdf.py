@@ -351,3 +351,61 @@ def test_verification_url() -> None:
     assert qr.format_total("1234.5") == "0000001234.500000"
     assert qr.qr_data_uri("hola").startswith("data:image/png;base64,")
     assert qr.qr_data_uri("hola", fmt="svg").startswith("data:image/svg+xml;base64,")
+
+
+# --------------------------------------------------------------------------- engine documents
+# Documents built by portal.cfdi.documents and stamped by the local test PAC (conftest fixtures).
+
+
+def test_engine_invoice_with_exempt_item_and_discount(issuer_csd, issuer, test_pac, sample_invoice):
+    from portal.cfdi.documents import build_invoice
+
+    stamped = test_pac.stamp(build_invoice(issuer_csd, issuer, sample_invoice))
+    text = squeeze(pdf_text(pdf.render_invoice(stamped.xml, test_mode=True)))
+    assert stamped.uuid in text and "-$20.00" in text and "Objetoimp.:01-Noobjeto" in text
+    assert "UNIVERSIDADROBOTICAESPAÑOLA" in text and "SETECIENTOSNOVENTAYUNPESOS" in text
+
+
+def test_engine_global_invoice(issuer_csd, issuer, test_pac):
+    from portal.cfdi.documents import build_global_invoice
+    from portal.cfdi.types import GlobalInfo, Item, Product
+
+    items = [Item(Product("Venta", "01010101", Decimal("116")))]
+    built = build_global_invoice(issuer_csd, issuer, items, GlobalInfo("05", "13", 2026), "01")
+    text = squeeze(pdf_text(pdf.render_invoice(test_pac.stamp(built).xml)))
+    assert "informaciónglobal" in text.lower() and "13-Enero-Febrero" in text
+    assert "05-Bimestral" in text and "Año:2026" in text
+    assert "XAXX010101000" in text and "PUBLICOENGENERAL" in text
+
+
+def test_engine_payment_and_credit_note(issuer_csd, issuer, test_pac, customer):
+    from portal.cfdi.documents import build_invoice
+    from portal.cfdi.types import (
+        InvoiceInput,
+        Item,
+        Payment,
+        PaymentDocument,
+        Product,
+        RelatedDocuments,
+    )
+
+    paid = "7E1D6C44-0C33-4A0E-9D0F-2F1A4C0B9E11"
+    payment = Payment("03", [PaymentDocument(paid, Decimal("500"), Decimal("1160"))])
+    data = InvoiceInput(customer, type="P", use="CP01", payments=[payment])
+    text = squeeze(
+        pdf_text(pdf.render_invoice(test_pac.stamp(build_invoice(issuer_csd, issuer, data)).xml))
+    )
+    assert "Reciboelectrónicodepago" in text and paid in text and "$660.00" in text
+    note = InvoiceInput(
+        customer,
+        [Item(Product("Devolución", "84111506", Decimal("116")))],
+        "03",
+        type="E",
+        use="G02",
+        related_documents=[RelatedDocuments("01", [paid])],
+    )
+    text = squeeze(
+        pdf_text(pdf.render_invoice(test_pac.stamp(build_invoice(issuer_csd, issuer, note)).xml))
+    )
+    assert "Notadecrédito" in text and "cfdirelacionados" in text.lower() and paid in text
+    assert "01-Notadecréditodelosdocumentosrelacionados" in text
