@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.models.accounts import ROLE_RESELLER, ROLE_STAFF, Account, new_session_token
 from portal.models.base import utcnow
+from portal.models.events import Webhook, WebhookAttempt
 from portal.models.organizations import ApiKey, Organization
 from portal.services import accounts, audit, organizations
 from portal.services.audit import StaffActor
@@ -179,9 +180,9 @@ class TenantOverview:
     account: Account
     organizations: list[OrganizationState]
     recent_activity: list[Any] = field(default_factory=list)
-    # Filled once invoices, webhooks and request logs exist (see the tenant page's sections).
+    failing_webhooks: list[FailingWebhook] = field(default_factory=list)
+    # None until invoices and API request logs exist (the page names the empty sections).
     recent_invoices: list[Any] | None = None
-    failing_webhooks: list[Any] | None = None
     recent_errors: list[Any] | None = None
 
 
@@ -211,6 +212,40 @@ def _organization_state(organization: Organization, now: datetime) -> Organizati
     )
 
 
+@dataclass
+class FailingWebhook:
+    """A webhook whose deliveries exhausted their retries, with its latest attempt."""
+
+    webhook: Webhook
+    organization: Organization
+    last_attempt: WebhookAttempt | None
+
+
+def failing_webhooks(session: Session, account: Account) -> list[FailingWebhook]:
+    """The reseller's webhooks that are failing now, most recently failing first."""
+    rows = session.execute(
+        select(Webhook, Organization)
+        .join(Organization, Organization.id == Webhook.organization_id)
+        .where(
+            Organization.account_id == account.id,
+            Webhook.failing_since.is_not(None),
+            Webhook.deleted_at.is_(None),
+        )
+        .order_by(Webhook.failing_since.desc())
+        .limit(20)
+    )
+    return [FailingWebhook(w, o, _last_attempt(session, w)) for w, o in rows]
+
+
+def _last_attempt(session: Session, webhook: Webhook) -> WebhookAttempt | None:
+    return session.scalar(
+        select(WebhookAttempt)
+        .where(WebhookAttempt.webhook_id == webhook.id)
+        .order_by(WebhookAttempt.created_at.desc(), WebhookAttempt.id.desc())
+        .limit(1)
+    )
+
+
 def tenant_overview(session: Session, account: Account) -> TenantOverview:
     """The reseller, its organizations with their readiness, and recent support activity."""
     now = utcnow()
@@ -223,6 +258,7 @@ def tenant_overview(session: Session, account: Account) -> TenantOverview:
         account=account,
         organizations=[_organization_state(o, now) for o in rows],
         recent_activity=audit.for_reseller(session, account.id, limit=10),
+        failing_webhooks=failing_webhooks(session, account),
     )
 
 

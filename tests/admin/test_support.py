@@ -116,6 +116,34 @@ def test_tenant_page_shows_organizations_readiness_certificate_and_named_empty_s
         assert text in page, text
 
 
+def test_tenant_page_lists_failing_webhooks(staff_client, db, reseller, tacos):
+    from portal.models.events import Webhook
+
+    db.add(
+        Webhook(
+            organization_id=tacos.id,
+            livemode=False,
+            url="https://hooks.example.com/caido",
+            enabled_events=["invoice.status_updated"],
+            secret_encrypted=b"x",
+            failing_since=utcnow(),
+        )
+    )
+    db.add(
+        Webhook(
+            organization_id=tacos.id,
+            livemode=False,
+            url="https://hooks.example.com/bien",
+            enabled_events=["invoice.status_updated"],
+            secret_encrypted=b"x",
+        )
+    )
+    db.commit()
+    page = staff_client.get(f"/admin/accounts/{reseller.id}").get_data(as_text=True)
+    assert "https://hooks.example.com/caido" in page
+    assert "https://hooks.example.com/bien" not in page
+
+
 def test_staff_accounts_have_no_tenant_page(staff_client, staff):
     assert staff_client.get(f"/admin/accounts/{staff.id}").status_code == 404
 
