@@ -103,10 +103,11 @@ def _address(check: Checker) -> dict[str, str] | None:
     nested = check.obj("address")
     if nested is None:
         return None
-    address = {key: nested.text(key, max_len=limit) for key, limit in ADDRESS_FIELDS.items()}
-    address["zip"] = nested.text("zip", max_len=5)
-    address["country"] = nested.text("country", pattern=r"[A-Za-z]{3}", upper=True) or MEXICO
-    return {key: value for key, value in address.items() if value}
+    # Keys sent as null stay (as None) so that an edit can clear them.
+    limits = {**ADDRESS_FIELDS, "zip": 5}
+    address = {key: nested.text(key, max_len=limit) for key, limit in limits.items()}
+    address["country"] = nested.text("country", pattern=r"[A-Za-z]{3}", upper=True)
+    return {key: value for key, value in address.items() if nested.has(key)}
 
 
 def read_fields(data: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
@@ -167,6 +168,7 @@ def _customer_path(problem: Problem) -> Problem:
 def _apply(customer: Customer, fields: dict[str, Any]) -> None:
     for key, value in fields.items():
         setattr(customer, key, value)
+    customer.address = {key: value for key, value in (customer.address or {}).items() if value}
     if customer.legal_name:
         customer.legal_name = rules.normalize_legal_name(customer.legal_name)
     if is_foreign(customer) and not customer.tax_system:
