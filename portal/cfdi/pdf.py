@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
@@ -85,7 +85,6 @@ class Branding:
     organization_name: str = ""
     logo: bytes | None = None
     color: str = DEFAULT_COLOR
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def css_color(self) -> str:
