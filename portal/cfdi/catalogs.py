@@ -419,8 +419,11 @@ def _postings(
     posting: dict[str, list[int]] = {}
     sizes, heads = [], []
     for doc, text in enumerate(folded):
-        terms = [stems.get(w) or stems.setdefault(w, stem(w))
-                 for w in text.split() if w not in _STOPWORDS]
+        terms = [
+            stems.get(w) or stems.setdefault(w, stem(w))
+            for w in text.split()
+            if w not in _STOPWORDS
+        ]
         sizes.append(max(len(terms), 1))
         heads.append(terms[0] if terms else "")
         if keys[doc] in aliases:

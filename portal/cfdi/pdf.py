@@ -712,22 +712,22 @@ def receipt_context(receipt: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _ticket_css_height(html: str) -> float:
-    """Height in mm the ticket's content needs on one page."""
-    page = _document(html, "receipt.css").pages[0]
-    box = page._page_box.children[0]  # the <html> box: no public API
+def _content_height_mm(document: weasyprint.Document) -> float:
+    """Height in mm of the content laid out on the first page."""
+    box = document.pages[0]._page_box.children[0]  # the <html> box: no public API for it
     return box.margin_height() * 25.4 / 96
 
 
 def render_receipt(
     receipt: Mapping[str, Any], branding: Branding | None = None, *, test_mode: bool = False
 ) -> bytes:
-    """An 80 mm receipt ticket with the QR code of its self-invoice URL."""
+    """An 80 mm receipt ticket, as long as its content, with the QR of its self-invoice URL."""
     context = {"receipt": receipt_context(receipt), **_base_context(branding, test_mode)}
-    html = render_html("receipt.html", page_height=None, **context)
-    height = _ticket_css_height(html)
-    html = render_html("receipt.html", page_height=round(height + 12, 1), **context)
-    return html_to_pdf(html, "receipt.css")
+    draft = _document(render_html("receipt.html", page_height=None, **context), "receipt.css")
+    if len(draft.pages) > 1:  # longer than a metre: keep the 1 m pages
+        return draft.write_pdf()
+    height = round(_content_height_mm(draft) + 12, 1)  # + page margins and a little air
+    return html_to_pdf(render_html("receipt.html", page_height=height, **context), "receipt.css")
 
 
 # --------------------------------------------------------------------------- cancellation
