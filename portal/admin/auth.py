@@ -56,7 +56,10 @@ def login():
                 db.session, form.email.data, form.password.data, request.remote_addr or ""
             )
         except PortalError as error:
-            db.session.commit()  # keep the failed-attempt counters
+            staff_auth.record_failed_sign_in(
+                db.session, form.email.data, request.remote_addr or "", error.code
+            )
+            db.session.commit()  # keep the failed-attempt counters and the audit entry
             form.form_errors.append(error.message)
         else:
             session[PENDING_KEY] = {"id": staff.id, "token": staff.session_token, "at": time.time()}
@@ -80,7 +83,7 @@ def two_factor():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            method = staff_auth.verify(db.session, staff, form.code.data)
+            method = staff_auth.verify(db.session, staff, form.code.data, request.remote_addr)
         except PortalError as error:
             db.session.commit()  # keep the failed-attempt counter
             attach_errors(form, error, "code")
@@ -108,7 +111,7 @@ def two_factor_setup():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            codes = staff_auth.confirm_setup(db.session, staff, form.code.data)
+            codes = staff_auth.confirm_setup(db.session, staff, form.code.data, request.remote_addr)
         except PortalError as error:
             db.session.commit()
             attach_errors(form, error, "code")

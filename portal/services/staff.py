@@ -18,7 +18,8 @@ from portal.errors import ValidationError
 from portal.models.accounts import ROLE_STAFF, Account
 from portal.models.base import utcnow
 from portal.models.staff import StaffRecoveryCode, StaffTotp
-from portal.services import accounts, secrets, throttle
+from portal.services import accounts, audit, secrets, throttle
+from portal.services.audit import StaffActor
 
 ISSUER = "Factura Portal"
 RECOVERY_CODE_COUNT = 10
@@ -29,6 +30,15 @@ SECOND_FACTOR_LIMIT, SECOND_FACTOR_WINDOW = 5, 900
 def authenticate(session: Session, email: str, password: str, ip: str) -> Account:
     """The staff account for these credentials (throttled apart from resellers' sign-in)."""
     return accounts.authenticate(session, email, password, ip, role=ROLE_STAFF)
+
+
+def record_failed_sign_in(session: Session, email: str, ip: str, code: str) -> None:
+    """Audit a refused sign-in when the email is a staff member's (others are just throttled)."""
+    account = accounts.find_by_email(session, email)
+    if account is not None and account.is_staff:
+        audit.record(
+            session, StaffActor(account.id, ip), "staff.sign_in_failed", details={"code": code}
+        )
 
 
 def totp_of(session: Session, staff: Account) -> StaffTotp | None:
@@ -72,31 +82,36 @@ def qr_data_uri(text: str) -> str:
 
 
 def confirm_setup(
-    session: Session, staff: Account, code: str, now: datetime | None = None
+    session: Session, staff: Account, code: str, ip: str | None = None, now: datetime | None = None
 ) -> list[str]:
     """Turn the pending secret on with a first code; returns the recovery codes (shown once)."""
     totp = totp_of(session, staff)
     if totp is None or totp.confirmed_at is not None:
         raise ValidationError("No hay una configuración pendiente.", "no_pending_setup")
-    _guarded(session, staff, lambda: _accept_totp(session, totp, code, now))
+    _guarded(session, staff, ip, lambda: _accept_totp(session, totp, code, now))
     totp.confirmed_at = utcnow()
     return new_recovery_codes(session, staff)
 
 
-def verify(session: Session, staff: Account, code: str, now: datetime | None = None) -> str:
+def verify(
+    session: Session, staff: Account, code: str, ip: str | None = None, now: datetime | None = None
+) -> str:
     """Check a TOTP or recovery code (throttled); returns ``"totp"`` or ``"recovery_code"``."""
     totp = totp_of(session, staff)
     if totp is None or totp.confirmed_at is None:
         raise ValidationError("Primero configura tu aplicación de autenticación.", "no_totp")
-    return _guarded(session, staff, lambda: _accept_any(session, staff, totp, code, now))
+    return _guarded(session, staff, ip, lambda: _accept_any(session, staff, totp, code, now))
 
 
-def _guarded(session: Session, staff: Account, attempt: Callable[[], str | None]) -> str:
+def _guarded(
+    session: Session, staff: Account, ip: str | None, attempt: Callable[[], str | None]
+) -> str:
     bucket = f"staff-2fa:{staff.id}"
     throttle.check(session, bucket, SECOND_FACTOR_LIMIT, SECOND_FACTOR_WINDOW)
     method = attempt()
     if method is None:
         throttle.hit(session, bucket, SECOND_FACTOR_WINDOW)
+        audit.record(session, StaffActor(staff.id, ip), "staff.second_factor_failed")
         raise ValidationError("El código no es correcto o ya se usó.", "invalid_code", "code")
     throttle.reset(session, bucket)
     return method

@@ -71,13 +71,18 @@ def test_second_factor_attempts_are_throttled(client, db, staff):
     assert blocked.status_code == 400
     assert "Demasiadas solicitudes" in blocked.get_data(as_text=True)
     assert client.get("/admin/").status_code == 302
+    wrong = select(AuditEntry).where(AuditEntry.action == "staff.second_factor_failed")
+    assert len(db.scalars(wrong).all()) == 5
 
 
-def test_staff_password_attempts_are_throttled(client, staff):
+def test_staff_password_attempts_are_throttled_and_audited(client, db, staff):
     for _ in range(5):
         assert _password_step(client, staff.email, "contraseña equivocada").status_code == 400
     blocked = _password_step(client, staff.email)
     assert "Demasiadas solicitudes" in blocked.get_data(as_text=True)
+    failed = db.scalars(select(AuditEntry).where(AuditEntry.action == "staff.sign_in_failed")).all()
+    assert len(failed) == 6 and failed[0].staff_id == staff.id
+    assert {e.details["code"] for e in failed} == {"invalid_credentials", "too_many_requests"}
 
 
 def test_a_reseller_cannot_sign_in_to_the_console(client, reseller):
