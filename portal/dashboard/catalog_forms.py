@@ -38,7 +38,9 @@ class CustomerForm(FlaskForm):
     phone = _text(_l("Teléfono"), 40)
     external_id = _text(_l("ID en tu sistema"), 255)
     zip = _text(_l("Código postal"), 5)
-    country = _text(_l("País (clave de 3 letras)"), 3)
+    country = StringField(
+        _l("País (clave de 3 letras)"), [max_length(3)], filters=[strip], default="MEX"
+    )
     street = _text(_l("Calle"), 100)
     exterior = _text(_l("Número exterior"), 55)
     interior = _text(_l("Número interior"), 55)
@@ -63,6 +65,7 @@ class CustomerForm(FlaskForm):
         self.phone.data, self.external_id.data = customer.phone, customer.external_id
         for key in ADDRESS_KEYS:
             getattr(self, key).data = (customer.address or {}).get(key)
+        self.country.data = self.country.data or "MEX"
 
     def as_payload(self) -> dict[str, Any]:
         """The fields as the API would receive them (empty ones as null)."""
