@@ -96,10 +96,11 @@ def worker(workers: int) -> None:
     """Run the background job worker in the foreground."""
     from huey.consumer import Consumer
 
-    from portal.jobs.queue import huey
+    from portal.jobs.queue import enqueue_periodic_jobs, huey
 
     if huey.immediate:
         raise click.ClickException("HUEY_IMMEDIATE is set: jobs run inline, no worker needed")
+    enqueue_periodic_jobs()
     Consumer(huey, workers=workers, worker_type="thread", periodic=True).run()
 
 

@@ -63,7 +63,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REDIS_URL": env.get("REDIS_URL") or None,
         "HUEY_IMMEDIATE": env.get("HUEY_IMMEDIATE") == "1",
         "WEBHOOKS_ALLOW_LOOPBACK": env.get("WEBHOOKS_ALLOW_LOOPBACK") == "1",
-        "WEBHOOK_LEASE_SECONDS": int(env.get("WEBHOOK_LEASE_SECONDS") or 60),
+        "JOB_LEASE_SECONDS": int(env.get("JOB_LEASE_SECONDS") or 300),
         "PAC_PROVIDER": env.get("PAC_PROVIDER") or None,
         "PAC_USERNAME": env.get("PAC_USERNAME") or None,
         "PAC_PASSWORD": env.get("PAC_PASSWORD") or None,

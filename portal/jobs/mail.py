@@ -14,7 +14,7 @@ from portal.services import mail
 @job(retries=0)
 def deliver_email(email_id: str) -> None:
     """Claim, send and record one message (three short steps, no lock held while sending)."""
-    email = db.session.get(OutboxEmail, email_id)
+    email = db.session.get(OutboxEmail, email_id, with_for_update=True)
     if email is None or not mail.claim(email):
         db.session.commit()
         return

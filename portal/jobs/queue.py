@@ -69,6 +69,13 @@ def periodic_job(**schedule: Any) -> Callable[[Callable[..., Any]], Any]:
     return decorate
 
 
+def enqueue_periodic_jobs() -> None:
+    """Enqueue every periodic job once: the worker does it on start, so that work a killed
+    worker left behind (expired leases, lost jobs) resumes at once, not at the next tick."""
+    for task in huey._registry.periodic_tasks:
+        huey.enqueue(task)
+
+
 def backlog() -> dict[str, Any]:
     """How many jobs wait in the queue (for /healthz)."""
     try:

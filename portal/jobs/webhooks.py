@@ -11,7 +11,8 @@ from portal.services import webhooks
 @job(retries=0)
 def deliver_webhook(delivery_id: str) -> None:
     """Claim, send and record one delivery (no transaction held while the receiver answers)."""
-    delivery = db.session.get(WebhookDelivery, delivery_id)
+    # The row lock makes a second job for the same delivery wait, then see the claim.
+    delivery = db.session.get(WebhookDelivery, delivery_id, with_for_update={"of": WebhookDelivery})
     if delivery is None or not webhooks.claim(delivery):
         db.session.commit()
         return

@@ -29,7 +29,6 @@ from portal.models.mail import (
     OutboxEmail,
 )
 
-SENDING_LEASE = 600  # seconds a claimed message waits before another attempt may take it
 RETRY_DELAYS = (60, 300, 1800, 7200, 21600, 86400)  # seconds after each failed attempt
 
 
@@ -118,7 +117,7 @@ def claim(email: OutboxEmail) -> bool:
         return False
     email.status, email.attempts = EMAIL_SENDING, email.attempts + 1
     # If the worker dies while sending, the message becomes claimable again after this.
-    email.next_attempt_at = now + timedelta(seconds=SENDING_LEASE)
+    email.next_attempt_at = now + timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
     return True
 
 

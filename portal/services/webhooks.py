@@ -211,7 +211,7 @@ def claim(delivery: WebhookDelivery) -> bool:
         delivery.status, delivery.next_attempt_at = DELIVERY_FAILED, None
         return False
     delivery.status, delivery.attempts = DELIVERY_SENDING, delivery.attempts + 1
-    lease = current_app.config.get("WEBHOOK_LEASE_SECONDS", 60)
+    lease = current_app.config["JOB_LEASE_SECONDS"]
     delivery.next_attempt_at = now + timedelta(seconds=lease)
     return True
 
@@ -278,7 +278,13 @@ def _mark_failing(session: Session, webhook: Webhook) -> None:
         "webhook_failing",
         [account.email],
         f"Webhook con fallas: {organization.name}",
-        {"organization": organization, "webhook": webhook, "account": account},
+        {
+            "organization": organization,
+            "webhook": webhook,
+            "account": account,
+            "link": f"{current_app.config['PUBLIC_BASE_URL']}/dashboard/o/{organization.id}"
+            f"/webhooks/{webhook.id}",
+        },
         organization_id=organization.id,
         account_id=account.id,
     )
