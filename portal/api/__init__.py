@@ -8,6 +8,7 @@ from portal.api import (  # noqa: E402,F401
     auth,
     catalogs,
     customers,
+    invoices,
     organizations,
     products,
     webhooks,

@@ -1,0 +1,161 @@
+"""Invoices of the key's organization and environment (Facturapi's /v2/invoices)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from portal.api import bp
+from portal.api.auth import organization_key_required
+from portal.api.common import json_body
+from portal.api.pagination import filter_dates, paginate
+from portal.extensions import db
+from portal.models.invoices import Invoice
+from portal.services import invoice_files, invoices
+from portal.tenancy import current_tenant, scoped_get
+
+NOT_FOUND = "La factura no existe."
+MIME = {"pdf": "application/pdf", "xml": "application/xml", "zip": "application/zip"}
+
+
+def _load(invoice_id: str) -> Invoice:
+    return scoped_get(Invoice, invoice_id, message=NOT_FOUND)
+
+
+def _answer(invoice: Invoice) -> Response:
+    return jsonify(invoices.to_dict(invoice, current_tenant().organization))
+
+
+def _file(data: bytes, name: str, kind: str) -> Response:
+    response = Response(data, mimetype=MIME[kind])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.post("/invoices")
+@organization_key_required
+def create_invoice():
+    """Create (and stamp, unless ``status: draft`` or ``?async=true``) an invoice."""
+    invoice = invoices.create(
+        db.session,
+        current_tenant(),
+        json_body(),
+        idempotency_key=request.headers.get("Idempotency-Key") or None,
+        run_async=request.args.get("async", "").lower() in ("true", "1"),
+        body_size=request.content_length or 0,
+    )
+    answer = _answer(invoice)  # as committed: an async job may stamp it right after
+    db.session.commit()
+    return answer
+
+
+@bp.get("/invoices")
+@organization_key_required
+def list_invoices():
+    """The environment's invoices, newest first, with Facturapi's filters."""
+    query = invoices.search(current_tenant(), request.args.to_dict())
+    organization = current_tenant().organization
+    return paginate(
+        db.session,
+        filter_dates(query, Invoice.created_at),
+        lambda invoice: invoices.to_dict(invoice, organization),
+    )
+
+
+@bp.get("/invoices/<invoice_id>")
+@organization_key_required
+def retrieve_invoice(invoice_id: str):
+    """One invoice."""
+    return _answer(_load(invoice_id))
+
+
+@bp.put("/invoices/<invoice_id>")
+@organization_key_required
+def update_draft(invoice_id: str):
+    """Edit the fields sent of a draft."""
+    invoice = _load(invoice_id)
+    invoices.update_draft(db.session, current_tenant(), invoice, json_body())
+    db.session.commit()
+    return _answer(invoice)
+
+
+@bp.post("/invoices/<invoice_id>/stamp")
+@organization_key_required
+def stamp_draft(invoice_id: str):
+    """Stamp a draft."""
+    invoice = _load(invoice_id)
+    invoices.stamp_draft(db.session, invoice)
+    db.session.commit()
+    return _answer(invoice)
+
+
+@bp.post("/invoices/<invoice_id>/copy")
+@organization_key_required
+def copy_invoice(invoice_id: str):
+    """A new draft with the same content."""
+    draft = invoices.copy_to_draft(db.session, _load(invoice_id))
+    db.session.commit()
+    return _answer(draft)
+
+
+@bp.delete("/invoices/<invoice_id>")
+@organization_key_required
+def cancel_invoice(invoice_id: str):
+    """Cancel with SAT (``?motive=01..04&substitution=``); a draft is deleted."""
+    invoice = _load(invoice_id)
+    body = invoices.to_dict(invoice) if invoice.status == "draft" else None
+    invoices.cancel(
+        db.session,
+        current_tenant(),
+        invoice,
+        request.args.get("motive"),
+        request.args.get("substitution"),
+    )
+    db.session.commit()
+    return jsonify(body) if body is not None else _answer(invoice)
+
+
+@bp.put("/invoices/<invoice_id>/status")
+@organization_key_required
+def refresh_status(invoice_id: str):
+    """Ask the PAC for the current status (settles pending cancellations)."""
+    invoice = invoices.refresh_status(db.session, current_tenant(), _load(invoice_id))
+    db.session.commit()
+    return _answer(invoice)
+
+
+@bp.get("/invoices/<invoice_id>/<any(pdf, xml, zip):kind>")
+@organization_key_required
+def download_invoice(invoice_id: str, kind: str):
+    """The stamped XML, its PDF, or both in a ZIP."""
+    invoice = _load(invoice_id)
+    organization = current_tenant().organization
+    render: dict[str, Any] = {
+        "xml": lambda: invoice_files.xml_of(invoice),
+        "pdf": lambda: invoice_files.pdf_of(invoice, organization),
+        "zip": lambda: invoice_files.zip_of(invoice, organization),
+    }
+    return _file(render[kind](), invoice_files.filename(invoice, kind), kind)
+
+
+@bp.get("/invoices/<invoice_id>/cancellation_receipt/<any(pdf, xml):kind>")
+@organization_key_required
+def cancellation_receipt(invoice_id: str, kind: str):
+    """The cancellation receipt (acuse) as XML or PDF."""
+    invoice = _load(invoice_id)
+    if kind == "xml":
+        data = invoice_files.cancellation_xml(invoice)
+    else:
+        data = invoice_files.cancellation_pdf(invoice, current_tenant().organization)
+    return _file(data, f"acuse_{invoice.uuid}.{kind}", kind)
+
+
+@bp.post("/invoices/<invoice_id>/email")
+@organization_key_required
+def email_invoice(invoice_id: str):
+    """Send the invoice (PDF + XML) to the customer's email or to ``email``."""
+    invoice = _load(invoice_id)
+    invoice_files.email(db.session, invoice, current_tenant().organization, json_body())
+    db.session.commit()
+    return jsonify({"ok": True})

@@ -1,0 +1,91 @@
+"""Invoices (CFDI of type I, E and P) and the local test PAC's persisted certificate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.models.base import Base, IdMixin
+
+STATUSES = ("draft", "pending", "valid", "canceled", "failed")
+CANCELLATION_STATUSES = ("none", "pending", "accepted", "rejected", "expired")
+MONEY = Numeric(18, 6)
+
+
+class Invoice(IdMixin, Base):
+    """One CFDI of an organization in one environment; the stamped XML is the legal document."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "livemode", "idempotency_key"),
+        Index("ix_invoices_listing", "organization_id", "livemode", "created_at", "id"),
+    )
+
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    livemode: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    cancellation_status: Mapped[str] = mapped_column(String(10), default="none")
+    type: Mapped[str] = mapped_column(String(1), default="I")
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    series: Mapped[str | None] = mapped_column(String(25))
+    folio_number: Mapped[int | None] = mapped_column(Integer)
+    uuid: Mapped[str | None] = mapped_column(String(36), index=True)
+    total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    subtotal: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    currency: Mapped[str] = mapped_column(String(3), default="MXN")
+    exchange: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(1))
+    payment_form: Mapped[str | None] = mapped_column(String(2))
+    payment_method: Mapped[str | None] = mapped_column(String(3))
+    use: Mapped[str | None] = mapped_column(String(4))
+    date: Mapped[datetime | None]
+    # The request body (minus idempotency fields): what a draft edits and a stamp builds from.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    xml: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    stamp: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    related_documents: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    external_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    # Lower-case customer name, RFC, folio, uuid and external id: one column for ``q``.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    # PPD invoices: what payment complements have covered so far.
+    amount_paid: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    last_installment: Mapped[int] = mapped_column(Integer, default=0)
+    cancellation_motive: Mapped[str | None] = mapped_column(String(2))
+    cancellation_substitution: Mapped[str | None] = mapped_column(String(36))
+    cancellation_requested_at: Mapped[datetime | None]
+    canceled_at: Mapped[datetime | None]
+    cancellation_xml: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+
+    @property
+    def balance(self) -> Decimal:
+        """What is still owed on the invoice (PPD payment complements reduce it)."""
+        return self.total - self.amount_paid
+
+
+class LocalPacCredential(Base):
+    """The local test PAC's certificate and key, kept so that test stamps stay verifiable."""
+
+    __tablename__ = "local_pac_credentials"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    cer_der: Mapped[bytes] = mapped_column(LargeBinary)
+    key_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    password_encrypted: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,659 @@
+"""Invoices (CFDI I, E and P): create, drafts, stamping, cancellation, copies and search.
+
+The request body is kept (customer and products by id resolved into copies) as the invoice's
+``data``; stamping builds the CFDI from it. Folios come from an atomic ``UPDATE … RETURNING``.
+An idempotency key replays the first invoice for the same body and refuses a different one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.cfdi import documents, money, qr, rules
+from portal.cfdi.pac import CancelTarget, stamp_result
+from portal.cfdi.types import InvoiceInput
+from portal.errors import Conflict, PortalError, ValidationError
+from portal.models.base import utcnow
+from portal.models.invoices import Invoice
+from portal.models.organizations import FolioSeries, Organization
+from portal.services import customers, events, stamping
+from portal.services.checks import Checker
+from portal.tenancy import Tenant, scoped_get, scoped_select
+
+TYPES = ("I", "E", "P")
+CREATE_STATUSES = ("pending", "draft")
+LIST_STATUSES = ("draft", "pending", "valid", "canceled", "failed")
+ASYNC_BODY_BYTES = 2 * 1024 * 1024
+MAX_ITEMS = 5000
+META_FIELDS = ("idempotency_key", "status", "external_id")
+MEXICO = ZoneInfo("America/Mexico_City")  # how SAT and the PAC write their times
+
+
+# Reading the body --------------------------------------------------------------------------
+
+
+def body_hash(body: dict[str, Any]) -> str:
+    """A stable fingerprint of a request body (key order and spacing do not matter)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _customer_copy(tenant: Tenant, value: Any) -> tuple[str | None, Any]:
+    """A customer id becomes (id, a copy of its data); an inline customer stays as sent."""
+    if isinstance(value, str):
+        customer = customers.get_customer(tenant, value)
+        return customer.id, _jsonable(dataclasses.asdict(customers.to_cfdi(customer)))
+    return None, value
+
+
+def _product_copy(tenant: Tenant, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    from portal.services import products  # built alongside; loaded only when an id is sent
+
+    product = products.get_product(tenant, value)
+    return {"id": product.id, **_jsonable(dataclasses.asdict(products.to_cfdi(product)))}
+
+
+def resolve(tenant: Tenant, body: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """The body with ``customer`` and ``items[].product`` ids replaced by copies of their data."""
+    data = {k: v for k, v in body.items() if k not in META_FIELDS}
+    customer_id, data["customer"] = _customer_copy(tenant, body.get("customer"))
+    if isinstance(data.get("items"), list):
+        data["items"] = [
+            {**item, "product": _product_copy(tenant, item.get("product"))}
+            if isinstance(item, dict)
+            else item
+            for item in data["items"]
+        ]
+    return customer_id, data
+
+
+def _read_meta(body: dict[str, Any], header_key: str | None) -> dict[str, Any]:
+    check = Checker(body)
+    meta = {
+        "status": check.choice("status", CREATE_STATUSES) or "pending",
+        "external_id": check.text("external_id", max_len=255),
+        "idempotency_key": check.text("idempotency_key", max_len=64) or header_key,
+        "type": check.choice("type", TYPES) or "I",
+        "series": check.text("series", max_len=25),
+        "folio_number": check.integer("folio_number", minimum=1, maximum=2_000_000_000),
+    }
+    check.items("items", max_items=MAX_ITEMS)
+    if header_key is not None and len(header_key) > 64:
+        check.fail("idempotency_key", "La llave de idempotencia admite 64 caracteres.", "too_long")
+    check.done()
+    return meta
+
+
+def parse(data: dict[str, Any], issuer_zip: str | None = None) -> InvoiceInput:
+    """The engine's input for a stored body, with the receiver checked by SAT's rules."""
+    parsed = InvoiceInput.from_dict(data)
+    customer = parsed.customer
+    foreign = customer.is_foreign
+    use = "CP01" if parsed.type == "P" else parsed.use
+    problems = rules.check_receiver(
+        rules.GENERIC_FOREIGN if foreign else customer.tax_id,
+        customer.legal_name,
+        customer.tax_system,
+        customer.address.zip,
+        use,
+        issuer_zip=issuer_zip,
+        foreign_tax_id=customer.tax_id if foreign else None,
+        country=customer.address.country,
+    )
+    rules.raise_problems(problems)
+    return parsed
+
+
+def is_ready_to_stamp(invoice: Invoice, organization: Organization) -> bool:
+    """Whether a draft passes the checks that stamping starts with."""
+    try:
+        parse(invoice.data, organization.address.get("zip"))
+    except PortalError:
+        return False
+    return not (invoice.type != "P" and not invoice.data.get("items"))
+
+
+def preview_totals(data: dict[str, Any]) -> money.Totals | None:
+    """The engine's totals for a body's items (None while the items are incomplete)."""
+    try:
+        parsed = InvoiceInput.from_dict({"customer": {}, **data})
+        decimals = money.currency_decimals(parsed.currency)
+        return money.summarize(money.compute_lines(parsed.items, decimals), decimals)
+    except PortalError:
+        return None
+
+
+# Summary fields ---------------------------------------------------------------------------
+
+
+def _describe(invoice: Invoice, data: dict[str, Any]) -> None:
+    """Copy the searchable, listable fields out of the body (drafts may be incomplete)."""
+    customer = data.get("customer") if isinstance(data.get("customer"), dict) else {}
+    invoice.customer = customer
+    invoice.type = data.get("type") or "I"
+    invoice.currency = str(data.get("currency") or "MXN").upper()[:3]
+    invoice.payment_form = _short(data.get("payment_form"), 2)
+    invoice.payment_method = _short(data.get("payment_method") or "PUE", 3)
+    invoice.use = _short("CP01" if invoice.type == "P" else data.get("use") or "G01", 4)
+    invoice.related_documents = data.get("related_documents") or []
+    totals = preview_totals(data) if invoice.type != "P" else None
+    if totals is not None:
+        invoice.total, invoice.subtotal = totals.total, totals.subtotal
+    _index_text(invoice)
+
+
+def _short(value: Any, size: int) -> str | None:
+    return None if value is None else str(value)[:size]
+
+
+def _index_text(invoice: Invoice) -> None:
+    customer = invoice.customer or {}
+    parts = [
+        customer.get("legal_name"),
+        customer.get("tax_id"),
+        f"{invoice.series or ''}{invoice.folio_number or ''}",
+        str(invoice.folio_number or ""),
+        invoice.uuid,
+        invoice.external_id,
+    ]
+    invoice.search_text = " ".join(str(p) for p in parts if p).lower()
+
+
+# Creating ---------------------------------------------------------------------------------
+
+
+def find_by_key(session: Session, tenant: Tenant, key: str) -> Invoice | None:
+    """The tenant's invoice created with this idempotency key, if any."""
+    return session.scalar(scoped_select(Invoice, tenant).where(Invoice.idempotency_key == key))
+
+
+def _replay(invoice: Invoice | None, digest: str) -> Invoice | None:
+    if invoice is not None and invoice.body_hash != digest:
+        raise Conflict(
+            "La llave de idempotencia ya se usó con un cuerpo distinto. Usa una llave nueva "
+            "o reenvía exactamente el mismo cuerpo.",
+            "idempotency_key_reused",
+            "idempotency_key",
+        )
+    return invoice
+
+
+def create(
+    session: Session,
+    tenant: Tenant,
+    body: dict[str, Any],
+    *,
+    idempotency_key: str | None = None,
+    run_async: bool = False,
+    body_size: int = 0,
+) -> Invoice:
+    """A new invoice: a draft, stamped now, or ``pending`` for the worker (async / huge body)."""
+    meta = _read_meta(body, idempotency_key)
+    key = meta["idempotency_key"]
+    digest = body_hash({k: v for k, v in body.items() if k != "idempotency_key"})
+    if key and (existing := _replay(find_by_key(session, tenant, key), digest)):
+        return existing
+    customer_id, data = resolve(tenant, body)
+    draft = meta["status"] == "draft"
+    invoice = Invoice(
+        organization_id=tenant.organization.id,
+        livemode=tenant.livemode,
+        status=meta["status"],
+        customer_id=customer_id,
+        data=data,
+        external_id=meta["external_id"],
+        idempotency_key=key,
+        body_hash=digest,
+        series=meta["series"],
+        folio_number=meta["folio_number"],
+    )
+    if not draft:
+        parse(_with_balances(session, invoice, data), tenant.organization.address.get("zip"))
+    _describe(invoice, data)
+    raced = _insert(session, tenant, invoice)
+    if raced is not None:
+        return _replay(raced, digest)  # type: ignore[return-value]
+    if not draft:
+        _start(session, tenant, invoice, run_async or body_size > ASYNC_BODY_BYTES)
+    return invoice
+
+
+def _insert(session: Session, tenant: Tenant, invoice: Invoice) -> Invoice | None:
+    """Add the row; when a parallel request took the same idempotency key, return theirs."""
+    try:
+        with session.begin_nested():
+            session.add(invoice)
+    except IntegrityError:
+        if invoice.idempotency_key is None:
+            raise
+        return find_by_key(session, tenant, invoice.idempotency_key)
+    return None
+
+
+def _start(session: Session, tenant: Tenant, invoice: Invoice, run_async: bool) -> None:
+    stamping.issuer_of(tenant.organization)  # refuse early when the organization is not ready
+    assign_folio(session, tenant.organization, invoice)
+    if run_async:
+        invoice.status = "pending"  # the worker stamps it (portal.jobs.invoices)
+        session.flush()
+        return
+    stamp(session, invoice)
+
+
+def _folio_counter(organization: Organization, livemode: bool, series: str | None) -> Any:
+    if series:
+        column = FolioSeries.next_folio if livemode else FolioSeries.next_folio_test
+        where = and_(FolioSeries.organization_id == organization.id, FolioSeries.name == series)
+        return update(FolioSeries).where(where).values({column: column + 1}).returning(column)
+    column = Organization.next_folio_number if livemode else Organization.next_folio_number_test
+    where = Organization.id == organization.id
+    return update(Organization).where(where).values({column: column + 1}).returning(column)
+
+
+def assign_folio(session: Session, organization: Organization, invoice: Invoice) -> None:
+    """Series (or the type's default series) and the next folio, taken atomically."""
+    invoice.series = invoice.series or organization.default_series.get(invoice.type)
+    if invoice.folio_number is None:
+        options = {"synchronize_session": False}
+        statement = _folio_counter(organization, invoice.livemode, invoice.series)
+        taken = session.execute(statement, execution_options=options).scalar()
+        if taken is None:  # a free-text series without a counter: the organization's folios
+            statement = _folio_counter(organization, invoice.livemode, None)
+            taken = session.execute(statement, execution_options=options).scalar_one()
+        invoice.folio_number = taken - 1
+        session.expire(organization, ["next_folio_number", "next_folio_number_test"])
+    _index_text(invoice)
+
+
+# Stamping ---------------------------------------------------------------------------------
+
+
+def stamp(session: Session, invoice: Invoice) -> None:
+    """Build, seal and stamp the invoice now; raises (nothing changes) when refused."""
+    organization = session.get(Organization, invoice.organization_id)
+    assert organization is not None
+    issuer = stamping.issuer_of(organization)
+    pac = stamping.pac_for(session, organization, invoice.livemode)
+    data = _with_balances(session, invoice, dict(invoice.data))
+    parsed = parse(data, issuer.zip)
+    parsed.series, parsed.folio_number = invoice.series, invoice.folio_number
+    csd = stamping.csd_of(organization.certificate)  # type: ignore[arg-type]
+    document = documents.build_invoice(csd, issuer, parsed)
+    result = pac.stamp(document)
+    invoice.xml, invoice.uuid, invoice.status = result.xml, result.uuid, "valid"
+    invoice.stamp = {
+        "date": result.stamp_date.replace(tzinfo=MEXICO).astimezone(UTC).isoformat(),
+        "sat_signature": result.sello_sat,
+        "sat_cert_number": result.sat_cert_number,
+        "signature": result.sello_cfd,
+    }
+    invoice.date = document.issued_at.replace(tzinfo=ZoneInfo(organization.timezone))
+    invoice.total = document.total
+    if document.totals is not None:
+        invoice.subtotal = document.totals.subtotal
+    invoice.data = data
+    invoice.failure_reason = None
+    _index_text(invoice)
+    _record_payments(session, invoice, parsed)
+    session.flush()
+
+
+def stamp_draft(session: Session, invoice: Invoice) -> None:
+    """Stamp a draft (``POST /invoices/{id}/stamp``): its folio is taken now."""
+    if invoice.status != "draft":
+        raise ValidationError("Sólo se puede timbrar una factura en borrador.", "not_a_draft")
+    organization = session.get(Organization, invoice.organization_id)
+    assert organization is not None
+    stamping.issuer_of(organization)
+    assign_folio(session, organization, invoice)
+    stamp(session, invoice)
+
+
+def stamp_pending(session: Session, invoice: Invoice) -> None:
+    """The worker's step: stamp a pending invoice, or mark it failed with the reason."""
+    if invoice.status != "pending":
+        return
+    try:
+        with session.begin_nested():
+            stamp(session, invoice)
+    except PortalError as error:
+        invoice.status, invoice.failure_reason = "failed", error.message
+    session.flush()
+    status_event(session, invoice)
+
+
+def _paid_invoice(session: Session, owner: Invoice, uuid: str) -> Invoice | None:
+    """The valid invoice of the same tenant with this UUID, locked for the balance update."""
+    query = select(Invoice).where(
+        Invoice.organization_id == owner.organization_id,
+        Invoice.livemode.is_(owner.livemode),
+        Invoice.uuid == uuid.upper(),
+        Invoice.status == "valid",
+    )
+    return session.scalar(query.with_for_update())
+
+
+def _payment_documents(data: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for complement in data.get("complements") or []:
+        if isinstance(complement, dict) and complement.get("type") == "pago":
+            for payment in complement.get("data") or []:
+                found.extend(
+                    d for d in payment.get("related_documents") or [] if isinstance(d, dict)
+                )
+    return found
+
+
+def _with_balances(session: Session, invoice: Invoice, data: dict[str, Any]) -> dict[str, Any]:
+    """Payment complements: fill each paid invoice's last balance and installment we track."""
+    if data.get("type") != "P":
+        return data
+    data = json.loads(json.dumps(data))
+    for document in _payment_documents(data):
+        paid = _paid_invoice(session, invoice, str(document.get("uuid") or ""))
+        if paid is None or paid.payment_method != "PPD":
+            continue
+        balance = money.round_to(paid.balance, money.currency_decimals(paid.currency))
+        document.setdefault("last_balance", str(balance))
+        document.setdefault("installment", paid.last_installment + 1)
+        document.setdefault("series", paid.series)
+        document.setdefault("folio_number", paid.folio_number)
+    return data
+
+
+def _record_payments(session: Session, invoice: Invoice, parsed: InvoiceInput) -> None:
+    for payment in parsed.payments:
+        for document in payment.related_documents:
+            paid = _paid_invoice(session, invoice, document.uuid)
+            if paid is not None and paid.payment_method == "PPD":
+                paid.amount_paid += document.amount
+                paid.last_installment = max(paid.last_installment, document.installment)
+
+
+# Drafts and copies ------------------------------------------------------------------------
+
+
+def update_draft(session: Session, tenant: Tenant, invoice: Invoice, body: dict[str, Any]) -> None:
+    """Change the fields sent of a draft; the others stay."""
+    if invoice.status != "draft":
+        raise ValidationError("Sólo se puede editar una factura en borrador.", "not_a_draft")
+    meta = _read_meta({k: v for k, v in body.items() if k != "status"}, None)
+    customer_id, data = resolve(tenant, {**invoice.data, **body})
+    if "customer" in body:
+        invoice.customer_id = customer_id
+    if "external_id" in body:
+        invoice.external_id = meta["external_id"]
+    if "series" in body or "folio_number" in body:
+        invoice.series, invoice.folio_number = meta["series"], meta["folio_number"]
+    invoice.data = data
+    _describe(invoice, data)
+    session.flush()
+
+
+def copy_to_draft(session: Session, invoice: Invoice) -> Invoice:
+    """A new draft with the same content (no folio, no stamp)."""
+    draft = Invoice(
+        organization_id=invoice.organization_id,
+        livemode=invoice.livemode,
+        status="draft",
+        customer_id=invoice.customer_id,
+        data=dict(invoice.data),
+        external_id=invoice.external_id,
+    )
+    _describe(draft, draft.data)
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+# Cancellation -----------------------------------------------------------------------------
+
+
+def _mexico(moment: datetime) -> datetime:
+    return moment.astimezone(MEXICO).replace(tzinfo=None)
+
+
+def cancel_target(invoice: Invoice) -> CancelTarget:
+    """What the PAC needs to know about a stamped invoice, derived from its XML."""
+    stamped = stamp_result(invoice.xml or b"")
+    root = etree.fromstring(invoice.xml or b"")
+    issuer = root.find(f"{{{documents.CFDI_NS}}}Emisor")
+    receiver = root.find(f"{{{documents.CFDI_NS}}}Receptor")
+    return CancelTarget(
+        uuid=stamped.uuid,
+        issuer_rfc=issuer.get("Rfc") if issuer is not None else "",
+        receiver_rfc=receiver.get("Rfc") if receiver is not None else "",
+        total=invoice.total,
+        stamped_at=stamped.stamp_date,
+        kind=invoice.type,
+        xml=invoice.xml,
+    )
+
+
+def _substitution_uuid(session: Session, tenant: Tenant, value: str | None) -> str | None:
+    """Facturapi accepts the substituting invoice's id or its UUID."""
+    if not value:
+        return None
+    if len(value) == 24:
+        return scoped_get(Invoice, value, tenant, "La factura sustituta no existe.").uuid
+    return value.upper()
+
+
+def cancel(
+    session: Session, tenant: Tenant, invoice: Invoice, motive: str | None, substitution: str | None
+) -> Invoice:
+    """Cancel with SAT (``canceled``, or ``pending`` acceptance); a draft is simply deleted."""
+    if invoice.status == "draft":
+        session.delete(invoice)
+        session.flush()
+        return invoice
+    if invoice.status == "canceled":
+        raise ValidationError("La factura ya está cancelada.", "already_canceled")
+    if invoice.status != "valid":
+        raise ValidationError("Sólo se puede cancelar una factura timbrada.", "not_stamped")
+    if invoice.cancellation_status == "pending":
+        raise ValidationError("La cancelación ya está en espera de aceptación.", "cancel_pending")
+    check = Checker({"motive": motive})
+    clean_motive = check.choice("motive", documents.CANCEL_MOTIVES, required=True)
+    check.done()
+    organization = tenant.organization
+    csd = stamping.csd_of(organization.certificate)  # type: ignore[arg-type]
+    request = documents.build_cancellation(
+        csd,
+        invoice.uuid or "",
+        clean_motive or "",
+        _substitution_uuid(session, tenant, substitution),
+    )
+    result = stamping.pac_for(session, organization, invoice.livemode).cancel(
+        cancel_target(invoice), request
+    )
+    invoice.cancellation_motive, invoice.cancellation_substitution = (
+        clean_motive,
+        request.substitution_uuid,
+    )
+    invoice.cancellation_requested_at = result.requested_at.replace(tzinfo=MEXICO)
+    invoice.cancellation_xml = result.acuse
+    _settle(session, invoice, "canceled" if result.status == "accepted" else "valid", result.status)
+    return invoice
+
+
+def _settle(session: Session, invoice: Invoice, status: str, cancellation_status: str) -> None:
+    status_changed = status != invoice.status
+    cancellation_changed = cancellation_status != invoice.cancellation_status
+    invoice.status, invoice.cancellation_status = status, cancellation_status
+    if status == "canceled" and invoice.canceled_at is None:
+        invoice.canceled_at = utcnow()
+    session.flush()
+    if status_changed:
+        status_event(session, invoice)
+    if cancellation_changed:
+        _event(session, invoice, "invoice.cancellation_status_updated")
+
+
+def refresh_status(session: Session, tenant: Tenant, invoice: Invoice) -> Invoice:
+    """Ask the PAC about a stamped invoice and its cancellation (``PUT /invoices/{id}/status``)."""
+    if invoice.uuid is None or invoice.xml is None:
+        return invoice
+    requested = invoice.cancellation_requested_at
+    answer = stamping.pac_for(session, tenant.organization, invoice.livemode).status(
+        cancel_target(invoice),
+        cancellation_requested_at=_mexico(requested) if requested else None,
+    )
+    _settle(session, invoice, answer.status, answer.cancellation_status)
+    return invoice
+
+
+# Events -----------------------------------------------------------------------------------
+
+
+def _event(session: Session, invoice: Invoice, kind: str) -> None:
+    events.record(
+        session,
+        invoice.organization_id,
+        invoice.livemode,
+        kind,
+        {"type": "invoice", "object": to_dict(invoice)},
+    )
+
+
+def status_event(session: Session, invoice: Invoice) -> None:
+    """Write ``invoice.status_updated`` for the webhooks."""
+    _event(session, invoice, "invoice.status_updated")
+
+
+# Listing ----------------------------------------------------------------------------------
+
+
+def search(tenant: Tenant, args: dict[str, str]) -> Select[tuple[Invoice]]:
+    """The tenant's invoices filtered like Facturapi's list (q, customer, type, method, status)."""
+    check = Checker(args)
+    kind = check.choice("type", ("I", "E", "P", "N", "T"))
+    method = check.choice("payment_method", ("PUE", "PPD"))
+    status = check.choice("status", LIST_STATUSES)
+    check.done()
+    query = scoped_select(Invoice, tenant)
+    if q := (args.get("q") or "").strip().lower():
+        query = query.where(Invoice.search_text.contains(q, autoescape=True))
+    if args.get("customer"):
+        query = query.where(Invoice.customer_id == args["customer"])
+    for column, value in ((Invoice.type, kind), (Invoice.payment_method, method)):
+        if value:
+            query = query.where(column == value)
+    if status:
+        query = query.where(Invoice.status == status)
+    return query.order_by(Invoice.created_at.desc(), Invoice.id.desc())
+
+
+def count_by_status(session: Session, tenant: Tenant) -> dict[str, int]:
+    """How many invoices the tenant has in each status."""
+    query = scoped_select(Invoice, tenant).with_only_columns(Invoice.status, func.count())
+    return dict(session.execute(query.group_by(Invoice.status)).all())  # type: ignore[arg-type]
+
+
+# The Facturapi invoice object -------------------------------------------------------------
+
+
+def verification_url(invoice: Invoice) -> str | None:
+    """SAT's verification URL of a stamped invoice."""
+    if not invoice.uuid or not invoice.stamp:
+        return None
+    root = etree.fromstring(invoice.xml or b"")
+    issuer = root.find(f"{{{documents.CFDI_NS}}}Emisor")
+    receiver = root.find(f"{{{documents.CFDI_NS}}}Receptor")
+    return qr.verification_url(
+        invoice.uuid,
+        issuer.get("Rfc", "") if issuer is not None else "",
+        receiver.get("Rfc", "") if receiver is not None else "",
+        root.get("Total", "0"),
+        invoice.stamp.get("signature", ""),
+    )
+
+
+def _number(value: Decimal) -> float:
+    return float(value)
+
+
+def to_dict(invoice: Invoice, organization: Organization | None = None) -> dict[str, Any]:
+    """The invoice as Facturapi returns it."""
+    from portal.api.common import iso  # imported here: the api package imports this module
+
+    data = invoice.data or {}
+    customer = dict(invoice.customer or {})
+    if invoice.customer_id:
+        customer["id"] = invoice.customer_id
+    result: dict[str, Any] = {
+        "id": invoice.id,
+        "created_at": iso(invoice.created_at),
+        "livemode": invoice.livemode,
+        "status": invoice.status,
+        "cancellation_status": invoice.cancellation_status,
+        "verification_url": verification_url(invoice) if invoice.uuid else None,
+        "date": iso(invoice.date),
+        "type": invoice.type,
+        "customer": customer,
+        "total": _number(invoice.total),
+        "subtotal": _number(invoice.subtotal),
+        "uuid": invoice.uuid,
+        "folio_number": invoice.folio_number,
+        "series": invoice.series,
+        "external_id": invoice.external_id,
+        "idempotency_key": invoice.idempotency_key,
+        "payment_form": invoice.payment_form,
+        "payment_method": invoice.payment_method,
+        "use": invoice.use,
+        "items": data.get("items") or [],
+        "related_documents": invoice.related_documents or [],
+        "currency": invoice.currency,
+        "exchange": _number(Decimal(str(data.get("exchange") or 1))),
+        "conditions": data.get("conditions"),
+        "complements": data.get("complements") or [],
+        "pdf_custom_section": data.get("pdf_custom_section"),
+        "addenda": data.get("addenda"),
+        "namespaces": data.get("namespaces") or [],
+        "address": data.get("address"),
+        "export": data.get("export") or "01",
+        "stamp": invoice.stamp,
+        "cancellation": _cancellation(invoice),
+        "failure_reason": invoice.failure_reason,
+    }
+    if invoice.payment_method == "PPD" and invoice.type == "I":
+        result["balance"] = _number(invoice.balance)
+    if invoice.status == "draft" and organization is not None:
+        result["is_ready_to_stamp"] = is_ready_to_stamp(invoice, organization)
+    return result
+
+
+def _cancellation(invoice: Invoice) -> dict[str, Any] | None:
+    from portal.api.common import iso
+
+    if invoice.cancellation_motive is None:
+        return None
+    return {
+        "motive": invoice.cancellation_motive,
+        "substitution": invoice.cancellation_substitution,
+        "requested_at": iso(invoice.cancellation_requested_at),
+        "canceled_at": iso(invoice.canceled_at),
+    }
