@@ -19,7 +19,7 @@ from portal.database import set_write_intent
 from portal.extensions import db as _db
 from portal.models.base import Base
 
-pytest_plugins = ["tests.fixtures.factories", "tests.fixtures.browser", "tests.fixtures.webhooks", "tests.fixtures.invoices"]
+pytest_plugins = ["tests.fixtures.factories", "tests.fixtures.browser", "tests.fixtures.webhooks", "tests.fixtures.invoices", "tests.fixtures.receipts"]
 
 
 def _worker() -> str:

@@ -11,5 +11,6 @@ from portal.api import (  # noqa: E402,F401
     invoices,
     organizations,
     products,
+    receipts,
     webhooks,
 )

@@ -10,6 +10,7 @@ from portal.models.invoices import Invoice, LocalPacCredential
 from portal.models.mail import OutboxEmail
 from portal.models.organizations import ApiKey, Certificate, FolioSeries, Organization
 from portal.models.products import Product
+from portal.models.receipts import Receipt
 from portal.models.staff import StaffRecoveryCode, StaffTotp
 from portal.models.throttle import RateCounter
 
@@ -29,6 +30,7 @@ __all__ = [
     "OutboxEmail",
     "Product",
     "RateCounter",
+    "Receipt",
     "StaffRecoveryCode",
     "StaffTotp",
     "Webhook",

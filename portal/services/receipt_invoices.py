@@ -1,0 +1,391 @@
+"""Turning receipts into invoices: one receipt for a customer, several into one invoice, and
+the global invoice to the general public for whatever stayed open in a period.
+
+Every path locks the receipt rows (``FOR UPDATE``; SQLite serializes writers) and selects only
+those still ``open`` inside the lock, so a receipt is never invoiced twice, and a global invoice
+racing a self-invoice never includes the receipt the customer got. Invoices are created and
+stamped only through ``services.invoices.create``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from portal.api.common import iso
+from portal.cfdi import catalogs, rules
+from portal.errors import Problem, ValidationError
+from portal.models.invoices import Invoice
+from portal.models.receipts import Receipt
+from portal.services import events, invoices, receipts
+from portal.services.checks import Checker
+from portal.services.organizations import PERIODICITIES
+from portal.tenancy import Tenant, scoped_select
+
+MAX_TO_INVOICE = 1000
+MAX_GLOBAL_CONCEPTS = 5000  # what one invoice admits (services.invoices.MAX_ITEMS)
+# What a receipt's invoice may add to the receipt's own items and payment form.
+INVOICE_FIELDS = (
+    "customer", "use", "conditions", "series", "folio_number",
+    "pdf_custom_section", "addenda", "namespaces",
+)  # fmt: skip
+
+
+def _invoice_body(rows: list[Receipt], body: dict[str, Any], payment_form: str) -> dict[str, Any]:
+    extra = {k: body[k] for k in INVOICE_FIELDS if body.get(k) is not None}
+    if not isinstance(extra.get("folio_number"), int):
+        extra.pop("folio_number", None)  # Facturapi's samples send "autoincremental"
+    return {
+        **extra,
+        "items": [item for row in rows for item in row.items],
+        "payment_form": payment_form,
+        "currency": rows[0].currency,
+        "exchange": str(rows[0].exchange),
+    }
+
+
+def _main_payment_form(rows: list[Receipt]) -> str:
+    """The payment form that covers the largest amount among the receipts."""
+    amounts: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        amounts[row.payment_form] += row.total
+    return max(amounts, key=lambda form: amounts[form])
+
+
+def _mark(session: Session, rows: list[Receipt], status: str, invoice: Invoice) -> None:
+    for row in rows:
+        receipts.set_status(session, row, status, invoice.id)
+
+
+# One receipt ------------------------------------------------------------------------------
+
+
+def _require_customer(body: dict[str, Any]) -> None:
+    check = Checker(body)
+    customer = body.get("customer")
+    if not isinstance(customer, dict | str) or not customer:
+        check.fail("customer", "Indica el cliente: su id o un objeto con sus datos.", "required")
+    check.text("use", max_len=4)
+    check.text("series", max_len=25)
+    check.done()
+
+
+def invoice_receipt(
+    session: Session, tenant: Tenant, receipt: Receipt, body: dict[str, Any]
+) -> Invoice:
+    """Invoice one open receipt to a customer (``POST /receipts/{id}/invoice``)."""
+    _require_customer(body)
+    receipt = receipts.lock(session, receipt)
+    receipts.require_open(receipt)
+    invoice = invoices.create(session, tenant, _invoice_body([receipt], body, receipt.payment_form))
+    _mark(session, [receipt], "invoiced_to_customer", invoice)
+    return invoice
+
+
+# Several receipts into one invoice --------------------------------------------------------
+
+
+def _locked_by_keys(session: Session, tenant: Tenant, keys: list[Any]) -> list[Receipt]:
+    """The tenant's receipts with these keys, locked, in the order given; 400 naming each
+    key that does not exist, is repeated or is no longer open."""
+    wanted = [k for k in keys if isinstance(k, str)]
+    query = scoped_select(Receipt, tenant).where(Receipt.key.in_(wanted)).order_by(Receipt.id)
+    found = {row.key: row for row in session.scalars(query.with_for_update())}
+    problems, seen = [], set()
+    for index, key in enumerate(keys):
+        path = f"keys[{index}]"
+        row = found.get(key) if isinstance(key, str) else None
+        if row is None or key in seen:
+            reason = "está repetida" if key in seen else "no corresponde a ningún recibo"
+            problems.append(Problem(f"La clave «{key}» {reason}.", "invalid_receipt_key", path))
+        elif row.status != "open":
+            try:
+                receipts.require_open(row, path)
+            except ValidationError as error:
+                problems.extend(error.problems)
+        seen.add(key)
+    if problems:
+        raise ValidationError.from_problems(problems)
+    return [found[k] for k in keys]
+
+
+def _same_currency(rows: list[Receipt]) -> None:
+    if len({row.currency for row in rows}) > 1:
+        raise ValidationError(
+            "Los recibos están en monedas distintas; factúralos por separado.",
+            "mixed_currencies",
+            path="keys",
+        )
+
+
+def receipts_to_invoice(session: Session, tenant: Tenant, body: dict[str, Any]) -> Any:
+    """Several open receipts (by key) into one invoice; ``dry_run`` only reports what it would
+    include (``POST /receipts/to-invoice``)."""
+    check = Checker(body)
+    keys = check.items("keys", required=True, max_items=MAX_TO_INVOICE)
+    dry_run = check.boolean("dry_run") or False
+    payment_form = check.choice(
+        "payment_form", [c for c, _ in catalogs.options("payment_form")], label="c_FormaPago"
+    )
+    if keys == []:
+        check.fail("keys", "Indica al menos una clave de recibo.", "required")
+    check.done()
+    if not dry_run:
+        _require_customer(body)
+    rows = _locked_by_keys(session, tenant, keys or [])
+    _same_currency(rows)
+    form = payment_form or _main_payment_form(rows)
+    if dry_run:
+        return _summary(rows, form)
+    invoice = invoices.create(session, tenant, _invoice_body(rows, body, form))
+    _mark(session, rows, "invoiced_to_customer", invoice)
+    return invoice
+
+
+def _summary(rows: list[Receipt], payment_form: str) -> dict[str, Any]:
+    return {
+        "dry_run": True,
+        "receipts": [row.id for row in rows],
+        "receipts_count": len(rows),
+        "items_count": sum(len(row.items) for row in rows),
+        "total": float(sum((row.total for row in rows), Decimal(0))),
+        "currency": rows[0].currency,
+        "payment_form": payment_form,
+    }
+
+
+# The global invoice -----------------------------------------------------------------------
+
+
+@dataclass
+class GlobalSelection:
+    """What a global invoice covers: the period, its SAT fields and the open receipts."""
+
+    periodicity: str
+    start: datetime
+    end: datetime  # inclusive
+    months: str
+    year: int
+    payment_form: str | None
+    receipts: list[Receipt]
+
+    @property
+    def total(self) -> Decimal:
+        """The receipts' total."""
+        return sum((row.total for row in self.receipts), Decimal(0))
+
+
+def _moment(check: Checker, key: str, zone: ZoneInfo) -> datetime | None:
+    raw = check.text(key, max_len=40)
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        check.fail(key, f"El campo {key} debe ser una fecha ISO 8601.", "invalid_format")
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def _months(start: datetime, periodicity: str) -> str:
+    if periodicity == "two_months":
+        return str(13 + (start.month - 1) // 2)
+    return f"{start.month:02d}"
+
+
+def select_global(
+    session: Session, tenant: Tenant, body: dict[str, Any], *, lock: bool = False
+) -> GlobalSelection:
+    """Read a global-invoice request (defaults: the organization's periodicity and its last
+    closed period) and find the open receipts it covers."""
+    organization = tenant.organization
+    zone = ZoneInfo(organization.timezone)
+    check = Checker(body)
+    periodicity = check.choice("periodicity", PERIODICITIES) or organization.receipts_periodicity
+    start, end = _moment(check, "from", zone), _moment(check, "to", zone)
+    months = check.text("months", pattern=r"(0[1-9]|1[0-8])", message="Meses: de 01 a 18.")
+    payment_form = check.choice(
+        "payment_form", [c for c, _ in catalogs.options("payment_form")], label="c_FormaPago"
+    )
+    ids = check.items("receipts", max_items=MAX_GLOBAL_CONCEPTS)
+    check.text("series", max_len=25)
+    check.integer("folio_number", minimum=1, maximum=2_000_000_000)
+    check.done()
+    closed_start, closed_end = receipts.last_closed_period(organization, periodicity)
+    start = start or closed_start
+    end = end or closed_end - timedelta(microseconds=1)
+    if start > end:
+        raise ValidationError(
+            "La fecha «from» debe ser anterior a «to».", "invalid_range", path="from"
+        )
+    local_start = start.astimezone(zone)
+    rows = _open_receipts(session, tenant, start, end, payment_form, ids, lock)
+    return GlobalSelection(
+        periodicity,
+        start,
+        end,
+        months or _months(local_start, periodicity),
+        local_start.year,
+        payment_form,
+        rows,
+    )
+
+
+def _open_receipts(
+    session: Session,
+    tenant: Tenant,
+    start: datetime,
+    end: datetime,
+    payment_form: str | None,
+    ids: list[Any] | None,
+    lock: bool,
+) -> list[Receipt]:
+    query = scoped_select(Receipt, tenant).where(Receipt.status == "open")
+    if ids:
+        query = query.where(Receipt.id.in_([str(i) for i in ids]))
+    else:
+        query = query.where(Receipt.date >= start, Receipt.date <= end)
+    if payment_form:
+        query = query.where(Receipt.payment_form == payment_form)
+    query = query.order_by(Receipt.date, Receipt.id)
+    return list(session.scalars(query.with_for_update() if lock else query))
+
+
+def _nothing_open(selection: GlobalSelection, zone: ZoneInfo) -> ValidationError:
+    start = selection.start.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+    end = selection.end.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+    form = f" con forma de pago {selection.payment_form}" if selection.payment_form else ""
+    return ValidationError(
+        f"No hay recibos abiertos{form} entre el {start} y el {end}; no se emitió ninguna "
+        "factura global. Revisa el periodo o la lista de recibos.",
+        "no_open_receipts",
+    )
+
+
+def _tax_signature(item: dict[str, Any]) -> str:
+    product = item.get("product") if isinstance(item.get("product"), dict) else {}
+    keys = ("taxes", "local_taxes", "taxability")
+    return json.dumps({k: product.get(k) for k in keys}, sort_keys=True, default=str)
+
+
+def _global_concepts(receipt: Receipt) -> list[dict[str, Any]]:
+    """One concept per receipt (per distinct tax treatment inside it), as SAT asks: key
+    01010101, unit ACT, the receipt's folio as identification, its amount taxes included."""
+    lines = receipts.lines_of(receipt.items, receipt.currency)
+    groups: dict[str, Decimal] = defaultdict(Decimal)
+    products: dict[str, dict[str, Any]] = {}
+    for item, line in zip(receipt.items, lines, strict=True):
+        signature = _tax_signature(item)
+        groups[signature] += line.total
+        products[signature] = item["product"]
+    return [
+        {
+            "quantity": 1,
+            "product": {
+                **{
+                    k: v
+                    for k in ("taxes", "local_taxes", "taxability")
+                    if (v := products[sig].get(k)) is not None
+                },
+                "description": "Venta",
+                "product_key": "01010101",
+                "unit_key": "ACT",
+                "unit_name": "Actividad",
+                "sku": str(receipt.folio_number),
+                "price": str(amount),
+                "tax_included": True,
+            },
+        }
+        for sig, amount in groups.items()
+    ]
+
+
+def _global_body(selection: GlobalSelection, tenant: Tenant, body: dict[str, Any]) -> dict:
+    concepts = [c for row in selection.receipts for c in _global_concepts(row)]
+    if len(concepts) > MAX_GLOBAL_CONCEPTS:
+        raise ValidationError(
+            f"El periodo tiene {len(concepts)} conceptos; una factura admite "
+            f"{MAX_GLOBAL_CONCEPTS}. Agrupa por forma de pago o usa un periodo más corto.",
+            "too_many_receipts",
+            path="periodicity",
+        )
+    zip_code = (tenant.organization.address or {}).get("zip")
+    extra = {k: body[k] for k in ("series", "folio_number", "date") if body.get(k) is not None}
+    return {
+        **extra,
+        "customer": {
+            "legal_name": rules.GENERAL_PUBLIC_NAME,
+            "tax_id": rules.GENERIC_NATIONAL,
+            "tax_system": rules.GENERIC_TAX_SYSTEM,
+            "address": {"zip": zip_code},
+        },
+        "use": "S01",
+        "items": concepts,
+        "payment_form": selection.payment_form or _main_payment_form(selection.receipts),
+        "global": {
+            "periodicity": selection.periodicity,
+            "months": selection.months,
+            "year": selection.year,
+        },
+    }
+
+
+def global_invoice(session: Session, tenant: Tenant, body: dict[str, Any]) -> Invoice:
+    """Invoice every open receipt of the period to the general public (XAXX010101000) and
+    mark them ``invoiced_globally``; nothing open is a clear 400, not an empty invoice."""
+    selection = select_global(session, tenant, body, lock=True)
+    if not selection.receipts:
+        raise _nothing_open(selection, ZoneInfo(tenant.organization.timezone))
+    _same_currency(selection.receipts)
+    invoice = invoices.create(session, tenant, _global_body(selection, tenant, body))
+    ids = [row.id for row in selection.receipts]
+    session.execute(
+        update(Receipt)
+        .where(Receipt.id.in_(ids), Receipt.status == "open")
+        .values(status="invoiced_globally", invoice_id=invoice.id),
+        execution_options={"synchronize_session": False},
+    )
+    for row in selection.receipts:
+        session.expire(row, ["status", "invoice_id"])
+    events.record(
+        session,
+        invoice.organization_id,
+        invoice.livemode,
+        "invoice.global_invoice_created",
+        {"type": "invoice", "object": invoices.to_dict(invoice)},
+    )
+    return invoice
+
+
+def preview(selection: GlobalSelection, zone: ZoneInfo) -> dict[str, Any]:
+    """What a global invoice would include, for the dashboard's confirmation."""
+    by_form: dict[str, Decimal] = defaultdict(Decimal)
+    for row in selection.receipts:
+        by_form[row.payment_form] += row.total
+    return {
+        "periodicity": selection.periodicity,
+        "from": selection.start.astimezone(zone),
+        "to": selection.end.astimezone(zone),
+        "from_iso": iso(selection.start),
+        "to_iso": iso(selection.end),
+        "months": selection.months,
+        "year": selection.year,
+        "count": len(selection.receipts),
+        "total": selection.total,
+        "by_payment_form": sorted(by_form.items()),
+    }
+
+
+def invoice_of(session: Session, receipt: Receipt) -> Invoice | None:
+    """The invoice a receipt went into, if any."""
+    if receipt.invoice_id is None:
+        return None
+    return session.scalar(select(Invoice).where(Invoice.id == receipt.invoice_id))

@@ -1,0 +1,384 @@
+"""Receipts (sales notes): create, list, cancel, ticket PDF, email, expiry and locking.
+
+A receipt keeps its items as sent (product ids resolved into copies) and its total from the
+engine's money math. Its ``key`` (10 random letters and digits, unique per organization) opens
+the self-invoice page; guessing keys is throttled on that page. Folios come from an atomic
+``UPDATE … RETURNING``. Invoicing a receipt (to a customer or globally) locks its row first.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import Select, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.api.common import iso
+from portal.cfdi import catalogs, money, pdf
+from portal.cfdi.types import InvoiceInput
+from portal.errors import ValidationError
+from portal.models.base import utcnow
+from portal.models.organizations import Organization
+from portal.models.receipts import STATUSES, Receipt
+from portal.services import events, invoice_files, invoices, mail
+from portal.services.checks import Checker
+from portal.tenancy import Tenant, scoped_select
+
+KEY_ALPHABET = string.ascii_letters + string.digits
+KEY_LENGTH = 10
+MAX_ITEMS = 5000
+MAX_EMAILS = 10
+NOT_FOUND = "El recibo no existe."
+ITEMS_ONLY = {"legal_name": "-", "tax_id": "-"}  # the engine reads items with a customer
+
+
+# Keys, periods and expiry -----------------------------------------------------------------
+
+
+def new_key() -> str:
+    """A receipt key: 10 characters of [A-Za-z0-9] from the OS's CSPRNG (about 2^59 values)."""
+    return "".join(secrets.choice(KEY_ALPHABET) for _ in range(KEY_LENGTH))
+
+
+def _first_of_month(moment: datetime, months_later: int = 0) -> datetime:
+    index = moment.month - 1 + months_later
+    return moment.replace(year=moment.year + index // 12, month=index % 12 + 1, day=1)
+
+
+def period_bounds(moment: datetime, periodicity: str) -> tuple[datetime, datetime]:
+    """``[start, end)`` of the day, week (Monday first), fortnight, month or two months
+    containing ``moment``, in ``moment``'s own timezone."""
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if periodicity == "day":
+        return day, day + timedelta(days=1)
+    if periodicity == "week":
+        start = day - timedelta(days=day.weekday())
+        return start, start + timedelta(days=7)
+    if periodicity == "fortnight":
+        if day.day <= 15:
+            return day.replace(day=1), day.replace(day=16)
+        return day.replace(day=16), _first_of_month(day, 1)
+    if periodicity == "two_months":
+        start = _first_of_month(day.replace(month=day.month - (day.month - 1) % 2))
+        return start, _first_of_month(start, 2)
+    start = _first_of_month(day)
+    return start, _first_of_month(start, 1)
+
+
+def last_closed_period(organization: Organization, periodicity: str, now: datetime | None = None):
+    """``[start, end)`` of the latest period that has already ended, in the organization's zone."""
+    local_now = (now or utcnow()).astimezone(ZoneInfo(organization.timezone))
+    current_start, _ = period_bounds(local_now, periodicity)
+    return period_bounds(current_start - timedelta(microseconds=1), periodicity)
+
+
+def expiry(organization: Organization, date: datetime) -> datetime:
+    """When a receipt dated ``date`` leaves the self-invoice portal: ``duration_days`` after it
+    or at the end of its period, whichever comes first (0 days: the end of the period)."""
+    local = date.astimezone(ZoneInfo(organization.timezone))
+    _, end = period_bounds(local, organization.receipts_periodicity)
+    if organization.receipts_duration_days:
+        end = min(end, local + timedelta(days=organization.receipts_duration_days))
+    return end
+
+
+def is_expired(receipt: Receipt, now: datetime | None = None) -> bool:
+    """Whether the self-invoice portal no longer accepts the receipt (the API still does)."""
+    return receipt.expires_at <= (now or utcnow())
+
+
+# Reading the body -------------------------------------------------------------------------
+
+
+def _read(body: dict[str, Any], header_key: str | None) -> dict[str, Any]:
+    check = Checker(body)
+    check.items("items", required=True, max_items=MAX_ITEMS)
+    meta = {
+        "payment_form": check.choice(
+            "payment_form",
+            [code for code, _ in catalogs.options("payment_form")],
+            required=True,
+            label="los de c_FormaPago",
+        ),
+        "folio_number": check.integer("folio_number", minimum=1, maximum=2_000_000_000),
+        "branch": check.text("branch", max_len=100),
+        "external_id": check.text("external_id", max_len=255),
+        "idempotency_key": check.text("idempotency_key", max_len=64) or header_key,
+        "date": _date(check),
+    }
+    if header_key is not None and len(header_key) > 64:
+        check.fail("idempotency_key", "La llave de idempotencia admite 64 caracteres.", "too_long")
+    if isinstance(body.get("items"), list) and not body["items"]:
+        check.fail("items", "El recibo necesita al menos un concepto.", "required")
+    check.done()
+    return meta
+
+
+def _date(check: Checker) -> datetime | None:
+    raw = check.text("date")
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        check.fail("date", "La fecha debe ir en formato ISO 8601.", "invalid_format")
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("America/Mexico_City"))
+    if moment > utcnow() + timedelta(minutes=5):
+        check.fail("date", "La fecha del recibo no puede estar en el futuro.", "date_in_future")
+        return None
+    return moment
+
+
+def lines_of(items: list[Any], currency: str = "MXN", exchange: Any = 1) -> list[money.Line]:
+    """The engine's computed lines for receipt items (a receipt has no receiver yet)."""
+    parsed = InvoiceInput.from_dict(
+        {"customer": ITEMS_ONLY, "items": items, "currency": currency, "exchange": exchange}
+    )
+    return money.compute_lines(parsed.items, money.currency_decimals(parsed.currency))
+
+
+def priced_items(tenant: Tenant, body: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal]:
+    """The items with product ids resolved, and their total by the engine's money math."""
+    _, data = invoices.resolve(tenant, {"items": body.get("items")})
+    currency = str(body.get("currency") or "MXN")
+    lines = lines_of(data["items"], currency, body.get("exchange", 1))
+    return data["items"], money.summarize(lines, money.currency_decimals(currency.upper())).total
+
+
+# Creating ---------------------------------------------------------------------------------
+
+
+def _next_folio(session: Session, organization: Organization, livemode: bool) -> int:
+    column = Organization.next_receipt_folio if livemode else Organization.next_receipt_folio_test
+    statement = (
+        update(Organization)
+        .where(Organization.id == organization.id)
+        .values({column: column + 1})
+        .returning(column)
+    )
+    taken = session.execute(statement, execution_options={"synchronize_session": False})
+    session.expire(organization, ["next_receipt_folio", "next_receipt_folio_test"])
+    return taken.scalar_one() - 1
+
+
+def _find_by_key(session: Session, tenant: Tenant, key: str) -> Receipt | None:
+    query = scoped_select(Receipt, tenant).where(Receipt.idempotency_key == key)
+    return session.scalar(query)
+
+
+def _search_text(receipt: Receipt) -> str:
+    parts = [str(receipt.folio_number), receipt.external_id or "", receipt.key]
+    for item in receipt.items:
+        product = item.get("product") if isinstance(item, dict) else None
+        if isinstance(product, dict):
+            parts += [str(product.get("description") or ""), str(product.get("sku") or "")]
+    return " ".join(p for p in parts if p).lower()
+
+
+def create(
+    session: Session, tenant: Tenant, body: dict[str, Any], idempotency_key: str | None = None
+) -> Receipt:
+    """A new open receipt; the same idempotency key with the same body returns the first one."""
+    meta = _read(body, idempotency_key)
+    digest = invoices.body_hash({k: v for k, v in body.items() if k != "idempotency_key"})
+    key = meta["idempotency_key"]
+    if key and (existing := invoices._replay(_find_by_key(session, tenant, key), digest)):
+        return existing  # type: ignore[return-value]
+    items, total = priced_items(tenant, body)
+    organization = tenant.organization
+    date = meta["date"] or utcnow()
+    receipt = Receipt(
+        organization_id=organization.id,
+        livemode=tenant.livemode,
+        status="open",
+        key=new_key(),
+        folio_number=meta["folio_number"] or _next_folio(session, organization, tenant.livemode),
+        date=date,
+        expires_at=expiry(organization, date),
+        items=items,
+        total=total,
+        payment_form=meta["payment_form"],
+        currency=str(body.get("currency") or "MXN").upper(),
+        exchange=Decimal(str(body.get("exchange") or 1)),
+        branch=meta["branch"],
+        external_id=meta["external_id"],
+        idempotency_key=key,
+        body_hash=digest,
+    )
+    receipt.search_text = _search_text(receipt)
+    return _insert(session, tenant, receipt, digest)
+
+
+def _insert(session: Session, tenant: Tenant, receipt: Receipt, digest: str) -> Receipt:
+    """Add the row; a parallel request with the same idempotency key wins, a key clash retries."""
+    for _attempt in range(3):
+        try:
+            with session.begin_nested():
+                session.add(receipt)
+            return receipt
+        except IntegrityError:
+            if receipt.idempotency_key and (
+                raced := _find_by_key(session, tenant, receipt.idempotency_key)
+            ):
+                return invoices._replay(raced, digest)  # type: ignore[return-value]
+            receipt.key = new_key()  # 1 in 2^59: another receipt of the organization has it
+    raise RuntimeError("could not store the receipt")
+
+
+# Listing ----------------------------------------------------------------------------------
+
+
+def search(tenant: Tenant, args: dict[str, str]) -> Select[tuple[Receipt]]:
+    """The tenant's receipts filtered like Facturapi's list (q, payment_form, status)."""
+    check = Checker(args)
+    status = check.choice("status", STATUSES)
+    payment_form = check.text("payment_form", pattern=r"\d{2}")
+    check.done()
+    query = scoped_select(Receipt, tenant)
+    if q := (args.get("q") or "").strip().lower():
+        query = query.where(Receipt.search_text.contains(q, autoescape=True))
+    if status:
+        query = query.where(Receipt.status == status)
+    if payment_form:
+        query = query.where(Receipt.payment_form == payment_form)
+    return query.order_by(Receipt.created_at.desc(), Receipt.id.desc())
+
+
+# Status changes ---------------------------------------------------------------------------
+
+
+def lock(session: Session, receipt: Receipt) -> Receipt:
+    """Re-read the receipt holding its row lock (FOR UPDATE; SQLite's writes are serialized
+    by BEGIN IMMEDIATE), so a status checked afterwards cannot change under us."""
+    query = select(Receipt).where(Receipt.id == receipt.id).with_for_update()
+    return session.scalars(query.execution_options(populate_existing=True)).one()
+
+
+def require_open(receipt: Receipt, path: str | None = None) -> None:
+    """Refuse (400) a receipt that is no longer open, saying what became of it."""
+    if receipt.status == "open":
+        return
+    messages = {
+        "canceled": "El recibo está cancelado y ya no se puede facturar.",
+        "invoiced_to_customer": "El recibo ya se facturó a un cliente.",
+        "invoiced_globally": "El recibo ya se incluyó en una factura global.",
+    }
+    raise ValidationError(messages[receipt.status], "receipt_not_open", path=path)
+
+
+def set_status(session: Session, receipt: Receipt, status: str, invoice_id: str | None) -> None:
+    """Change the status (and the invoice it went into) and write ``receipt.status_updated``."""
+    receipt.status, receipt.invoice_id = status, invoice_id or receipt.invoice_id
+    session.flush()
+    events.record(
+        session,
+        receipt.organization_id,
+        receipt.livemode,
+        "receipt.status_updated",
+        {"type": "receipt", "object": to_dict(receipt, None)},
+    )
+
+
+def cancel(session: Session, receipt: Receipt) -> Receipt:
+    """Cancel an open receipt: it can no longer be invoiced."""
+    receipt = lock(session, receipt)
+    require_open(receipt)
+    set_status(session, receipt, "canceled", None)
+    return receipt
+
+
+# Representations --------------------------------------------------------------------------
+
+
+def self_invoice_url(receipt: Receipt, organization: Organization | None) -> str | None:
+    """``PUBLIC_BASE_URL/<domain>/<key>``, or None while the organization has no domain."""
+    if organization is None or not organization.domain:
+        return None
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/{organization.domain}/{receipt.key}"
+
+
+def to_dict(receipt: Receipt, organization: Organization | None) -> dict[str, Any]:
+    """The receipt as Facturapi returns it."""
+    return {
+        "id": receipt.id,
+        "created_at": iso(receipt.created_at),
+        "livemode": receipt.livemode,
+        "organization": receipt.organization_id,
+        "date": iso(receipt.date),
+        "expires_at": iso(receipt.expires_at),
+        "status": receipt.status,
+        "self_invoice_url": self_invoice_url(receipt, organization),
+        "total": float(receipt.total),
+        "invoice": receipt.invoice_id,
+        "key": receipt.key,
+        "items": receipt.items,
+        "external_id": receipt.external_id,
+        "idempotency_key": receipt.idempotency_key,
+        "payment_form": receipt.payment_form,
+        "folio_number": receipt.folio_number,
+        "currency": receipt.currency,
+        "exchange": float(receipt.exchange),
+        "branch": receipt.branch,
+    }
+
+
+def pdf_of(receipt: Receipt, organization: Organization) -> bytes:
+    """The 80 mm ticket with the QR code of the self-invoice URL, in the organization's brand."""
+    ticket = {**to_dict(receipt, organization), "timezone": organization.timezone}
+    return pdf.render_receipt(
+        ticket, invoice_files.branding(organization), test_mode=not receipt.livemode
+    )
+
+
+def _recipients(body: dict[str, Any]) -> list[str]:
+    check = Checker(body)
+    raw = body.get("email")
+    if not isinstance(raw, list):
+        address = check.email("email", required=True)
+        check.done()
+        return [address] if address else []
+    if not raw or len(raw) > MAX_EMAILS:
+        check.fail("email", f"Indica de 1 a {MAX_EMAILS} correos.", "invalid_length")
+    emails = [
+        Checker({f"email[{i}]": value}, "", check.problems).email(f"email[{i}]", required=True)
+        for i, value in enumerate(raw[:MAX_EMAILS])
+    ]
+    check.done()
+    return [e for e in emails if e]
+
+
+def email(session: Session, receipt: Receipt, organization: Organization, body: dict) -> None:
+    """Queue the ticket (PDF attached) with an «Invoice this purchase» button."""
+    to = _recipients(body)
+    name = organization.legal_name or organization.name
+    mail.queue_email(
+        session,
+        "receipt",
+        to,
+        f"Tu recibo {receipt.folio_number} de {name}",
+        {
+            "receipt": receipt,
+            "organization_name": name,
+            "brand_color": f"#{organization.color}",
+            "self_invoice_url": self_invoice_url(receipt, organization),
+            "expires_at": receipt.expires_at.astimezone(ZoneInfo(organization.timezone)),
+        },
+        [
+            mail.attachment(
+                f"recibo_{receipt.folio_number}.pdf",
+                "application/pdf",
+                pdf_of(receipt, organization),
+            )
+        ],
+        organization_id=organization.id,
+    )
