@@ -70,10 +70,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def healthz() -> tuple[Any, int]:
-    """200 once the database answers, 503 otherwise; includes the queue backlog."""
+    """200 once the database answers, 503 otherwise; includes the queue and outbox backlogs."""
     try:
         db.session.execute(db.text("SELECT 1"))
     except Exception:
         db.session.rollback()
         return jsonify(status="unavailable", database="down"), 503
-    return jsonify(status="ok", database="ok", queue=backlog()), 200
+    return jsonify(status="ok", database="ok", queue=backlog(), outbox=outbox.health()), 200

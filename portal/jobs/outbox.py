@@ -55,3 +55,24 @@ def install(session_class: Any) -> None:
     event.listen(session_class, "after_flush", _collect)
     event.listen(session_class, "after_commit", _dispatch)
     event.listen(session_class, "after_rollback", _forget)
+
+
+def health() -> dict[str, Any]:
+    """How many outbox rows wait and the age in seconds of the oldest (for /healthz)."""
+    from sqlalchemy import func, select
+
+    from portal.extensions import db
+    from portal.models.base import utcnow
+
+    waiting, oldest = 0, None
+    for model in OUTBOX_MODELS:
+        count, first = db.session.execute(
+            select(func.count(), func.min(model.created_at)).where(
+                model.status.in_(["pending", "sending"])
+            )
+        ).one()
+        waiting += count
+        if first is not None:
+            oldest = first if oldest is None else min(oldest, first)
+    age = round((utcnow() - oldest).total_seconds()) if oldest else 0
+    return {"pending": waiting, "oldest_age_seconds": age}

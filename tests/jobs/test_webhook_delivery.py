@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.api.common import iso
+from portal.models.accounts import Account
 from portal.models.base import utcnow
 from portal.models.events import Event, WebhookAttempt, WebhookDelivery
 from portal.services import events, webhooks
@@ -97,3 +98,45 @@ def test_a_receiver_failing_three_times_gets_the_event_on_the_fourth_try(
     assert sorted(codes) == [200, 404, 500, 503]
     assert len({r["headers"]["Facturapi-Signature"] for r in receiver.requests}) == 1
     assert len({e["id"] for e in receiver.events()}) == 1
+
+
+def test_after_the_last_retry_the_webhook_is_failing_and_the_reseller_is_told(
+    db: Any, make_organization: Any, receiver: Any, make_webhook: Any, monkeypatch: Any
+) -> None:
+    from portal.jobs.webhooks import sweep_webhooks
+    from portal.models.mail import OutboxEmail
+
+    org, _ = make_organization()
+    webhook, _ = make_webhook(org, receiver.url)
+    receiver.statuses = [500] * 20
+    event = events.record(db, org.id, False, "invoice.status_updated", DATA)
+    db.commit()
+    elapsed = 0
+    for delay in webhooks.RETRY_DELAYS:
+        elapsed += delay + 1
+        _advance(monkeypatch, timedelta(seconds=elapsed))
+        sweep_webhooks()
+    assert len(receiver.requests) == len(webhooks.RETRY_DELAYS) + 1
+    assert elapsed >= 3 * 86400  # the last attempt came at least three days after the event
+    delivery = db.scalar(select(WebhookDelivery))
+    db.refresh(delivery)
+    db.refresh(webhook)
+    assert delivery.status == "failed" and webhook.failing_since is not None
+    [notice] = db.scalars(select(OutboxEmail).where(OutboxEmail.kind == "webhook_failing")).all()
+    assert notice.to == [db.get(Account, org.account_id).email]
+    assert notice.organization_id == org.id and receiver.url in notice.text_body
+    assert f"/dashboard/o/{org.id}/webhooks/{webhook.id}" in notice.text_body
+    assert {e["id"] for e in receiver.events()} == {event.id}
+
+
+def test_health_reports_the_outbox(
+    db: Any, client: Any, make_organization: Any, make_webhook: Any, receiver: Any
+) -> None:
+    org, _ = make_organization()
+    make_webhook(org, receiver.url)
+    receiver.statuses = [500]
+    events.record(db, org.id, False, "invoice.status_updated", DATA)
+    db.commit()
+    body = client.get("/healthz").json
+    assert body["outbox"]["pending"] == 1 and body["outbox"]["oldest_age_seconds"] >= 0
+    assert "pending" in body["queue"]
