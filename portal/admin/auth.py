@@ -6,7 +6,7 @@ import time
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import logout_user
+from flask_login import current_user, logout_user
 
 from portal.admin import bp
 from portal.admin.access import (
@@ -145,3 +145,25 @@ def logout():
     logout_user()
     flash(_("Cerraste tu sesión de soporte."), "info")
     return redirect(url_for("admin.login"))
+
+
+@bp.route("/security", methods=["GET", "POST"])
+def security():
+    """The staff member's recovery codes: how many are left, and new ones on request."""
+    staff = current_user._get_current_object()
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            staff_auth.verify(db.session, staff, form.code.data, request.remote_addr)
+        except PortalError as error:
+            db.session.commit()  # keep the failed-attempt counter
+            attach_errors(form, error, "code")
+        else:
+            codes = staff_auth.new_recovery_codes(db.session, staff)
+            audit.record(db.session, actor(), "staff.recovery_codes_renewed")
+            db.session.commit()
+            return render_template("admin/recovery_codes.html", codes=codes, next=None)
+    left = staff_auth.recovery_codes_left(db.session, staff)
+    return render_template("admin/security.html", form=form, left=left), (
+        400 if form.errors else 200
+    )

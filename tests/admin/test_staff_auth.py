@@ -112,3 +112,15 @@ def test_a_suspended_staff_member_cannot_sign_in(client, db, staff):
     db.commit()
     response = _password_step(client, staff.email)
     assert response.status_code == 400 and "suspendida" in response.get_data(as_text=True)
+
+
+def test_staff_renew_their_recovery_codes_with_a_fresh_code(staff_client, db, staff):
+    page = staff_client.get("/admin/security").get_data(as_text=True)
+    assert "Te quedan 10 códigos de recuperación." in page
+    assert staff_client.post("/admin/security", data={"code": "000000"}).status_code == 400
+    renewed = staff_client.post("/admin/security", data={"code": code_for(db, staff, 1)})
+    codes = re.findall(r"<code>(\w{5}-\w{5})</code>", renewed.get_data(as_text=True))
+    assert len(codes) == 10
+    staff_client.post("/admin/logout")
+    _password_step(staff_client, staff.email)
+    assert staff_client.post("/admin/2fa", data={"code": codes[0]}).status_code == 302

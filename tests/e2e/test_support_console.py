@@ -52,6 +52,8 @@ def _refused_user_key_renewal(page) -> None:
 
 
 def test_staff_act_as_a_reseller_under_audit(page, db, make_account):
+    console_errors: list[str] = []  # CSP violations show up here
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     staff = make_staff(make_account)
     reseller = _reseller_with_an_organization(db, make_account)
     _sign_in_with_totp(page, staff)
@@ -103,6 +105,9 @@ def test_staff_act_as_a_reseller_under_audit(page, db, make_account):
     expect(page.locator(".log-entry", has_text="Acción rechazada a soporte")).to_have_count(2)
     screenshot(page, "admin-audit")
 
+    page.get_by_role("link", name="Seguridad").click()
+    expect(page.get_by_text("Te quedan 10 códigos de recuperación.")).to_be_visible()
+
     page.get_by_role("button", name="Salir").click()
     page.goto("/login")
     page.get_by_label("Correo electrónico").fill(reseller.email)
@@ -116,3 +121,4 @@ def test_staff_act_as_a_reseller_under_audit(page, db, make_account):
     )
     expect(activity).to_contain_text(REASON)
     screenshot(page, "reseller-support-activity")
+    assert [e for e in console_errors if "Failed to load resource" not in e] == []  # 400/403s
