@@ -1,0 +1,57 @@
+"""Parallel requests against a live server: folios never repeat, an idempotency key issues once."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+from sqlalchemy import func, select
+
+from portal.models.invoices import Invoice
+
+PARALLEL = 6
+
+
+def _post_all(url: str, key: str, bodies: list[dict[str, Any]], headers: Any = None) -> list[Any]:
+    def post(body: dict[str, Any]) -> requests.Response:
+        auth = {"Authorization": f"Bearer {key}", **(headers or {})}
+        return requests.post(f"{url}/v2/invoices", json=body, headers=auth, timeout=60)
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(post, bodies))
+
+
+def test_parallel_invoices_never_share_a_folio(live_server, make_organization, invoice_body, db):
+    _organization, key = make_organization()
+    responses = _post_all(live_server, key, [invoice_body() for _ in range(PARALLEL)])
+    assert [r.status_code for r in responses] == [200] * PARALLEL, [r.text for r in responses]
+    folios = sorted(r.json()["folio_number"] for r in responses)
+    assert folios == list(range(1, PARALLEL + 1))
+    assert len({r.json()["uuid"] for r in responses}) == PARALLEL
+
+
+def test_parallel_retries_with_one_idempotency_key_issue_one_invoice(
+    live_server, make_organization, invoice_body, db
+):
+    _organization, key = make_organization()
+    body = invoice_body(idempotency_key="order-42")
+    responses = _post_all(live_server, key, [body] * PARALLEL)
+    assert [r.status_code for r in responses] == [200] * PARALLEL, [r.text for r in responses]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert db.scalar(select(func.count()).select_from(Invoice)) == 1
+    changed = _post_all(live_server, key, [invoice_body(idempotency_key="order-42", use="G01")])
+    assert changed[0].status_code == 409
+    assert changed[0].json()["code"] == "idempotency_key_reused"
+
+
+def test_idempotency_key_header_replays_the_first_invoice(make_organization, api, invoice_body):
+    org_api_client = api(make_organization()[1])
+    headers = {"Idempotency-Key": "retry-1"}
+    first = org_api_client.post("/invoices", json=invoice_body(), headers=headers).get_json()
+    again = org_api_client.post("/invoices", json=invoice_body(), headers=headers).get_json()
+    assert again["id"] == first["id"] and again["folio_number"] == 1
+    other = org_api_client.post("/invoices", json=invoice_body(use="G01"), headers=headers)
+    assert other.status_code == 409 and other.get_json()["path"] == "idempotency_key"
+    fresh = org_api_client.post("/invoices", json=invoice_body(), headers={"Idempotency-Key": "2"})
+    assert fresh.get_json()["folio_number"] == 2
