@@ -181,7 +181,7 @@ def record_request(response: Response) -> Response:
         "endpoint": request.endpoint,
         "path": request.path,
         "view_args": {k: str(v) for k, v in (request.view_args or {}).items()},
-        "fields": sorted(k for k in request.form if k != "csrf_token"),  # names only, no values
+        "fields": sorted(k for k in request.form if not k.endswith("csrf_token")),  # no values
         "status": response.status_code,
     }
     action = "impersonation.refused" if refused else "impersonation.request"

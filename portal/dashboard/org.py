@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 
 from portal.extensions import db
 from portal.services import organizations as orgs
+from portal.services import support
 from portal.tenancy import Tenant, set_tenant
 
 bp = Blueprint("org", __name__, url_prefix="/dashboard/o/<org_id>")
@@ -62,6 +63,7 @@ def _add_org_id(endpoint: str, values: dict[str, Any]) -> None:
 @login_required
 def _load_organization() -> None:
     organization = orgs.get_owned(db.session, current_user, g.org_id)
+    support.refuse_if_suspended(organization)
     g.organization = organization
     set_tenant(Tenant(organization, is_live(organization.id), current_user))
 

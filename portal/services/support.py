@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from portal.errors import Conflict, NotFound, ValidationError
+from portal.errors import Conflict, Forbidden, NotFound, ValidationError
 from portal.models.accounts import ROLE_RESELLER, ROLE_STAFF, Account, new_session_token
 from portal.models.base import utcnow
 from portal.models.events import Webhook, WebhookAttempt
@@ -308,6 +308,18 @@ def reactivate_account(session: Session, actor: StaffActor, account: Account) ->
         object_type="account",
         object_id=account.id,
     )
+
+
+ORGANIZATION_SUSPENDED = (
+    "Esta organización está suspendida: sus llaves y sus páginas no funcionan. Escribe a "
+    "soporte para reactivarla."
+)
+
+
+def refuse_if_suspended(organization: Organization) -> None:
+    """Stop here, with a clear message, when the organization is suspended."""
+    if organization.suspended_at is not None:
+        raise Forbidden(ORGANIZATION_SUSPENDED, "organization_suspended")
 
 
 def suspend_organization(

@@ -188,7 +188,10 @@ def _fresh_user_key(db, account):
     return key
 
 
-def test_suspending_and_reactivating_an_organization(staff_client, db, reseller, tacos):
+def test_suspending_and_reactivating_an_organization(staff_client, app, db, reseller, tacos):
+    owner = app.test_client()
+    owner.post("/login", data={"email": reseller.email, "password": PASSWORD})
+    assert owner.get(f"/dashboard/o/{tacos.id}/").status_code == 200
     base = f"/admin/accounts/{reseller.id}/organizations/{tacos.id}"
     refused = staff_client.post(f"{base}/suspend", data={"org-reason": "corto"})
     assert "al menos 10 caracteres" in staff_client.get(refused.headers["Location"]).get_data(
@@ -197,7 +200,11 @@ def test_suspending_and_reactivating_an_organization(staff_client, db, reseller,
     staff_client.post(f"{base}/suspend", data={"org-reason": "El cliente lo pidió por correo"})
     db.expire_all()
     assert db.get(Organization, tacos.id).suspended_at is not None
+    refused = owner.get(f"/dashboard/o/{tacos.id}/")
+    assert refused.status_code == 403
+    assert "Esta organización está suspendida" in refused.get_data(as_text=True)
     staff_client.post(f"{base}/reactivate")
+    assert owner.get(f"/dashboard/o/{tacos.id}/").status_code == 200
     db.expire_all()
     assert db.get(Organization, tacos.id).suspended_at is None
     actions = db.scalars(select(AuditEntry.action).where(AuditEntry.organization_id == tacos.id))
