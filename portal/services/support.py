@@ -1,8 +1,8 @@
 """Support console: find any tenant, look at its state, suspend it, help it sign in again.
 
 Search is a list of small functions, one per thing staff may type (email, name, RFC, domain, API
-key prefix…). Each returns ``Hit``s; adding a new kind (receipt key, invoice UUID) is one
-function built on ``_account_hits`` or ``_organization_hits`` plus a line in ``SEARCHES``.
+key prefix, invoice UUID, receipt key…). Each returns ``Hit``s; adding a new kind is one function
+built on ``_account_hits`` or ``_organization_hits`` plus a line in ``SEARCHES``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from portal.errors import Conflict, Forbidden, NotFound, ValidationError
 from portal.models.accounts import ROLE_RESELLER, ROLE_STAFF, Account, new_session_token
 from portal.models.base import utcnow
 from portal.models.events import Webhook, WebhookAttempt
+from portal.models.invoices import Invoice
 from portal.models.organizations import ApiKey, Organization
+from portal.models.receipts import Receipt
 from portal.services import accounts, audit, organizations
 from portal.services.audit import StaffActor
 
@@ -56,7 +58,10 @@ def _account_hits(session: Session, where: ColumnElement[bool], matched: str) ->
 
 
 def _organization_hits(
-    session: Session, where: ColumnElement[bool] | Select[Any], matched: str
+    session: Session,
+    where: ColumnElement[bool] | Select[Any],
+    matched: str,
+    value: str | None = None,
 ) -> list[Hit]:
     """Organizations matching ``where`` (or whose id is in a subquery), with their reseller."""
     if isinstance(where, Select):
@@ -67,7 +72,8 @@ def _organization_hits(
         .where(where, Organization.deleted_at.is_(None))
         .limit(SEARCH_LIMIT)
     )
-    return [Hit(a, o, matched, _shown(o, matched)) for o, a in session.execute(query)]
+    rows = session.execute(query)
+    return [Hit(a, o, matched, value or _shown(o, matched)) for o, a in rows]
 
 
 SHOWN_ATTRIBUTES = {
@@ -126,6 +132,18 @@ def organizations_by_api_key(session: Session, term: str) -> list[Hit]:
     return _organization_hits(session, keys, "api_key")
 
 
+def organizations_by_invoice_uuid(session: Session, term: str) -> list[Hit]:
+    """The organization that issued the invoice with this UUID (folio fiscal)."""
+    invoices = select(Invoice.organization_id).where(Invoice.uuid == term.upper())
+    return _organization_hits(session, invoices, "invoice_uuid", term.upper())
+
+
+def organizations_by_receipt_key(session: Session, term: str) -> list[Hit]:
+    """The organization of the receipt with this key (the code printed on the ticket)."""
+    receipts = select(Receipt.organization_id).where(Receipt.key == term)
+    return _organization_hits(session, receipts, "receipt_key", term)
+
+
 SEARCHES: tuple[SearchFn, ...] = (
     accounts_by_email,
     accounts_by_name,
@@ -135,7 +153,8 @@ SEARCHES: tuple[SearchFn, ...] = (
     organizations_by_rfc,
     organizations_by_domain,
     organizations_by_api_key,
-    # Later: receipts_by_key, invoices_by_uuid (via _organization_hits with a subquery).
+    organizations_by_invoice_uuid,
+    organizations_by_receipt_key,
 )
 
 
@@ -181,9 +200,8 @@ class TenantOverview:
     organizations: list[OrganizationState]
     recent_activity: list[Any] = field(default_factory=list)
     failing_webhooks: list[FailingWebhook] = field(default_factory=list)
-    # None until invoices and API request logs exist (the page names the empty sections).
-    recent_invoices: list[Any] | None = None
-    recent_errors: list[Any] | None = None
+    recent_invoices: list[Any] = field(default_factory=list)  # (Invoice, Organization) rows
+    failed_invoices: list[Any] = field(default_factory=list)  # the "recent errors" so far
 
 
 def get_reseller(session: Session, account_id: str) -> Account:
@@ -246,6 +264,26 @@ def _last_attempt(session: Session, webhook: Webhook) -> WebhookAttempt | None:
     )
 
 
+def _invoices_of(account: Account) -> Select[tuple[Invoice, Organization]]:
+    return (
+        select(Invoice, Organization)
+        .join(Organization, Organization.id == Invoice.organization_id)
+        .where(Organization.account_id == account.id)
+        .order_by(Invoice.created_at.desc(), Invoice.id.desc())
+    )
+
+
+def recent_invoices(session: Session, account: Account, limit: int = 10) -> list[Any]:
+    """The reseller's latest invoices, both environments, with their organization."""
+    return list(session.execute(_invoices_of(account).limit(limit)))
+
+
+def failed_invoices(session: Session, account: Account, limit: int = 10) -> list[Any]:
+    """The reseller's latest invoices that failed to stamp, with the reason."""
+    query = _invoices_of(account).where(Invoice.status == "failed").limit(limit)
+    return list(session.execute(query))
+
+
 def tenant_overview(session: Session, account: Account) -> TenantOverview:
     """The reseller, its organizations with their readiness, and recent support activity."""
     now = utcnow()
@@ -259,6 +297,8 @@ def tenant_overview(session: Session, account: Account) -> TenantOverview:
         organizations=[_organization_state(o, now) for o in rows],
         recent_activity=audit.for_reseller(session, account.id, limit=10),
         failing_webhooks=failing_webhooks(session, account),
+        recent_invoices=recent_invoices(session, account),
+        failed_invoices=failed_invoices(session, account),
     )
 
 

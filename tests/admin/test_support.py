@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from portal.models.audit import AuditEntry
 from portal.models.base import utcnow
+from portal.models.invoices import Invoice
 from portal.models.mail import OutboxEmail
 from portal.models.organizations import ApiKey, Certificate, Organization
+from portal.models.receipts import Receipt
 from portal.services import secrets, support
 from tests.fixtures.factories import PASSWORD
+
+INVOICE_UUID = "6F1E4A2B-3C4D-4E5F-8A9B-0C1D2E3F4A5B"
 
 
 @pytest.fixture
@@ -49,6 +54,36 @@ def tacos(db, reseller):
             updated_at=utcnow(),
         )
     )
+    db.add(
+        Invoice(
+            organization_id=organization.id,
+            livemode=False,
+            status="valid",
+            series="A",
+            folio_number=7,
+            uuid=INVOICE_UUID,
+            total=Decimal("116"),
+        )
+    )
+    db.add(
+        Invoice(
+            organization_id=organization.id,
+            livemode=False,
+            status="failed",
+            failure_reason="CFDI40147: el RFC del receptor no existe",
+        )
+    )
+    db.add(
+        Receipt(
+            organization_id=organization.id,
+            livemode=False,
+            key="Rk7Qz9xW2a",
+            folio_number=1,
+            date=utcnow(),
+            expires_at=utcnow(),
+            payment_form="01",
+        )
+    )
     db.commit()
     return organization
 
@@ -63,6 +98,8 @@ def tacos(db, reseller):
         ("tacos-a", "domain"),
         ("sk_live_AbCd", "api_key"),
         ("sk_live_AbCdEfGh1234", "api_key"),
+        (INVOICE_UUID.lower(), "invoice_uuid"),
+        ("Rk7Qz9xW2a", "receipt_key"),
     ],
 )
 def test_search_finds_the_reseller_by_every_kind(db, reseller, tacos, term, matched):
@@ -82,6 +119,11 @@ def test_search_never_returns_staff_and_needs_three_characters(db, staff):
     assert support.search(db, "soporte") == []
     with pytest.raises(Exception, match="al menos 3 caracteres"):
         support.search(db, "ab")
+
+
+def test_search_by_receipt_key_is_exact(db, reseller, tacos):
+    assert support.search(db, "rk7qz9xw2a") == []
+    assert support.search(db, "Rk7Qz") == []
 
 
 def test_search_treats_wildcards_literally(db, reseller):
@@ -108,6 +150,10 @@ def test_tenant_page_shows_organizations_readiness_certificate_and_named_empty_s
         (utcnow() + timedelta(days=10)).strftime("%Y-%m-%d"),
         "pronto",
         "Completa los datos fiscales",
+        INVOICE_UUID,
+        "A7",
+        "116.00",
+        "CFDI40147: el RFC del receptor no existe",
         "Facturas recientes",
         "Webhooks con fallas",
         "Errores recientes",
