@@ -93,6 +93,11 @@ def test_staff_act_as_a_reseller_under_audit(page, db, make_account):
     page.get_by_label("Nombre comercial").fill("Tortas Ana")
     page.get_by_role("button", name="Crear organización").click()
     expect(banner).to_be_visible()
+    keys_page = page.url.rstrip("/") + "/keys"
+    for button in ("Mostrar llave de pruebas", "Crear llave de producción"):
+        page.goto(keys_page)
+        page.get_by_role("button", name=button).click()
+        expect(page.get_by_text("no puede ver ni renovar secretos")).to_be_visible()
     banner.get_by_role("button", name="Dejar de actuar").click()
     expect(page.get_by_text("Dejaste de actuar como el distribuidor.")).to_be_visible()
     expect(banner).to_have_count(0)
@@ -102,7 +107,7 @@ def test_staff_act_as_a_reseller_under_audit(page, db, make_account):
     expect(change).to_contain_text("Sofía Soporte")
     expect(change).to_contain_text("ana@example.com")
     expect(change).to_contain_text(REASON)
-    expect(page.locator(".log-entry", has_text="Acción rechazada a soporte")).to_have_count(2)
+    expect(page.locator(".log-entry", has_text="Acción rechazada a soporte")).to_have_count(4)
     screenshot(page, "admin-audit")
 
     page.get_by_role("link", name="Seguridad").click()
