@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-from portal.dashboard import views  # noqa: E402,F401
+from portal.dashboard import mailbox, views  # noqa: E402,F401

@@ -17,8 +17,11 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from flask import current_app, render_template
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from portal.errors import NotFound
+from portal.models.accounts import Account
 from portal.models.base import utcnow
 from portal.models.mail import (
     EMAIL_FAILED,
@@ -28,6 +31,7 @@ from portal.models.mail import (
     EMAIL_SENT,
     OutboxEmail,
 )
+from portal.models.organizations import Organization
 
 RETRY_DELAYS = (60, 300, 1800, 7200, 21600, 86400)  # seconds after each failed attempt
 
@@ -143,3 +147,28 @@ def record_attempt(email: OutboxEmail, error: str | None) -> None:
         return
     email.status = EMAIL_PENDING
     email.next_attempt_at = utcnow() + timedelta(seconds=RETRY_DELAYS[email.attempts - 1])
+
+
+def mailbox_query(account: Account) -> Select[tuple[OutboxEmail]]:
+    """The account's own messages and its organizations' messages, newest first."""
+    from portal.services.organizations import owned_query
+
+    organizations = owned_query(account).with_only_columns(Organization.id)
+    return (
+        select(OutboxEmail)
+        .where(
+            or_(
+                OutboxEmail.account_id == account.id,
+                OutboxEmail.organization_id.in_(organizations.scalar_subquery()),
+            )
+        )
+        .order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())
+    )
+
+
+def mailbox_message(session: Session, account: Account, email_id: str) -> OutboxEmail:
+    """One message of the account's mailbox, or 404."""
+    email = session.scalar(mailbox_query(account).where(OutboxEmail.id == email_id))
+    if email is None:
+        raise NotFound("El mensaje no existe.")
+    return email

@@ -1,0 +1,70 @@
+"""The development mailbox: without MAIL_URL, messages are kept and read here."""
+
+from __future__ import annotations
+
+import base64
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, abort, current_app, render_template
+from flask_login import current_user
+
+from portal.api.pagination import paginate
+from portal.dashboard import bp
+from portal.extensions import db
+from portal.services import mail
+
+# The message's HTML is shown alone, with nothing that could run or load from elsewhere.
+HTML_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+
+def dev_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The mailbox exists only while no SMTP server is configured."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_app.config["MAIL_URL"]:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.route("/dev/mailbox", endpoint="mailbox")
+@dev_only
+def mailbox_list() -> str:
+    """The messages the account (and its organizations) would have received."""
+    page = paginate(db.session, mail.mailbox_query(current_user), lambda row: row)
+    return render_template("dashboard/mailbox.html", page=page, q=None)
+
+
+@bp.route("/dev/mailbox/<email_id>", endpoint="mailbox_message")
+@dev_only
+def mailbox_message(email_id: str) -> str:
+    """One message: headers, text part, attachments, and a link to its HTML part."""
+    email = mail.mailbox_message(db.session, current_user, email_id)
+    return render_template("dashboard/mailbox_message.html", email=email)
+
+
+@bp.route("/dev/mailbox/<email_id>/html", endpoint="mailbox_html")
+@dev_only
+def mailbox_html(email_id: str) -> Response:
+    """The HTML part, under a policy that forbids scripts and remote content."""
+    email = mail.mailbox_message(db.session, current_user, email_id)
+    response = Response(email.html_body, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = HTML_POLICY
+    return response
+
+
+@bp.route("/dev/mailbox/<email_id>/attachments/<int:index>", endpoint="mailbox_attachment")
+@dev_only
+def mailbox_attachment(email_id: str, index: int) -> Any:
+    """Download one attachment."""
+    email = mail.mailbox_message(db.session, current_user, email_id)
+    if index >= len(email.attachments):
+        abort(404)
+    item = email.attachments[index]
+    response = Response(base64.b64decode(item["data"]), mimetype=item["content_type"])
+    response.headers.set("Content-Disposition", "attachment", filename=item["filename"])
+    return response
