@@ -37,7 +37,9 @@ def index():
 
 def _tenant_page(account: Account, status: int = 200, **forms: object):
     overview = support.tenant_overview(db.session, account)
-    impersonate_form = forms.pop("impersonate_form", None) or ImpersonateForm(prefix="act")
+    impersonate_form = forms.pop("impersonate_form", None) or ImpersonateForm(
+        prefix="act", organization=request.args.get("organization", "")
+    )
     impersonate_form.organization.choices = [SelectChoice("", _("El panel del distribuidor"))] + [
         SelectChoice(state.organization.id, state.organization.name)
         for state in overview.organizations

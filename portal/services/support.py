@@ -432,6 +432,10 @@ def start_impersonation(
         raise Conflict(
             "La cuenta está suspendida: reactívala antes de actuar como ella.", "suspended"
         )
+    if organization is not None and organization.suspended_at is not None:
+        raise Conflict(
+            "La organización está suspendida: reactívala antes de entrar a ella.", "suspended"
+        )
     acting = replace(
         actor,
         reason=check_reason(reason),

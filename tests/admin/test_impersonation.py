@@ -142,6 +142,8 @@ def test_acting_can_start_inside_one_of_the_resellers_organizations(staff_client
     organization = Organization(account_id=reseller.id, name="Tacos Ana")
     db.add(organization)
     db.commit()
+    page = staff_client.get(f"/admin/accounts/{reseller.id}?organization={organization.id}")
+    assert f'<option selected value="{organization.id}">' in page.get_data(as_text=True)
     response = _start(staff_client, reseller, **{"act-organization": organization.id})
     assert response.status_code == 302
     assert organization.id in response.headers["Location"]
