@@ -66,6 +66,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(admin_bp)
+    from portal.selfinvoice import bp as selfinvoice_bp
+
+    app.register_blueprint(selfinvoice_bp)  # last: /<domain> must not shadow other routes
     csrf.exempt(api_bp)
 
 

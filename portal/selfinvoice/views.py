@@ -1,0 +1,231 @@
+"""The self-invoice pages: thin views over ``services.self_invoice``."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from portal.cfdi import catalogs, pdf
+from portal.database import set_write_intent
+from portal.errors import NotFound, PortalError, ValidationError
+from portal.extensions import db
+from portal.forms import attach_errors
+from portal.models.invoices import Invoice
+from portal.models.organizations import Organization
+from portal.models.receipts import Receipt
+from portal.selfinvoice import bp
+from portal.selfinvoice.forms import KeyForm, RfcForm, TaxDataForm
+from portal.services import customers, invoice_files, receipts, self_invoice
+from portal.services.invoice_files import branding
+
+
+@bp.before_request
+def _may_write() -> None:
+    set_write_intent(True)  # throttle counters are written even when a page is only read
+
+
+def _lang() -> str:
+    return str(get_locale() or "es")
+
+
+def _page(template: str, organization: Organization, status: int = 200, **context: Any):
+    context.setdefault("receipt", None)
+    return render_template(
+        f"selfinvoice/{template}.html",
+        organization=organization,
+        brand=branding(organization),
+        support_email=organization.self_invoice_support_email or organization.support_email,
+        catalog_label=lambda catalog, code: catalogs.label(catalog, code, _lang()) or code,
+        **context,
+    ), status
+
+
+def _receipt(organization: Organization, key: str) -> Receipt:
+    ip = request.remote_addr or ""
+    self_invoice.check_guessing(db.session, organization, ip)
+    receipt = self_invoice.find_receipt(db.session, organization, key)
+    if receipt is None:
+        self_invoice.record_miss(db.session, organization, ip)
+        db.session.commit()
+        raise NotFound(self_invoice.NOT_FOUND)
+    return receipt
+
+
+def _purchase(receipt: Receipt, organization: Organization) -> dict[str, Any]:
+    ticket = {**receipts.to_dict(receipt, None), "timezone": organization.timezone}
+    return pdf.receipt_context(ticket)
+
+
+def _tax_form(organization: Organization) -> TaxDataForm:
+    form = TaxDataForm()
+    form.tax_system.choices = [("", "—")] + [
+        (code, f"{code} · {label}") for code, label, _ in self_invoice.regime_choices(_lang())
+    ]
+    form.use.choices = [("", "—")] + [
+        (code, f"{code} · {label}")
+        for code, label, _ in self_invoice.use_choices(organization, _lang())
+    ]
+    return form
+
+
+def _form_page(organization, receipt, form, template="form", **context):
+    return _page(
+        template,
+        organization,
+        400 if form.errors or form.form_errors else 200,
+        receipt=receipt,
+        purchase=_purchase(receipt, organization) if receipt else None,
+        form=form,
+        regimes=self_invoice.regime_choices(_lang()),
+        uses=self_invoice.use_choices(organization, _lang()),
+        **context,
+    )
+
+
+def _state_page(organization: Organization, receipt: Receipt, state: str):
+    if state == "invoiced":
+        return _page("invoiced", organization, receipt=receipt, form=RfcForm())
+    expires = receipt.expires_at.astimezone(ZoneInfo(organization.timezone))
+    return _page("closed", organization, receipt=receipt, state=state, expires=expires)
+
+
+@bp.route("/<domain>", methods=["GET", "POST"])
+def home(domain: str):
+    """A box to type the receipt's key."""
+    organization = self_invoice.organization_for(db.session, domain)
+    form = KeyForm()
+    if form.validate_on_submit():
+        key = form.key.data.replace(" ", "")
+        return redirect(url_for(".receipt", domain=domain, key=key))
+    return _page("key", organization, 400 if form.errors else 200, form=form)
+
+
+@bp.get("/<domain>/logo")
+def logo(domain: str):
+    """The organization's logo, for its pages."""
+    organization = self_invoice.organization_for(db.session, domain)
+    if not organization.logo:
+        abort(404)
+    response = Response(organization.logo, mimetype=organization.logo_mime or "image/png")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/<domain>/<key>", methods=["GET", "POST"])
+def receipt(domain: str, key: str):
+    """The purchase and the tax-data form; on submit, the confirmation of what it will say."""
+    organization = self_invoice.organization_for(db.session, domain)
+    found = _receipt(organization, key)
+    state = self_invoice.state(found)
+    if state != "form":
+        return _state_page(organization, found, state)
+    form = _tax_form(organization)
+    if form.validate_on_submit():
+        try:
+            data = self_invoice.read_tax_data(organization, form.data)
+            return _form_page(organization, found, form, "confirm", data=data)
+        except ValidationError as error:
+            attach_errors(form, error)
+    return _form_page(organization, found, form)
+
+
+@bp.post("/<domain>/<key>/confirm")
+def confirm(domain: str, key: str):
+    """Invoice the purchase (once), then show the result."""
+    organization = self_invoice.organization_for(db.session, domain)
+    found = _receipt(organization, key)
+    form = _tax_form(organization)
+    if not form.validate_on_submit() or "edit" in request.form:
+        return _form_page(organization, found, form)
+    try:
+        data = self_invoice.read_tax_data(organization, form.data)
+        invoice = self_invoice.redeem(db.session, organization, found, data)
+    except PortalError as error:  # the receipt changed meanwhile, or the merchant is not ready
+        db.session.rollback()
+        state = self_invoice.state(found)
+        if state != "form":
+            return _state_page(organization, found, state)
+        attach_errors(form, error)
+        return _form_page(organization, found, form)
+    db.session.commit()
+    return _to_result(domain, found, invoice)
+
+
+def _to_result(domain: str, found: Receipt, invoice: Invoice):
+    token = self_invoice.download_token(found, invoice)
+    return redirect(url_for(".result", domain=domain, key=found.key, token=token))
+
+
+@bp.post("/<domain>/<key>/lookup")
+def lookup(domain: str, key: str):
+    """An invoiced receipt's invoice again, for whoever types the RFC it went to."""
+    organization = self_invoice.organization_for(db.session, domain)
+    found = _receipt(organization, key)
+    form = RfcForm()
+    if form.validate_on_submit():
+        ip = request.remote_addr or ""
+        invoice = self_invoice.invoice_for_rfc(db.session, found, form.tax_id.data, ip)
+        db.session.commit()
+        if invoice is not None:
+            return _to_result(domain, found, invoice)
+        form.tax_id.errors = [_("Ese RFC no coincide con el de la factura de esta compra.")]
+    return _page("invoiced", organization, 400, receipt=found, form=form)
+
+
+@bp.get("/<domain>/<key>/invoice/<token>")
+def result(domain: str, key: str, token: str):
+    """The invoice: PDF and XML to download."""
+    organization = self_invoice.organization_for(db.session, domain)
+    found = _receipt(organization, key)
+    invoice = self_invoice.invoice_for_token(db.session, found, token)
+    return _page("result", organization, receipt=found, invoice=invoice, token=token)
+
+
+@bp.get("/<domain>/<key>/invoice/<token>/<any(pdf, xml):kind>")
+def download(domain: str, key: str, token: str, kind: str):
+    """The invoice's PDF or XML, through the receipt's signed link."""
+    organization = self_invoice.organization_for(db.session, domain)
+    invoice = self_invoice.invoice_for_token(db.session, _receipt(organization, key), token)
+    data = (
+        invoice_files.pdf_of(invoice, organization)
+        if kind == "pdf"
+        else invoice_files.xml_of(invoice)
+    )
+    response = Response(data, mimetype="application/pdf" if kind == "pdf" else "application/xml")
+    name = invoice_files.filename(invoice, kind)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# Customer edit links -----------------------------------------------------------------------
+
+
+def _fill_from_customer(form: TaxDataForm, customer: Any) -> None:
+    form.tax_id.data, form.legal_name.data = customer.tax_id, customer.legal_name
+    form.tax_system.data, form.use.data = customer.tax_system, customer.default_invoice_use
+    form.zip.data, form.email.data = (customer.address or {}).get("zip"), customer.email
+
+
+@bp.route("/tax-info/<secret>", methods=["GET", "POST"])
+def tax_info(secret: str):
+    """A customer completes or corrects their tax data through the merchant's link."""
+    customer = customers.customer_for_edit_secret(db.session, secret)
+    if customer is None:
+        return render_template("selfinvoice/link_invalid.html"), 410
+    organization = db.session.get(Organization, customer.organization_id)
+    form = _tax_form(organization)
+    if request.method == "GET":
+        _fill_from_customer(form, customer)
+    elif form.validate_on_submit():
+        try:
+            data = self_invoice.read_tax_data(organization, form.data)
+            self_invoice.complete_tax_info(db.session, organization, customer, data)
+            db.session.commit()
+            return _page("tax_info_done", organization)
+        except ValidationError as error:
+            attach_errors(form, error)
+    return _form_page(organization, None, form, "tax_info", customer=customer)

@@ -1,0 +1,278 @@
+"""The self-invoice portal's use cases: find a receipt by domain and key (throttled), check the
+visitor's tax data with SAT's receiver rules, redeem the receipt exactly once, hand out
+unguessable download links, and complete customers' tax-info edit links.
+
+Nothing here reveals stored tax data to a visitor who merely types an RFC: a receipt already
+invoiced shows its invoice only to whoever types the RFC it was invoiced to, and only that
+invoice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.cfdi import catalogs, rules
+from portal.errors import NotFound, Problem, ValidationError
+from portal.models.customers import Customer
+from portal.models.invoices import Invoice
+from portal.models.organizations import Organization
+from portal.models.receipts import Receipt
+from portal.services import customers, events, invoice_files, invoices, receipts, throttle
+from portal.services.checks import Checker
+from portal.services.organizations import RESERVED_DOMAINS
+from portal.tenancy import Tenant
+
+# Unknown keys tolerated before the portal answers 429: per visitor, and per domain.
+MISSES_PER_IP, IP_WINDOW = 20, 600
+MISSES_PER_DOMAIN, DOMAIN_WINDOW = 200, 3600
+# Wrong RFCs typed to see an invoiced receipt's invoice again, per receipt.
+RFC_TRIES, RFC_WINDOW = 5, 3600
+DOWNLOAD_DAYS = 30
+# SAT receiver rule paths → the form's fields.
+FIELD_OF = {
+    "customer.tax_id": "tax_id",
+    "customer.legal_name": "legal_name",
+    "customer.tax_system": "tax_system",
+    "customer.address.zip": "zip",
+    "customer.zip": "zip",
+    "use": "use",
+}
+NOT_FOUND = "No encontramos esta página."
+
+
+@dataclass
+class TaxData:
+    """What the visitor typed: the receiver of the invoice and where to send it."""
+
+    tax_id: str
+    legal_name: str
+    tax_system: str
+    zip: str
+    use: str
+    email: str | None
+
+    def customer(self) -> dict[str, Any]:
+        """The invoice body's inline customer."""
+        return {
+            "tax_id": self.tax_id,
+            "legal_name": rules.normalize_legal_name(self.legal_name),
+            "tax_system": self.tax_system,
+            "email": self.email,
+            "address": {"zip": self.zip},
+        }
+
+
+# Finding the organization and the receipt --------------------------------------------------
+
+
+def organization_for(session: Session, domain: str) -> Organization:
+    """The organization that owns this self-invoice domain, or a 404 that reveals nothing."""
+    if domain in RESERVED_DOMAINS:
+        raise NotFound(NOT_FOUND)
+    organization = session.scalar(
+        select(Organization).where(
+            Organization.domain == domain,
+            Organization.deleted_at.is_(None),
+            Organization.suspended_at.is_(None),
+        )
+    )
+    if organization is None:
+        raise NotFound(NOT_FOUND)
+    return organization
+
+
+def _buckets(organization: Organization, ip: str) -> list[tuple[str, int, int]]:
+    return [
+        (f"selfinvoice:ip:{ip}", MISSES_PER_IP, IP_WINDOW),
+        (f"selfinvoice:domain:{organization.id}", MISSES_PER_DOMAIN, DOMAIN_WINDOW),
+    ]
+
+
+def check_guessing(session: Session, organization: Organization, ip: str) -> None:
+    """429 once this visitor, or everyone on this domain, typed too many unknown keys."""
+    for bucket, limit, seconds in _buckets(organization, ip):
+        throttle.check(session, bucket, limit, seconds)
+
+
+def record_miss(session: Session, organization: Organization, ip: str) -> None:
+    """Count an unknown key against the visitor and the domain (the caller commits it)."""
+    for bucket, _limit, seconds in _buckets(organization, ip):
+        throttle.hit(session, bucket, seconds)
+
+
+def find_receipt(session: Session, organization: Organization, key: str) -> Receipt | None:
+    """The organization's receipt with this key (test or live), or None."""
+    key = key.strip()
+    if not key or len(key) > 16:
+        return None
+    return session.scalar(
+        select(Receipt).where(Receipt.organization_id == organization.id, Receipt.key == key)
+    )
+
+
+def state(receipt: Receipt) -> str:
+    """What the page shows: ``form``, ``expired``, ``invoiced``, ``canceled`` or ``global``."""
+    if receipt.status == "invoiced_to_customer":
+        return "invoiced"
+    if receipt.status == "invoiced_globally":
+        return "global"
+    if receipt.status == "canceled":
+        return "canceled"
+    return "expired" if receipts.is_expired(receipt) else "form"
+
+
+# The form's options and checks -------------------------------------------------------------
+
+
+def regime_choices(lang: str) -> list[tuple[str, str, str]]:
+    """(code, label, person types) of every regime that can receive a CFDI."""
+    person = {r: "fisica" for r in rules.FISICA_REGIMES}
+    for regime in rules.MORAL_REGIMES:
+        person[regime] = f"{person[regime]} moral" if regime in person else "moral"
+    return [
+        (code, catalogs.label("tax_system", code, lang) or code, person[code])
+        for code in sorted(person)
+        if rules.uses_for(code)
+    ]
+
+
+def offered_uses(organization: Organization) -> list[str]:
+    """The CFDI uses the organization offers (none chosen: all but payments' CP01)."""
+    chosen = organization.self_invoice_uses or list(rules.USE_REGIMES)
+    return [use for use in chosen if use in rules.USE_REGIMES and use != "CP01"]
+
+
+def use_choices(organization: Organization, lang: str) -> list[tuple[str, str, str]]:
+    """(code, label, regimes that may use it) of the uses the organization offers."""
+    return [
+        (use, catalogs.label("use", use, lang) or use, " ".join(sorted(rules.USE_REGIMES[use])))
+        for use in offered_uses(organization)
+    ]
+
+
+def read_tax_data(organization: Organization, data: dict[str, Any]) -> TaxData:
+    """The visitor's tax data checked with SAT's receiver rules; every problem at once, each
+    on the form field it concerns."""
+    check = Checker(data)
+    tax_id = (check.text("tax_id", max_len=13, upper=True) or "").replace(" ", "")
+    legal_name = check.text("legal_name", max_len=300) or ""
+    tax_system = check.text("tax_system", max_len=3) or ""
+    zip_code = check.text("zip", max_len=5) or ""
+    use = check.text("use", max_len=4, upper=True) or ""
+    email = check.email("email")
+    issuer_zip = (organization.address or {}).get("zip")
+    found = rules.check_receiver(tax_id, legal_name, tax_system, zip_code, use,
+                                 issuer_zip=issuer_zip)  # fmt: skip
+    problems = check.problems + [
+        Problem(p.message, p.code, FIELD_OF.get(p.path or "", p.path)) for p in found
+    ]
+    if rules.normalize_tax_id(tax_id) in rules.GENERIC_RFCS:
+        problems.append(Problem(
+            "Para facturar a público en general no necesitas este formulario.",
+            "generic_rfc_not_allowed", "tax_id",
+        ))  # fmt: skip
+    if use and use not in offered_uses(organization) and not any(p.path == "use" for p in found):
+        problems.append(
+            Problem("Este comercio no ofrece ese uso de CFDI.", "use_not_offered", "use")
+        )
+    if problems:
+        raise ValidationError.from_problems(problems)
+    return TaxData(rules.normalize_tax_id(tax_id), legal_name, tax_system, zip_code, use, email)
+
+
+# Redeeming -----------------------------------------------------------------------------------
+
+
+def _same_receiver(invoice: Invoice | None, tax_id: str) -> bool:
+    return invoice is not None and (invoice.customer or {}).get("tax_id") == tax_id
+
+
+def redeem(
+    session: Session, organization: Organization, receipt: Receipt, data: TaxData
+) -> Invoice:
+    """Invoice the receipt to the visitor, exactly once: the row is locked and its status
+    checked inside the lock. A second visitor with the same RFC gets the first's invoice."""
+    receipt = receipts.lock(session, receipt)
+    if receipt.status == "invoiced_to_customer":
+        existing = session.get(Invoice, receipt.invoice_id)
+        if _same_receiver(existing, data.tax_id):
+            return existing  # type: ignore[return-value]
+    receipts.require_open(receipt)
+    if receipts.is_expired(receipt):
+        raise ValidationError("El plazo para facturar esta compra ya venció.", "receipt_expired")
+    tenant = Tenant(organization, receipt.livemode)
+    body = {"customer": data.customer(), "use": data.use, "items": receipt.items,
+            "payment_form": receipt.payment_form, "currency": receipt.currency,
+            "exchange": str(receipt.exchange)}  # fmt: skip
+    invoice = invoices.create(session, tenant, body)
+    receipts.set_status(session, receipt, "invoiced_to_customer", invoice.id)
+    events.record(
+        session, receipt.organization_id, receipt.livemode, "receipt.self_invoice_complete",
+        {"type": "receipt", "object": receipts.to_dict(receipt, organization)},
+    )  # fmt: skip
+    if data.email:
+        invoice_files.email(session, invoice, organization, {"email": data.email})
+    return invoice
+
+
+def invoice_for_rfc(session: Session, receipt: Receipt, tax_id: str, ip: str) -> Invoice | None:
+    """The invoice of an invoiced receipt, when ``tax_id`` is the RFC it went to (a few wrong
+    tries per receipt and hour, then 429)."""
+    bucket = f"selfinvoice:rfc:{receipt.id}"
+    throttle.check(session, bucket, RFC_TRIES, RFC_WINDOW)
+    invoice = session.get(Invoice, receipt.invoice_id) if receipt.invoice_id else None
+    if _same_receiver(invoice, rules.normalize_tax_id(tax_id)):
+        return invoice
+    throttle.hit(session, bucket, RFC_WINDOW)
+    return None
+
+
+# Download links ------------------------------------------------------------------------------
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="selfinvoice-download")
+
+
+def download_token(receipt: Receipt, invoice: Invoice) -> str:
+    """A signed token naming this receipt's invoice: the only way to its PDF and XML."""
+    return _serializer().dumps([receipt.id, invoice.id])
+
+
+def invoice_for_token(session: Session, receipt: Receipt, token: str) -> Invoice:
+    """The invoice a download token names, when it belongs to this receipt and is recent."""
+    try:
+        receipt_id, invoice_id = _serializer().loads(token, max_age=DOWNLOAD_DAYS * 86400)
+    except (BadSignature, ValueError, TypeError):
+        raise NotFound(NOT_FOUND) from None
+    invoice = session.get(Invoice, invoice_id)
+    if receipt_id != receipt.id or invoice is None or invoice.id != receipt.invoice_id:
+        raise NotFound(NOT_FOUND)
+    return invoice
+
+
+# Customer edit links -------------------------------------------------------------------------
+
+
+def complete_tax_info(
+    session: Session, organization: Organization, customer: Customer, data: TaxData
+) -> None:
+    """Save what the customer typed through an edit link and write
+    ``customer.edit_link_completed``."""
+    from portal.api.customers import serialize_customer
+
+    fields = {**data.customer(), "default_invoice_use": data.use}
+    if data.email is None:
+        fields.pop("email")
+    tenant = Tenant(organization, customer.livemode)
+    customers.complete_edit_link(session, tenant, customer, fields)
+    events.record(
+        session, customer.organization_id, customer.livemode, "customer.edit_link_completed",
+        {"type": "customer", "object": serialize_customer(customer)},
+    )  # fmt: skip
