@@ -82,4 +82,4 @@ def _navigation() -> dict[str, Any]:
     }
 
 
-from portal.dashboard import org_catalog, org_events, org_views  # noqa: E402,F401
+from portal.dashboard import org_catalog, org_events, org_invoices, org_views  # noqa: E402,F401
