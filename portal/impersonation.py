@@ -86,21 +86,26 @@ def end(impersonation: Impersonation) -> None:
     g.impersonation = None
 
 
+def refuse_if_impersonating() -> None:
+    """Refuse the current action when staff act for the reseller (secrets, credentials…)."""
+    if current() is not None:
+        g.impersonation_refused = True
+        raise Forbidden(
+            _(
+                "El equipo de soporte no puede ver ni renovar secretos (llaves, CSD, "
+                "secretos de webhooks), cambiar la contraseña, el correo o el segundo "
+                "factor del distribuidor, ni eliminar organizaciones mientras actúa por él."
+            ),
+            "refused_while_impersonating",
+        )
+
+
 def refused_while_impersonating(view: Callable[..., Any]) -> Callable[..., Any]:
     """Keep a view out of reach while staff act for a reseller (secrets, credentials, deletion)."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if current() is not None:
-            g.impersonation_refused = True
-            raise Forbidden(
-                _(
-                    "El equipo de soporte no puede ver ni renovar secretos (llaves, CSD, "
-                    "secretos de webhooks), cambiar la contraseña, el correo o el segundo "
-                    "factor del distribuidor, ni eliminar organizaciones mientras actúa por él."
-                ),
-                "refused_while_impersonating",
-            )
+        refuse_if_impersonating()
         return view(*args, **kwargs)
 
     return wrapper

@@ -32,7 +32,7 @@ from portal.dashboard.org_forms import (
 from portal.errors import PortalError, ValidationError
 from portal.extensions import db
 from portal.forms import attach_errors
-from portal.impersonation import refused_while_impersonating
+from portal.impersonation import refuse_if_impersonating, refused_while_impersonating
 from portal.services import api_keys, previews
 from portal.services import organizations as orgs
 
@@ -113,8 +113,10 @@ def _fill_legal(form: LegalForm, organization) -> None:
 
 @bp.route("/settings/certificate", methods=["GET", "POST"])
 def certificate():
-    """Upload (or replace) the CSD."""
+    """Upload (or replace) the CSD; support may look but not replace it."""
     form = CertificateForm()
+    if request.method == "POST":
+        refuse_if_impersonating()
     if form.validate_on_submit():
         try:
             orgs.upload_certificate(
@@ -149,6 +151,7 @@ def _file(field, name: str) -> bytes:
 
 
 @bp.route("/settings/certificate/delete", methods=["POST"])
+@refused_while_impersonating
 def delete_certificate():
     """Remove the CSD."""
     if ConfirmForm().validate_on_submit():

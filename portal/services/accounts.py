@@ -138,7 +138,9 @@ def account_for_user_key(
     if not key.startswith(USER_KEY_PREFIX):
         return None
     account = session.scalar(select(Account).where(Account.user_key_hash == secrets.hash_key(key)))
-    if account is None or (account.suspended_at and not include_suspended):
+    if account is None or account.is_staff:  # staff act through the console, never the API
+        return None
+    if account.suspended_at and not include_suspended:
         return None
     return account
 

@@ -162,3 +162,37 @@ def test_another_resellers_organization_cannot_be_entered(staff_client, db, rese
     assert response.status_code == 400
     assert "La organización no existe." in response.get_data(as_text=True)
     assert not _actions(db, action="impersonation.started")
+
+
+def test_organization_secrets_are_refused_while_acting(
+    staff_client, db, reseller, make_organization, org_csd
+):
+    import io
+
+    org, test_key = make_organization(account=reseller)
+    _start(staff_client, reseller)
+    base = f"/dashboard/o/{org.id}"
+    for path in (
+        "/keys/test/reveal",
+        "/keys/test/renew",
+        "/keys/live",
+        "/delete",
+        "/settings/certificate/delete",
+    ):
+        response = staff_client.post(base + path, data={"confirm_name": org.name})
+        assert response.status_code == 403, path
+        assert test_key not in response.get_data(as_text=True)
+    upload = staff_client.post(
+        base + "/settings/certificate",
+        content_type="multipart/form-data",
+        data={
+            "cer": (io.BytesIO(org_csd.cer_der), "a.cer"),
+            "key": (io.BytesIO(org_csd.key_der), "a.key"),
+            "password": org_csd.password,
+        },
+    )
+    assert upload.status_code == 403
+    assert staff_client.get(base + "/settings/certificate").status_code == 200
+    assert staff_client.get(base + "/keys").status_code == 200
+    db.expire_all()
+    assert org.deleted_at is None and org.certificate is not None

@@ -46,3 +46,13 @@ def test_bad_pagination_is_a_400_with_the_parameter_path(api, make_account):
     response = api(key).get("/organizations?limit=500")
     assert response.status_code == 400
     assert response.json["path"] == "limit"
+
+
+def test_staff_user_keys_do_not_open_the_api(app, db, api):
+    import json
+
+    result = app.test_cli_runner().invoke(
+        args=["create-staff", "--email", "s@example.com", "--password", "una frase secreta"]
+    )
+    key = json.loads(result.output)["user_key"]
+    assert api(key).get("/organizations").status_code == 401
