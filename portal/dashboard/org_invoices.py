@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -23,6 +25,12 @@ from portal.tenancy import current_tenant, scoped_get, scoped_select
 MIME = {"pdf": "application/pdf", "xml": "application/xml", "zip": "application/zip"}
 LINE_FIELDS = ("description", "product_key", "quantity", "price", "unit_key")
 FILTERS = ("q", "status", "type", "date[gte]", "date[lte]")
+
+
+@bp.app_template_global()
+def local_time(moment: datetime) -> datetime:
+    """A timestamp in the organization's time zone (how the SAT documents show it)."""
+    return moment.astimezone(ZoneInfo(current_tenant().organization.timezone))
 
 
 def _load(invoice_id: str) -> Invoice:
