@@ -371,3 +371,38 @@ def test_invoices_need_an_organization_key(api, make_account) -> None:
     _account, user_key = make_account()
     assert api(user_key).get("/invoices").status_code == 403
     assert api(None).get("/invoices").status_code == 401
+
+
+def test_status_changes_write_events(org_api, invoice_body, db) -> None:
+    from portal.models.events import Event
+
+    invoice = _create(org_api, invoice_body(), **{"async": "true"}).get_json()
+    org_api.delete(f"/invoices/{invoice['id']}?motive=02")
+    events = db.scalars(select(Event).order_by(Event.created_at)).all()
+    kinds = [(e.type, e.data["object"]["status"]) for e in events]
+    assert kinds == [
+        ("invoice.status_updated", "valid"),
+        ("invoice.status_updated", "canceled"),
+        ("invoice.cancellation_status_updated", "canceled"),
+    ]
+    assert all(e.livemode is False and e.data["type"] == "invoice" for e in events)
+
+
+def test_test_pac_certificate_survives_a_restart(org_api, invoice_body, db, verify_stamped):
+    from portal.services import stamping
+
+    invoice = _create(org_api, invoice_body()).get_json()
+    xml = org_api.get(f"/invoices/{invoice['id']}/xml").data
+    stamping._test_pacs.clear()  # a new process: nothing cached, the stored certificate is read
+    reloaded = stamping.test_pac(db)
+    assert reloaded.certificate_number == invoice["stamp"]["sat_cert_number"]
+    verify_stamped(xml)
+
+
+def test_a_huge_body_is_stamped_asynchronously(org_api, invoice_body, monkeypatch) -> None:
+    from portal.services import invoices
+
+    monkeypatch.setattr(invoices, "ASYNC_BODY_BYTES", 100)  # instead of building a 2 MB body
+    invoice = _create(org_api, invoice_body()).get_json()
+    assert invoice["status"] == "pending" and invoice["uuid"] is None
+    assert org_api.get(f"/invoices/{invoice['id']}").get_json()["status"] == "valid"
