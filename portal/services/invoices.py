@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from lxml import etree
-from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy import Select, and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ from portal.errors import Conflict, PortalError, ValidationError
 from portal.models.base import utcnow
 from portal.models.invoices import Invoice
 from portal.models.organizations import FolioSeries, Organization
-from portal.services import customers, events, stamping
+from portal.services import customers, events, products, stamping
 from portal.services.checks import Checker
 from portal.tenancy import Tenant, scoped_get, scoped_select
 
@@ -70,8 +70,6 @@ def _customer_copy(tenant: Tenant, value: Any) -> tuple[str | None, Any]:
 def _product_copy(tenant: Tenant, value: Any) -> Any:
     if not isinstance(value, str):
         return value
-    from portal.services import products  # built alongside; loaded only when an id is sent
-
     product = products.get_product(tenant, value)
     return {"id": product.id, **_jsonable(dataclasses.asdict(products.to_cfdi(product)))}
 
@@ -565,12 +563,6 @@ def search(tenant: Tenant, args: dict[str, str]) -> Select[tuple[Invoice]]:
     if status:
         query = query.where(Invoice.status == status)
     return query.order_by(Invoice.created_at.desc(), Invoice.id.desc())
-
-
-def count_by_status(session: Session, tenant: Tenant) -> dict[str, int]:
-    """How many invoices the tenant has in each status."""
-    query = scoped_select(Invoice, tenant).with_only_columns(Invoice.status, func.count())
-    return dict(session.execute(query.group_by(Invoice.status)).all())  # type: ignore[arg-type]
 
 
 # The Facturapi invoice object -------------------------------------------------------------

@@ -406,3 +406,19 @@ def test_a_huge_body_is_stamped_asynchronously(org_api, invoice_body, monkeypatc
     invoice = _create(org_api, invoice_body()).get_json()
     assert invoice["status"] == "pending" and invoice["uuid"] is None
     assert org_api.get(f"/invoices/{invoice['id']}").get_json()["status"] == "valid"
+
+
+def test_products_by_id_are_copied_into_the_lines(org_api, invoice_body, make_organization, api):
+    product = org_api.post(
+        "/products",
+        json={"description": "Clase de guitarra", "product_key": "86101700", "price": 580},
+    ).get_json()
+    items = [{"quantity": 2, "product": product["id"]}]
+    invoice = _create(org_api, invoice_body(items=items)).get_json()
+    assert invoice["status"] == "valid", invoice
+    assert invoice["items"][0]["product"]["id"] == product["id"]
+    assert invoice["items"][0]["product"]["description"] == "Clase de guitarra"
+    assert invoice["total"] == 1160.0
+    _other, key = make_organization()
+    stranger = api(key).post("/invoices", json=invoice_body(items=items))
+    assert stranger.status_code == 404

@@ -160,3 +160,15 @@ def test_live_switch_hides_test_invoices(client, org) -> None:
     client.post(f"/dashboard/o/{org.id}/env", data={"live": "1"})
     assert client.get(_url(org, f"/{invoice.id}")).status_code == 404
     assert invoice.uuid not in client.get(_url(org)).get_data(as_text=True)
+
+
+def test_form_with_a_saved_customer(client, org, db) -> None:
+    from portal.services import customers
+    from portal.tenancy import Tenant
+    from tests.fixtures.invoices import CUSTOMER
+
+    customer, _link = customers.create_customer(db, Tenant(org, False), dict(CUSTOMER))
+    db.commit()
+    assert customer.legal_name in client.get(_url(org, "/new")).get_data(as_text=True)
+    invoice = _stamp(client, org, customer_id=customer.id, tax_id="", legal_name="")
+    assert invoice.status == "valid" and invoice.customer_id == customer.id
