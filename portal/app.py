@@ -61,9 +61,11 @@ def _register_blueprints(app: Flask) -> None:
     from portal.api import bp as api_bp
     from portal.auth import bp as auth_bp
     from portal.dashboard import bp as dashboard_bp
+    from portal.dashboard.org import bp as org_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(org_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(admin_bp)
     from portal.selfinvoice import bp as selfinvoice_bp

@@ -82,4 +82,10 @@ def _navigation() -> dict[str, Any]:
     }
 
 
-from portal.dashboard import org_catalog, org_events, org_invoices, org_views  # noqa: E402,F401
+from portal.dashboard import (  # noqa: E402,F401
+    org_catalog,
+    org_events,
+    org_invoices,
+    org_receipts,
+    org_views,
+)

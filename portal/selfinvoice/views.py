@@ -93,6 +93,11 @@ def _state_page(organization: Organization, receipt: Receipt, state: str):
     return _page("closed", organization, receipt=receipt, state=state, expires=expires)
 
 
+def preview_page(organization: Organization, sample: Receipt):
+    """The form page for a sample receipt, as the dashboard's preview (it cannot be sent)."""
+    return _form_page(organization, sample, _tax_form(organization), preview=True)
+
+
 @bp.route("/<domain>", methods=["GET", "POST"])
 def home(domain: str):
     """A box to type the receipt's key."""

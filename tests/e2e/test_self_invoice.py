@@ -147,3 +147,36 @@ def test_customer_edit_link(page, make_organization, db):
     page.goto(customer["edit_link"])
     expect(page.get_by_role("heading", name="Este enlace ya no funciona")).to_be_visible()
     screenshot(page, "taxinfo-used")
+
+
+def test_dashboard_point_of_sale_and_qr(page, make_account, make_organization, db):
+    from tests.fixtures.factories import PASSWORD
+
+    account, _ = make_account()
+    org, _ = make_organization(account=account, domain="kemper")
+    _settle(db)
+    page.goto("/login")
+    page.get_by_label("Correo electrónico").fill(account.email)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    page.goto(f"/dashboard/o/{org.id}/receipts")
+    expect(page.get_by_role("heading", name="Aún no tienes recibos")).to_be_visible()
+    page.get_by_role("link", name="Nuevo recibo").click()
+    page.locator("#items-0-description").fill("Café americano")
+    page.locator("#items-0-quantity").fill("2")
+    page.locator("#items-0-price").fill("45")
+    screenshot(page, "dashboard-receipt-form")
+    page.get_by_role("button", name="Emitir recibo").click()
+    qr_image = page.locator("img.receipt-qr")
+    expect(qr_image).to_be_visible()
+    assert qr_image.bounding_box()["width"] >= 240  # big enough to scan from the screen
+    screenshot(page, "dashboard-receipt")
+    page.get_by_role("link", name="Recibos", exact=True).click()
+    expect(page.get_by_text("Café").or_(page.locator("code")).first).to_be_visible()
+    screenshot(page, "dashboard-receipts")
+    page.get_by_role("link", name="Factura global", exact=True).click()
+    expect(page.get_by_role("heading", name="Qué incluirá")).to_be_visible()
+    screenshot(page, "dashboard-global-invoice")
+    page.goto(f"/dashboard/o/{org.id}/receipts/portal-preview")
+    expect(page.get_by_text("Vista previa")).to_be_visible()
+    screenshot(page, "dashboard-portal-preview")
