@@ -264,3 +264,12 @@ def test_newer_link_revokes_the_older_and_links_expire(client, link, api, db):
     stored.edit_link_expires_at = utcnow() - timedelta(minutes=1)
     db.commit()
     assert client.get("/tax-info/whatever").status_code == 410
+
+
+def test_page_is_available_in_english(client, shop):
+    _, _, receipt = shop
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    html = client.get(_page(receipt)).get_data(as_text=True)
+    assert "Invoice your purchase" in html and "Review my invoice" in html
+    assert 'lang="en"' in html
