@@ -1,0 +1,44 @@
+"""Cancellation polling: ask the PAC about invoices whose cancellation awaits the receiver."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.jobs.queue import job, periodic_job
+from portal.models.invoices import Invoice
+from portal.models.organizations import Organization
+from portal.services import invoices
+from portal.tenancy import Tenant
+
+log = logging.getLogger(__name__)
+
+
+@job(retries=0)
+def refresh_cancellation(invoice_id: str) -> None:
+    """Settle one pending cancellation (its events go out through the outbox)."""
+    invoice = db.session.get(Invoice, invoice_id, with_for_update=True)
+    if invoice is None or invoice.cancellation_status != "pending":
+        db.session.commit()
+        return  # already settled: running twice is harmless
+    organization = db.session.get(Organization, invoice.organization_id)
+    try:
+        invoices.refresh_status(db.session, Tenant(organization, invoice.livemode), invoice)
+    except Exception:  # the PAC failed: the next poll asks again
+        db.session.rollback()
+        log.exception("cancellation status of invoice %s", invoice_id)
+        return
+    db.session.commit()
+
+
+@periodic_job(minute="*/10")
+def poll_cancellations() -> None:
+    """Enqueue a status check for every invoice whose cancellation is pending."""
+    pending = db.session.scalars(
+        select(Invoice.id).where(Invoice.cancellation_status == "pending").limit(1000)
+    ).all()
+    db.session.rollback()
+    for invoice_id in pending:
+        refresh_cancellation(invoice_id)
