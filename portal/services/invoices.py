@@ -140,7 +140,7 @@ def preview_totals(data: dict[str, Any]) -> money.Totals | None:
         parsed = InvoiceInput.from_dict({"customer": {}, **data})
         decimals = money.currency_decimals(parsed.currency)
         return money.summarize(money.compute_lines(parsed.items, decimals), decimals)
-    except PortalError:
+    except (PortalError, ArithmeticError):  # ArithmeticError: amounts like 1e999
         return None
 
 
@@ -153,6 +153,7 @@ def _describe(invoice: Invoice, data: dict[str, Any]) -> None:
     invoice.customer = customer
     invoice.type = data.get("type") or "I"
     invoice.currency = str(data.get("currency") or "MXN").upper()[:3]
+    invoice.exchange = _decimal_or_one(data.get("exchange"))
     invoice.payment_form = _short(data.get("payment_form"), 2)
     invoice.payment_method = _short(data.get("payment_method") or "PUE", 3)
     invoice.use = _short("CP01" if invoice.type == "P" else data.get("use") or "G01", 4)
@@ -161,6 +162,14 @@ def _describe(invoice: Invoice, data: dict[str, Any]) -> None:
     if totals is not None:
         invoice.total, invoice.subtotal = totals.total, totals.subtotal
     _index_text(invoice)
+
+
+def _decimal_or_one(value: Any) -> Decimal:
+    try:
+        number = Decimal(str(value if value is not None else 1))
+    except ArithmeticError:
+        return Decimal(1)
+    return number if number.is_finite() and 0 < number < 10**9 else Decimal(1)
 
 
 def _short(value: Any, size: int) -> str | None:
@@ -299,7 +308,10 @@ def stamp(session: Session, invoice: Invoice) -> None:
     parsed = parse(data, issuer.zip)
     parsed.series, parsed.folio_number = invoice.series, invoice.folio_number
     csd = stamping.csd_of(organization.certificate)  # type: ignore[arg-type]
-    document = documents.build_invoice(csd, issuer, parsed)
+    try:
+        document = documents.build_invoice(csd, issuer, parsed)
+    except ArithmeticError:  # the engine's Decimal context refuses absurd amounts (1e999)
+        raise ValidationError("Un importe está fuera de rango.", "invalid_amount") from None
     result = pac.stamp(document)
     invoice.xml, invoice.uuid, invoice.status = result.xml, result.uuid, "valid"
     invoice.stamp = {
@@ -619,7 +631,7 @@ def to_dict(invoice: Invoice, organization: Organization | None = None) -> dict[
         "items": data.get("items") or [],
         "related_documents": invoice.related_documents or [],
         "currency": invoice.currency,
-        "exchange": _number(Decimal(str(data.get("exchange") or 1))),
+        "exchange": _number(invoice.exchange),
         "conditions": data.get("conditions"),
         "complements": data.get("complements") or [],
         "pdf_custom_section": data.get("pdf_custom_section"),

@@ -172,3 +172,14 @@ def test_form_with_a_saved_customer(client, org, db) -> None:
     assert customer.legal_name in client.get(_url(org, "/new")).get_data(as_text=True)
     invoice = _stamp(client, org, customer_id=customer.id, tax_id="", legal_name="")
     assert invoice.status == "valid" and invoice.customer_id == customer.id
+
+
+def test_editing_a_draft_with_bad_input_shows_the_path(client, org, db) -> None:
+    client.post(_url(org, "/new"), data={**FORM, "action": "draft"})
+    draft = db.scalars(select(Invoice)).one()
+    page = client.post(
+        _url(org, f"/{draft.id}/edit"), data={**FORM, "items-0-price": "x", "action": "stamp"}
+    )
+    assert page.status_code == 400 and "items[0].product.price" in page.get_data(as_text=True)
+    db.refresh(draft)
+    assert draft.status == "draft"
