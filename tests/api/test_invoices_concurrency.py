@@ -22,13 +22,18 @@ def _post_all(url: str, key: str, bodies: list[dict[str, Any]], headers: Any = N
         return list(pool.map(post, bodies))
 
 
-def test_parallel_invoices_never_share_a_folio(live_server, make_organization, invoice_body, db):
+def test_parallel_invoices_never_share_a_folio(
+    live_server, make_organization, invoice_body, db, verify_stamped
+):
     _organization, key = make_organization()
     responses = _post_all(live_server, key, [invoice_body() for _ in range(PARALLEL)])
     assert [r.status_code for r in responses] == [200] * PARALLEL, [r.text for r in responses]
     folios = sorted(r.json()["folio_number"] for r in responses)
     assert folios == list(range(1, PARALLEL + 1))
     assert len({r.json()["uuid"] for r in responses}) == PARALLEL
+    db.rollback()  # a fresh snapshot after the server's writes
+    for invoice in db.scalars(select(Invoice)):
+        verify_stamped(invoice.xml)
 
 
 def test_parallel_retries_with_one_idempotency_key_issue_one_invoice(
