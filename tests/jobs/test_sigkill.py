@@ -2,8 +2,8 @@
 
 A real ``portal worker`` process, a real webhook receiver and a real SMTP server; the work is
 enqueued by a second application pointed at its own database and at the worker's SQLite queue.
-Covers webhook deliveries and emails. (Async invoice stamping is not included: its own sweep
-only picks up invoices pending for over two minutes, too slow for this test.)
+Covers webhook deliveries, emails and async invoice stamping (every invoice stamped exactly
+once, even though the restarted worker's sweep enqueues them a second time).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,15 @@ from portal.extensions import db
 from portal.jobs.queue import init_queue
 from portal.models.base import Base
 from portal.models.events import Event, WebhookDelivery
+from portal.models.invoices import Invoice
 from portal.models.mail import OutboxEmail
-from portal.services import accounts, events, webhooks
+from portal.services import accounts, events, invoices, webhooks
 from portal.services import organizations as orgs
 from portal.services.mail import queue_email
+from portal.tenancy import Tenant
+from tests.fixtures.factories import LEGAL
 
-EVENTS, EMAILS = 6, 3
+EVENTS, EMAILS, INVOICES = 6, 3, 3
 
 
 @pytest.fixture
@@ -103,16 +107,21 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str, log: Path) -
         time.sleep(0.2)
 
 
-def _enqueue_work(receiver_url: str) -> tuple[set[str], set[str]]:
+def _enqueue_work(receiver_url: str, csd: Any, invoice_body: Any) -> tuple[set[str], set[str]]:
     Base.metadata.create_all(db.engine)
     account, _ = accounts.create_account(db.session, "kill@example.com", "correct horse 9", "K")
     org = orgs.create_organization(db.session, account, "Escuela Kemper")
+    orgs.upload_certificate(org, csd.cer_der, csd.key_der, csd.password)
+    orgs.update_legal(org, LEGAL)
+    types = ["receipt.status_updated", "invoice.status_updated"]
     webhooks.create_webhook(
-        db.session,
-        org.id,
-        False,
-        {"url": receiver_url, "enabled_events": ["receipt.status_updated"]},
+        db.session, org.id, False, {"url": receiver_url, "enabled_events": types}
     )
+    tenant = Tenant(org, False)
+    for _ in range(INVOICES):
+        invoice = invoices.create(db.session, tenant, invoice_body(), run_async=True)
+        # Old enough for the stamping sweep: the restarted worker enqueues it a second time.
+        invoice.created_at = invoice.created_at - timedelta(minutes=5)
     data = {"type": "receipt", "object": {"id": "r"}}
     ids = {
         events.record(db.session, org.id, False, "receipt.status_updated", data).id
@@ -136,13 +145,17 @@ def _states(model: Any) -> list[str]:
 
 
 def test_sigkill_mid_delivery_loses_nothing(
-    worker_env: tuple[dict[str, str], Any, Any], receiver: Any, tmp_path: Path
+    worker_env: tuple[dict[str, str], Any, Any],
+    receiver: Any,
+    tmp_path: Path,
+    org_csd: Any,
+    invoice_body: Any,
 ) -> None:
     env, producer, mailbox = worker_env
     log = tmp_path / "worker.log"
     receiver.delay = 3.0  # the first deliveries hang: the worker dies while waiting
     with producer.app_context():
-        event_ids, subjects = _enqueue_work(receiver.url)
+        event_ids, subjects = _enqueue_work(receiver.url, org_csd, invoice_body)
         worker = _start(env, log)
         try:
             _wait(lambda: len(receiver.requests) >= 1, 60, "the first delivery", log)
@@ -153,12 +166,22 @@ def test_sigkill_mid_delivery_loses_nothing(
             worker = _start(env, log)
             _wait(lambda: set(_states(WebhookDelivery)) == {"delivered"}, 60, "deliveries", log)
             _wait(lambda: set(_states(OutboxEmail)) == {"sent"}, 60, "emails", log)
+            _wait(lambda: set(_states(Invoice)) == {"valid"}, 60, "stamping", log)
+            _wait(lambda: set(_states(WebhookDelivery)) == {"delivered"}, 60, "deliveries", log)
         finally:
             _kill(worker)
         received = receiver.events()
+        stamped = db.session.scalars(select(Invoice)).all()
+        assert len({invoice.uuid for invoice in stamped}) == INVOICES  # each stamped once
+        status_events = db.session.scalars(
+            select(Event).where(Event.type == "invoice.status_updated")
+        ).all()
+        assert sorted(e.data["object"]["id"] for e in status_events) == sorted(
+            invoice.id for invoice in stamped
+        )
+        event_ids |= {e.id for e in status_events}
         assert {e["id"] for e in received} == event_ids  # every event, at least once
-        assert len(received) >= EVENTS
-        assert db.session.scalar(select(db.func.count()).select_from(Event)) == EVENTS
+        assert len(received) >= EVENTS + INVOICES
         for request in receiver.requests:
             secret = webhooks.secret_of(db.session.scalars(select(WebhookDelivery)).first().webhook)
             assert (

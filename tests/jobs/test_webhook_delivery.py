@@ -140,3 +140,58 @@ def test_health_reports_the_outbox(
     body = client.get("/healthz").json
     assert body["outbox"]["pending"] == 1 and body["outbox"]["oldest_age_seconds"] >= 0
     assert "pending" in body["queue"]
+
+
+def _resolve_to(monkeypatch: pytest.MonkeyPatch, address: str) -> None:
+    """Make every host name resolve to ``address`` (DNS under the test's control)."""
+    import socket
+
+    from portal.services import outbound
+
+    def fake(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(outbound.socket, "getaddrinfo", fake)
+
+
+def test_delivery_connects_to_the_checked_address_with_the_host_header(
+    db: Any, make_organization: Any, receiver: Any, make_webhook: Any, monkeypatch: Any
+) -> None:
+    _resolve_to(monkeypatch, "127.0.0.1")
+    org, _ = make_organization()
+    port = receiver.server.server_port
+    make_webhook(org, f"http://hooks.example.test:{port}/in")
+    events.record(db, org.id, False, "invoice.status_updated", DATA)
+    db.commit()
+    [request] = receiver.requests
+    assert request["headers"]["Host"] == f"hooks.example.test:{port}" and request["path"] == "/in"
+
+
+def test_an_address_that_turned_private_is_refused_at_delivery(
+    db: Any, app: Any, make_organization: Any, receiver: Any, make_webhook: Any, monkeypatch: Any
+) -> None:
+    _resolve_to(monkeypatch, "93.184.215.14")  # public when the webhook is saved
+    monkeypatch.setitem(app.config, "WEBHOOKS_ALLOW_LOOPBACK", False)
+    org, _ = make_organization()
+    make_webhook(org, f"http://hooks.example.test:{receiver.server.server_port}/in")
+    _resolve_to(monkeypatch, "127.0.0.1")  # DNS changed since
+    events.record(db, org.id, False, "invoice.status_updated", DATA)
+    db.commit()
+    assert receiver.requests == []
+    attempt = db.scalar(select(WebhookAttempt))
+    assert attempt.status_code is None and "privada" in attempt.error
+    delivery = db.scalar(select(WebhookDelivery))
+    assert delivery.status == "pending" and delivery.next_attempt_at is not None
+
+
+def test_redirects_are_not_followed(
+    db: Any, make_organization: Any, receiver: Any, make_webhook: Any
+) -> None:
+    org, _ = make_organization()
+    make_webhook(org, receiver.url)
+    receiver.statuses = [302]
+    events.record(db, org.id, False, "invoice.status_updated", DATA)
+    db.commit()
+    assert len(receiver.requests) == 1
+    assert db.scalar(select(WebhookAttempt)).status_code == 302
+    assert db.scalar(select(WebhookDelivery)).status == "pending"  # a redirect is a failure
