@@ -17,14 +17,16 @@ from portal.dashboard.org import bp
 from portal.dashboard.org_invoices import body_from_form
 from portal.errors import PortalError
 from portal.extensions import db
+from portal.jobs import receipts as receipt_jobs
 from portal.models.base import utcnow
-from portal.models.receipts import STATUSES, Receipt
+from portal.models.receipts import STATUSES, GlobalInvoiceRun, Receipt
 from portal.selfinvoice.views import preview_page
 from portal.services import receipt_invoices, receipts
 from portal.services.organizations import PERIODICITIES
 from portal.tenancy import current_tenant, scoped_get
 
 FILTERS = ("q", "status", "payment_form")
+BACKGROUND_RECEIPTS = 1000  # larger periods are invoiced by a background job
 SAMPLE_ITEMS = [{"quantity": 1, "product": {"description": "Producto de ejemplo", "price": 116}}]
 
 
@@ -128,19 +130,15 @@ def global_invoice():
     """Preview what a global invoice would include, then issue it."""
     body = {k: v for k in ("periodicity", "from", "to", "payment_form")
             if (v := request.values.get(k))}  # fmt: skip
-    tenant = current_tenant()
     if request.method == "POST" and ConfirmForm().validate_on_submit():
         try:
-            invoice = receipt_invoices.global_invoice(db.session, tenant, body)
-            db.session.commit()
-            flash(_("Emitimos la factura global."), "success")
-            return redirect(url_for("org.invoice", invoice_id=invoice.id))
+            return _issue_global(body)
         except PortalError as error:
             db.session.rollback()
             flash(error.message, "error")
     summary = None
     try:
-        selection = receipt_invoices.select_global(db.session, tenant, body)
+        selection = receipt_invoices.select_global(db.session, current_tenant(), body)
         summary = receipt_invoices.preview(selection, ZoneInfo(g.organization.timezone))
     except PortalError as error:
         flash(error.message, "error")
@@ -152,6 +150,28 @@ def global_invoice():
         payment_forms=catalogs.options("payment_form", _lang()),
         confirm=ConfirmForm(),
     )
+
+
+def _issue_global(body: dict[str, str]) -> Response:
+    """Issue it now, or, for a large period, start a background run and show its progress."""
+    tenant = current_tenant()
+    selection = receipt_invoices.select_global(db.session, tenant, body)
+    if len(selection.receipts) > BACKGROUND_RECEIPTS:
+        run_id = receipt_invoices.start_run(db.session, tenant, selection).id
+        db.session.commit()
+        receipt_jobs.issue_global_invoices(run_id)
+        return redirect(url_for("org.global_run", run_id=run_id))
+    invoice = receipt_invoices.global_invoice(db.session, tenant, body)
+    db.session.commit()
+    flash(_("Emitimos la factura global."), "success")
+    return redirect(url_for("org.invoice", invoice_id=invoice.id))
+
+
+@bp.route("/receipts/global/runs/<run_id>")
+def global_run(run_id: str):
+    """The progress of a global invoice issued in the background (the page refreshes itself)."""
+    run = scoped_get(GlobalInvoiceRun, run_id, message=_("El proceso no existe."))
+    return render_template("dashboard/org/receipt_global_run.html", run=run)
 
 
 @bp.route("/receipts/portal-preview")

@@ -3,4 +3,4 @@
 
 def register() -> None:
     """Import the job modules so that the worker knows every task."""
-    from portal.jobs import cancellations, invoices, mail, outbox, webhooks  # noqa: F401
+    from portal.jobs import cancellations, invoices, mail, outbox, receipts, webhooks  # noqa: F401

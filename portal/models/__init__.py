@@ -10,7 +10,7 @@ from portal.models.invoices import Invoice, LocalPacCredential
 from portal.models.mail import OutboxEmail
 from portal.models.organizations import ApiKey, Certificate, FolioSeries, Organization
 from portal.models.products import Product
-from portal.models.receipts import Receipt
+from portal.models.receipts import GlobalInvoiceRun, Receipt
 from portal.models.staff import StaffRecoveryCode, StaffTotp
 from portal.models.throttle import RateCounter
 
@@ -24,6 +24,7 @@ __all__ = [
     "EfosEntry",
     "Event",
     "FolioSeries",
+    "GlobalInvoiceRun",
     "Invoice",
     "LocalPacCredential",
     "Organization",

@@ -54,3 +54,20 @@ class Receipt(IdMixin, Base):
     invoice_id: Mapped[str | None] = mapped_column(ForeignKey("invoices.id"), index=True)
     # Lower-case item descriptions and SKUs, folio and external id: one column for ``q``.
     search_text: Mapped[str] = mapped_column(Text, default="")
+
+
+class GlobalInvoiceRun(IdMixin, Base):
+    """A global invoice of a large period, issued by a background job in batches; its
+    progress is what the dashboard shows while it runs."""
+
+    __tablename__ = "global_invoice_runs"
+
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    livemode: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(10), default="queued")  # running, done, failed
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    invoice_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None]

@@ -17,14 +17,16 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from portal.api.common import iso
 from portal.cfdi import catalogs, rules
-from portal.errors import Problem, ValidationError
+from portal.errors import PortalError, Problem, ValidationError
+from portal.models.base import utcnow
 from portal.models.invoices import Invoice
-from portal.models.receipts import Receipt
+from portal.models.organizations import Organization
+from portal.models.receipts import GlobalInvoiceRun, Receipt
 from portal.services import events, invoices, receipts
 from portal.services.checks import Checker
 from portal.services.organizations import PERIODICITIES
@@ -202,7 +204,12 @@ def _months(start: datetime, periodicity: str) -> str:
 
 
 def select_global(
-    session: Session, tenant: Tenant, body: dict[str, Any], *, lock: bool = False
+    session: Session,
+    tenant: Tenant,
+    body: dict[str, Any],
+    *,
+    lock: bool = False,
+    limit: int | None = None,
 ) -> GlobalSelection:
     """Read a global-invoice request (defaults: the organization's periodicity and its last
     closed period) and find the open receipts it covers."""
@@ -227,7 +234,7 @@ def select_global(
             "La fecha «from» debe ser anterior a «to».", "invalid_range", path="from"
         )
     local_start = start.astimezone(zone)
-    rows = _open_receipts(session, tenant, start, end, payment_form, ids, lock)
+    rows = _open_receipts(session, tenant, start, end, payment_form, ids, lock, limit)
     return GlobalSelection(
         periodicity,
         start,
@@ -247,6 +254,7 @@ def _open_receipts(
     payment_form: str | None,
     ids: list[Any] | None,
     lock: bool,
+    limit: int | None = None,
 ) -> list[Receipt]:
     query = scoped_select(Receipt, tenant).where(Receipt.status == "open")
     if ids:
@@ -255,7 +263,7 @@ def _open_receipts(
         query = query.where(Receipt.date >= start, Receipt.date <= end)
     if payment_form:
         query = query.where(Receipt.payment_form == payment_form)
-    query = query.order_by(Receipt.date, Receipt.id)
+    query = query.order_by(Receipt.date, Receipt.id).limit(limit)
     return list(session.scalars(query.with_for_update() if lock else query))
 
 
@@ -338,10 +346,13 @@ def _global_body(selection: GlobalSelection, tenant: Tenant, body: dict[str, Any
     }
 
 
-def global_invoice(session: Session, tenant: Tenant, body: dict[str, Any]) -> Invoice:
-    """Invoice every open receipt of the period to the general public (XAXX010101000) and
-    mark them ``invoiced_globally``; nothing open is a clear 400, not an empty invoice."""
-    selection = select_global(session, tenant, body, lock=True)
+def global_invoice(
+    session: Session, tenant: Tenant, body: dict[str, Any], *, max_receipts: int | None = None
+) -> Invoice:
+    """Invoice every open receipt of the period (or the first ``max_receipts``) to the general
+    public (XAXX010101000) and mark them ``invoiced_globally``; nothing open is a clear 400,
+    not an empty invoice."""
+    selection = select_global(session, tenant, body, lock=True, limit=max_receipts)
     if not selection.receipts:
         raise _nothing_open(selection, ZoneInfo(tenant.organization.timezone))
     _same_currency(selection.receipts)
@@ -389,3 +400,47 @@ def invoice_of(session: Session, receipt: Receipt) -> Invoice | None:
     if receipt.invoice_id is None:
         return None
     return session.scalar(select(Invoice).where(Invoice.id == receipt.invoice_id))
+
+
+# Large periods: a background run in batches ----------------------------------------------
+
+
+def start_run(session: Session, tenant: Tenant, selection: GlobalSelection) -> GlobalInvoiceRun:
+    """A queued background run for this selection (its period fixed now, so it cannot move)."""
+    run = GlobalInvoiceRun(
+        organization_id=tenant.organization.id,
+        livemode=tenant.livemode,
+        params={
+            "periodicity": selection.periodicity,
+            "from": iso(selection.start),
+            "to": iso(selection.end),
+            "months": selection.months,
+            **({"payment_form": selection.payment_form} if selection.payment_form else {}),
+        },
+        total=len(selection.receipts),
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def run_batch(session: Session, run: GlobalInvoiceRun, batch: int) -> bool:
+    """Issue the next global invoice of a run (up to ``batch`` receipts); False once no open
+    receipt is left. Each batch is its own transaction: a crash loses no stamped invoice."""
+    organization = session.get(Organization, run.organization_id)
+    tenant = Tenant(organization, run.livemode)  # type: ignore[arg-type]
+    run.status = "running"
+    try:
+        with session.begin_nested():  # a refused batch leaves nothing behind
+            invoice = global_invoice(session, tenant, run.params, max_receipts=batch)
+    except PortalError as error:
+        if error.code != "no_open_receipts" or not run.invoice_ids:
+            run.status, run.error = "failed", error.message
+        else:
+            run.status = "done"
+        run.finished_at = utcnow()
+        return False
+    run.invoice_ids = [*run.invoice_ids, invoice.id]
+    included = select(func.count()).where(Receipt.invoice_id == invoice.id)
+    run.processed += session.scalar(included) or 0
+    return True

@@ -118,3 +118,44 @@ def test_other_organizations_receipts_are_404_and_environments_apart(
     assert theirs["key"] not in client.get(f"{base}/receipts").get_data(as_text=True)
     client.post(f"{base}/env", data={"live": "1"})
     assert "Aún no tienes recibos" in client.get(f"{base}/receipts").get_data(as_text=True)
+
+
+def test_a_large_period_is_invoiced_in_the_background_with_progress(
+    merchant, make_receipt, db, monkeypatch
+):
+    from portal.dashboard import org_receipts
+    from portal.jobs import receipts as receipt_jobs
+    from portal.models.receipts import GlobalInvoiceRun
+
+    org, key, client, base = merchant
+    org.receipts_periodicity = "day"
+    db.commit()
+    monkeypatch.setattr(org_receipts, "BACKGROUND_RECEIPTS", 2)
+    monkeypatch.setattr(receipt_jobs, "BATCH_RECEIPTS", 2)
+    yesterday = (datetime.now(ZoneInfo("America/Mexico_City")) - timedelta(days=1)).replace(hour=9)
+    made = [make_receipt(key, date=yesterday.astimezone(UTC).isoformat()) for _ in range(5)]
+    issued = client.post(f"{base}/receipts/global", data={"periodicity": "day"})
+    assert issued.status_code == 302 and "/receipts/global/runs/" in issued.headers["Location"]
+    run = db.scalars(select(GlobalInvoiceRun)).one()
+    assert run.status == "done" and run.processed == 5 and len(run.invoice_ids) == 3
+    page = client.get(issued.headers["Location"]).get_data(as_text=True)
+    assert "5 de 5" in page and "Terminada" in page and 'http-equiv="refresh"' not in page
+    statuses = {db.get(Receipt, r["id"], populate_existing=True).status for r in made}
+    assert statuses == {"invoiced_globally"}
+
+
+def test_a_background_run_with_nothing_open_fails_clearly(merchant, db):
+    from portal.jobs.receipts import issue_global_invoices
+    from portal.models.receipts import GlobalInvoiceRun
+
+    org, _, client, base = merchant
+    run = GlobalInvoiceRun(organization_id=org.id, livemode=False, total=3,
+                           params={"periodicity": "day"})  # fmt: skip
+    db.add(run)
+    db.commit()
+    run_id = run.id
+    issue_global_invoices(run_id)
+    db.rollback()  # a fresh snapshot: the job committed in its own transaction
+    stored = db.get(GlobalInvoiceRun, run_id, populate_existing=True)
+    assert stored.status == "failed" and "No hay recibos abiertos" in stored.error
+    assert client.get(f"/dashboard/o/{org.id}/receipts/global/runs/nope").status_code == 404
