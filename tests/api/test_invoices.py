@@ -422,3 +422,24 @@ def test_products_by_id_are_copied_into_the_lines(org_api, invoice_body, make_or
     _other, key = make_organization()
     stranger = api(key).post("/invoices", json=invoice_body(items=items))
     assert stranger.status_code == 404
+
+
+def test_sweep_requeues_invoices_left_pending(org_api, invoice_body, db, monkeypatch) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from portal.jobs import invoices as invoice_jobs
+    from portal.models.base import utcnow
+
+    queued: list[str] = []
+    monkeypatch.setattr(invoice_jobs, "stamp_invoice", queued.append)  # the enqueue was lost
+    invoice = _create(org_api, invoice_body(), **{"async": "true"}).get_json()
+    assert queued == [invoice["id"]]
+    queued.clear()
+    invoice_jobs.sweep_pending_invoices.call_local()
+    assert queued == []  # too recent: its own job may still be on the way
+    db.execute(update(Invoice).values(created_at=utcnow() - timedelta(minutes=5)))
+    db.commit()
+    invoice_jobs.sweep_pending_invoices.call_local()
+    assert queued == [invoice["id"]]
