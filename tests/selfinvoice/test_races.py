@@ -88,3 +88,14 @@ def test_a_global_invoice_never_includes_a_receipt_a_customer_got(
             assert stored.status == "invoiced_globally"
             assert redeem.status_code == 200 and "factura global" in redeem.get_data(True)
             assert str(contested["folio_number"]) in folios
+
+
+def test_simultaneous_receipts_get_distinct_folios(app, make_organization, receipt_body, db):
+    _, key = make_organization()
+    headers = {"Authorization": f"Bearer {key}"}
+    responses = _all_at_once(
+        app, db, [lambda c: c.post("/v2/receipts", json=receipt_body(), headers=headers)] * 4
+    )
+    assert [r.status_code for r in responses] == [200] * 4
+    assert sorted(r.json["folio_number"] for r in responses) == [1, 2, 3, 4]
+    assert len({r.json["key"] for r in responses}) == 4
