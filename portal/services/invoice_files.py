@@ -39,7 +39,9 @@ def filename(invoice: Invoice, extension: str) -> str:
 
 def branding(organization: Organization) -> pdf.Branding:
     """How the organization's documents look."""
-    return pdf.Branding(organization.name, organization.logo, organization.color)
+    return pdf.Branding(
+        organization_name=organization.name, logo=organization.logo, color=organization.color
+    )
 
 
 def xml_of(invoice: Invoice) -> bytes:
