@@ -32,17 +32,22 @@ class WebhookForm(FlaskForm):
         widget=widgets.ListWidget(prefix_label=False),
         option_widget=widgets.CheckboxInput(),
     )
+
+    def as_payload(self) -> dict[str, Any]:
+        """The API-shaped body the service checks."""
+        return {"url": self.url.data, "enabled_events": self.enabled_events.data}
+
+
+class WebhookEditForm(WebhookForm):
+    """The same, plus enabling or disabling it."""
+
     status = SelectField(
         _l("Estado"), choices=[("enabled", _l("Activo")), ("disabled", _l("Desactivado"))]
     )
 
     def as_payload(self) -> dict[str, Any]:
         """The API-shaped body the service checks."""
-        return {
-            "url": self.url.data,
-            "enabled_events": self.enabled_events.data,
-            "status": self.status.data,
-        }
+        return {**super().as_payload(), "status": self.status.data}
 
 
 def _save(form: WebhookForm, save: Any) -> Any:
@@ -79,7 +84,7 @@ def webhooks_list() -> Any:
 def webhook(webhook_id: str) -> Any:
     """One webhook: secret, settings, and its deliveries with every attempt."""
     hook = scoped_get(Webhook, webhook_id)
-    form = WebhookForm(obj=hook)
+    form = WebhookEditForm(obj=hook)
     if _save(form, lambda data: webhooks.update_webhook(hook, data)):
         db.session.commit()
         flash(_("Guardamos el webhook."), "success")
