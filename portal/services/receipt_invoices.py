@@ -178,6 +178,7 @@ class GlobalSelection:
     year: int
     payment_form: str | None
     receipts: list[Receipt]
+    receipt_ids: list[Any] | None = None  # an explicit list instead of the period
 
     @property
     def total(self) -> Decimal:
@@ -203,17 +204,9 @@ def _months(start: datetime, periodicity: str) -> str:
     return f"{start.month:02d}"
 
 
-def select_global(
-    session: Session,
-    tenant: Tenant,
-    body: dict[str, Any],
-    *,
-    lock: bool = False,
-    limit: int | None = None,
-) -> GlobalSelection:
-    """Read a global-invoice request (defaults: the organization's periodicity and its last
-    closed period) and find the open receipts it covers."""
-    organization = tenant.organization
+def read_global(organization: Organization, body: dict[str, Any]) -> GlobalSelection:
+    """A global-invoice request, checked, with its defaults: the organization's periodicity
+    and the last closed period (the receipts are still to be found)."""
     zone = ZoneInfo(organization.timezone)
     check = Checker(body)
     periodicity = check.choice("periodicity", PERIODICITIES) or organization.receipts_periodicity
@@ -227,44 +220,37 @@ def select_global(
     check.integer("folio_number", minimum=1, maximum=2_000_000_000)
     check.done()
     closed_start, closed_end = receipts.last_closed_period(organization, periodicity)
-    start = start or closed_start
-    end = end or closed_end - timedelta(microseconds=1)
+    start, end = start or closed_start, end or closed_end - timedelta(microseconds=1)
     if start > end:
         raise ValidationError(
             "La fecha «from» debe ser anterior a «to».", "invalid_range", path="from"
         )
     local_start = start.astimezone(zone)
-    rows = _open_receipts(session, tenant, start, end, payment_form, ids, lock, limit)
-    return GlobalSelection(
-        periodicity,
-        start,
-        end,
-        months or _months(local_start, periodicity),
-        local_start.year,
-        payment_form,
-        rows,
-    )
+    months = months or _months(local_start, periodicity)
+    return GlobalSelection(periodicity, start, end, months, local_start.year, payment_form, [], ids)
 
 
-def _open_receipts(
+def select_global(
     session: Session,
     tenant: Tenant,
-    start: datetime,
-    end: datetime,
-    payment_form: str | None,
-    ids: list[Any] | None,
-    lock: bool,
+    body: dict[str, Any],
+    *,
+    lock: bool = False,
     limit: int | None = None,
-) -> list[Receipt]:
+) -> GlobalSelection:
+    """Read a global-invoice request and find the open receipts it covers (locked, for
+    invoicing them; at most ``limit``)."""
+    selection = read_global(tenant.organization, body)
     query = scoped_select(Receipt, tenant).where(Receipt.status == "open")
-    if ids:
-        query = query.where(Receipt.id.in_([str(i) for i in ids]))
+    if selection.receipt_ids:
+        query = query.where(Receipt.id.in_([str(i) for i in selection.receipt_ids]))
     else:
-        query = query.where(Receipt.date >= start, Receipt.date <= end)
-    if payment_form:
-        query = query.where(Receipt.payment_form == payment_form)
+        query = query.where(Receipt.date >= selection.start, Receipt.date <= selection.end)
+    if selection.payment_form:
+        query = query.where(Receipt.payment_form == selection.payment_form)
     query = query.order_by(Receipt.date, Receipt.id).limit(limit)
-    return list(session.scalars(query.with_for_update() if lock else query))
+    selection.receipts = list(session.scalars(query.with_for_update() if lock else query))
+    return selection
 
 
 def _nothing_open(selection: GlobalSelection, zone: ZoneInfo) -> ValidationError:
