@@ -279,12 +279,13 @@ def set_status(session: Session, receipt: Receipt, status: str, invoice_id: str 
     """Change the status (and the invoice it went into) and write ``receipt.status_updated``."""
     receipt.status, receipt.invoice_id = status, invoice_id or receipt.invoice_id
     session.flush()
+    organization = session.get(Organization, receipt.organization_id)
     events.record(
         session,
         receipt.organization_id,
         receipt.livemode,
         "receipt.status_updated",
-        {"type": "receipt", "object": to_dict(receipt, None)},
+        {"type": "receipt", "object": to_dict(receipt, organization)},
     )
 
 
