@@ -273,3 +273,21 @@ def test_page_is_available_in_english(client, shop):
     html = client.get(_page(receipt)).get_data(as_text=True)
     assert "Invoice your purchase" in html and "Review my invoice" in html
     assert 'lang="en"' in html
+
+
+def test_logo_is_served_for_the_branded_pages(client, shop, db):
+    import io
+
+    from PIL import Image
+
+    from portal.services import organizations as orgs
+
+    org, _, receipt = shop
+    assert client.get("/kemper/logo").status_code == 404
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "red").save(buffer, "PNG")
+    orgs.upload_logo(org, buffer.getvalue())
+    db.commit()
+    logo = client.get("/kemper/logo")
+    assert logo.status_code == 200 and logo.mimetype == "image/png"
+    assert 'src="/kemper/logo"' in client.get(_page(receipt)).get_data(as_text=True)
