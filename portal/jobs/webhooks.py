@@ -19,7 +19,10 @@ def deliver_webhook(delivery_id: str) -> None:
     db.session.commit()
     response = webhooks.send(delivery)
     webhooks.record_attempt(db.session, delivery, response)
+    wait = webhooks.seconds_until_retry(delivery)
     db.session.commit()
+    if wait is not None:  # on time, not at the next sweep (which remains the safety net)
+        deliver_webhook.schedule((delivery_id,), delay=wait)
 
 
 @periodic_job(minute="*")

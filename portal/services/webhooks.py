@@ -68,10 +68,10 @@ def _check_events(checker: Checker, required: bool) -> list[str] | None:
     if not events:
         checker.fail("enabled_events", "Elige al menos un tipo de evento.", "required")
     for index, name in enumerate(events):
-        if name not in EVENT_TYPES:
+        if not isinstance(name, str) or name not in EVENT_TYPES:
             message = f"El evento «{name}» no existe. Valores permitidos: {', '.join(EVENT_TYPES)}."
             checker.problems.append(Problem(message, "invalid_enum", f"enabled_events[{index}]"))
-    return list(dict.fromkeys(events))
+    return list(dict.fromkeys(e for e in events if isinstance(e, str)))
 
 
 def create_webhook(
@@ -288,6 +288,13 @@ def _mark_failing(session: Session, webhook: Webhook) -> None:
         organization_id=organization.id,
         account_id=account.id,
     )
+
+
+def seconds_until_retry(delivery: WebhookDelivery) -> float | None:
+    """When a failed delivery will be tried again (None when it is done or given up)."""
+    if delivery.status != DELIVERY_PENDING or delivery.next_attempt_at is None:
+        return None
+    return max(1.0, (delivery.next_attempt_at - utcnow()).total_seconds())
 
 
 def resend(delivery: WebhookDelivery) -> WebhookDelivery:

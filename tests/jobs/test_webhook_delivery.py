@@ -74,14 +74,19 @@ def _advance(monkeypatch: pytest.MonkeyPatch, delta: timedelta) -> None:
 def test_a_receiver_failing_three_times_gets_the_event_on_the_fourth_try(
     db: Any, make_organization: Any, receiver: Any, make_webhook: Any, monkeypatch: Any
 ) -> None:
+    from portal.jobs.queue import huey
     from portal.jobs.webhooks import sweep_webhooks
 
     org, _ = make_organization()
     make_webhook(org, receiver.url)
     receiver.statuses = [500, 503, 404]
+    huey.storage.flush_schedule()
     events.record(db, org.id, False, "invoice.status_updated", DATA)
     db.commit()
     assert len(receiver.requests) == 1
+    [retry] = huey.scheduled()  # the worker will run it on time, ~10 s later
+    assert retry.args == (db.scalar(select(WebhookDelivery.id)),)
+    db.rollback()  # no read snapshot held while the jobs write
     sweep_webhooks()  # nothing is due yet: the first retry waits 10 s
     assert len(receiver.requests) == 1
     for n, wait in enumerate((10, 10 + 60, 10 + 60 + 300), start=2):
