@@ -120,6 +120,9 @@ def test_receipt_qr_to_invoice(page, live_server, make_organization, smtp_server
     screenshot(page, "selfinvoice-not-found")
     page.goto("/kemper")
     screenshot(page, "selfinvoice-key")
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Invoice your purchase")).to_be_visible()
+    screenshot(page, "selfinvoice-key-english")
 
 
 def test_customer_edit_link(page, make_organization, db):
