@@ -15,6 +15,7 @@ from portal.dashboard.org import bp
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attach_errors, max_length, strip
+from portal.impersonation import refused_while_impersonating
 from portal.models.events import EVENT_TYPES, Webhook, WebhookDelivery
 from portal.services import activity, webhooks
 from portal.tenancy import current_tenant, scoped_get, scoped_select
@@ -73,31 +74,40 @@ def webhooks_list() -> Any:
     )
     if created:
         db.session.commit()
-        flash(_("Creamos el webhook. Copia su secreto para validar las firmas."), "success")
-        return redirect(url_for("org.webhook", webhook_id=created[0].id))
+        hook, secret = created
+        return _webhook_page(hook, WebhookEditForm(obj=hook), secret=secret, created=True)
     rows = db.session.scalars(scoped_select(Webhook).order_by(Webhook.created_at.desc())).all()
     status = 400 if form.errors or form.form_errors else 200
     return render_template("dashboard/org/webhooks.html", webhooks=rows, form=form), status
 
 
+def _webhook_page(hook: Webhook, form: WebhookEditForm, **shown: Any) -> tuple[str, int]:
+    status = 400 if form.errors or form.form_errors else 200
+    log = activity.webhook_log(db.session, hook)
+    context = {"hook": hook, "form": form, "log": log, "confirm": ConfirmForm(), **shown}
+    return render_template("dashboard/org/webhook.html", **context), status
+
+
 @bp.route("/webhooks/<webhook_id>", methods=["GET", "POST"])
 def webhook(webhook_id: str) -> Any:
-    """One webhook: secret, settings, and its deliveries with every attempt."""
+    """One webhook: settings, and its deliveries with every attempt."""
     hook = scoped_get(Webhook, webhook_id)
     form = WebhookEditForm(obj=hook)
     if _save(form, lambda data: webhooks.update_webhook(hook, data)):
         db.session.commit()
         flash(_("Guardamos el webhook."), "success")
         return redirect(url_for("org.webhook", webhook_id=hook.id))
-    context = {
-        "hook": hook,
-        "form": form,
-        "secret": webhooks.secret_of(hook),
-        "log": activity.webhook_log(db.session, hook),
-        "confirm": ConfirmForm(),
-    }
-    status = 400 if form.errors or form.form_errors else 200
-    return render_template("dashboard/org/webhook.html", **context), status
+    return _webhook_page(hook, form)
+
+
+@bp.route("/webhooks/<webhook_id>/secret", methods=["POST"])
+@refused_while_impersonating
+def reveal_webhook_secret(webhook_id: str) -> Any:
+    """Show the signing secret (a POST, so that it never sits in a cached page or a log)."""
+    hook = scoped_get(Webhook, webhook_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("org.webhook", webhook_id=hook.id))
+    return _webhook_page(hook, WebhookEditForm(obj=hook), secret=webhooks.secret_of(hook))
 
 
 @bp.route("/webhooks/<webhook_id>/delete", methods=["POST"])

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from portal.models.events import Webhook, WebhookAttempt, WebhookDelivery
-from portal.services import events
+from portal.services import events, webhooks
 
 DATA = {"type": "invoice", "object": {"id": "inv1"}}
 
@@ -31,11 +31,14 @@ def test_create_edit_resend_and_delete(
             "status": "enabled",
         },
     )
-    assert created.status_code == 302
+    assert created.status_code == 200
     hook = db.scalar(select(Webhook))
     assert hook.organization_id == org.id and hook.livemode is False
-    page = client.get(created.location).get_data(as_text=True)
-    assert "whsec_" in page and receiver.url in page
+    secret = webhooks.secret_of(hook)
+    assert secret in created.get_data(as_text=True)  # shown once at creation
+    page = client.get(f"{base}/webhooks/{hook.id}").get_data(as_text=True)
+    assert secret not in page and receiver.url in page
+    assert secret in client.post(f"{base}/webhooks/{hook.id}/secret").get_data(as_text=True)
 
     events.record(db, org.id, False, "invoice.status_updated", DATA)
     db.commit()
@@ -96,6 +99,7 @@ def test_another_organizations_webhooks_are_404(
     assert client.get(f"{base}/webhooks/{hook.id}").status_code == 404
     assert client.post(f"{base}/webhooks/{hook.id}", data={"url": "x"}).status_code == 404
     assert client.post(f"{base}/webhooks/{hook.id}/delete").status_code == 404
+    assert client.post(f"{base}/webhooks/{hook.id}/secret").status_code == 404
     assert client.post(f"{base}/deliveries/{delivery.id}/resend").status_code == 404
     assert receiver.url not in client.get(f"{base}/webhooks").get_data(as_text=True)
     assert hook.id not in client.get(f"{base}/activity").get_data(as_text=True)

@@ -34,6 +34,10 @@ def test_webhooks_activity_and_mailbox(
     page.get_by_label("URL").fill(receiver.url)
     page.get_by_role("button", name="Crear webhook").click()
     expect(page.get_by_text("Creamos el webhook")).to_be_visible()
+    expect(page.locator("code.secret")).to_contain_text("whsec_")
+    screenshot(page, "webhook-created")
+    page.goto(page.url.rsplit("/webhooks", 1)[0] + "/webhooks")
+    page.get_by_role("link", name=receiver.url).click()
 
     receiver.statuses = [500]
     db.rollback()  # a fresh transaction: the live server wrote since the test last read
