@@ -159,3 +159,9 @@ def test_a_background_run_with_nothing_open_fails_clearly(merchant, db):
     stored = db.get(GlobalInvoiceRun, run_id, populate_existing=True)
     assert stored.status == "failed" and "No hay recibos abiertos" in stored.error
     assert client.get(f"/dashboard/o/{org.id}/receipts/global/runs/nope").status_code == 404
+
+
+def test_receipt_settings_link_to_the_portal_preview(merchant):
+    _, _, client, base = merchant
+    html = client.get(f"{base}/settings/receipts").get_data(as_text=True)
+    assert f"{base}/receipts/portal-preview" in html
