@@ -110,6 +110,23 @@ def receipt_ticket(receipt_id: str):
     return response
 
 
+@bp.route("/receipts/<receipt_id>/email", methods=["POST"])
+def email_receipt(receipt_id: str):
+    """Send the ticket, with its «Invoice this purchase» button, to the customer's email."""
+    receipt = _load(receipt_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            receipts.email(
+                db.session, receipt, g.organization, {"email": request.form.get("email")}
+            )
+            db.session.commit()
+            flash(_("Enviamos el recibo."), "success")
+        except PortalError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+    return redirect(url_for("org.receipt", receipt_id=receipt.id))
+
+
 @bp.route("/receipts/<receipt_id>/cancel", methods=["POST"])
 def cancel_receipt(receipt_id: str):
     """Cancel an open receipt."""

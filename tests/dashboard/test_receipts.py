@@ -165,3 +165,16 @@ def test_receipt_settings_link_to_the_portal_preview(merchant):
     _, _, client, base = merchant
     html = client.get(f"{base}/settings/receipts").get_data(as_text=True)
     assert f"{base}/receipts/portal-preview" in html
+
+
+def test_email_the_receipt_from_the_detail(merchant, make_receipt, db):
+    from portal.models.mail import OutboxEmail
+
+    _, key, client, base = merchant
+    receipt = make_receipt(key)
+    bad = client.post(f"{base}/receipts/{receipt['id']}/email", data={"email": "nope"},
+                      follow_redirects=True)  # fmt: skip
+    assert "no es válido" in bad.get_data(as_text=True)
+    client.post(f"{base}/receipts/{receipt['id']}/email", data={"email": "cliente@example.com"})
+    email = db.scalars(select(OutboxEmail)).one()
+    assert email.to == ["cliente@example.com"] and "Facturar esta compra" in email.html_body
