@@ -277,3 +277,21 @@ def test_other_organization_and_other_environment_get_404(make_organization, api
     db.commit()
     assert api(key).get(f"/receipts/{receipt['id']}").status_code == 404
     assert api(key).get("/receipts").json["total_results"] == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "path"),
+    [
+        ({"currency": "ZZZ"}, "currency"),
+        ({"currency": "USD", "exchange": "abc"}, "exchange"),
+        ({"branch": "x" * 101}, "branch"),
+        ({"external_id": 5.5, "idempotency_key": "k" * 65}, "idempotency_key"),
+    ],
+)
+def test_bad_money_and_text_fields_are_400_with_path(
+    make_organization, api, receipt_body, extra, path
+):
+    _, key = make_organization()
+    response = api(key).post("/receipts", json=receipt_body(**extra))
+    assert response.status_code == 400, response.json
+    assert path in [response.json["path"], *[e["path"] for e in response.json["errors"]]]
