@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from werkzeug import exceptions as werkzeug_exceptions
 
+from portal import errorhandlers
 from portal.cfdi import catalogs, pdf
 from portal.database import set_write_intent
 from portal.errors import NotFound, PortalError, ValidationError
@@ -21,6 +23,12 @@ from portal.selfinvoice import bp
 from portal.selfinvoice.forms import KeyForm, RfcForm, TaxDataForm
 from portal.services import customers, invoice_files, receipts, self_invoice
 from portal.services.invoice_files import branding
+
+
+@bp.errorhandler(NotFound)
+def _not_found(_error: NotFound):
+    """A miss looks like any other unknown page: it tells nothing about what exists."""
+    return errorhandlers.handle_http(werkzeug_exceptions.NotFound())
 
 
 @bp.before_request

@@ -116,7 +116,7 @@ def test_receipt_qr_to_invoice(page, live_server, make_organization, smtp_server
     screenshot(page, "selfinvoice-expired")
 
     page.goto("/kemper/NoExiste123")
-    expect(page.get_by_text("No encontramos esta página.")).to_be_visible()
+    expect(page.get_by_text("No encontramos lo que buscas.")).to_be_visible()
     screenshot(page, "selfinvoice-not-found")
     page.goto("/kemper")
     screenshot(page, "selfinvoice-key")
