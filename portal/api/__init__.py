@@ -9,6 +9,7 @@ from portal.api import (  # noqa: E402,F401
     catalogs,
     customers,
     invoices,
+    openapi,
     organizations,
     products,
     receipts,

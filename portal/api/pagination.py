@@ -49,7 +49,9 @@ def paginate(session: Session, query: Select[Any], serialize: Any) -> dict[str, 
     """Run ``query`` one page at a time and wrap it in Facturapi's list shape."""
     page, limit = _page_args()
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = session.scalars(query.limit(limit).offset((page - 1) * limit)).all()
+    offset = (page - 1) * limit
+    # Past the last page there is nothing to read (and a huge offset overflows the database).
+    rows = session.scalars(query.limit(limit).offset(offset)).all() if offset < total else []
     return _page(page, limit, total, [serialize(row) for row in rows])
 
 

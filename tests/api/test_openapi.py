@@ -1,0 +1,255 @@
+"""The OpenAPI description at /v2/openapi.json stays true to the code.
+
+- every /v2 route of ``app.url_map`` is described, and nothing else is;
+- real objects (organization, customer, product, invoice, draft, receipt, webhook) match their
+  schemas;
+- schemathesis fuzzes every operation with a valid key and real ids: no 500, only documented
+  statuses, and bodies that match the described schemas.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import zlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import (
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from portal.api.openapi import build_spec
+from portal.extensions import db as _db
+from portal.models.accounts import ROLE_RESELLER
+from portal.services import outbound
+from tests.conftest import _empty_tables
+from tests.fixtures.factories import LEGAL, PASSWORD
+from tests.fixtures.invoices import CUSTOMER, ITEM
+from tests.fixtures.receipts import RECEIPT_ITEM
+
+# The coverage phase alone sends ~600 requests to POST /invoices; random fuzzing with a fixed
+# number of examples per operation keeps the whole run near a minute.
+CONFIG = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}})
+schema = schemathesis.openapi.from_dict(build_spec(), config=CONFIG)
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+# Destructive for the fixture state; described in the spec, checked by their own tests.
+EVENTS = ["invoice.status_updated"]
+INVOICE = {"customer": CUSTOMER, "items": [ITEM], "payment_form": "03", "use": "G03"}
+RECEIPT = {"items": [RECEIPT_ITEM], "payment_form": "01"}
+WEBHOOK = {"url": "http://127.0.0.1:9/hook", "enabled_events": EVENTS}
+NOT_FUZZED = {
+    ("DELETE", "/organizations/{organization_id}"),
+    ("DELETE", "/organizations/{organization_id}/certificate"),
+    ("PUT", "/organizations/{organization_id}/apikeys/test"),
+}
+
+
+def _openapi_paths(rule: Any) -> list[str]:
+    """The OpenAPI path(s) of a Werkzeug rule: ``<x>`` → ``{x}``, ``<any(a, b):k>`` → a and b."""
+    paths = [""]
+    for part in re.split(r"(<[^>]+>)", rule.rule.removeprefix("/v2")):
+        if match := re.fullmatch(r"<any\(([^)]*)\):\w+>", part):
+            options = [o.strip() for o in match.group(1).split(",")]
+            paths = [p + option for p in paths for option in options]
+        elif match := re.fullmatch(r"<(?:\w+:)?(\w+)>", part):
+            paths = [p + "{" + match.group(1) + "}" for p in paths]
+        else:
+            paths = [p + part for p in paths]
+    return paths
+
+
+def test_every_v2_route_is_described_and_nothing_else(app: Any) -> None:
+    served = {
+        (method.lower(), path)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/v2/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+        for path in _openapi_paths(rule)
+    }
+    described = {
+        (method, path)
+        for path, operations in build_spec()["paths"].items()
+        for method in operations
+    }
+    assert served - described == set(), "served but not described"
+    assert described - served == set(), "described but not served"
+
+
+def test_the_document_is_served_without_a_key(client: Any) -> None:
+    response = client.get("/v2/openapi.json")
+    assert response.status_code == 200
+    assert response.json["openapi"] == "3.1.0"
+    assert set(response.json["components"]["securitySchemes"]) == {"bearer", "basic"}
+    error = response.json["components"]["schemas"]["Error"]["properties"]
+    assert set(error) == {"ok", "message", "status", "code", "path", "errors"}
+
+
+def _validate(method: str, path: str, response: Any) -> None:
+    assert response.status_code < 300, response.json
+    schema[path][method].validate_response(response)
+
+
+def test_real_objects_match_their_schemas(
+    api: Any,
+    make_account: Any,
+    make_organization: Any,
+    invoice_body: Any,
+    receipt_body: Any,
+    receiver: Any,
+) -> None:
+    account, user_key = make_account()
+    org, key = make_organization(account=account)
+    client = api(key)
+    _validate(
+        "GET", "/organizations/{organization_id}", api(user_key).get(f"/organizations/{org.id}")
+    )
+    _validate("GET", "/organizations", api(user_key).get("/organizations"))
+    customer = client.post("/customers", json=invoice_body()["customer"])
+    _validate("POST", "/customers", customer)
+    product = client.post("/products", json=invoice_body()["items"][0]["product"])
+    _validate("POST", "/products", product)
+    invoice = client.post("/invoices", json=invoice_body(payment_method="PPD", payment_form="99"))
+    _validate("POST", "/invoices", invoice)
+    _validate("POST", "/invoices", client.post("/invoices", json=invoice_body(status="draft")))
+    _validate("GET", "/invoices", client.get("/invoices"))
+    canceled = client.delete(f"/invoices/{invoice.json['id']}?motive=02")
+    _validate("DELETE", "/invoices/{invoice_id}", canceled)
+    _validate("POST", "/receipts", client.post("/receipts", json=receipt_body()))
+    _validate("GET", "/receipts", client.get("/receipts"))
+    hook = client.post("/webhooks", json={"url": receiver.url, "enabled_events": EVENTS})
+    _validate("POST", "/webhooks", hook)
+    assert hook.json["secret"]
+    _validate("GET", "/catalogs/units", client.get("/catalogs/units?q=pieza"))
+
+
+def test_the_error_body_matches_its_schema(api: Any, make_organization: Any) -> None:
+    _org, key = make_organization(ready=False)
+    response = api(key).post("/customers", json={"tax_id": 5})
+    assert response.status_code == 400 and response.json["path"]
+    schema["/customers"]["POST"].validate_response(response)
+
+
+def test_what_the_fuzzing_found_is_answered_without_a_server_error(
+    api: Any, make_organization: Any
+) -> None:
+    _org, key = make_organization(ready=False)
+    beyond = api(key).get(f"/customers?page={10**30}")
+    assert beyond.status_code == 200 and beyond.json["data"] == []
+    hook = api(key).post("/webhooks", json={"url": "https://a.example", "enabled_events": [{}]})
+    assert hook.status_code == 400
+    assert "enabled_events[0]" in [e["path"] for e in hook.json["errors"]]
+
+
+class FuzzWorld:
+    """A reseller with a ready organization, its keys, and real objects to put in paths."""
+
+    def __init__(self, app: Any, organization_id: str, key: str, user_key: str) -> None:
+        self.app, self.organization_id, self.key, self.user_key = (
+            app,
+            organization_id,
+            key,
+            user_key,
+        )
+        self.client = app.test_client()
+        self.made: dict[str, str] = {}
+        self.series = itertools.count(1)
+
+    def _post(self, path: str, body: dict[str, Any], key: str | None = None) -> str:
+        headers = {"Authorization": f"Bearer {key or self.key}"}
+        response = self.client.post("/v2" + path, json=body, headers=headers)
+        assert response.status_code == 200, response.json
+        return response.json.get("id") or response.json["series"]
+
+    def _live_key_id(self) -> str:
+        from portal.models.organizations import Organization
+        from portal.services import api_keys
+
+        organization = _db.session.get(Organization, self.organization_id)
+        return api_keys.owner_of(
+            _db.session, api_keys.create_live_key(_db.session, organization)
+        ).key.id
+
+    def _make(self, name: str) -> str:
+        org_id = self.organization_id
+        makers: dict[str, Callable[[], str]] = {
+            "organization_id": lambda: org_id,
+            "customer_id": lambda: self._post("/customers", CUSTOMER),
+            "product_id": lambda: self._post("/products", ITEM["product"]),
+            "invoice_id": lambda: self._post("/invoices", INVOICE),
+            "receipt_id": lambda: self._post("/receipts", RECEIPT),
+            "webhook_id": lambda: self._post("/webhooks", WEBHOOK),
+            "key_id": self._live_key_id,
+            "name": lambda: self._post(
+                f"/organizations/{org_id}/series-group",
+                {"series": f"S{next(self.series)}"},
+                self.user_key,
+            ),
+        }
+        with self.app.app_context():
+            value = makers[name]()
+            _db.session.commit()
+        return value
+
+    def ids(self, names: list[str], fresh: bool) -> dict[str, str]:
+        """Real ids for these path parameters; ``fresh`` ones for operations that delete."""
+        if fresh:
+            return {name: self._make(name) for name in names}
+        for name in names:
+            if name not in self.made:
+                self.made[name] = self._make(name)
+        return {name: self.made[name] for name in names}
+
+
+@pytest.fixture(scope="module")
+def fuzz_world(app: Any, org_csd: Any) -> Iterator[FuzzWorld]:
+    """One world for every fuzzed operation (a fresh one each would cost more than the fuzzing)."""
+    from portal.services import accounts, api_keys, webhooks
+    from portal.services import organizations as orgs
+
+    quiet = outbound.Response(status=200, excerpt="", latency_ms=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(webhooks, "send", lambda delivery: quiet)  # never leave the machine
+        patch.setitem(app.config, "WEBHOOKS_ALLOW_LOOPBACK", True)
+        with app.app_context():
+            account, user_key = accounts.create_account(
+                _db.session, "fuzz@example.com", PASSWORD, "Fuzz", ROLE_RESELLER
+            )
+            org = orgs.create_organization(_db.session, account, "Escuela Kemper")
+            orgs.upload_certificate(org, org_csd.cer_der, org_csd.key_der, org_csd.password)
+            orgs.update_legal(org, LEGAL)
+            world = FuzzWorld(app, org.id, api_keys.test_key(_db.session, org), user_key)
+            _db.session.commit()
+        yield world
+    with app.app_context():
+        _empty_tables()
+
+
+@schema.parametrize()
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_operation_against_its_description(
+    case: Any, app: Any, fuzz_world: FuzzWorld
+) -> None:
+    """No 500 on generated input, only documented statuses, bodies as described."""
+    if (case.method, case.path) in NOT_FUZZED:
+        pytest.skip("destructive for the fixture state")
+    # Mostly real ids, so the bodies reach the services; one case in four keeps the generated ids.
+    if case.path_parameters and zlib.crc32(repr(case.path_parameters).encode()) % 4:
+        fresh = case.method == "DELETE"
+        case.path_parameters = fuzz_world.ids(list(case.path_parameters), fresh)
+    user_routes = case.path.startswith("/organizations") and case.path != "/organizations/me"
+    key = fuzz_world.user_key if user_routes else fuzz_world.key
+    response = case.call(app=app, headers={"Authorization": f"Bearer {key}"})
+    case.validate_response(response, checks=CHECKS)
