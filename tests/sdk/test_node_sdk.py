@@ -1,0 +1,159 @@
+"""The official Node SDK (npm ``facturapi`` v5) drives our /v2 on a live server.
+
+The SDK is installed once into ``.cache/node-sdk`` (npm). Without node, npm or the registry the
+test fails with the reason: the compatibility claim must not pass silently.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from portal.services import events
+from tests.fixtures.factories import LEGAL
+from tests.fixtures.invoices import CUSTOMER, ITEM
+
+ROOT = Path(__file__).resolve().parents[2]
+SDK_DIR = ROOT / ".cache" / "node-sdk"
+SCRIPT = Path(__file__).with_name("sdk_flow.mjs")
+
+
+@pytest.fixture(scope="session")
+def node_sdk() -> Path:
+    """A directory whose node_modules holds ``facturapi@5``, installed only when missing."""
+    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"{' and '.join(missing)} not installed (Debian: apt-get install nodejs npm)")
+    if not (SDK_DIR / "node_modules" / "facturapi" / "package.json").exists():
+        command = ["npm", "install", "--prefix", str(SDK_DIR), "--no-audit", "--no-fund"]
+        result = subprocess.run(
+            [*command, "facturapi@5"], capture_output=True, text=True, timeout=300
+        )
+        if result.returncode != 0:
+            pytest.fail(f"npm could not install facturapi@5 from the registry:\n{result.stderr}")
+    return SDK_DIR
+
+
+def _run_flow(sdk: Path, data: dict[str, Any]) -> dict[str, Any]:
+    result = subprocess.run(
+        ["node", str(SCRIPT)],
+        input=json.dumps(data),
+        env={**os.environ, "SDK_DIR": str(sdk)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _delivered_event(db: Any, org: Any, make_webhook: Any, receiver: Any) -> dict[str, str]:
+    """A webhook delivery our worker really made: its secret, signature header and raw body."""
+    _hook, secret = make_webhook(org, receiver.url, ["invoice.status_updated"])
+    events.record(db, org.id, False, "invoice.status_updated", {"type": "invoice"})
+    db.commit()
+    [request] = receiver.requests
+    signature = request["headers"]["Facturapi-Signature"]
+    return {"secret": secret, "signature": signature, "body": request["body"].decode()}
+
+
+@pytest.fixture
+def flow(
+    node_sdk: Path,
+    live_server: str,
+    db: Any,
+    make_account: Any,
+    make_organization: Any,
+    org_csd: Any,
+    make_webhook: Any,
+    receiver: Any,
+) -> dict[str, Any]:
+    """Everything the SDK script answered, run once against a reseller and a ready organization."""
+    account, user_key = make_account()
+    org, key = make_organization(account=account)
+    data = {
+        "base": f"{live_server}/v2",
+        "key": key,
+        "user_key": user_key,
+        "customer": CUSTOMER,
+        "product": ITEM["product"],
+        "legal": LEGAL,
+        "cer": base64.b64encode(org_csd.cer_der).decode(),
+        "keyfile": base64.b64encode(org_csd.key_der).decode(),
+        "password": org_csd.password,
+        "webhook": _delivered_event(db, org, make_webhook, receiver),
+    }
+    return {"org": org, **_run_flow(node_sdk, data)}
+
+
+def test_the_node_sdk_speaks_our_api(flow: dict[str, Any]) -> None:
+    _customers(flow["customers"], flow["org"].id)
+    _products(flow["products"])
+    _invoices(flow["invoices"], flow["customers"]["created"])
+    _organizations(flow["organizations"])
+    webhook = flow["webhook"]
+    assert webhook["valid"]["type"] == "invoice.status_updated"
+    assert webhook["tampered"]["message"] == "Invalid signature"
+    assert flow["unauthorized"]["status"] == 401
+    assert flow["unauthorized"]["code"] == "unauthorized"
+
+
+def _customers(result: dict[str, Any], organization_id: str) -> None:
+    created = result["created"]
+    assert created["tax_id"] == CUSTOMER["tax_id"] and created["organization"] == organization_id
+    assert [c["id"] for c in result["listed"]["data"]] == [created["id"]]
+    assert result["retrieved"] == created
+    assert result["updated"]["email"] == "nuevo@example.com"
+    bad = result["badInput"]
+    assert bad["name"] == "FacturapiError" and bad["status"] == 400 and bad["path"] == "tax_id"
+    assert bad["code"] and bad["message"] and bad["first"]["path"] == "tax_id"
+    assert result["deleted"]["external_id"] == "scratch"
+    assert result["gone"]["status"] == 404 and result["gone"]["code"] == "not_found"
+
+
+def _products(result: dict[str, Any]) -> None:
+    created = result["created"]
+    assert created["product_key"] == ITEM["product"]["product_key"]
+    assert created["id"] in [p["id"] for p in result["listed"]["data"]]
+    assert result["retrieved"] == created
+    assert result["updated"]["price"] == 400
+    assert result["badInput"]["status"] == 400 and result["badInput"]["path"] == "price"
+    assert result["deleted"]["id"] == created["id"]
+
+
+def _invoices(result: dict[str, Any], customer: dict[str, Any]) -> None:
+    created = result["created"]
+    assert created["status"] == "valid" and created["uuid"]
+    assert created["customer"]["id"] == customer["id"]
+    assert created["total"] == 2 * ITEM["product"]["price"]  # the price includes IVA
+    assert [i["id"] for i in result["listed"]["data"]] == [created["id"]]
+    assert result["retrieved"]["uuid"] == created["uuid"]
+    assert result["pdfStart"] == "%PDF-" and result["xmlHasUuid"]
+    bad = result["badInput"]
+    assert bad["status"] == 400 and bad["path"].startswith("items[0].product")
+    canceled = result["canceled"]
+    assert canceled["id"] == created["id"] and canceled["cancellation"]["motive"] == "02"
+    # Test mode, recent and under $1,000 of difference: SAT needs no acceptance.
+    assert (canceled["status"], canceled["cancellation_status"]) == ("canceled", "accepted")
+
+
+def _organizations(result: dict[str, Any]) -> None:
+    created = result["created"]
+    assert created["is_production_ready"] is False
+    assert result["legal"]["legal"]["tax_system"] == LEGAL["tax_system"]
+    certified = result["certified"]
+    assert certified["certificate"]["has_certificates"] and certified["is_production_ready"]
+    assert result["wrongPassword"]["status"] == 400
+    assert result["testKey"].startswith("sk_test_") and result["liveKey"].startswith("sk_live_")
+    assert [k["first_12"] for k in result["liveKeys"]] == [result["liveKey"][:12]]
+    assert result["afterRevoke"] == []
+    assert result["me"]["id"] == created["id"]
+    assert created["id"] in [o["id"] for o in result["listed"]["data"]]
+    assert result["orgKeyRefused"]["status"] == 403
