@@ -41,10 +41,17 @@ def _ref(name: str) -> Schema:
 
 
 def _obj(props: dict[str, Schema], required: bool = True, **extra: Any) -> Schema:
-    """An object whose listed properties are all present (responses) or all optional (inputs)."""
+    """An answer object with exactly these fields, or (``required=False``) an input object."""
     schema: Schema = {"type": "object", "properties": props, **extra}
-    if required:
+    if required:  # an answer: exactly these fields, so a new one must be described first
         schema["required"] = list(props)
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _optional(schema: Schema, **props: Schema) -> Schema:
+    """Add fields that only some answers carry."""
+    schema["properties"].update(props)
     return schema
 
 
@@ -167,6 +174,43 @@ RECEIPT_IN = _obj(
     },
     required=False,
 )
+LEGAL_IN = _obj(
+    {
+        "name": STR,
+        "legal_name": STR,
+        "tax_system": STR,
+        "address": ADDRESS_IN,
+        "website": STR,
+        "support_email": STR,
+        "phone": STR,
+    },
+    required=False,
+)
+CUSTOMIZATION_IN = _obj(
+    {
+        "color": STR,
+        "next_folio_number": INT,
+        "next_folio_number_test": INT,
+        "pdf_extra": _t("object", additionalProperties=BOOL),
+        "default_series": _t("object", additionalProperties=STR),
+    },
+    required=False,
+)
+RECEIPT_SETTINGS_IN = _obj(
+    {
+        "periodicity": _t("string", enum=["day", "week", "fortnight", "month", "two_months"]),
+        "duration_days": INT,
+        "next_folio_number": INT,
+        "next_folio_number_test": INT,
+    },
+    required=False,
+)
+SELF_INVOICE_IN = _obj({"allowed_cfdi_uses": STRINGS, "support_email": STR}, required=False)
+SERIES_IN = _obj({"series": STR, "next_folio": INT, "next_folio_test": INT}, required=False)
+RECEIPT_INVOICE_IN = _obj(
+    {"customer": {"oneOf": [STR, CUSTOMER_IN]}, "use": STR, "series": STR, "folio_number": INT},
+    required=False,
+)
 EMAIL_IN = _obj({"email": {"oneOf": [STR, STRINGS]}}, required=False)
 
 
@@ -208,10 +252,16 @@ def _invoice_schema() -> Schema:
             "failure_reason": NSTR,
         }
     )
-    # Present only on PPD income invoices, and on drafts:
-    schema["properties"].update(balance=NUM, is_ready_to_stamp=BOOL)
-    return schema
+    # balance: PPD income invoices only; is_ready_to_stamp: drafts only
+    return _optional(schema, balance=NUM, is_ready_to_stamp=BOOL)
 
+
+WEBHOOK = {
+    "url": STR,
+    "enabled_events": STRINGS,
+    "status": _t("string", enum=["enabled", "disabled"]),
+    "failing_since": NDATE,
+}
 
 SCHEMAS: dict[str, Schema] = {
     "Problem": _obj({"message": STR, "code": STR, "path": NSTR, "source": NSTR}),
@@ -277,19 +327,24 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "Series": _obj({"series": STR, "next_folio": INT, "next_folio_test": INT}),
     "LiveKey": _obj({"id": STR, "first_12": STR, "created_at": DATE}),
-    "Customer": _owned(
-        {
-            "legal_name": NSTR,
-            "tax_id": NSTR,
-            "tax_system": NSTR,
-            "email": NSTR,
-            "phone": NSTR,
-            "emails": OBJECTS,
-            "phones": OBJECTS,
-            "address": ANY_OBJECT,
-            "default_invoice_use": NSTR,
-            "external_id": NSTR,
-        }
+    "Customer": _optional(
+        _owned(
+            {
+                "legal_name": NSTR,
+                "tax_id": NSTR,
+                "tax_system": NSTR,
+                "email": NSTR,
+                "phone": NSTR,
+                "emails": OBJECTS,
+                "phones": OBJECTS,
+                "address": ANY_OBJECT,
+                "default_invoice_use": NSTR,
+                "external_id": NSTR,
+            }
+        ),
+        # only when ?createEditLink=true issued one
+        edit_link=STR,
+        edit_link_expires_at=NDATE,
     ),
     "Product": _owned(
         {
@@ -328,14 +383,8 @@ SCHEMAS: dict[str, Schema] = {
             "branch": NSTR,
         }
     ),
-    "Webhook": _owned(
-        {
-            "url": STR,
-            "enabled_events": STRINGS,
-            "status": _t("string", enum=["enabled", "disabled"]),
-            "failing_since": NDATE,
-        }
-    ),
+    "Webhook": _owned(WEBHOOK),
+    "WebhookWithSecret": _owned({**WEBHOOK, "secret": STR}),
     "CatalogEntry": _obj({"key": STR, "description": STR, "score": NUM}),
 }
 
@@ -437,7 +486,7 @@ def _organization_paths() -> dict[str, dict[str, Schema]]:
             "get": _op("Obtener una organización", ANY_KEY, org),
             "delete": _op("Eliminar una organización", USER_KEY, org),
         },
-        f"{one}/legal": {"put": _op("Datos fiscales", USER_KEY, org, body=ANY_OBJECT)},
+        f"{one}/legal": {"put": _op("Datos fiscales", USER_KEY, org, body=LEGAL_IN)},
         f"{one}/certificate": {
             "put": _op(
                 "Subir el CSD",
@@ -448,10 +497,14 @@ def _organization_paths() -> dict[str, dict[str, Schema]]:
             "delete": _op("Eliminar el CSD", USER_KEY, _obj({"updated_at": NDATE})),
         },
         f"{one}/logo": {"put": _op("Subir el logotipo", USER_KEY, org, files={"file": BINARY})},
-        f"{one}/customization": {"put": _op("Personalización", USER_KEY, org, body=ANY_OBJECT)},
-        f"{one}/receipts": {"put": _op("Ajustes de recibos", USER_KEY, org, body=ANY_OBJECT)},
+        f"{one}/customization": {
+            "put": _op("Personalización", USER_KEY, org, body=CUSTOMIZATION_IN)
+        },
+        f"{one}/receipts": {
+            "put": _op("Ajustes de recibos", USER_KEY, org, body=RECEIPT_SETTINGS_IN)
+        },
         f"{one}/self-invoice": {
-            "put": _op("Ajustes de autofactura", USER_KEY, org, body=ANY_OBJECT)
+            "put": _op("Ajustes de autofactura", USER_KEY, org, body=SELF_INVOICE_IN)
         },
         f"{one}/domain": {"put": _op("Elegir el dominio", USER_KEY, org, body=domain)},
         f"{one}/apikeys/test": {
@@ -467,10 +520,10 @@ def _organization_paths() -> dict[str, dict[str, Schema]]:
         },
         f"{one}/series-group": {
             "get": _op("Series", USER_KEY, _obj({"data": _t("array", items=_ref("Series"))})),
-            "post": _op("Crear una serie", USER_KEY, _ref("Series"), body=ANY_OBJECT),
+            "post": _op("Crear una serie", USER_KEY, _ref("Series"), body=SERIES_IN),
         },
         f"{one}/series-group/{{name}}": {
-            "put": _op("Editar una serie", USER_KEY, _ref("Series"), body=ANY_OBJECT),
+            "put": _op("Editar una serie", USER_KEY, _ref("Series"), body=SERIES_IN),
             "delete": _op("Eliminar una serie", USER_KEY, _ref("Series")),
         },
     }
@@ -516,7 +569,17 @@ def _receipt_paths() -> dict[str, dict[str, Schema]]:
     paths = _crud("receipt", "un recibo", RECEIPT_IN, LIST_PARAMS + filters)
     del paths[one]["put"]
     paths[one]["delete"]["summary"] = "Cancelar un recibo"
-    dry_run = _obj({"dry_run": BOOL, "receipts": STRINGS}, required=False)
+    dry_run = _obj(
+        {
+            "dry_run": BOOL,
+            "receipts": STRINGS,
+            "receipts_count": INT,
+            "items_count": INT,
+            "total": NUM,
+            "currency": STR,
+            "payment_form": NSTR,
+        }
+    )
     global_in = _obj(
         {"periodicity": STR, "months": STR, "year": INT, "payment_form": STR, "receipts": STRINGS},
         required=False,
@@ -529,7 +592,7 @@ def _receipt_paths() -> dict[str, dict[str, Schema]]:
             },
             f"{one}/email": {"post": _op("Enviar por correo", ORG_KEY, _ref("Ok"), body=EMAIL_IN)},
             f"{one}/invoice": {
-                "post": _op("Facturar un recibo", ORG_KEY, invoice, body=ANY_OBJECT)
+                "post": _op("Facturar un recibo", ORG_KEY, invoice, body=RECEIPT_INVOICE_IN)
             },
             "/receipts/to-invoice": {
                 "post": _op(
@@ -618,8 +681,7 @@ def _other_paths() -> dict[str, dict[str, Schema]]:
     for operation in (paths["/customers"]["post"], paths[one]["put"]):
         link = _query("createEditLink", STR, "`true`: emite una liga de edición.")
         operation["parameters"].append(link)
-    secret = {"allOf": [_ref("Webhook"), _obj({"secret": STR})]}
-    paths["/webhooks"]["post"]["responses"]["200"]["content"] = _json(secret)
+    paths["/webhooks"]["post"]["responses"]["200"]["content"] = _json(_ref("WebhookWithSecret"))
     return paths
 
 
