@@ -19,7 +19,13 @@ from portal.database import set_write_intent
 from portal.extensions import db as _db
 from portal.models.base import Base
 
-pytest_plugins = ["tests.fixtures.factories", "tests.fixtures.browser", "tests.fixtures.webhooks", "tests.fixtures.invoices", "tests.fixtures.receipts"]
+pytest_plugins = [
+    "tests.fixtures.factories",
+    "tests.fixtures.browser",
+    "tests.fixtures.webhooks",
+    "tests.fixtures.invoices",
+    "tests.fixtures.receipts",
+]
 
 
 def _worker() -> str:
@@ -65,6 +71,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             "SECRET_KEY": "test-secret-key",
             "WTF_CSRF_ENABLED": False,
             "HUEY_IMMEDIATE": True,
+            "PASSWORD_HASH_CHEAP": True,
             "PUBLIC_BASE_URL": "http://localhost",
             "SERVER_NAME": None,
         }
