@@ -12,6 +12,7 @@ from typing import Any
 from flask import jsonify
 
 from portal.api import bp
+from portal.cfdi import catalogs
 
 Schema = dict[str, Any]
 
@@ -34,6 +35,18 @@ ANY_OBJECT = _t("object")
 NOBJECT = _t("object", True)
 STRINGS = _t("array", items=STR)
 OBJECTS = _t("array", items=ANY_OBJECT)
+
+
+def _codes(catalog: str) -> Schema:
+    """A string among the SAT catalog's CFDI 4.0 codes."""
+    return _t("string", enum=[code for code, _label in catalogs.options(catalog)])
+
+
+RFC = _t(
+    "string",
+    pattern=r"^[A-Z&Ñ]{3,4}\d{2}(0[1-9]|1[012])(0[1-9]|[12]\d|3[01])[A-Z0-9]{2}[0-9A]$",
+)
+ZIP = _t("string", pattern=r"^\d{5}$")
 
 
 def _ref(name: str) -> Schema:
@@ -74,10 +87,9 @@ def _owned(props: dict[str, Schema]) -> Schema:
 
 ADDRESS_IN = _obj(
     {
-        k: STR
-        for k in (
-            "zip street exterior interior neighborhood city municipality state country".split()
-        )
+        "zip": ZIP,
+        **{k: STR for k in "street exterior interior neighborhood city municipality state".split()},
+        "country": _t("string", pattern=r"^[A-Z]{3}$"),
     },
     required=False,
 )
@@ -94,8 +106,8 @@ TAX = _obj(
 PRODUCT_IN = _obj(
     {
         "description": STR,
-        "product_key": STR,
-        "price": NUM,
+        "product_key": _t("string", pattern=r"^\d{8}$"),
+        "price": _t("number", minimum=0),
         "tax_included": BOOL,
         "taxability": STR,
         "taxes": _t("array", items=TAX),
@@ -109,14 +121,14 @@ PRODUCT_IN = _obj(
 CUSTOMER_IN = _obj(
     {
         "legal_name": STR,
-        "tax_id": STR,
-        "tax_system": STR,
-        "email": STR,
+        "tax_id": RFC,
+        "tax_system": _codes("tax_system"),
+        "email": _t("string", format="email"),
         "phone": STR,
         "emails": OBJECTS,
         "phones": OBJECTS,
         "address": ADDRESS_IN,
-        "default_invoice_use": STR,
+        "default_invoice_use": _codes("use"),
         "external_id": STR,
     },
     required=False,
@@ -136,11 +148,11 @@ INVOICE_IN = _obj(
     {
         "customer": {"oneOf": [STR, CUSTOMER_IN]},
         "items": _t("array", items=ITEM_IN),
-        "payment_form": STR,
-        "payment_method": STR,
-        "use": STR,
-        "type": STR,
-        "currency": STR,
+        "payment_form": _codes("payment_form"),
+        "payment_method": _codes("payment_method"),
+        "use": _codes("use"),
+        "type": _t("string", enum=["I", "E", "P"]),
+        "currency": _t("string", pattern=r"^[A-Z]{3}$"),
         "exchange": NUM,
         "conditions": STR,
         "related_documents": OBJECTS,
@@ -163,7 +175,7 @@ INVOICE_IN = _obj(
 RECEIPT_IN = _obj(
     {
         "items": _t("array", items=ITEM_IN),
-        "payment_form": STR,
+        "payment_form": _codes("payment_form"),
         "date": STR,
         "folio_number": INT,
         "currency": STR,
@@ -174,6 +186,24 @@ RECEIPT_IN = _obj(
     },
     required=False,
 )
+# Bodies that work against a ready test organization (the examples phase of the fuzzing sends them).
+CUSTOMER_EXAMPLE = {
+    "legal_name": "Universidad Robótica Española",
+    "tax_id": "URE180429TM6",
+    "tax_system": "601",
+    "email": "cliente@example.com",
+    "address": {"zip": "86991"},
+}
+PRODUCT_EXAMPLE = {"description": "Ukelele", "product_key": "60131324", "price": 345.6}
+ITEMS_EXAMPLE = [{"quantity": 2, "product": PRODUCT_EXAMPLE}]
+INVOICE_EXAMPLE = {
+    "customer": CUSTOMER_EXAMPLE,
+    "items": ITEMS_EXAMPLE,
+    "payment_form": "03",
+    "use": "G03",
+}
+RECEIPT_EXAMPLE = {"items": ITEMS_EXAMPLE, "payment_form": "01"}
+
 LEGAL_IN = _obj(
     {
         "name": STR,
@@ -418,6 +448,7 @@ def _op(
     query: list[tuple[str, Schema, str]] | None = None,
     files: dict[str, Schema] | None = None,
     binary: str | None = None,
+    example: Schema | None = None,
 ) -> Schema:
     """One operation: its key, inputs, the 200 answer and every error status it may give."""
     operation: Schema = {
@@ -431,6 +462,8 @@ def _op(
         operation["responses"]["200"]["content"] = {binary: {"schema": BINARY}}
     if body is not None:
         operation["requestBody"] = {"required": False, "content": _json(body)}
+        if example is not None:
+            operation["requestBody"]["content"]["application/json"]["example"] = example
     if files is not None:
         form = _obj(files, required=False)
         operation["requestBody"] = {
@@ -448,12 +481,16 @@ ERROR_STATUSES = ("400", "401", "403", "404", "409", "413", "422", "429")
 
 
 def _crud(
-    name: str, label: str, body: Schema, list_query: list[tuple[str, Schema, str]]
+    name: str,
+    label: str,
+    body: Schema,
+    list_query: list[tuple[str, Schema, str]],
+    example: Schema | None = None,
 ) -> dict[str, Schema]:
     """Create/list and retrieve/update/delete of one tenant-owned resource."""
     return {
         f"/{name}s": {
-            "post": _op(f"Crear {label}", ORG_KEY, _ref(name.title()), body=body),
+            "post": _op(f"Crear {label}", ORG_KEY, _ref(name.title()), body=body, example=example),
             "get": _op(f"Listar {label}s", ORG_KEY, _page(name.title()), query=list_query),
         },
         f"/{name}s/{{{name}_id}}": {
@@ -537,7 +574,7 @@ def _invoice_paths() -> dict[str, dict[str, Schema]]:
         ("type", STR, "Tipo de comprobante (I, E, P…)."),
         ("payment_method", STR, "PUE o PPD."),
     ]
-    paths = _crud("invoice", "una factura", INVOICE_IN, LIST_PARAMS + filters)
+    paths = _crud("invoice", "una factura", INVOICE_IN, LIST_PARAMS + filters, INVOICE_EXAMPLE)
     paths["/invoices"]["post"]["parameters"].append(
         _query("async", STR, "`true`: timbrar después.")
     )
@@ -566,7 +603,7 @@ def _invoice_paths() -> dict[str, dict[str, Schema]]:
 def _receipt_paths() -> dict[str, dict[str, Schema]]:
     invoice, one = _ref("Invoice"), "/receipts/{receipt_id}"
     filters = [("status", STR, "Estado."), ("payment_form", STR, "Forma de pago.")]
-    paths = _crud("receipt", "un recibo", RECEIPT_IN, LIST_PARAMS + filters)
+    paths = _crud("receipt", "un recibo", RECEIPT_IN, LIST_PARAMS + filters, RECEIPT_EXAMPLE)
     del paths[one]["put"]
     paths[one]["delete"]["summary"] = "Cancelar un recibo"
     dry_run = _obj(
@@ -614,8 +651,14 @@ def _other_paths() -> dict[str, dict[str, Schema]]:
     one = "/customers/{customer_id}"
     webhook_in = _obj({"url": STR, "enabled_events": STRINGS, "status": STR}, required=False)
     paths = {
-        **_crud("customer", "un cliente", CUSTOMER_IN, LIST_PARAMS),
-        **_crud("product", "un producto", PRODUCT_IN, LIST_PARAMS + [("sku", STR, "SKU.")]),
+        **_crud("customer", "un cliente", CUSTOMER_IN, LIST_PARAMS, CUSTOMER_EXAMPLE),
+        **_crud(
+            "product",
+            "un producto",
+            PRODUCT_IN,
+            LIST_PARAMS + [("sku", STR, "SKU.")],
+            PRODUCT_EXAMPLE,
+        ),
         **_crud("webhook", "un webhook", webhook_in, PAGE_PARAMS),
         f"{one}/tax-info-validation": {
             "get": _op(
