@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import request
 
 from portal.errors import ValidationError
+from portal.models.base import iso  # noqa: F401  (the API's timestamp format)
 
 UPLOAD_MAX_BYTES = 64 * 1024
 
@@ -35,10 +35,3 @@ def uploaded(field: str, max_bytes: int = UPLOAD_MAX_BYTES) -> bytes:
             f"El archivo «{field}» es demasiado grande.", "file_too_large", path=field
         )
     return data
-
-
-def iso(moment: datetime | None) -> str | None:
-    """A timestamp as Facturapi writes it: UTC, milliseconds, ``Z``."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -2,44 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import current_app, jsonify, request
 
 from portal.api import bp
 from portal.api.auth import organization_key_required
-from portal.api.common import iso, json_body
+from portal.api.common import json_body
 from portal.api.pagination import filter_dates, paginate
 from portal.extensions import db
 from portal.models.customers import Customer
 from portal.services import customers
 from portal.tenancy import current_tenant
-
-
-def serialize_customer(
-    customer: Customer, link: customers.EditLink | None = None
-) -> dict[str, Any]:
-    """The customer object of the API; a just-issued edit link is shown this once."""
-    body = {
-        "id": customer.id,
-        "created_at": iso(customer.created_at),
-        "livemode": customer.livemode,
-        "organization": customer.organization_id,
-        "legal_name": customer.legal_name,
-        "tax_id": customer.tax_id,
-        "tax_system": customer.tax_system,
-        "email": customer.email,
-        "phone": customer.phone,
-        "emails": customer.emails,
-        "phones": customer.phones,
-        "address": {"country": customers.MEXICO, **(customer.address or {})},
-        "default_invoice_use": customer.default_invoice_use,
-        "external_id": customer.external_id,
-    }
-    if link is not None:
-        body["edit_link"] = customers.edit_link_url(current_app.config["PUBLIC_BASE_URL"], link)
-        body["edit_link_expires_at"] = iso(link.expires_at)
-    return body
 
 
 def _wants_edit_link() -> bool:
@@ -54,7 +26,7 @@ def create_customer():
         db.session, current_tenant(), json_body(), edit_link=_wants_edit_link()
     )
     db.session.commit()
-    return jsonify(serialize_customer(customer, link))
+    return jsonify(customers.to_dict(customer, link))
 
 
 @bp.get("/customers")
@@ -62,14 +34,14 @@ def create_customer():
 def list_customers():
     """The environment's customers, newest first, with ``q`` and date filters."""
     query = customers.search(current_tenant(), request.args.get("q"))
-    return paginate(db.session, filter_dates(query, Customer.created_at), serialize_customer)
+    return paginate(db.session, filter_dates(query, Customer.created_at), customers.to_dict)
 
 
 @bp.get("/customers/<customer_id>")
 @organization_key_required
 def retrieve_customer(customer_id: str):
     """One customer."""
-    return jsonify(serialize_customer(customers.get_customer(current_tenant(), customer_id)))
+    return jsonify(customers.to_dict(customers.get_customer(current_tenant(), customer_id)))
 
 
 @bp.put("/customers/<customer_id>")
@@ -82,7 +54,7 @@ def update_customer(customer_id: str):
         db.session, tenant, customer, json_body(), edit_link=_wants_edit_link()
     )
     db.session.commit()
-    return jsonify(serialize_customer(customer, link))
+    return jsonify(customers.to_dict(customer, link))
 
 
 @bp.delete("/customers/<customer_id>")
@@ -92,7 +64,7 @@ def delete_customer(customer_id: str):
     customer = customers.get_customer(current_tenant(), customer_id)
     customers.delete_customer(customer)
     db.session.commit()
-    return jsonify(serialize_customer(customer))
+    return jsonify(customers.to_dict(customer))
 
 
 @bp.get("/customers/<customer_id>/tax-info-validation")

@@ -23,6 +23,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso(moment: datetime | None) -> str | None:
+    """A timestamp as Facturapi writes it: UTC, milliseconds, ``Z``."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def new_id() -> str:
     """A 24-hex-digit id shaped like Facturapi's: creation time first, so ids sort by age."""
     return f"{int(time.time()):08x}{os.urandom(8).hex()}"

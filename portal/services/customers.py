@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.cfdi import rules
 from portal.cfdi import types as cfdi
 from portal.errors import Problem, ValidationError
-from portal.models.base import utcnow
+from portal.models.base import iso, utcnow
 from portal.models.customers import Customer
 from portal.services import mail
 from portal.services.checks import Checker
@@ -360,3 +361,27 @@ def complete_edit_link(
     customer.edit_link_hash = customer.edit_link_expires_at = None
     customer.updated_at = utcnow()
     session.flush()
+
+
+def to_dict(customer: Customer, link: EditLink | None = None) -> dict[str, Any]:
+    """The customer object of the API; a just-issued edit link is shown this once."""
+    body = {
+        "id": customer.id,
+        "created_at": iso(customer.created_at),
+        "livemode": customer.livemode,
+        "organization": customer.organization_id,
+        "legal_name": customer.legal_name,
+        "tax_id": customer.tax_id,
+        "tax_system": customer.tax_system,
+        "email": customer.email,
+        "phone": customer.phone,
+        "emails": customer.emails,
+        "phones": customer.phones,
+        "address": {"country": MEXICO, **(customer.address or {})},
+        "default_invoice_use": customer.default_invoice_use,
+        "external_id": customer.external_id,
+    }
+    if link is not None:
+        body["edit_link"] = edit_link_url(current_app.config["PUBLIC_BASE_URL"], link)
+        body["edit_link_expires_at"] = iso(link.expires_at)
+    return body

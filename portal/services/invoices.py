@@ -24,7 +24,7 @@ from portal.cfdi import documents, money, qr, rules
 from portal.cfdi.pac import CancelTarget, stamp_result
 from portal.cfdi.types import InvoiceInput
 from portal.errors import Conflict, PortalError, ValidationError
-from portal.models.base import utcnow
+from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice
 from portal.models.organizations import FolioSeries, Organization
 from portal.services import customers, events, products, stamping
@@ -197,7 +197,8 @@ def find_by_key(session: Session, tenant: Tenant, key: str) -> Invoice | None:
     return session.scalar(scoped_select(Invoice, tenant).where(Invoice.idempotency_key == key))
 
 
-def _replay(invoice: Invoice | None, digest: str) -> Invoice | None:
+def replay(invoice: Invoice | None, digest: str) -> Invoice | None:
+    """The earlier result for a repeated idempotency key; 409 when the body differs."""
     if invoice is not None and invoice.body_hash != digest:
         raise Conflict(
             "La llave de idempotencia ya se usó con un cuerpo distinto. Usa una llave nueva "
@@ -221,7 +222,7 @@ def create(
     meta = _read_meta(body, idempotency_key)
     key = meta["idempotency_key"]
     digest = body_hash({k: v for k, v in body.items() if k != "idempotency_key"})
-    if key and (existing := _replay(find_by_key(session, tenant, key), digest)):
+    if key and (existing := replay(find_by_key(session, tenant, key), digest)):
         return existing
     customer_id, data = resolve(tenant, body)
     draft = meta["status"] == "draft"
@@ -242,7 +243,7 @@ def create(
     _describe(invoice, data)
     raced = _insert(session, tenant, invoice)
     if raced is not None:
-        return _replay(raced, digest)  # type: ignore[return-value]
+        return replay(raced, digest)  # type: ignore[return-value]
     if not draft:
         _start(session, tenant, invoice, run_async or body_size > ASYNC_BODY_BYTES)
     return invoice
@@ -602,8 +603,6 @@ def _number(value: Decimal) -> float:
 
 def to_dict(invoice: Invoice, organization: Organization | None = None) -> dict[str, Any]:
     """The invoice as Facturapi returns it."""
-    from portal.api.common import iso  # imported here: the api package imports this module
-
     data = invoice.data or {}
     customer = dict(invoice.customer or {})
     if invoice.customer_id:
@@ -651,8 +650,6 @@ def to_dict(invoice: Invoice, organization: Organization | None = None) -> dict[
 
 
 def _cancellation(invoice: Invoice) -> dict[str, Any] | None:
-    from portal.api.common import iso
-
     if invoice.cancellation_motive is None:
         return None
     return {

@@ -20,10 +20,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from portal.api.common import iso
 from portal.cfdi import catalogs, rules
 from portal.errors import PortalError, Problem, ValidationError
-from portal.models.base import utcnow
+from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import GlobalInvoiceRun, Receipt

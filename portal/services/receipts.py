@@ -20,11 +20,10 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.api.common import iso
 from portal.cfdi import catalogs, money, pdf
 from portal.cfdi.types import InvoiceInput
 from portal.errors import ValidationError
-from portal.models.base import utcnow
+from portal.models.base import iso, utcnow
 from portal.models.organizations import Organization
 from portal.models.receipts import STATUSES, Receipt
 from portal.services import events, invoice_files, invoices, mail
@@ -191,7 +190,7 @@ def create(
     meta = _read(body, idempotency_key)
     digest = invoices.body_hash({k: v for k, v in body.items() if k != "idempotency_key"})
     key = meta["idempotency_key"]
-    if key and (existing := invoices._replay(_find_by_key(session, tenant, key), digest)):
+    if key and (existing := invoices.replay(_find_by_key(session, tenant, key), digest)):
         return existing  # type: ignore[return-value]
     items, total = priced_items(tenant, body)
     organization = tenant.organization
@@ -229,7 +228,7 @@ def _insert(session: Session, tenant: Tenant, receipt: Receipt, digest: str) -> 
             if receipt.idempotency_key and (
                 raced := _find_by_key(session, tenant, receipt.idempotency_key)
             ):
-                return invoices._replay(raced, digest)  # type: ignore[return-value]
+                return invoices.replay(raced, digest)  # type: ignore[return-value]
             receipt.key = new_key()  # 1 in 2^59: another receipt of the organization has it
     raise RuntimeError("could not store the receipt")
 

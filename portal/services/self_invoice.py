@@ -265,8 +265,6 @@ def complete_tax_info(
 ) -> None:
     """Save what the customer typed through an edit link and write
     ``customer.edit_link_completed``."""
-    from portal.api.customers import serialize_customer
-
     fields = {**data.customer(), "default_invoice_use": data.use}
     if data.email is None:
         fields.pop("email")
@@ -274,5 +272,5 @@ def complete_tax_info(
     customers.complete_edit_link(session, tenant, customer, fields)
     events.record(
         session, customer.organization_id, customer.livemode, "customer.edit_link_completed",
-        {"type": "customer", "object": serialize_customer(customer)},
+        {"type": "customer", "object": customers.to_dict(customer)},
     )  # fmt: skip

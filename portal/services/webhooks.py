@@ -18,10 +18,9 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from portal.api.common import iso
 from portal.errors import Problem, ValidationError
 from portal.models.accounts import Account
-from portal.models.base import utcnow
+from portal.models.base import iso, utcnow
 from portal.models.events import (
     DELIVERY_DELIVERED,
     DELIVERY_FAILED,
