@@ -6,10 +6,17 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 import portal.models  # noqa: F401  (registers every model)
-from portal.models.base import Base
+from portal.models.base import Base, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Write our column types as plain SQLAlchemy ones, so migrations never import models."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def run_migrations_offline() -> None:
