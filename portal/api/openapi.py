@@ -618,7 +618,16 @@ def _receipt_paths() -> dict[str, dict[str, Schema]]:
         }
     )
     global_in = _obj(
-        {"periodicity": STR, "months": STR, "year": INT, "payment_form": STR, "receipts": STRINGS},
+        {
+            "periodicity": _t("string", enum=["day", "week", "fortnight", "month", "two_months"]),
+            "from": DATE,
+            "to": DATE,
+            "months": STR,
+            "payment_form": _codes("payment_form"),
+            "receipts": STRINGS,
+            "series": STR,
+            "folio_number": INT,
+        },
         required=False,
     )
     to_invoice_in = _obj({"keys": STRINGS, "dry_run": BOOL, "payment_form": STR}, False)

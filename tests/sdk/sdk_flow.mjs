@@ -81,6 +81,39 @@ async function invoices(client, customerId) {
   };
 }
 
+async function receipts(client, customerId) {
+  const created = await client.receipts.create(input.receipt);
+  const listed = await client.receipts.list({ status: 'open' });
+  const retrieved = await client.receipts.retrieve(created.id);
+  const pdf = await bytes(await client.receipts.downloadPdf(created.id));
+  const invoiced = await client.receipts.invoice(created.id, { customer: customerId, use: 'G03' });
+  const open = await client.receipts.create(input.receipt);
+  const canceled = await client.receipts.cancel(open.id);
+  const sold = await client.receipts.create(input.receipt);
+  const period = { periodicity: 'day', receipts: [sold.id] };
+  const global = await client.receipts.createGlobalInvoice(period);
+  const nothingLeft = await refused(client.receipts.createGlobalInvoice(period));
+  return {
+    created,
+    listed,
+    retrieved,
+    pdfStart: pdf.subarray(0, 5).toString('latin1'),
+    invoiced,
+    canceled,
+    global,
+    nothingLeft,
+  };
+}
+
+async function tools(client, customerId) {
+  return {
+    taxInfo: await client.customers.validateTaxInfo(customerId),
+    efos: await client.tools.validateTaxId('URE180429TM6'),
+    productKeys: await client.catalogs.searchProducts({ q: 'ukelele' }),
+    units: await client.catalogs.searchUnits({ q: 'pieza' }),
+  };
+}
+
 async function organizations(user) {
   const created = await user.organizations.create({ name: 'Onboarded by the SDK' });
   const legal = await user.organizations.updateLegal(created.id, input.legal);
@@ -123,6 +156,8 @@ async function webhookSignature(client) {
 const client = connect(input.key);
 const result = { customers: await customers(client), products: await products(client) };
 result.invoices = await invoices(client, result.customers.created.id);
+result.receipts = await receipts(client, result.customers.created.id);
+result.tools = await tools(client, result.customers.created.id);
 result.organizations = await organizations(connect(input.user_key));
 result.webhook = await webhookSignature(client);
 result.unauthorized = await refused(connect('sk_test_nope').customers.list());
