@@ -54,11 +54,17 @@ def create_staff(email: str, password: str, name: str) -> None:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
-    """Create the demo reseller if it is missing, and print how to sign in."""
-    if accounts.find_by_email(db.session, DEMO_EMAIL) is None:
-        accounts.create_account(db.session, DEMO_EMAIL, DEMO_PASSWORD, "Distribuidor Demo")
-        db.session.commit()
+    """Create the demo reseller and a ready demo organization if missing; print how to use them."""
+    from portal.services import demo
+
+    seeded = demo.seed(db.session, DEMO_EMAIL, DEMO_PASSWORD)
+    db.session.commit()
+    base = current_app.config["PUBLIC_BASE_URL"]
     click.echo(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    click.echo(f"Demo organization: {seeded.organization.name} (test key {seeded.test_key})")
+    click.echo(
+        f"Self-invoice a demo receipt: {base}/{seeded.organization.domain}/{seeded.receipt_key}"
+    )
 
 
 @click.command("import-efos")

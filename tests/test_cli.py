@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 from sqlalchemy import select
 
 from portal.cli import DEMO_EMAIL
 from portal.models.accounts import Account
+from portal.models.organizations import Organization
 
 
 def test_create_reseller_prints_json_with_a_working_user_key(app, db, api):
@@ -51,3 +53,8 @@ def test_seed_demo_is_idempotent(app, db):
     assert first.exit_code == second.exit_code == 0
     assert DEMO_EMAIL in second.output
     assert len(db.scalars(select(Account).where(Account.email == DEMO_EMAIL)).all()) == 1
+    url = re.search(r"http://\S+/demo/(\w+)", second.output)
+    assert url and url.group(0) in first.output  # the same receipt both times
+    assert len(db.scalars(select(Organization)).all()) == 1
+    page = app.test_client().get(f"/demo/{url.group(1)}")
+    assert page.status_code == 200 and "Cafetería Demo" in page.get_data(as_text=True)
