@@ -475,6 +475,7 @@ def upgrade() -> None:
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("xml", sa.LargeBinary(), nullable=True),
         sa.Column("stamp", sa.JSON(), nullable=True),
+        sa.Column("verification_url", sa.String(length=400), nullable=True),
         sa.Column("related_documents", sa.JSON(), nullable=False),
         sa.Column("external_id", sa.String(length=255), nullable=True),
         sa.Column("idempotency_key", sa.String(length=64), nullable=True),

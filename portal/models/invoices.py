@@ -58,6 +58,7 @@ class Invoice(IdMixin, Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     xml: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     stamp: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    verification_url: Mapped[str | None] = mapped_column(String(400))
     related_documents: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     external_id: Mapped[str | None] = mapped_column(String(255), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(64))

@@ -321,6 +321,7 @@ def stamp(session: Session, invoice: Invoice) -> None:
         "sat_cert_number": result.sat_cert_number,
         "signature": result.sello_cfd,
     }
+    invoice.verification_url = verification_url(result.xml, result.uuid, result.sello_cfd)
     invoice.date = document.issued_at.replace(tzinfo=ZoneInfo(organization.timezone))
     invoice.total = document.total
     if document.totals is not None:
@@ -581,19 +582,17 @@ def search(tenant: Tenant, args: dict[str, str]) -> Select[tuple[Invoice]]:
 # The Facturapi invoice object -------------------------------------------------------------
 
 
-def verification_url(invoice: Invoice) -> str | None:
-    """SAT's verification URL of a stamped invoice."""
-    if not invoice.uuid or not invoice.stamp:
-        return None
-    root = etree.fromstring(invoice.xml or b"")
+def verification_url(xml: bytes, uuid: str, seal: str) -> str:
+    """SAT's verification URL of a stamped CFDI (computed once, when it is stamped)."""
+    root = etree.fromstring(xml)
     issuer = root.find(f"{{{documents.CFDI_NS}}}Emisor")
     receiver = root.find(f"{{{documents.CFDI_NS}}}Receptor")
     return qr.verification_url(
-        invoice.uuid,
+        uuid,
         issuer.get("Rfc", "") if issuer is not None else "",
         receiver.get("Rfc", "") if receiver is not None else "",
         root.get("Total", "0"),
-        invoice.stamp.get("signature", ""),
+        seal,
     )
 
 
@@ -613,7 +612,7 @@ def to_dict(invoice: Invoice, organization: Organization | None = None) -> dict[
         "livemode": invoice.livemode,
         "status": invoice.status,
         "cancellation_status": invoice.cancellation_status,
-        "verification_url": verification_url(invoice) if invoice.uuid else None,
+        "verification_url": invoice.verification_url,
         "date": iso(invoice.date),
         "type": invoice.type,
         "customer": customer,

@@ -1,0 +1,100 @@
+"""Invoicing API under gunicorn and PostgreSQL.
+
+Run with ``.ci/with-postgres .venv/bin/python bench/bench_api.py`` (or ``make bench``).
+Targets (issue 5): sync invoice creation over HTTP, one concept, test PAC: ≥150 invoices/s and
+p95 < 50 ms at 16 concurrent clients; invoice list of an organization with 1,000,000 invoices:
+first page and a ``q`` search each under 50 ms p95. The fiscal engine's own throughput (build +
+seal + validation + test stamp, in process, one core) is measured in the same run for the ratio.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from _harness import fresh_database, gunicorn, json_request, load, seed
+from sqlalchemy import create_engine, text
+
+INVOICE = {
+    "customer": {"legal_name": "UNIVERSIDAD ROBOTICA ESPAÑOLA", "tax_id": "URE180429TM6",
+                 "tax_system": "601", "address": {"zip": "86991"}},
+    "items": [{"quantity": 2, "product": {"description": "Servicio de consultoría",
+                                          "product_key": "80101500", "price": 1160}}],
+    "payment_form": "03", "use": "G03",
+}
+
+
+def engine_rate(seconds: float = 4.0) -> float:
+    """Build + seal + validate + test stamp per second, in process, on one core."""
+    from portal.cfdi.csd import load_csd
+    from portal.cfdi.documents import build_invoice
+    from portal.cfdi.pac import LocalTestPAC
+    from portal.cfdi.testcsd import make_test_credentials, make_test_pac_signer
+    from portal.cfdi.types import InvoiceInput, Issuer
+
+    files = make_test_credentials("EKU9003173C9", "ESCUELA KEMPER URGATE")
+    csd = load_csd(files.cer_der, files.key_der, files.password)
+    issuer = Issuer(csd.rfc, csd.legal_name, "601", "42501")
+    pac = LocalTestPAC(make_test_pac_signer().signer())
+    data = InvoiceInput.from_dict(INVOICE)
+    for _ in range(20):
+        pac.stamp(build_invoice(csd, issuer, data))
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        pac.stamp(build_invoice(csd, issuer, data))
+        count += 1
+    return count / (time.perf_counter() - started)
+
+
+FILL_SQL = """
+INSERT INTO invoices (id, created_at, organization_id, livemode, status, cancellation_status,
+  type, customer, series, folio_number, uuid, total, subtotal, currency, exchange, payment_form,
+  payment_method, use, date, data, related_documents, external_id, search_text, amount_paid,
+  last_installment)
+SELECT lpad(to_hex(n), 24, '0'), now() - (n || ' seconds')::interval, :org, false, 'valid',
+  'none', 'I', '{"legal_name": "CLIENTE"}'::json, NULL, n,
+  upper(md5(n::text)), 1160, 1000, 'MXN', 1, '03', 'PUE', 'G03', now(), '{}'::json, '[]'::json,
+  'ext-' || n,
+  lower('cliente ' || (n % 5000) || ' xaxx010101000 ' || n || ' ' || md5(n::text)), 0, 0
+FROM generate_series(1, :rows) AS n
+"""
+
+
+def fill(database_url: str, organization_id: str, rows: int) -> float:
+    """Insert ``rows`` invoices straight into the table; returns the seconds it took."""
+    engine = create_engine(database_url)
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        conn.execute(text(FILL_SQL), {"org": organization_id, "rows": rows})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE invoices"))
+    engine.dispose()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    """Print the figures."""
+    clients = int(os.environ.get("BENCH_CLIENTS", "16"))
+    seconds = float(os.environ.get("BENCH_SECONDS", "15"))
+    rows = int(os.environ.get("BENCH_ROWS", "1000000"))
+    site = seed(fresh_database("portal_bench_api"))
+    rate = engine_rate()
+    print(f"engine alone (build + seal + validate + test stamp, 1 core): {rate:.0f} invoices/s")
+    with gunicorn(site) as port:
+        create = load(port, lambda: json_request("POST", "/v2/invoices", site.test_key,
+                                                 INVOICE), clients, seconds)
+        print(create.report(f"POST /v2/invoices, {clients} clients, gunicorn -w 2"))
+        print(f"  ratio HTTP / engine (1 core): {create.rate / rate:.2f}  (target >= 150 req/s,"
+              " p95 < 50 ms)")
+        took = fill(site.database_url, site.organization_id, rows)
+        print(f"filled {rows:,} invoices in {took:.0f} s")
+        first = load(port, lambda: json_request("GET", "/v2/invoices?limit=50", site.test_key),
+                     4, seconds)
+        print(first.report("GET /v2/invoices first page, 4 clients") + "  (target p95 < 50 ms)")
+        search = load(port, lambda: json_request("GET", "/v2/invoices?q=cliente%204242",
+                                                 site.test_key), 4, seconds)
+        print(search.report("GET /v2/invoices?q=…, 4 clients") + "  (target p95 < 50 ms)")
+
+
+if __name__ == "__main__":
+    main()
