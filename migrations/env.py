@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 import portal.models  # noqa: F401  (registers every model)
+from portal.migrate import comparing, include_object
 from portal.models.base import Base, UTCDateTime
 
 config = context.config

@@ -6,7 +6,7 @@ import os
 import time
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import DDL, DateTime, MetaData, String, TypeDecorator, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
 NAMING_CONVENTION = {
@@ -68,3 +68,11 @@ class IdMixin:
 
     id: Mapped[str] = mapped_column(String(24), primary_key=True, default=new_id)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Trigram indexes (substring search) need this extension on PostgreSQL.
+event.listen(
+    Base.metadata,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
