@@ -7,6 +7,7 @@ IVA 16 % transferred, an empty list is "no taxes" (exempt / not object of tax).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -14,6 +15,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from portal.cfdi.errors import INVALID_INPUT, invalid
+
+# What XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE/U+FFFF): refused as
+# input, since a stamped document, and every text that may end up in one, must serialize.
+NOT_XML_CHARACTER = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 T = TypeVar("T")
 
@@ -294,6 +299,9 @@ class _Reader:
             return default
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise invalid(f"El campo «{self.at(key)}» debe ser texto.", INVALID_INPUT, self.at(key))
+        if NOT_XML_CHARACTER.search(str(value)):
+            message = f"El campo «{self.at(key)}» contiene caracteres de control no permitidos."
+            raise invalid(message, INVALID_INPUT, self.at(key))
         return str(value)
 
     def decimal(self, key: str, default: Decimal | None = None, required: bool = False) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from portal.cfdi.types import NOT_XML_CHARACTER
 from portal.errors import Problem, ValidationError
 
 MISSING = object()
@@ -72,6 +73,10 @@ class Checker:
             value = str(value)  # Facturapi accepts zip codes and numbers sent as numbers
         if not isinstance(value, str):
             self.fail(key, f"El campo {self.path(key)} debe ser texto.", "invalid_type")
+            return None
+        if NOT_XML_CHARACTER.search(value):
+            message = f"El campo {self.path(key)} contiene caracteres de control no permitidos."
+            self.fail(key, message, "invalid_characters")
             return None
         value = value.strip().upper() if upper else value.strip()
         if max_len is not None and len(value) > max_len:
