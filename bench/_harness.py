@@ -68,18 +68,29 @@ def seed(database_url: str, domain: str = "bench-shop") -> Site:
     from portal.services import organizations as orgs
 
     instance = tempfile.mkdtemp(prefix="portal-bench-")
-    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": instance,
-                "PASSWORD_HASH_CHEAP": True}
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": instance,
+        "PASSWORD_HASH_CHEAP": True,
+    }
     upgrade(database_url)
     app = create_app(settings)
     with app.app_context():
-        account, _key = accounts.create_account(db.session, "bench@example.com",
-                                                "una frase de prueba larga", "Bench")
+        account, _key = accounts.create_account(
+            db.session, "bench@example.com", "una frase de prueba larga", "Bench"
+        )
         org = orgs.create_organization(db.session, account, "Bench Shop")
         csd = make_test_credentials(RFC, NAME)
         orgs.upload_certificate(org, csd.cer_der, csd.key_der, csd.password)
-        orgs.update_legal(org, {"name": "Bench Shop", "legal_name": NAME, "tax_system": "601",
-                                "address": {"zip": "42501"}})
+        orgs.update_legal(
+            org,
+            {
+                "name": "Bench Shop",
+                "legal_name": NAME,
+                "tax_system": "601",
+                "address": {"zip": "42501"},
+            },
+        )
         orgs.set_domain(db.session, org, domain)
         key = api_keys.test_key(db.session, org)
         db.session.commit()
@@ -100,13 +111,26 @@ def free_port() -> int:
 def gunicorn(site: Site, workers: int = 2, threads: int = 1) -> Iterator[int]:
     """Serve the app with gunicorn on a free port for the duration of the block."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": site.database_url, "INSTANCE_PATH": site.instance,
-           "SECRET_KEY": site.settings["SECRET_KEY"],
-           "ENCRYPTION_KEY": site.settings["ENCRYPTION_KEY"],
-           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
-    command = [str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers),
-               "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-               "wsgi:app"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": site.database_url,
+        "INSTANCE_PATH": site.instance,
+        "SECRET_KEY": site.settings["SECRET_KEY"],
+        "ENCRYPTION_KEY": site.settings["ENCRYPTION_KEY"],
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "-w",
+        str(workers),
+        "--threads",
+        str(threads),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "wsgi:app",
+    ]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
         _wait_until_up(port)
@@ -150,15 +174,16 @@ class Load:
 
     def report(self, label: str) -> str:
         """One line with the figures."""
-        return (f"{label}: {self.rate:7.1f} req/s, p50 {self.percentile(0.5):6.1f} ms, "
-                f"p95 {self.percentile(0.95):6.1f} ms, errors {self.errors}/{self.requests}")
+        return (
+            f"{label}: {self.rate:7.1f} req/s, p50 {self.percentile(0.5):6.1f} ms, "
+            f"p95 {self.percentile(0.95):6.1f} ms, errors {self.errors}/{self.requests}"
+        )
 
 
 Request = Callable[[], tuple[str, str, bytes | None, dict[str, str]]]
 
 
-def load(port: int, make_request: Request, clients: int, seconds: float,
-         expect: int = 200) -> Load:
+def load(port: int, make_request: Request, clients: int, seconds: float, expect: int = 200) -> Load:
     """Closed-loop load: ``clients`` connections each sending requests back to back."""
     latencies: list[float] = []
     errors = [0]
@@ -195,8 +220,9 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def json_request(method: str, path: str, key: str, body: Any = None) -> tuple[
-        str, str, bytes | None, dict[str, str]]:
+def json_request(
+    method: str, path: str, key: str, body: Any = None
+) -> tuple[str, str, bytes | None, dict[str, str]]:
     """A JSON API request tuple for ``load``."""
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     return method, path, json.dumps(body).encode() if body is not None else None, headers

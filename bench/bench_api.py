@@ -16,11 +16,24 @@ from _harness import fresh_database, gunicorn, json_request, load, seed
 from sqlalchemy import create_engine, text
 
 INVOICE = {
-    "customer": {"legal_name": "UNIVERSIDAD ROBOTICA ESPAÑOLA", "tax_id": "URE180429TM6",
-                 "tax_system": "601", "address": {"zip": "86991"}},
-    "items": [{"quantity": 2, "product": {"description": "Servicio de consultoría",
-                                          "product_key": "80101500", "price": 1160}}],
-    "payment_form": "03", "use": "G03",
+    "customer": {
+        "legal_name": "UNIVERSIDAD ROBOTICA ESPAÑOLA",
+        "tax_id": "URE180429TM6",
+        "tax_system": "601",
+        "address": {"zip": "86991"},
+    },
+    "items": [
+        {
+            "quantity": 2,
+            "product": {
+                "description": "Servicio de consultoría",
+                "product_key": "80101500",
+                "price": 1160,
+            },
+        }
+    ],
+    "payment_form": "03",
+    "use": "G03",
 }
 
 
@@ -81,18 +94,29 @@ def main() -> None:
     rate = engine_rate()
     print(f"engine alone (build + seal + validate + test stamp, 1 core): {rate:.0f} invoices/s")
     with gunicorn(site) as port:
-        create = load(port, lambda: json_request("POST", "/v2/invoices", site.test_key,
-                                                 INVOICE), clients, seconds)
+        create = load(
+            port,
+            lambda: json_request("POST", "/v2/invoices", site.test_key, INVOICE),
+            clients,
+            seconds,
+        )
         print(create.report(f"POST /v2/invoices, {clients} clients, gunicorn -w 2"))
-        print(f"  ratio HTTP / engine (1 core): {create.rate / rate:.2f}  (target >= 150 req/s,"
-              " p95 < 50 ms)")
+        print(
+            f"  ratio HTTP / engine (1 core): {create.rate / rate:.2f}  (target >= 150 req/s,"
+            " p95 < 50 ms)"
+        )
         took = fill(site.database_url, site.organization_id, rows)
         print(f"filled {rows:,} invoices in {took:.0f} s")
-        first = load(port, lambda: json_request("GET", "/v2/invoices?limit=50", site.test_key),
-                     4, seconds)
+        first = load(
+            port, lambda: json_request("GET", "/v2/invoices?limit=50", site.test_key), 4, seconds
+        )
         print(first.report("GET /v2/invoices first page, 4 clients") + "  (target p95 < 50 ms)")
-        search = load(port, lambda: json_request("GET", "/v2/invoices?q=cliente%204242",
-                                                 site.test_key), 4, seconds)
+        search = load(
+            port,
+            lambda: json_request("GET", "/v2/invoices?q=cliente%204242", site.test_key),
+            4,
+            seconds,
+        )
         print(search.report("GET /v2/invoices?q=…, 4 clients") + "  (target p95 < 50 ms)")
 
 

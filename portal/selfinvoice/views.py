@@ -31,11 +31,6 @@ def _not_found(_error: NotFound):
     return errorhandlers.handle_http(werkzeug_exceptions.NotFound())
 
 
-@bp.before_request
-def _may_write() -> None:
-    set_write_intent(True)  # throttle counters are written even when a page is only read
-
-
 def _lang() -> str:
     return str(get_locale() or "es")
 
@@ -57,6 +52,10 @@ def _receipt(organization: Organization, key: str) -> Receipt:
     self_invoice.check_guessing(db.session, organization, ip)
     receipt = self_invoice.find_receipt(db.session, organization, key)
     if receipt is None:
+        # A miss is written in a transaction of its own, so that page views stay read-only
+        # (on SQLite they then never wait for the write lock).
+        db.session.rollback()
+        set_write_intent(True)
         self_invoice.record_miss(db.session, organization, ip)
         db.session.commit()
         raise NotFound(self_invoice.NOT_FOUND)

@@ -1,0 +1,129 @@
+"""The self-invoice page under gunicorn, and a global invoice over 10,000 open receipts.
+
+Run with ``.ci/with-postgres .venv/bin/python bench/bench_selfinvoice.py`` (or ``make bench``).
+Targets (issue 6): GET /<domain>/<key> at ≥400 requests/s with p95 < 30 ms on this 2-core
+machine; a global invoice over 10,000 open receipts in under 10 s, in the background (this
+measures the worker's job: batches of receipts, each batch one committed global invoice).
+Plain Flask's own floor (a hello-world view under the same gunicorn) is measured in the same
+run for the ratio.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+
+from _harness import fresh_database, gunicorn, load, seed
+from sqlalchemy import create_engine, func, select, text
+
+RECEIPT = {
+    "payment_form": "01",
+    "items": [
+        {
+            "quantity": 2,
+            "product": {"description": "Café americano", "product_key": "50201706", "price": 45},
+        },
+        {
+            "quantity": 1,
+            "product": {"description": "Pan dulce", "product_key": "50181900", "price": 18},
+        },
+    ],
+}
+
+
+def receipts_for_page(site, count: int) -> list[str]:
+    """Open receipts created through the service; their keys."""
+    from portal import create_app
+    from portal.extensions import db
+    from portal.models.organizations import Organization
+    from portal.services import receipts
+    from portal.tenancy import Tenant
+
+    app = create_app(site.settings)
+    with app.app_context():
+        tenant = Tenant(db.session.get(Organization, site.organization_id), livemode=False)
+        keys = [receipts.create(db.session, tenant, RECEIPT).key for _ in range(count)]
+        db.session.commit()
+    return keys
+
+
+CLONE_SQL = """
+INSERT INTO receipts (id, created_at, organization_id, livemode, status, key, folio_number,
+  date, expires_at, items, total, payment_form, currency, exchange, search_text)
+SELECT lpad(to_hex(n + 4096), 24, '0'), r.created_at, r.organization_id, r.livemode, 'open',
+  'k' || lpad(n::text, 9, '0'), 100000 + n, now() - interval '30 hours' + (n || ' ms')::interval,
+  r.expires_at, r.items, r.total, r.payment_form, r.currency, r.exchange, r.search_text
+FROM receipts r, generate_series(1, :rows) AS n
+WHERE r.id = :template
+"""
+
+
+def global_invoice_seconds(site, rows: int) -> tuple[float, int]:
+    """Seconds the background job takes to invoice ``rows`` open receipts of yesterday."""
+    from portal import create_app
+    from portal.extensions import db
+    from portal.jobs.receipts import BATCH_RECEIPTS
+    from portal.models.organizations import Organization
+    from portal.models.receipts import Receipt
+    from portal.services import receipt_invoices, receipts
+    from portal.tenancy import Tenant
+
+    app = create_app(site.settings)
+    with app.app_context():
+        tenant = Tenant(db.session.get(Organization, site.organization_id), livemode=False)
+        template = receipts.create(db.session, tenant, RECEIPT)
+        db.session.commit()
+        engine = create_engine(site.database_url)
+        with engine.begin() as conn:
+            conn.execute(text(CLONE_SQL), {"rows": rows, "template": template.id})
+        engine.dispose()
+        started = time.perf_counter()
+        selection = receipt_invoices.select_global(db.session, tenant, {"periodicity": "day"})
+        run = receipt_invoices.start_run(db.session, tenant, selection)
+        db.session.commit()
+        while receipt_invoices.run_batch(db.session, run, BATCH_RECEIPTS):
+            db.session.commit()
+        db.session.commit()
+        seconds = time.perf_counter() - started
+        invoiced = db.session.scalar(
+            select(func.count()).select_from(Receipt).where(Receipt.status == "invoiced_globally")
+        )
+    return seconds, invoiced
+
+
+def main() -> None:
+    """Print the figures."""
+    clients = int(os.environ.get("BENCH_CLIENTS", "16"))
+    seconds = float(os.environ.get("BENCH_SECONDS", "15"))
+    rows = int(os.environ.get("BENCH_RECEIPTS", "10000"))
+    site = seed(fresh_database("portal_bench_selfinvoice"))
+    keys = receipts_for_page(site, 200)
+    with gunicorn(site) as port:
+        floor = load(port, lambda: ("GET", "/healthz", None, {}), clients, seconds / 3)
+        print(floor.report(f"GET /healthz (framework + one SELECT 1), {clients} clients"))
+        page = load(
+            port,
+            lambda: (
+                "GET",
+                f"/{site.domain}/{random.choice(keys)}",
+                None,
+                {"Accept-Language": "es-MX"},
+            ),
+            clients,
+            seconds,
+        )
+        print(
+            page.report(f"GET /<domain>/<key>, {clients} clients, gunicorn -w 2")
+            + "  (target >= 400 req/s, p95 < 30 ms)"
+        )
+        print(f"  ratio page / healthz floor: {page.rate / floor.rate:.2f}")
+    took, processed = global_invoice_seconds(site, rows)
+    print(
+        f"global invoice over {rows:,} open receipts: {took:.1f} s, {processed:,} receipts "
+        "invoiced  (target < 10 s)"
+    )
+
+
+if __name__ == "__main__":
+    main()
