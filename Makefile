@@ -7,7 +7,7 @@ PYTEST_ARGS ?= -n 2
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
 TEST_DEBS := $(RUN_DEBS) chromium postgresql poppler-utils nodejs npm
 
-.PHONY: run test lint check translations system-run system-test install-run install-test migrate
+.PHONY: run test lint check bench translations system-run system-test install-run install-test migrate
 
 run: system-run install-run translations migrate
 	@$(BIN)/portal seed-demo
@@ -20,6 +20,14 @@ test: system-test install-test translations lint
 
 check: install-test translations lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmarks print their figures (and the ratio to the plain library); they are not tests.
+bench: system-test install-test translations
+	$(BIN)/python bench/bench_cfdi.py
+	$(BIN)/python bench/bench_pdf.py
+	$(BIN)/python bench/bench_catalogs.py
+	.ci/with-postgres $(BIN)/python bench/bench_api.py
+	.ci/with-postgres $(BIN)/python bench/bench_selfinvoice.py
 
 lint:
 	$(BIN)/ruff check .
