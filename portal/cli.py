@@ -85,6 +85,45 @@ def import_efos(path: str) -> None:
     click.echo(f"{count} RFC loaded from the 69-B list")
 
 
+@click.command("make-test-csd")
+@click.option("--rfc", required=True, help="RFC the certificate is issued to")
+@click.option("--name", "legal_name", required=True, help="Legal name in the certificate")
+@click.option("--password", required=True, help="Password of the private key")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--fiel", is_flag=True, help="Make a FIEL instead (it must be refused as a CSD)")
+@click.option("--expired", is_flag=True, help="Make one that expired yesterday")
+def make_test_csd(
+    rfc: str, legal_name: str, password: str, out_dir: str, fiel: bool, expired: bool
+) -> None:
+    """Write a SAT-shaped TEST certificate (.cer) and key (.key), never valid for SAT."""
+    from datetime import UTC, datetime, timedelta
+    from pathlib import Path
+
+    from portal.cfdi.testcsd import make_test_csd as make
+
+    now = datetime.now(UTC)
+    validity = (
+        {"valid_from": now - timedelta(days=1460), "valid_to": now - timedelta(days=1)}
+        if expired
+        else {}
+    )
+    cer, key = make(rfc.upper(), legal_name, password, fiel=fiel, **validity)
+    target = Path(out_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    stem = rfc.upper() + ("_FIEL" if fiel else "")
+    (target / f"{stem}.cer").write_bytes(cer)
+    (target / f"{stem}.key").write_bytes(key)
+    click.echo(
+        json.dumps(
+            {
+                "cer": str(target / f"{stem}.cer"),
+                "key": str(target / f"{stem}.key"),
+                "rfc": rfc.upper(),
+            }
+        )
+    )
+
+
 @click.command("migrate")
 @with_appcontext
 def migrate() -> None:
@@ -150,7 +189,16 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
         child.wait(timeout=30)
 
 
-COMMANDS = (create_reseller, create_staff, seed_demo, import_efos, migrate, worker, serve)
+COMMANDS = (
+    make_test_csd,
+    create_reseller,
+    create_staff,
+    seed_demo,
+    import_efos,
+    migrate,
+    worker,
+    serve,
+)
 
 
 def init_app(app: Flask) -> None:

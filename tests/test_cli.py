@@ -58,3 +58,48 @@ def test_seed_demo_is_idempotent(app, db):
     assert len(db.scalars(select(Organization)).all()) == 1
     page = app.test_client().get(f"/demo/{url.group(1)}")
     assert page.status_code == 200 and "Cafetería Demo" in page.get_data(as_text=True)
+
+
+def test_make_test_csd_writes_a_loadable_csd(app, tmp_path):
+    from portal.cfdi.csd import load_csd
+    from portal.cfdi.errors import CSDError
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "make-test-csd",
+            "--rfc",
+            "eku9003173c9",
+            "--name",
+            "ESCUELA KEMPER URGATE",
+            "--password",
+            "secreto123",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    files = json.loads(result.output)
+    csd = load_csd(open(files["cer"], "rb").read(), open(files["key"], "rb").read(), "secreto123")
+    assert csd.rfc == "EKU9003173C9"
+    fiel = runner.invoke(
+        args=[
+            "make-test-csd",
+            "--rfc",
+            "EKU9003173C9",
+            "--name",
+            "X",
+            "--password",
+            "secreto123",
+            "--out",
+            str(tmp_path),
+            "--fiel",
+        ]
+    )
+    made = json.loads(fiel.output)
+    try:
+        load_csd(open(made["cer"], "rb").read(), open(made["key"], "rb").read(), "secreto123")
+    except CSDError as error:
+        assert error.code == "csd_is_fiel"
+    else:
+        raise AssertionError("a FIEL was accepted as a CSD")
