@@ -9,10 +9,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField
 
 from portal.cfdi import catalogs
+from portal.dashboard.org_forms import ADDRESS_KEYS as ORG_ADDRESS_KEYS
 from portal.forms import max_length, strip
 
-ADDRESS_KEYS = ("zip", "street", "exterior", "interior", "neighborhood", "city", "municipality")
-ADDRESS_KEYS += ("state", "country")
+ADDRESS_KEYS = (*ORG_ADDRESS_KEYS, "country")
 # Tax presets of the product form; "keep" leaves other combinations (IEPS, withholdings) alone.
 TAX_PRESETS: dict[str, list[dict[str, Any]] | None] = {
     "iva16": None,

@@ -19,6 +19,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.cfdi import catalogs
 from portal.forms import max_length, strip
+from portal.services.checks import ADDRESS_FIELDS
+
+ADDRESS_KEYS = ("zip", *ADDRESS_FIELDS)
 
 
 class CreateOrganizationForm(FlaskForm):
@@ -59,19 +62,7 @@ class LegalForm(FlaskForm):
 
     def as_payload(self) -> dict[str, object]:
         """The shape the organizations service (and the API) takes."""
-        address = {
-            key: getattr(self, key).data
-            for key in (
-                "zip",
-                "street",
-                "exterior",
-                "interior",
-                "neighborhood",
-                "city",
-                "municipality",
-                "state",
-            )
-        }
+        address = {key: getattr(self, key).data for key in ADDRESS_KEYS}
         return {
             "name": self.name.data,
             "legal_name": self.legal_name.data,

@@ -20,6 +20,7 @@ from portal.cfdi.errors import CSDError
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp, set_live
 from portal.dashboard.org_forms import (
+    ADDRESS_KEYS,
     BrandingForm,
     CertificateForm,
     ConfirmNameForm,
@@ -96,16 +97,7 @@ def _fill_legal(form: LegalForm, organization) -> None:
     form.name.data = organization.name
     form.legal_name.data = organization.legal_name
     form.tax_system.data = organization.tax_system or ""
-    for key in (
-        "zip",
-        "street",
-        "exterior",
-        "interior",
-        "neighborhood",
-        "city",
-        "municipality",
-        "state",
-    ):
+    for key in ADDRESS_KEYS:
         getattr(form, key).data = (organization.address or {}).get(key)
     form.website.data, form.phone.data = organization.website, organization.phone
     form.support_email.data = organization.support_email

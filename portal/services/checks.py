@@ -18,6 +18,16 @@ from portal.cfdi.types import NOT_XML_CHARACTER
 from portal.errors import Problem, ValidationError
 
 MISSING = object()
+# Street address fields of Facturapi's address object and their length limits (zip apart).
+ADDRESS_FIELDS = {
+    "street": 100,
+    "exterior": 55,
+    "interior": 55,
+    "neighborhood": 100,
+    "city": 100,
+    "municipality": 100,
+    "state": 100,
+}
 
 
 class Checker:

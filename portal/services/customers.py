@@ -23,21 +23,12 @@ from portal.errors import Problem, ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.customers import Customer
 from portal.services import mail
-from portal.services.checks import Checker
+from portal.services.checks import ADDRESS_FIELDS, Checker
 from portal.tenancy import Tenant, scoped_get, scoped_select
 
 EDIT_LINK_DAYS = 7
 MEXICO = "MEX"
 MAX_CONTACTS = 20
-ADDRESS_FIELDS = {
-    "street": 100,
-    "exterior": 55,
-    "interior": 55,
-    "neighborhood": 100,
-    "city": 100,
-    "municipality": 100,
-    "state": 100,
-}
 PHONE_PATTERN = r"[0-9+()\- .]{7,40}"
 PHONE_MESSAGE = "El teléfono sólo puede tener dígitos, espacios y + ( ) -."
 # With an edit link the customer fills these in later, so their absence is no problem yet.

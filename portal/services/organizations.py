@@ -20,7 +20,7 @@ from portal.models.accounts import Account
 from portal.models.base import utcnow
 from portal.models.organizations import DEFAULT_PDF_EXTRA, Certificate, FolioSeries, Organization
 from portal.services import api_keys, secrets
-from portal.services.checks import Checker
+from portal.services.checks import ADDRESS_FIELDS, Checker
 
 DOMAIN_PATTERN = r"[a-z][a-z0-9\-_]{2,48}[a-z0-9]"
 RESERVED_DOMAINS = frozenset(
@@ -87,16 +87,6 @@ def delete_organization(session: Session, organization: Organization) -> None:
 
 
 # Legal data -------------------------------------------------------------------------------
-
-ADDRESS_FIELDS = {
-    "street": 100,
-    "exterior": 55,
-    "interior": 55,
-    "neighborhood": 100,
-    "city": 100,
-    "municipality": 100,
-    "state": 100,
-}
 
 
 def update_legal(organization: Organization, data: dict[str, Any]) -> None:
