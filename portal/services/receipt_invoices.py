@@ -104,15 +104,17 @@ def _locked_by_keys(session: Session, tenant: Tenant, keys: list[Any]) -> list[R
     for index, key in enumerate(keys):
         path = f"keys[{index}]"
         row = found.get(key) if isinstance(key, str) else None
-        if row is None or key in seen:
-            reason = "está repetida" if key in seen else "no corresponde a ningún recibo"
+        repeated = isinstance(key, str) and key in seen
+        if row is None or repeated:
+            reason = "está repetida" if repeated else "no corresponde a ningún recibo"
             problems.append(Problem(f"La clave «{key}» {reason}.", "invalid_receipt_key", path))
         elif row.status != "open":
             try:
                 receipts.require_open(row, path)
             except ValidationError as error:
                 problems.extend(error.problems)
-        seen.add(key)
+        if isinstance(key, str):
+            seen.add(key)
     if problems:
         raise ValidationError.from_problems(problems)
     return [found[k] for k in keys]

@@ -65,7 +65,7 @@ def period_bounds(moment: datetime, periodicity: str) -> tuple[datetime, datetim
             return day.replace(day=1), day.replace(day=16)
         return day.replace(day=16), _first_of_month(day, 1)
     if periodicity == "two_months":
-        start = _first_of_month(day.replace(month=day.month - (day.month - 1) % 2))
+        start = _first_of_month(day, -((day.month - 1) % 2))  # day 31 may not exist a month back
         return start, _first_of_month(start, 2)
     start = _first_of_month(day)
     return start, _first_of_month(start, 1)

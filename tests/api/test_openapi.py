@@ -14,7 +14,9 @@ import itertools
 import re
 import zlib
 from collections.abc import Callable, Iterator
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import schemathesis
@@ -155,6 +157,18 @@ def test_what_the_fuzzing_found_is_answered_without_a_server_error(
     hook = api(key).post("/webhooks", json={"url": "https://a.example", "enabled_events": [{}]})
     assert hook.status_code == 400
     assert "enabled_events[0]" in [e["path"] for e in hook.json["errors"]]
+    keys = api(key).post("/receipts/to-invoice", json={"keys": [["a"], "b"], "dry_run": True})
+    assert keys.status_code == 400
+    assert [e["path"] for e in keys.json["errors"]] == ["keys[0]", "keys[1]"]
+
+
+def test_a_two_month_period_ending_on_the_31st_has_its_bounds() -> None:
+    """Found by the fuzzing: the period before November started on 31 September (a 500)."""
+    from portal.services.receipts import period_bounds
+
+    moment = datetime(2026, 10, 31, 23, 59, tzinfo=ZoneInfo("America/Mexico_City"))
+    start, end = period_bounds(moment, "two_months")
+    assert (start.date(), end.date()) == (date(2026, 9, 1), date(2026, 11, 1))
 
 
 @pytest.mark.parametrize(
