@@ -430,6 +430,10 @@ SEARCH = [("q", STR, "Texto a buscar.")]
 LIST_PARAMS = SEARCH + PAGE_PARAMS + DATE_PARAMS
 BINARY = {"type": "string", "format": "binary"}
 
+# 400 bad input (with `path`), 401 no/wrong key, 403 wrong kind of key or suspended, 404 not this
+# tenant's, 409 state conflict, 413 too large, 422 rejected by the PAC, 429 throttled.
+ERROR_STATUSES = ("400", "401", "403", "404", "409", "413", "422", "429")
+
 
 def _query(name: str, schema: Schema, description: str) -> Schema:
     return {"name": name, "in": "query", "schema": schema, "description": description}
@@ -473,11 +477,6 @@ def _op(
     for status in ERROR_STATUSES:
         operation["responses"][status] = {"$ref": "#/components/responses/Error"}
     return operation
-
-
-# 400 bad input (with `path`), 401 no/wrong key, 403 wrong kind of key or suspended, 404 not this
-# tenant's, 409 state conflict, 413 too large, 422 rejected by the PAC, 429 throttled.
-ERROR_STATUSES = ("400", "401", "403", "404", "409", "413", "422", "429")
 
 
 def _crud(

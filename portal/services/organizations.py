@@ -324,7 +324,7 @@ def update_self_invoice_settings(organization: Organization, data: dict[str, Any
     uses = check.items("allowed_cfdi_uses", max_items=40)
     valid_uses = set(catalogs_codes("use"))
     for index, use in enumerate(uses or []):
-        if use not in valid_uses:
+        if not isinstance(use, str) or use not in valid_uses:
             check.fail(
                 f"allowed_cfdi_uses[{index}]", f"El uso de CFDI «{use}» no existe.", "invalid_enum"
             )

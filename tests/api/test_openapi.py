@@ -149,9 +149,14 @@ def test_the_error_body_matches_its_schema(api: Any, make_organization: Any) -> 
 
 
 def test_what_the_fuzzing_found_is_answered_without_a_server_error(
-    api: Any, make_organization: Any
+    api: Any, make_account: Any, make_organization: Any
 ) -> None:
-    _org, key = make_organization(ready=False)
+    account, user_key = make_account()
+    org, key = make_organization(account=account, ready=False)
+    uses = {"allowed_cfdi_uses": [{}, "G03"]}
+    refused = api(user_key).put(f"/organizations/{org.id}/self-invoice", json=uses)
+    assert refused.status_code == 400
+    assert [e["path"] for e in refused.json["errors"]] == ["allowed_cfdi_uses[0]"]
     beyond = api(key).get(f"/customers?page={10**30}")
     assert beyond.status_code == 200 and beyond.json["data"] == []
     hook = api(key).post("/webhooks", json={"url": "https://a.example", "enabled_events": [{}]})
