@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 PYTEST_ARGS ?= -n 2
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
-TEST_DEBS := $(RUN_DEBS) chromium postgresql poppler-utils nodejs npm
+TEST_DEBS := $(RUN_DEBS) chromium postgresql poppler-utils nodejs:node npm:npm
 
 .PHONY: run test lint check bench translations system-run system-test install-run install-test migrate
 
