@@ -68,13 +68,15 @@ def _date_arg(name: str) -> datetime:
     raw = request.args[name].strip()
     try:
         moment = datetime.fromisoformat(raw)
-    except ValueError:
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        moment.astimezone(UTC)  # years 1 and 9999 may not fit once in UTC
+    except (ValueError, OverflowError):
         raise ValidationError(
             f"El parámetro {name} debe ser una fecha ISO 8601 (p. ej. 2024-01-31T06:00:00.000Z).",
             "invalid_parameter",
             path=name,
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment
 
 
 def filter_dates(query: Select[Any], column: Any) -> Select[Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -193,10 +193,12 @@ def _moment(check: Checker, key: str, zone: ZoneInfo) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=zone)
+        moment.astimezone(UTC).astimezone(zone)  # years 1 and 9999 cannot change zone
+    except (ValueError, OverflowError):
         check.fail(key, f"El campo {key} debe ser una fecha ISO 8601.", "invalid_format")
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    return moment
 
 
 def _months(start: datetime, periodicity: str) -> str:

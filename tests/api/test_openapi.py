@@ -162,6 +162,11 @@ def test_what_the_fuzzing_found_is_answered_without_a_server_error(
     hook = api(key).post("/webhooks", json={"url": "https://a.example", "enabled_events": [{}]})
     assert hook.status_code == 400
     assert "enabled_events[0]" in [e["path"] for e in hook.json["errors"]]
+    for query in ("date[gt]=0001-01-01T00:00:00%2B01:00", "date[lt]=9999-12-31T23:59:59-06:00"):
+        edge = api(key).get(f"/invoices?{query}")
+        assert edge.status_code == 400 and edge.json["path"] == query.partition("=")[0]
+    edge = api(key).post("/receipts/global-invoice", json={"from": "0001-01-01T00:06:12Z"})
+    assert edge.status_code == 400 and edge.json["path"] == "from"
     keys = api(key).post("/receipts/to-invoice", json={"keys": [["a"], "b"], "dry_run": True})
     assert keys.status_code == 400
     assert [e["path"] for e in keys.json["errors"]] == ["keys[0]", "keys[1]"]
