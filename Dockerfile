@@ -16,7 +16,7 @@ WORKDIR /app
 COPY pyproject.toml ./
 COPY portal ./portal
 RUN pip install --no-cache-dir -e . \
- && pybabel compile -q -d portal/translations
+ && pybabel compile -d portal/translations
 COPY templates ./templates
 COPY static ./static
 COPY migrations ./migrations

@@ -59,7 +59,7 @@ install-run: $(VENV)/.run-installed
 install-test: $(VENV)/.test-installed
 
 translations: install-run
-	@$(BIN)/pybabel compile -q -d portal/translations
+	@$(BIN)/pybabel compile -d portal/translations >/dev/null
 
 extract-messages: install-run
 	$(BIN)/pybabel extract -F portal/translations/babel.cfg -k _l -o portal/translations/messages.pot portal templates
