@@ -25,6 +25,7 @@ pytest_plugins = [
     "tests.fixtures.webhooks",
     "tests.fixtures.invoices",
     "tests.fixtures.receipts",
+    "tests.fixtures.node_sdk",
 ]
 
 

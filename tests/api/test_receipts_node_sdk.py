@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.fixtures.invoices import CUSTOMER
-from tests.jobs.test_node_sdk import node_sdk  # noqa: F401  (the installed SDK)
 
 SCRIPT = Path(__file__).with_name("facturapi_receipts_check.js")
 
 
 def test_the_node_sdk_creates_invoices_and_cancels_receipts(
-    node_sdk: Path,  # noqa: F811
+    node_sdk: Path,
     live_server: str,
     make_organization: Any,
     db: Any,

@@ -1,6 +1,6 @@
 """The official Node SDK (npm ``facturapi``) against our webhooks API and signed deliveries.
 
-Skipped, with the reason, when node/npm are missing or the package cannot be installed.
+The SDK comes from the shared ``node_sdk`` fixture (tests/fixtures/node_sdk.py).
 """
 
 from __future__ import annotations
@@ -15,28 +15,14 @@ import pytest
 
 from portal.services import events
 
-SDK_DIR = Path("/tmp/facturapi-node-sdk")
 SCRIPT = Path(__file__).with_name("facturapi_sdk_check.js")
 
 
-@pytest.fixture(scope="session")
-def node_sdk() -> Path:
-    """A directory where ``require('facturapi')`` works."""
-    if not (shutil.which("node") and shutil.which("npm")):
-        pytest.skip("node and npm are not installed: the Node SDK check is skipped")
-    if not (SDK_DIR / "node_modules" / "facturapi").exists():
-        SDK_DIR.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--silent", "facturapi@5"],
-            cwd=SDK_DIR,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        if result.returncode != 0:
-            pytest.skip(f"npm could not install facturapi: {result.stderr[-300:]}")
-    shutil.copy(SCRIPT, SDK_DIR / "check.js")
-    return SDK_DIR
+@pytest.fixture
+def sdk_dir(node_sdk: Path) -> Path:
+    """The installed SDK's directory, with our check script beside it."""
+    shutil.copy(SCRIPT, node_sdk / "check.js")
+    return node_sdk
 
 
 def _node(sdk: Path, data: dict[str, Any]) -> dict[str, Any]:
@@ -53,11 +39,11 @@ def _node(sdk: Path, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_node_sdk_manages_webhooks_and_validates_our_signatures(
-    node_sdk: Path, live_server: str, make_organization: Any, receiver: Any, db: Any
+    sdk_dir: Path, live_server: str, make_organization: Any, receiver: Any, db: Any
 ) -> None:
     org, key = make_organization()
     base = f"{live_server}/v2"
-    crud = _node(node_sdk, {"mode": "crud", "key": key, "base": base, "url": receiver.url})
+    crud = _node(sdk_dir, {"mode": "crud", "key": key, "base": base, "url": receiver.url})
     assert crud["hook"]["secret"].startswith("whsec_") and crud["hook"]["status"] == "enabled"
     assert crud["listed"]["total_results"] == 1
     assert crud["updated"]["enabled_events"] == ["invoice.status_updated", "receipt.status_updated"]
@@ -71,7 +57,7 @@ def test_the_node_sdk_manages_webhooks_and_validates_our_signatures(
     db.commit()
     [request] = receiver.requests
     checked = _node(
-        node_sdk,
+        sdk_dir,
         {
             "mode": "validate",
             "key": key,

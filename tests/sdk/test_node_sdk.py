@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -21,25 +20,7 @@ from tests.fixtures.factories import LEGAL
 from tests.fixtures.invoices import CUSTOMER, ITEM
 from tests.fixtures.receipts import RECEIPT_ITEM
 
-ROOT = Path(__file__).resolve().parents[2]
-SDK_DIR = ROOT / ".cache" / "node-sdk"
 SCRIPT = Path(__file__).with_name("sdk_flow.mjs")
-
-
-@pytest.fixture(scope="session")
-def node_sdk() -> Path:
-    """A directory whose node_modules holds ``facturapi@5``, installed only when missing."""
-    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
-    if missing:
-        pytest.fail(f"{' and '.join(missing)} not installed (Debian: apt-get install nodejs npm)")
-    if not (SDK_DIR / "node_modules" / "facturapi" / "package.json").exists():
-        command = ["npm", "install", "--prefix", str(SDK_DIR), "--no-audit", "--no-fund"]
-        result = subprocess.run(
-            [*command, "facturapi@5"], capture_output=True, text=True, timeout=300
-        )
-        if result.returncode != 0:
-            pytest.fail(f"npm could not install facturapi@5 from the registry:\n{result.stderr}")
-    return SDK_DIR
 
 
 def _run_flow(sdk: Path, data: dict[str, Any]) -> dict[str, Any]:
