@@ -13,7 +13,6 @@ from portal.config import PROJECT_ROOT, load_config
 from portal.database import configure_engine
 from portal.extensions import babel, csrf, db, login_manager
 from portal.i18n import select_locale
-from portal.jobs import invoices as invoice_jobs
 from portal.jobs import outbox
 from portal.jobs.queue import backlog, init_queue
 
@@ -53,7 +52,6 @@ def _init_extensions(app: Flask) -> None:
     init_queue(app)
     jobs.register()
     outbox.install(FlaskSession)
-    invoice_jobs.install(FlaskSession)
 
 
 def _register_blueprints(app: Flask) -> None:

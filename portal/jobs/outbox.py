@@ -1,47 +1,62 @@
 """Turn outbox rows into jobs right after the transaction that wrote them commits.
 
-Outbox rows are ``OutboxEmail`` and ``WebhookDelivery`` rows, new or made due now (a resend).
+Watched rows are ``OutboxEmail`` and ``WebhookDelivery`` rows, new or made due now (a resend),
+and invoices left ``pending`` (async stamping).
 The periodic sweeps are the safety net: a row whose job was never enqueued (the process died
 between commit and enqueue), or whose job died with its worker, is picked up by the next sweep.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from portal.models.events import WebhookDelivery
+from portal.models.invoices import Invoice
 from portal.models.mail import OutboxEmail
 
 _PENDING_KEY = "outbox_new_rows"
 OUTBOX_MODELS = (OutboxEmail, WebhookDelivery)
 
 
-def _collect(session: Session, _context: Any) -> None:
-    rows = session.info.setdefault(_PENDING_KEY, [])
-    rows.extend((type(obj), obj.id) for obj in session.new if isinstance(obj, OUTBOX_MODELS))
-    rows.extend((type(obj), obj.id) for obj in session.dirty if _due_now(obj))
+def _due_now(row: Any) -> bool:
+    return row.status == "pending" and not row.next_attempt_at
 
 
-def _due_now(obj: Any) -> bool:
-    return isinstance(obj, OUTBOX_MODELS) and obj.status == "pending" and not obj.next_attempt_at
-
-
-def _jobs() -> dict[type, Any]:
+def _watched() -> dict[type, tuple[Callable[[Any], bool], Any]]:
+    """Each watched model: when a row needs a job, and which job."""
+    from portal.jobs.invoices import stamp_invoice
     from portal.jobs.mail import deliver_email
     from portal.jobs.webhooks import deliver_webhook
 
-    return {OutboxEmail: deliver_email, WebhookDelivery: deliver_webhook}
+    return {
+        OutboxEmail: (_due_now, deliver_email),
+        WebhookDelivery: (_due_now, deliver_webhook),
+        # A synchronous invoice is inserted pending and stamped before the commit: no job then.
+        Invoice: (lambda invoice: invoice.status == "pending", stamp_invoice),
+    }
+
+
+def _collect(session: Session, _context: Any) -> None:
+    rows: set[tuple[type, str]] = session.info.setdefault(_PENDING_KEY, set())
+    watched = _watched()
+    for obj in (*session.new, *session.dirty):
+        rule = watched.get(type(obj))
+        if rule is not None:
+            (rows.add if rule[0](obj) else rows.discard)((type(obj), obj.id))
 
 
 def _dispatch(session: Session) -> None:
-    rows = session.info.pop(_PENDING_KEY, [])
+    if session.in_nested_transaction():
+        return  # a savepoint was released; the real commit comes later
+    rows = session.info.pop(_PENDING_KEY, set())
     if rows:
-        jobs = _jobs()
-        for model, row_id in rows:
-            jobs[model](row_id)
+        watched = _watched()
+        for model, row_id in sorted(rows, key=lambda row: (row[0].__name__, row[1])):
+            watched[model][1](row_id)
 
 
 def _forget(session: Session) -> None:
