@@ -38,6 +38,7 @@ from portal.services import api_keys, previews
 from portal.services import organizations as orgs
 
 FILE_MAX = 64 * 1024
+LOGO_READ_MAX = 2 * orgs.LOGO_MAX_BYTES  # larger logos get the service's own message
 
 
 def _lang() -> str:
@@ -132,12 +133,12 @@ def certificate():
     ), (400 if form.errors else 200)
 
 
-def _file(field, name: str) -> bytes:
+def _file(field, name: str, max_bytes: int = FILE_MAX) -> bytes:
     storage = field.data
-    data = storage.read(FILE_MAX + 1) if storage else b""
+    data = storage.read(max_bytes + 1) if storage else b""
     if not data:
         raise ValidationError(_("Elige el archivo."), "required", path=name)
-    if len(data) > FILE_MAX:
+    if len(data) > max_bytes:
         raise ValidationError(_("El archivo es demasiado grande."), "file_too_large", path=name)
     return data
 
@@ -181,21 +182,13 @@ def upload_logo():
     form = LogoForm()
     if form.validate_on_submit():
         try:
-            orgs.upload_logo(g.organization, _file_logo(form))
+            orgs.upload_logo(g.organization, _file(form.file, "file", LOGO_READ_MAX))
         except PortalError as error:
             attach_errors(form, error, "file")
         else:
             return _done(_("Guardamos el logo."), "org.branding")
     branding_form = BrandingForm(formdata=None, obj=None)
     return render_template("dashboard/org/branding.html", form=branding_form, logo_form=form), 400
-
-
-def _file_logo(form: LogoForm) -> bytes:
-    storage = form.file.data
-    data = storage.read(orgs.LOGO_MAX_BYTES + 1) if storage else b""
-    if not data:
-        raise ValidationError(_("Elige una imagen."), "required", path="file")
-    return data
 
 
 @bp.route("/settings/branding/preview.pdf")

@@ -9,7 +9,6 @@ from PIL import Image
 from sqlalchemy import select
 
 from portal.models.organizations import ApiKey, Organization
-from tests.fixtures.factories import LEGAL
 
 
 def _png() -> bytes:
@@ -117,6 +116,12 @@ def test_logo_upload_and_branding(client, make_organization, login_as):
     )
     assert fake.status_code == 400
     assert "no es una imagen JPG o PNG" in fake.get_data(as_text=True)
+    heavy = client.post(
+        f"/dashboard/o/{org.id}/settings/logo",
+        data={"file": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\0" * 600_000), "logo.png")},
+        content_type="multipart/form-data",
+    )
+    assert heavy.status_code == 400 and "pesa más de 500 KB" in heavy.get_data(as_text=True)
     saved = client.post(
         f"/dashboard/o/{org.id}/settings/branding",
         data={"color": "#aa3300", "next_folio_number_test": "50", "codes": "y"},
@@ -206,7 +211,6 @@ def test_receipt_settings_screen(client, make_organization, login_as):
     )
     assert response.status_code == 302
     assert org.receipts_periodicity == "week" and org.self_invoice_uses == ["G03", "S01"]
-    _ = LEGAL
 
 
 def test_branding_preview_is_a_pdf_in_the_brand(client, make_organization, login_as, tmp_path):
