@@ -68,8 +68,10 @@ class Organization(IdMixin, Base):
     self_invoice_support_email: Mapped[str | None] = mapped_column(String(254))
     domain: Mapped[str | None] = mapped_column(String(50), unique=True)
 
+    # Loaded when used (stamping, settings): the self-invoice page and the API's key lookup
+    # never need the CSD. Lists of organizations ask for it with ``selectinload``.
     certificate: Mapped[Certificate | None] = relationship(
-        back_populates="organization", uselist=False, lazy="selectin"
+        back_populates="organization", uselist=False
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from werkzeug import exceptions as werkzeug_exceptions
 
 from portal import errorhandlers
@@ -22,7 +24,6 @@ from portal.models.receipts import Receipt
 from portal.selfinvoice import bp
 from portal.selfinvoice.forms import KeyForm, RfcForm, TaxDataForm
 from portal.services import customers, invoice_files, receipts, self_invoice
-from portal.services.invoice_files import branding
 
 
 @bp.errorhandler(NotFound)
@@ -40,17 +41,17 @@ def _page(template: str, organization: Organization, status: int = 200, **contex
     return render_template(
         f"selfinvoice/{template}.html",
         organization=organization,
-        brand=branding(organization),
+        # The page links to the logo (``.logo``); only the colours are needed here.
+        brand=pdf.Branding(organization_name=organization.name, color=organization.color),
         support_email=organization.self_invoice_support_email or organization.support_email,
         catalog_label=lambda catalog, code: catalogs.label(catalog, code, _lang()) or code,
         **context,
     ), status
 
 
-def _receipt(organization: Organization, key: str) -> Receipt:
+def _receipt(domain: str, key: str) -> tuple[Organization, Receipt]:
     ip = request.remote_addr or ""
-    self_invoice.check_guessing(db.session, organization, ip)
-    receipt = self_invoice.find_receipt(db.session, organization, key)
+    organization, receipt = self_invoice.lookup(db.session, domain, key, ip)
     if receipt is None:
         # A miss is written in a transaction of its own, so that page views stay read-only
         # (on SQLite they then never wait for the write lock).
@@ -59,7 +60,7 @@ def _receipt(organization: Organization, key: str) -> Receipt:
         self_invoice.record_miss(db.session, organization, ip)
         db.session.commit()
         raise NotFound(self_invoice.NOT_FOUND)
-    return receipt
+    return organization, receipt
 
 
 def _purchase(receipt: Receipt, organization: Organization) -> dict[str, Any]:
@@ -67,19 +68,29 @@ def _purchase(receipt: Receipt, organization: Organization) -> dict[str, Any]:
     return pdf.receipt_context(ticket)
 
 
-def _tax_form(organization: Organization) -> TaxDataForm:
-    form = TaxDataForm()
-    form.tax_system.choices = [("", "—")] + [
-        (code, f"{code} · {label}") for code, label, _ in self_invoice.regime_choices(_lang())
-    ]
-    form.use.choices = [("", "—")] + [
-        (code, f"{code} · {label}")
-        for code, label, _ in self_invoice.use_choices(organization, _lang())
-    ]
-    return form
+@functools.lru_cache(maxsize=512)
+def _rendered_options(
+    choices: tuple[tuple[str, str, str], ...], attribute: str, selected: str
+) -> Markup:
+    return Markup("").join(
+        Markup('<option value="{}" {}="{}"{}>{} · {}</option>').format(
+            code, Markup(attribute), extra, Markup(" selected") if code == selected else "",
+            code, label,
+        )
+        for code, label, extra in choices
+    )  # fmt: skip
+
+
+def _options(choices: tuple[tuple[str, str, str], ...], attribute: str, selected: Any) -> Markup:
+    """The ``<option>`` list of a select: the same few lists on every page, rendered once."""
+    selected = selected if any(choice[0] == selected for choice in choices) else ""
+    return _rendered_options(choices, attribute, selected)
 
 
 def _form_page(organization, receipt, form, template="form", **context):
+    lang = _lang()
+    regimes = self_invoice.regime_choices(lang)
+    uses = self_invoice.use_choices(organization, lang)
     return _page(
         template,
         organization,
@@ -87,8 +98,8 @@ def _form_page(organization, receipt, form, template="form", **context):
         receipt=receipt,
         purchase=_purchase(receipt, organization) if receipt else None,
         form=form,
-        regimes=self_invoice.regime_choices(_lang()),
-        uses=self_invoice.use_choices(organization, _lang()),
+        regime_options=_options(regimes, "data-persons", form.tax_system.data),
+        use_options=_options(uses, "data-regimes", form.use.data),
         **context,
     )
 
@@ -102,7 +113,7 @@ def _state_page(organization: Organization, receipt: Receipt, state: str):
 
 def preview_page(organization: Organization, sample: Receipt):
     """The form page for a sample receipt, as the dashboard's preview (it cannot be sent)."""
-    return _form_page(organization, sample, _tax_form(organization), preview=True)
+    return _form_page(organization, sample, TaxDataForm(), preview=True)
 
 
 @bp.route("/<domain>", methods=["GET", "POST"])
@@ -130,12 +141,11 @@ def logo(domain: str):
 @bp.route("/<domain>/<key>", methods=["GET", "POST"])
 def receipt(domain: str, key: str):
     """The purchase and the tax-data form; on submit, the confirmation of what it will say."""
-    organization = self_invoice.organization_for(db.session, domain)
-    found = _receipt(organization, key)
+    organization, found = _receipt(domain, key)
     state = self_invoice.state(found)
     if state != "form":
         return _state_page(organization, found, state)
-    form = _tax_form(organization)
+    form = TaxDataForm()
     if form.validate_on_submit():
         try:
             data = self_invoice.read_tax_data(organization, form.data)
@@ -148,9 +158,8 @@ def receipt(domain: str, key: str):
 @bp.post("/<domain>/<key>/confirm")
 def confirm(domain: str, key: str):
     """Invoice the purchase (once), then show the result."""
-    organization = self_invoice.organization_for(db.session, domain)
-    found = _receipt(organization, key)
-    form = _tax_form(organization)
+    organization, found = _receipt(domain, key)
+    form = TaxDataForm()
     if not form.validate_on_submit() or "edit" in request.form:
         return _form_page(organization, found, form)
     try:
@@ -175,8 +184,7 @@ def _to_result(domain: str, found: Receipt, invoice: Invoice):
 @bp.post("/<domain>/<key>/lookup")
 def lookup(domain: str, key: str):
     """An invoiced receipt's invoice again, for whoever types the RFC it went to."""
-    organization = self_invoice.organization_for(db.session, domain)
-    found = _receipt(organization, key)
+    organization, found = _receipt(domain, key)
     form = RfcForm()
     if form.validate_on_submit():
         ip = request.remote_addr or ""
@@ -191,8 +199,7 @@ def lookup(domain: str, key: str):
 @bp.get("/<domain>/<key>/invoice/<token>")
 def result(domain: str, key: str, token: str):
     """The invoice: PDF and XML to download."""
-    organization = self_invoice.organization_for(db.session, domain)
-    found = _receipt(organization, key)
+    organization, found = _receipt(domain, key)
     invoice = self_invoice.invoice_for_token(db.session, found, token)
     return _page("result", organization, receipt=found, invoice=invoice, token=token)
 
@@ -200,8 +207,8 @@ def result(domain: str, key: str, token: str):
 @bp.get("/<domain>/<key>/invoice/<token>/<any(pdf, xml):kind>")
 def download(domain: str, key: str, token: str, kind: str):
     """The invoice's PDF or XML, through the receipt's signed link."""
-    organization = self_invoice.organization_for(db.session, domain)
-    invoice = self_invoice.invoice_for_token(db.session, _receipt(organization, key), token)
+    organization, found = _receipt(domain, key)
+    invoice = self_invoice.invoice_for_token(db.session, found, token)
     data = (
         invoice_files.pdf_of(invoice, organization)
         if kind == "pdf"
@@ -229,7 +236,7 @@ def tax_info(secret: str):
     if customer is None:
         return render_template("selfinvoice/link_invalid.html"), 410
     organization = db.session.get(Organization, customer.organization_id)
-    form = _tax_form(organization)
+    form = TaxDataForm()
     if request.method == "GET":
         _fill_from_customer(form, customer)
     elif form.validate_on_submit():

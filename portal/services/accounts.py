@@ -152,8 +152,13 @@ def authenticate(
     email = normalise_email(email)
     prefix = "login" if role == ROLE_RESELLER else f"login-{role}"
     account_bucket, ip_bucket = f"{prefix}-account:{email}", f"{prefix}-ip:{ip}"
-    throttle.check(session, account_bucket, LOGIN_LIMIT_ACCOUNT, LOGIN_WINDOW)
-    throttle.check(session, ip_bucket, LOGIN_LIMIT_IP, LOGIN_WINDOW)
+    throttle.check_all(
+        session,
+        [
+            (account_bucket, LOGIN_LIMIT_ACCOUNT, LOGIN_WINDOW),
+            (ip_bucket, LOGIN_LIMIT_IP, LOGIN_WINDOW),
+        ],
+    )
     account = find_by_email(session, email)
     matches = password_matches(account, password)
     if not matches or account.role != role:

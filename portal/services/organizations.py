@@ -10,7 +10,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from portal.cfdi import catalogs, rules
 from portal.cfdi.csd import load_csd
@@ -68,7 +68,9 @@ def search(account: Account, q: str | None = None) -> Select[tuple[Organization]
                 func.lower(Organization.tax_id).like(like),
             )
         )
-    return query.order_by(Organization.created_at.desc(), Organization.id.desc())
+    return query.order_by(Organization.created_at.desc(), Organization.id.desc()).options(
+        selectinload(Organization.certificate)
+    )
 
 
 def get_owned(session: Session, account: Account, organization_id: str) -> Organization:

@@ -9,12 +9,14 @@ invoice.
 
 from __future__ import annotations
 
+import functools
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import Select, and_, bindparam, literal, select
 from sqlalchemy.orm import Session
 
 from portal.cfdi import catalogs, rules
@@ -87,33 +89,65 @@ def organization_for(session: Session, domain: str) -> Organization:
     return organization
 
 
-def _buckets(organization: Organization, ip: str) -> list[tuple[str, int, int]]:
-    return [
-        (f"selfinvoice:ip:{ip}", MISSES_PER_IP, IP_WINDOW),
-        (f"selfinvoice:domain:{organization.id}", MISSES_PER_DOMAIN, DOMAIN_WINDOW),
-    ]
+def _ip_bucket(ip: str) -> str:
+    return f"selfinvoice:ip:{ip}"
 
 
-def check_guessing(session: Session, organization: Organization, ip: str) -> None:
-    """429 once this visitor, or everyone on this domain, typed too many unknown keys."""
-    for bucket, limit, seconds in _buckets(organization, ip):
-        throttle.check(session, bucket, limit, seconds)
+DOMAIN_BUCKET = "selfinvoice:domain:"
+
+
+@functools.cache
+def _lookup_statement() -> Select[tuple[Organization, Receipt, int | None, int | None]]:
+    # Built once: this runs on every page view, and building a statement costs more than
+    # running it. The throttle windows arrive as parameters.
+    return (
+        select(
+            Organization,
+            Receipt,
+            throttle.hits(bindparam("ip_bucket"), bindparam("ip_window")),
+            throttle.hits(literal(DOMAIN_BUCKET) + Organization.id, bindparam("domain_window")),
+        )
+        .outerjoin(
+            Receipt,
+            and_(Receipt.organization_id == Organization.id, Receipt.key == bindparam("key")),
+        )
+        .where(
+            Organization.domain == bindparam("domain"),
+            Organization.deleted_at.is_(None),
+            Organization.suspended_at.is_(None),
+        )
+    )
+
+
+def lookup(session: Session, domain: str, key: str, ip: str) -> tuple[Organization, Receipt | None]:
+    """The domain's organization and its receipt with this key (None when unknown), read in
+    one query with the visitor's and the domain's misses: 404 for an unknown domain, 429 once
+    this visitor, or everyone on this domain, typed too many unknown keys."""
+    if domain in RESERVED_DOMAINS:
+        raise NotFound(NOT_FOUND)
+    now, key = time.time(), key.strip()
+    row = session.execute(
+        _lookup_statement(),
+        {
+            "domain": domain,
+            "key": key if len(key) <= 16 else "",  # no receipt has an empty key
+            "ip_bucket": _ip_bucket(ip),
+            "ip_window": throttle.window(IP_WINDOW, now),
+            "domain_window": throttle.window(DOMAIN_WINDOW, now),
+        },
+    ).first()
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    organization, receipt, ip_misses, domain_misses = row
+    throttle.refuse_over(ip_misses, MISSES_PER_IP, IP_WINDOW, now)
+    throttle.refuse_over(domain_misses, MISSES_PER_DOMAIN, DOMAIN_WINDOW, now)
+    return organization, receipt
 
 
 def record_miss(session: Session, organization: Organization, ip: str) -> None:
     """Count an unknown key against the visitor and the domain (the caller commits it)."""
-    for bucket, _limit, seconds in _buckets(organization, ip):
-        throttle.hit(session, bucket, seconds)
-
-
-def find_receipt(session: Session, organization: Organization, key: str) -> Receipt | None:
-    """The organization's receipt with this key (test or live), or None."""
-    key = key.strip()
-    if not key or len(key) > 16:
-        return None
-    return session.scalar(
-        select(Receipt).where(Receipt.organization_id == organization.id, Receipt.key == key)
-    )
+    throttle.hit(session, _ip_bucket(ip), IP_WINDOW)
+    throttle.hit(session, DOMAIN_BUCKET + organization.id, DOMAIN_WINDOW)
 
 
 def state(receipt: Receipt) -> str:
@@ -130,16 +164,17 @@ def state(receipt: Receipt) -> str:
 # The form's options and checks -------------------------------------------------------------
 
 
-def regime_choices(lang: str) -> list[tuple[str, str, str]]:
+@functools.lru_cache(maxsize=8)
+def regime_choices(lang: str) -> tuple[tuple[str, str, str], ...]:
     """(code, label, person types) of every regime that can receive a CFDI."""
     person = {r: "fisica" for r in rules.FISICA_REGIMES}
     for regime in rules.MORAL_REGIMES:
         person[regime] = f"{person[regime]} moral" if regime in person else "moral"
-    return [
+    return tuple(
         (code, catalogs.label("tax_system", code, lang) or code, person[code])
         for code in sorted(person)
         if rules.uses_for(code)
-    ]
+    )
 
 
 def offered_uses(organization: Organization) -> list[str]:
@@ -148,12 +183,17 @@ def offered_uses(organization: Organization) -> list[str]:
     return [use for use in chosen if use in rules.USE_REGIMES and use != "CP01"]
 
 
-def use_choices(organization: Organization, lang: str) -> list[tuple[str, str, str]]:
+def use_choices(organization: Organization, lang: str) -> tuple[tuple[str, str, str], ...]:
     """(code, label, regimes that may use it) of the uses the organization offers."""
-    return [
+    return _use_choices(tuple(offered_uses(organization)), lang)
+
+
+@functools.lru_cache(maxsize=256)
+def _use_choices(uses: tuple[str, ...], lang: str) -> tuple[tuple[str, str, str], ...]:
+    return tuple(
         (use, catalogs.label("use", use, lang) or use, " ".join(sorted(rules.USE_REGIMES[use])))
-        for use in offered_uses(organization)
-    ]
+        for use in uses
+    )
 
 
 def read_tax_data(organization: Organization, data: dict[str, Any]) -> TaxData:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from portal.errors import Conflict, Forbidden, NotFound, ValidationError
 from portal.models.accounts import ROLE_RESELLER, ROLE_STAFF, Account, new_session_token
@@ -291,6 +291,7 @@ def tenant_overview(session: Session, account: Account) -> TenantOverview:
         select(Organization)
         .where(Organization.account_id == account.id)
         .order_by(Organization.deleted_at.is_not(None), Organization.created_at.desc())
+        .options(selectinload(Organization.certificate))
     )
     return TenantOverview(
         account=account,

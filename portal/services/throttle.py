@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, ScalarSelect, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -13,25 +13,15 @@ from portal.errors import TooManyRequests
 from portal.models.throttle import RateCounter
 
 
-def _window(seconds: int, now: float | None) -> int:
+def window(seconds: int, now: float | None = None) -> int:
+    """When the current window of ``seconds`` started (epoch seconds)."""
     now = time.time() if now is None else now
     return int(now // seconds) * seconds
 
 
-def count(session: Session, bucket: str, seconds: int, now: float | None = None) -> int:
-    """Hits of ``bucket`` in the current window."""
-    start = _window(seconds, now)
-    hits = session.scalar(
-        select(RateCounter.hits).where(
-            RateCounter.bucket == bucket, RateCounter.window_start == start
-        )
-    )
-    return hits or 0
-
-
 def hit(session: Session, bucket: str, seconds: int, now: float | None = None) -> int:
     """Record one hit in the current window and return the window's total."""
-    start = _window(seconds, now)
+    start = window(seconds, now)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(RateCounter).values(bucket=bucket, window_start=start, hits=1)
     statement = statement.on_conflict_do_update(
@@ -44,9 +34,37 @@ def check(
     session: Session, bucket: str, limit: int, seconds: int, now: float | None = None
 ) -> None:
     """Refuse with 429 once ``bucket`` has reached ``limit`` hits in its window."""
-    if count(session, bucket, seconds, now) >= limit:
-        retry = _window(seconds, now) + seconds - int(time.time() if now is None else now)
-        raise TooManyRequests(retry_after=max(retry, 1))
+    check_all(session, [(bucket, limit, seconds)], now)
+
+
+def check_all(
+    session: Session, limits: list[tuple[str, int, int]], now: float | None = None
+) -> None:
+    """``check`` for several (bucket, limit, seconds) at once, in one query."""
+    now = time.time() if now is None else now
+    counts = session.execute(
+        select(*(hits(bucket, window(seconds, now)) for bucket, _, seconds in limits))
+    )
+    for (_bucket, limit, seconds), count in zip(limits, counts.one(), strict=True):
+        refuse_over(count, limit, seconds, now)
+
+
+def hits(
+    bucket: str | ColumnElement[str], window_start: int | ColumnElement[int]
+) -> ScalarSelect[int]:
+    """The hits of ``bucket`` in the window starting at ``window_start``, as a subquery to read
+    along with other rows (NULL when none)."""
+    return (
+        select(RateCounter.hits)
+        .where(RateCounter.bucket == bucket, RateCounter.window_start == window_start)
+        .scalar_subquery()
+    )
+
+
+def refuse_over(count: int | None, limit: int, seconds: int, now: float) -> None:
+    """429 when ``count`` hits (read with ``hits``) reached ``limit`` in the window."""
+    if (count or 0) >= limit:
+        raise TooManyRequests(retry_after=max(window(seconds, now) + seconds - int(now), 1))
 
 
 def limit(
