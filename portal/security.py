@@ -27,9 +27,10 @@ def init_app(app: Flask) -> None:
 
 
 def _before_request() -> None:
-    # A request always decides afresh who is signed in (matters when a test keeps one app
-    # context, and so one ``g``, across several requests).
+    # A request always decides afresh who is signed in and in which language (matters when a
+    # test keeps one app context, and so one ``g``, across several requests).
     g.pop("_login_user", None)
+    g.pop("_flask_babel", None)
     g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
     set_write_intent(request.method not in SAFE_METHODS)
 

@@ -87,10 +87,44 @@ def _options(choices: tuple[tuple[str, str, str], ...], attribute: str, selected
     return _rendered_options(choices, attribute, selected)
 
 
-def _form_page(organization, receipt, form, template="form", **context):
+def _render_fields(
+    form: TaxDataForm,
+    regimes: tuple[tuple[str, str, str], ...],
+    uses: tuple[tuple[str, str, str], ...],
+) -> Markup:
+    return Markup(
+        render_template(
+            "selfinvoice/_fields.html",
+            form=form,
+            regime_options=_options(regimes, "data-persons", form.tax_system.data),
+            use_options=_options(uses, "data-regimes", form.use.data),
+        )
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _empty_fields(
+    lang: str, regimes: tuple[tuple[str, str, str], ...], uses: tuple[tuple[str, str, str], ...]
+) -> Markup:
+    return _render_fields(TaxDataForm(formdata=None, meta={"csrf": False}), regimes, uses)
+
+
+def _fields(form: TaxDataForm, organization: Organization) -> Markup:
+    """The tax-data fields. Empty and without errors (most page views) they are the same for
+    every visitor of the organization, so they are rendered once per language."""
     lang = _lang()
     regimes = self_invoice.regime_choices(lang)
     uses = self_invoice.use_choices(organization, lang)
+    if (
+        form.errors
+        or form.form_errors
+        or any(field.data for field in form if field.name != "csrf_token")
+    ):
+        return _render_fields(form, regimes, uses)
+    return _empty_fields(lang, regimes, uses)
+
+
+def _form_page(organization, receipt, form, template="form", **context):
     return _page(
         template,
         organization,
@@ -98,8 +132,7 @@ def _form_page(organization, receipt, form, template="form", **context):
         receipt=receipt,
         purchase=_purchase(receipt, organization) if receipt else None,
         form=form,
-        regime_options=_options(regimes, "data-persons", form.tax_system.data),
-        use_options=_options(uses, "data-regimes", form.use.data),
+        fields=_fields(form, organization),
         **context,
     )
 

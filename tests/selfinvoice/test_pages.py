@@ -44,6 +44,20 @@ def test_form_shows_the_purchase_and_the_fields(client, shop):
         assert f'name="{name}"' in html
     assert 'data-persons="moral"' in html and 'data-regimes="' in html  # for selfinvoice.js
     assert "--brand: #1F6FEB" in html and "nonce=" in html
+    assert '="None"' not in html  # no attribute rendered from a missing value
+
+
+def test_empty_fields_rendered_once_never_carry_a_visitors_data(client, shop):
+    _, _, receipt = shop
+    client.get(_page(receipt))  # the empty fields are now rendered and kept
+    typed = client.post(_page(receipt), data={**BUYER, "zip": "1234"})
+    assert 'value="URE180429TM6"' in typed.get_data(as_text=True)
+    again = client.get(_page(receipt)).get_data(as_text=True)
+    assert "URE180429TM6" not in again and 'id="zip-err"' not in again
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    english = client.get(_page(receipt)).get_data(as_text=True)
+    assert "Tax regime" in english and "Régimen fiscal" not in english
 
 
 def test_bad_data_is_explained_next_to_each_field(client, shop, db):
