@@ -18,6 +18,7 @@ from portal import create_app
 from portal.database import set_write_intent
 from portal.extensions import db as _db
 from portal.models.base import Base
+from portal.services import stamping
 
 pytest_plugins = [
     "tests.fixtures.factories",
@@ -90,6 +91,7 @@ def _empty_tables() -> None:
     for table in reversed(Base.metadata.sorted_tables):
         _db.session.execute(table.delete())
     _db.session.commit()
+    stamping._test_pacs.clear()  # its stored certificate is gone with the tables
 
 
 @pytest.fixture

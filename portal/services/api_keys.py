@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from portal.errors import NotFound
 from portal.models.accounts import Account
@@ -94,20 +95,28 @@ def revoke_all(session: Session, organization: Organization, livemode: bool | No
     session.execute(statement.values(revoked_at=utcnow()))
 
 
-def owner_of(session: Session, plain: str) -> KeyOwner | None:
-    """The live organization and environment a presented key opens, if any."""
-    if not plain.startswith((TEST_PREFIX, LIVE_PREFIX)):
-        return None
-    row = session.execute(
+@functools.cache
+def _owner_statement() -> Select[tuple[ApiKey, Organization, Account]]:
+    # Built once (every API request runs it). The CSD comes along: creating an invoice, the
+    # busiest call, needs it, and it saves a round trip.
+    return (
         select(ApiKey, Organization, Account)
         .join(Organization, Organization.id == ApiKey.organization_id)
         .join(Account, Account.id == Organization.account_id)
         .where(
-            ApiKey.key_hash == secrets.hash_key(plain),
+            ApiKey.key_hash == bindparam("key_hash"),
             ApiKey.revoked_at.is_(None),
             Organization.deleted_at.is_(None),
         )
-    ).first()
+        .options(joinedload(Organization.certificate))
+    )
+
+
+def owner_of(session: Session, plain: str) -> KeyOwner | None:
+    """The live organization and environment a presented key opens, if any."""
+    if not plain.startswith((TEST_PREFIX, LIVE_PREFIX)):
+        return None
+    row = session.execute(_owner_statement(), {"key_hash": secrets.hash_key(plain)}).first()
     if row is None:
         return None
     key, organization, account = row

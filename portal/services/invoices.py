@@ -241,23 +241,23 @@ def create(
     if not draft:
         parse(_with_balances(session, invoice, data), tenant.organization.address.get("zip"))
     _describe(invoice, data)
-    raced = _insert(session, tenant, invoice)
-    if raced is not None:
+    if key and (raced := _claim(session, tenant, invoice)) is not None:
         return replay(raced, digest)  # type: ignore[return-value]
     if not draft:
         _start(session, tenant, invoice, run_async or body_size > ASYNC_BODY_BYTES)
+    session.add(invoice)  # without a key, the row is written once, stamped
+    session.flush()
     return invoice
 
 
-def _insert(session: Session, tenant: Tenant, invoice: Invoice) -> Invoice | None:
-    """Add the row; when a parallel request took the same idempotency key, return theirs."""
+def _claim(session: Session, tenant: Tenant, invoice: Invoice) -> Invoice | None:
+    """Write the row before stamping, so that a parallel request with the same idempotency key
+    waits for it (and never stamps twice); returns theirs when they were first."""
     try:
         with session.begin_nested():
             session.add(invoice)
     except IntegrityError:
-        if invoice.idempotency_key is None:
-            raise
-        return find_by_key(session, tenant, invoice.idempotency_key)
+        return find_by_key(session, tenant, invoice.idempotency_key)  # type: ignore[arg-type]
     return None
 
 

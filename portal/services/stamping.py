@@ -1,8 +1,9 @@
 """What signing and stamping need for one organization: its CSD, its issuer data, the PAC.
 
 Test mode stamps with the local test PAC. Its certificate is generated once, stored (key and
-password encrypted) so that every test stamp stays verifiable after a restart, and cached per
-process. Live mode stamps only through the configured real PAC, with a SAT-issued CSD.
+password encrypted) so that every test stamp stays verifiable after a restart, and kept per
+process once read (the stored row never changes). Live mode stamps only through the configured
+real PAC, with a SAT-issued CSD.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from portal.services import secrets
 
 TEST_PAC_NAME = "default"
 _lock = threading.Lock()
-_test_pacs: dict[bytes, LocalTestPAC] = {}  # by certificate: the stored row decides
+_test_pacs: dict[str, LocalTestPAC] = {}  # by database URL
 _generated: list[TestCredentials] = []
 _csds: dict[tuple[str, str, Any], CSD] = {}
 
@@ -94,15 +95,16 @@ def _stored_test_pac(session: Session) -> LocalPacCredential:
 
 def test_pac(session: Session) -> LocalTestPAC:
     """The local test PAC, from its stored certificate (created on first use)."""
-    row = _stored_test_pac(session)
-    pac = _test_pacs.get(row.cer_der)
+    database = session.get_bind().url.render_as_string()
+    pac = _test_pacs.get(database)
     if pac is None:
+        row = _stored_test_pac(session)
         pac = LocalTestPAC.from_files(
             row.cer_der,
             secrets.decrypt(row.key_encrypted),
             secrets.decrypt(row.password_encrypted).decode(),
         )
-        _test_pacs[row.cer_der] = pac
+        _test_pacs[database] = pac
     return pac
 
 
