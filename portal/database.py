@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
+from portal import search
+
 _write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
 
 SQLITE_PRAGMAS = (
@@ -51,6 +53,7 @@ def configure_engine(engine: Engine) -> None:
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Take transaction control away from the driver so that BEGIN is ours to issue.
     dbapi_connection.isolation_level = None
+    search.install_sqlite(dbapi_connection)
     cursor = dbapi_connection.cursor()
     for pragma in SQLITE_PRAGMAS:
         cursor.execute(pragma)

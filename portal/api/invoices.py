@@ -54,12 +54,14 @@ def create_invoice():
 @organization_key_required
 def list_invoices():
     """The environment's invoices, newest first, with Facturapi's filters."""
-    query = invoices.search(current_tenant(), request.args.to_dict())
-    organization = current_tenant().organization
+    tenant = current_tenant()
+    query = invoices.search(tenant, request.args.to_dict())
+    filtered = any(name not in ("page", "limit") for name in request.args)
     return paginate(
         db.session,
         filter_dates(query, Invoice.created_at),
-        lambda invoice: invoices.to_dict(invoice, organization),
+        lambda invoice: invoices.to_dict(invoice, tenant.organization),
+        total=None if filtered else invoices.count(db.session, tenant),
     )
 
 

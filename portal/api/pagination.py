@@ -45,10 +45,14 @@ def _page(page: int, limit: int, total: int, data: list[Any]) -> dict[str, Any]:
     }
 
 
-def paginate(session: Session, query: Select[Any], serialize: Any) -> dict[str, Any]:
-    """Run ``query`` one page at a time and wrap it in Facturapi's list shape."""
+def paginate(
+    session: Session, query: Select[Any], serialize: Any, total: int | None = None
+) -> dict[str, Any]:
+    """Run ``query`` one page at a time and wrap it in Facturapi's list shape (``total``, when
+    the caller knows it, saves counting the rows)."""
     page, limit = _page_args()
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     offset = (page - 1) * limit
     # Past the last page there is nothing to read (and a huge offset overflows the database).
     rows = session.scalars(query.limit(limit).offset(offset)).all() if offset < total else []

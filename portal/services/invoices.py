@@ -20,6 +20,7 @@ from sqlalchemy import Select, and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal import search as text_search
 from portal.cfdi import documents, money, qr, rules
 from portal.cfdi.pac import CancelTarget, stamp_result
 from portal.cfdi.types import InvoiceInput
@@ -178,15 +179,14 @@ def _short(value: Any, size: int) -> str | None:
 
 def _index_text(invoice: Invoice) -> None:
     customer = invoice.customer or {}
-    parts = [
+    invoice.search_text = text_search.index_text(
         customer.get("legal_name"),
         customer.get("tax_id"),
         f"{invoice.series or ''}{invoice.folio_number or ''}",
-        str(invoice.folio_number or ""),
+        invoice.folio_number,
         invoice.uuid,
         invoice.external_id,
-    ]
-    invoice.search_text = " ".join(str(p) for p in parts if p).lower()
+    )
 
 
 # Creating ---------------------------------------------------------------------------------
@@ -567,8 +567,8 @@ def search(tenant: Tenant, args: dict[str, str]) -> Select[tuple[Invoice]]:
     status = check.choice("status", LIST_STATUSES)
     check.done()
     query = scoped_select(Invoice, tenant)
-    if q := (args.get("q") or "").strip().lower():
-        query = query.where(Invoice.search_text.contains(q, autoescape=True))
+    if (matches := text_search.matches(Invoice.search_text, args.get("q") or "")) is not None:
+        query = query.where(matches)
     if args.get("customer"):
         query = query.where(Invoice.customer_id == args["customer"])
     for column, value in ((Invoice.type, kind), (Invoice.payment_method, method)):
@@ -577,6 +577,14 @@ def search(tenant: Tenant, args: dict[str, str]) -> Select[tuple[Invoice]]:
     if status:
         query = query.where(Invoice.status == status)
     return query.order_by(Invoice.created_at.desc(), Invoice.id.desc())
+
+
+def count(session: Session, tenant: Tenant) -> int:
+    """How many invoices the tenant has (a counter kept by triggers, not a count of rows)."""
+    column = (
+        Organization.invoice_count_live if tenant.livemode else Organization.invoice_count_test
+    )
+    return session.scalar(select(column).where(Organization.id == tenant.organization.id)) or 0
 
 
 # The Facturapi invoice object -------------------------------------------------------------

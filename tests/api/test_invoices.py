@@ -297,6 +297,23 @@ def test_copy_makes_a_draft(org_api, invoice_body) -> None:
     assert copy["items"] == invoice["items"] and copy["is_ready_to_stamp"] is True
 
 
+def test_total_results_follow_creations_and_deleted_drafts(org_api, invoice_body, db) -> None:
+    from portal.models.organizations import Organization
+
+    def total(**params: str) -> int:
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        return org_api.get(f"/invoices?{query}").get_json()["total_results"]
+
+    _create(org_api, invoice_body())
+    draft = _create(org_api, invoice_body(status="draft")).get_json()
+    assert total() == total(limit="1") == 2 and total(status="draft") == 1
+    org_api.delete(f"/invoices/{draft['id']}")
+    assert total() == 1
+    # The unfiltered total is the kept count, not a count of rows: the trigger keeps it.
+    organization = db.scalars(select(Organization)).one()
+    assert (organization.invoice_count_test, organization.invoice_count_live) == (1, 0)
+
+
 def test_list_search_and_filters(org_api, invoice_body) -> None:
     first = _create(org_api, invoice_body(external_id="ORDER-77")).get_json()
     other_customer = {
@@ -319,6 +336,10 @@ def test_list_search_and_filters(org_api, invoice_body) -> None:
     assert len(ids(q="dunder")) == 1 and len(ids(payment_method="PPD")) == 1
     assert len(ids(status="draft")) == 1 and len(ids(type="I")) == 3
     assert ids(q="1") and ids(limit="1", page="2")
+    # Words, the last one as the start of a word: as the user types, in any order.
+    assert len(ids(q="universidad rob")) == 2 and len(ids(q="española UNIVERSIDAD")) == 2
+    assert ids(q="niversidad") == [] and ids(q="rob universidad") == []
+    assert ids(q="!!") == ids() and ids(q="dunder-mifflin") == ids(q="dunder")
     assert ids(**{"date[gte]": "2000-01-01T00:00:00Z", "date[lt]": "2001-01-01"}) == []
     for bad in ("status=nope", "type=X", "limit=0", "date[gt]=ayer"):
         assert org_api.get(f"/invoices?{bad}").status_code == 400, bad
