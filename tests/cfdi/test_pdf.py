@@ -11,6 +11,7 @@ from decimal import Decimal
 from functools import cache
 
 import pytest
+import weasyprint
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -247,6 +248,13 @@ def test_ieps_breakdown_off_folds_ieps_into_prices() -> None:
     assert "IEPS 8%" in shown and "IEPS" not in hidden
     total = re.search(r"Total\s+(\$[\d,.]+)", shown).group(1)
     assert total in hidden
+
+
+def test_weasyprint_still_has_the_user_agent_hook() -> None:
+    # pdf._HTML swaps WeasyPrint's user-agent stylesheet for ua.css through this private hook;
+    # without it the stock sheet applies again: the same look, a slower render.
+    assert "_ua_stylesheets" in vars(weasyprint.HTML)
+    assert pdf._HTML(string="<p>.</p>")._ua_stylesheets() == [pdf._stylesheet("ua.css")]
 
 
 def test_bad_brand_colour_falls_back() -> None:
