@@ -23,6 +23,7 @@ check: install-test translations lint
 
 # Benchmarks print their figures (and the ratio to the plain library); they are not tests.
 bench: system-test install-test translations
+	@.ci/apt-ensure wrk
 	$(BIN)/python bench/bench_cfdi.py
 	$(BIN)/python bench/bench_pdf.py
 	$(BIN)/python bench/bench_catalogs.py

@@ -1,5 +1,6 @@
 """Shared pieces of the HTTP benchmarks: a fresh database, a seeded organization, gunicorn
-on a free port, and a closed-loop load generator with latency percentiles.
+on a free port, and two load generators: wrk (closed loop, for the most a server can do) and
+an open loop at a fixed rate (for the latency at that rate).
 
 The benchmarks run against PostgreSQL: ``.ci/with-postgres .venv/bin/python bench/<name>.py``
 (``make bench`` does that for each of them).
@@ -7,6 +8,7 @@ The benchmarks run against PostgreSQL: ``.ci/with-postgres .venv/bin/python benc
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import os
@@ -15,11 +17,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -107,8 +108,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# How the benchmarks serve the app (``portal serve`` uses the same worker model).
+GUNICORN_ARGS = ["--workers", "2", "--worker-class", "gthread", "--threads", "4"]
+GUNICORN = "gunicorn " + " ".join(GUNICORN_ARGS)
+
+
 @contextmanager
-def gunicorn(site: Site, workers: int = 2, threads: int = 1) -> Iterator[int]:
+def gunicorn(site: Site) -> Iterator[int]:
     """Serve the app with gunicorn on a free port for the duration of the block."""
     port = free_port()
     env = {
@@ -119,19 +125,9 @@ def gunicorn(site: Site, workers: int = 2, threads: int = 1) -> Iterator[int]:
         "ENCRYPTION_KEY": site.settings["ENCRYPTION_KEY"],
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
     }
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "-w",
-        str(workers),
-        "--threads",
-        str(threads),
-        "-b",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-        "wsgi:app",
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    binary = str(Path(sys.executable).parent / "gunicorn")
+    command = [binary, *GUNICORN_ARGS, "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+    process = subprocess.Popen([*command, "wsgi:app"], cwd=ROOT, env=env)
     try:
         _wait_until_up(port)
         yield port
@@ -180,39 +176,133 @@ class Load:
         )
 
 
-Request = Callable[[], tuple[str, str, bytes | None, dict[str, str]]]
+@dataclass
+class Request:
+    """One HTTP request of a load run."""
+
+    method: str
+    path: str
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
-def load(port: int, make_request: Request, clients: int, seconds: float, expect: int = 200) -> Load:
-    """Closed-loop load: ``clients`` connections each sending requests back to back."""
+WRK_SCRIPT = """
+local requests = {%(requests)s}
+local n = 0
+request = function()
+  n = n %% #requests + 1
+  return requests[n]
+end
+init = function(args)
+  for i, r in ipairs(requests) do
+    requests[i] = wrk.format(r[1], r[2], r[3], r[4])
+  end
+end
+done = function(summary, latency, _requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %%d %%d %%d %%f %%f %%f\\n", summary.requests,
+    e.connect + e.read + e.write + e.timeout + e.status, summary.duration,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+def _lua(value: str) -> str:
+    return "[==[" + value + "]==]"
+
+
+def wrk(port: int, requests: list[Request], clients: int, seconds: float) -> Load:
+    """Closed-loop load with wrk (C, one thread): ``clients`` connections sending the given
+    requests in turn, back to back. Returns the rate and percentiles wrk measured."""
+    entries = []
+    for r in requests:
+        headers = "{" + ", ".join(f"[{_lua(k)}] = {_lua(v)}" for k, v in r.headers.items()) + "}"
+        body = _lua(r.body.decode()) if r.body else "nil"
+        entries.append(f"{{{_lua(r.method)}, {_lua(r.path)}, {headers}, {body}}}")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % {"requests": ",\n".join(entries)})
+    try:
+        output = subprocess.run(
+            ["wrk", "-t", "1", "-c", str(clients), "-d", f"{seconds}s", "-s", script.name,
+             f"http://127.0.0.1:{port}"],
+            check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+    finally:
+        os.unlink(script.name)
+    line = next(line for line in output.splitlines() if line.startswith("RESULT"))
+    count, errors, micros, p50, p95, p99 = (float(x) for x in line.split()[1:])
+    # wrk gives percentiles, not samples: keep them as a tiny sample set for ``Load``.
+    return _Summary(int(count), int(errors), micros / 1e6, [p50 / 1e6, p95 / 1e6, p99 / 1e6])
+
+
+class _Summary(Load):
+    """A ``Load`` from wrk's own percentiles (p50, p95, p99)."""
+
+    def percentile(self, share: float) -> float:
+        return 1000 * self.latencies[0 if share <= 0.5 else 1 if share <= 0.95 else 2]
+
+
+def open_loop(
+    port: int, make_request: Callable[[], Request], rate: float, seconds: float, clients: int = 16
+) -> Load:
+    """Open-loop load: requests start on a fixed schedule (``rate`` per second) over at most
+    ``clients`` connections, whether or not earlier ones have answered. Latency is measured
+    from the scheduled start, so a server that falls behind shows it (no coordinated
+    omission). This is the latency at a given throughput; a closed loop of N clients only
+    shows N / throughput (Little's law)."""
+    return asyncio.run(_open_loop(port, make_request, rate, seconds, clients))
+
+
+async def _open_loop(
+    port: int, make_request: Callable[[], Request], rate: float, seconds: float, clients: int
+) -> Load:
+    loop = asyncio.get_running_loop()
+    idle: asyncio.Queue[tuple[Any, Any] | None] = asyncio.Queue()
+    for _ in range(clients):
+        idle.put_nowait(None)
     latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
+    errors = lost = 0
 
-    def client() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine: list[float] = []
-        failed = 0
-        while time.monotonic() < stop_at:
-            method, path, body, headers = make_request()
-            started = time.perf_counter()
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            mine.append(time.perf_counter() - started)
-            failed += response.status != expect
-        with lock:
-            latencies.extend(mine)
-            errors[0] += failed
+    async def one(scheduled: float) -> None:
+        nonlocal errors, lost
+        connection = await idle.get()
+        request = make_request()
+        try:
+            if connection is None:
+                connection = await asyncio.open_connection("127.0.0.1", port)
+            reader, writer = connection
+            head = [f"{request.method} {request.path} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
+            head += [f"{k}: {v}" for k, v in request.headers.items()]
+            head.append(f"Content-Length: {len(request.body or b'')}")
+            writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + (request.body or b""))
+            status_line = await reader.readline()
+            length, close = 0, False
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+                elif name.lower() == "connection" and value.strip().lower() == "close":
+                    close = True
+            await reader.readexactly(length)
+            latencies.append(loop.time() - scheduled)
+            if status_line.split()[1:2] != [b"200"]:
+                errors += 1
+            if close:
+                writer.close()
+                connection = None
+        except (OSError, asyncio.IncompleteReadError, IndexError):
+            errors, lost, connection = errors + 1, lost + 1, None
+        idle.put_nowait(connection)
 
-    started = time.monotonic()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return Load(len(latencies), errors[0], time.monotonic() - started, latencies)
+    started = loop.time()
+    tasks = []
+    total = int(rate * seconds)
+    for index in range(total):
+        scheduled = started + index / rate
+        await asyncio.sleep(max(0.0, scheduled - loop.time()))
+        tasks.append(asyncio.create_task(one(scheduled)))
+    await asyncio.gather(*tasks)
+    return Load(len(latencies) + lost, errors, loop.time() - started, latencies)
 
 
 def median(values: list[float]) -> float:
@@ -220,9 +310,7 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def json_request(
-    method: str, path: str, key: str, body: Any = None
-) -> tuple[str, str, bytes | None, dict[str, str]]:
-    """A JSON API request tuple for ``load``."""
+def json_request(method: str, path: str, key: str, body: Any = None) -> Request:
+    """A JSON API request."""
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    return method, path, json.dumps(body).encode() if body is not None else None, headers
+    return Request(method, path, json.dumps(body).encode() if body is not None else None, headers)

@@ -159,8 +159,13 @@ def serve(port: int, web_workers: int) -> None:
         subprocess.Popen(
             [
                 os.path.join(bin_dir, "gunicorn"),
-                "-w",
+                "--workers",
                 str(web_workers),
+                # Threads keep connections alive and overlap database waits (bench/).
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
                 "-b",
                 f"0.0.0.0:{port}",
                 "--access-logfile",

@@ -152,9 +152,10 @@ def upgrade() -> None:
     for statement in COUNT_SQL[dialect]:
         op.execute(statement)
     op.execute(BACKFILL_COUNTS)
+    if dialect == "postgresql":  # before the rewrite: every updated row would update it too
+        op.drop_index("ix_invoices_search_trgm", table_name="invoices")
     _rewrite_search_text(op.get_bind())
     if dialect == "postgresql":
-        op.drop_index("ix_invoices_search_trgm", table_name="invoices")
         op.execute(
             "CREATE INDEX ix_invoices_search ON invoices "
             "USING gin (array_to_tsvector(string_to_array(search_text, ' ')))"

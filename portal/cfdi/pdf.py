@@ -36,6 +36,9 @@ TEMPLATES = Path(__file__).with_name("templates")
 TEST_WATERMARK = "DOCUMENTO DE PRUEBA — SIN VALIDEZ FISCAL"
 DEFAULT_COLOR = "#1F4E79"
 CUSTOM_SECTION_MAX = 20_000
+# Characters of DejaVu Sans Mono at 5.5 pt that fit the invoice's 160.9 mm seals column
+# (invoice.css: .fiscal .seal, .fiscal .qr): 137.7, kept to 136 as when it broke every 8.
+SEAL_LINE = 136
 
 DOCUMENT_TITLES = {
     "I": "Factura",
@@ -260,6 +263,11 @@ def breakable(text: str | None, every: int = 8) -> str:
     if not text:
         return ""
     return "\u200b".join(text[i : i + every] for i in range(0, len(text), every))
+
+
+def seal_lines(text: str | None, width: int = SEAL_LINE) -> str:
+    """A seal or chain cut into lines of ``width`` characters, laid out without line breaking."""
+    return "\n".join((text or "")[i : i + width] for i in range(0, len(text or ""), width))
 
 
 def when(value: Any, zone: str = "America/Mexico_City") -> str:
@@ -525,9 +533,9 @@ def _stamp(cfdi: CFDI) -> dict[str, Any]:
         "stamped_at": when(tfd.get("FechaTimbrado")),
         "pac_rfc": tfd.get("RfcProvCertif") or "",
         "sat_certificate": tfd.get("NoCertificadoSAT") or "",
-        "seal_cfd": breakable(cfdi.get("Sello")),
-        "seal_sat": breakable(tfd.get("SelloSAT")),
-        "chain": breakable(chain),
+        "seal_cfd": seal_lines(cfdi.get("Sello")),
+        "seal_sat": seal_lines(tfd.get("SelloSAT")),
+        "chain": seal_lines(chain),
         "url": url,
         "qr": qr_data_uri(url) if url else None,
     }

@@ -581,9 +581,7 @@ def search(tenant: Tenant, args: dict[str, str]) -> Select[tuple[Invoice]]:
 
 def count(session: Session, tenant: Tenant) -> int:
     """How many invoices the tenant has (a counter kept by triggers, not a count of rows)."""
-    column = (
-        Organization.invoice_count_live if tenant.livemode else Organization.invoice_count_test
-    )
+    column = Organization.invoice_count_live if tenant.livemode else Organization.invoice_count_test
     return session.scalar(select(column).where(Organization.id == tenant.organization.id)) or 0
 
 
