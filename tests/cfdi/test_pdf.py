@@ -20,6 +20,7 @@ from OpenSSL import crypto
 from satcfdi.create.cfd import cfdi40
 from satcfdi.create.cfd.tfd11 import TimbreFiscalDigital
 from satcfdi.models import Signer
+from weasyprint.formatting_structure.boxes import BlockBox
 
 from portal.cfdi import pdf, qr
 from portal.cfdi.csd import CSD
@@ -248,6 +249,19 @@ def test_ieps_breakdown_off_folds_ieps_into_prices() -> None:
     assert "IEPS 8%" in shown and "IEPS" not in hidden
     total = re.search(r"Total\s+(\$[\d,.]+)", shown).group(1)
     assert total in hidden
+
+
+def test_seal_lines_fit_their_column(one_item: bytes) -> None:
+    # Seals are laid out without line breaking (white-space: pre): pdf.SEAL_LINE must fit.
+    page = pdf._document(pdf.invoice_html(one_item), "invoice.css").pages[0]._page_box
+    seals = [
+        box
+        for box in page.descendants()
+        if isinstance(box, BlockBox) and box.element.get("class") == "seal"
+    ]
+    assert len(seals) == 3
+    assert all(line.width <= seal.width for seal in seals for line in seal.children)
+    assert max(line.width for line in seals[0].children) > seals[0].width * 0.95  # not too short
 
 
 def test_weasyprint_still_has_the_user_agent_hook() -> None:
