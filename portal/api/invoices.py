@@ -55,11 +55,13 @@ def create_invoice():
 def list_invoices():
     """The environment's invoices, newest first, with Facturapi's filters."""
     tenant = current_tenant()
-    query = invoices.search(tenant, request.args.to_dict())
+    query = filter_dates(invoices.search(tenant, request.args.to_dict()), Invoice.created_at)
+    if request.args.get("q", "").strip():
+        query = invoices.searched_first(query)
     filtered = any(name not in ("page", "limit") for name in request.args)
     return paginate(
         db.session,
-        filter_dates(query, Invoice.created_at),
+        query,
         lambda invoice: invoices.to_dict(invoice, tenant.organization),
         total=None if filtered else invoices.count(db.session, tenant),
     )
