@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import gc
+import io
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ import nh3
 import weasyprint
 import weasyprint.text.fonts
 import weasyprint.urls
+from PIL import Image
 from satcfdi.cfdi import CFDI
 from satcfdi.models import Code
 
@@ -36,6 +38,8 @@ TEMPLATES = Path(__file__).with_name("templates")
 TEST_WATERMARK = "DOCUMENTO DE PRUEBA — SIN VALIDEZ FISCAL"
 DEFAULT_COLOR = "#1F4E79"
 CUSTOM_SECTION_MAX = 20_000
+# The largest logo box of our templates (50 x 18 mm, base.css and receipt.css) at 400 dpi.
+LOGO_PIXELS = (787, 283)
 # Characters of DejaVu Sans Mono at 5.5 pt that fit the invoice's 160.9 mm seals column
 # (invoice.css: .fiscal .seal, .fiscal .qr): 137.7, kept to 136 as when it broke every 8.
 SEAL_LINE = 136
@@ -119,8 +123,34 @@ class Branding:
     @property
     def logo_uri(self) -> str | None:
         """The logo as a data URI, when it is a PNG or a JPEG."""
-        mime = image_mime(self.logo)
-        return None if mime is None else data_uri(self.logo or b"", mime)
+        return _logo_uri(self.logo) if self.logo else None
+
+
+@lru_cache(maxsize=64)
+def _logo_uri(logo: bytes) -> str | None:
+    """A logo's data URI, made once per logo: a PNG larger than it prints is scaled down."""
+    mime = image_mime(logo)
+    if mime == "image/png":
+        logo = _print_size_png(logo)
+    return None if mime is None else data_uri(logo, mime)
+
+
+def _print_size_png(data: bytes) -> bytes:
+    """A PNG no larger than LOGO_PIXELS, same look; the original if small enough or unreadable."""
+    # WeasyPrint decodes and re-encodes a PNG in every PDF (a 4000 px logo: hundreds of ms);
+    # JPEGs are embedded as they are.
+    try:
+        image = Image.open(io.BytesIO(data))
+        if image.width <= LOGO_PIXELS[0] and image.height <= LOGO_PIXELS[1]:
+            return data
+        if image.mode not in ("RGB", "RGBA", "L", "LA"):
+            image = image.convert("RGBA")
+        image.thumbnail(LOGO_PIXELS, Image.Resampling.LANCZOS)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return data
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def image_mime(data: bytes | None) -> str | None:
@@ -611,6 +641,7 @@ def _fonts() -> weasyprint.text.fonts.FontConfiguration:
     return weasyprint.text.fonts.FontConfiguration()
 
 
+@cache
 def _data_only_fetcher() -> weasyprint.urls.URLFetcher:
     """A fetcher for ``data:`` URIs only: documents never reach the network or the disk."""
     return weasyprint.urls.URLFetcher(allowed_protocols={"data"})

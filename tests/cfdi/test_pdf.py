@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import uuid as uuidlib
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from OpenSSL import crypto
+from PIL import Image
 from satcfdi.create.cfd import cfdi40
 from satcfdi.create.cfd.tfd11 import TimbreFiscalDigital
 from satcfdi.models import Signer
@@ -228,6 +230,18 @@ def test_logo_is_embedded(one_item: bytes, logo: bytes) -> None:
     with_logo = pdf.render_invoice(one_item, pdf.Branding("Kemper", logo=logo))
     without = pdf.render_invoice(one_item, pdf.Branding("Kemper", logo=b"not an image"))
     assert image_count(with_logo) == image_count(without) + 1 == 2  # logo + QR
+
+
+def test_large_png_logo_is_embedded_at_print_size(one_item: bytes) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (2000, 500), (31, 78, 121, 255)).save(buffer, "PNG")
+    data = pdf.render_invoice(one_item, pdf.Branding("Kemper", logo=buffer.getvalue()))
+    listing = subprocess.run(
+        ["pdfimages", "-list", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
+    sizes = {tuple(int(n) for n in row.split()[3:5]) for row in listing.splitlines()[2:]}
+    assert (787, 197) in sizes  # 400 dpi in a 50 mm box; the QR is the other image
+    assert image_count(data) == 2
 
 
 def test_pdf_extra_switches(one_item: bytes) -> None:
