@@ -829,7 +829,8 @@ def render_cancellation(
 
 
 def warm_up() -> None:
-    """Load fonts, stylesheets and templates now rather than on the first request."""
-    for css in ("ua.css", "base.css", "invoice.css", "receipt.css", "cancellation.css"):
-        _stylesheet(css)
-    html_to_pdf("<p>.</p>", "invoice.css")
+    """Load fonts, stylesheets, templates and image code now rather than on the first request."""
+    _environment().get_template("invoice.html")
+    render_receipt({"total": 1, "payment_form": "01", "self_invoice_url": "https://a.mx/r"})
+    render_cancellation({"uuid": "-", "seal": "-"}, test_mode=True)
+    html_to_pdf('<p><b>.</b><span class="mono">.</span></p>', "invoice.css")
