@@ -109,7 +109,7 @@ def free_port() -> int:
 
 
 # How the benchmarks serve the app (``portal serve`` uses the same worker model).
-GUNICORN_ARGS = ["--workers", "2", "--worker-class", "gthread", "--threads", "4"]
+GUNICORN_ARGS = ["--workers", "2", "--worker-class", "gthread", "--threads", "1"]
 GUNICORN = "gunicorn " + " ".join(GUNICORN_ARGS)
 
 
@@ -216,17 +216,16 @@ def wrk(port: int, requests: list[Request], clients: int, seconds: float) -> Loa
     requests in turn, back to back. Returns the rate and percentiles wrk measured."""
     entries = []
     for r in requests:
-        headers = "{" + ", ".join(f"[{_lua(k)}] = {_lua(v)}" for k, v in r.headers.items()) + "}"
+        headers = "{" + ", ".join(f"[ {_lua(k)} ] = {_lua(v)}" for k, v in r.headers.items()) + "}"
         body = _lua(r.body.decode()) if r.body else "nil"
         entries.append(f"{{{_lua(r.method)}, {_lua(r.path)}, {headers}, {body}}}")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT % {"requests": ",\n".join(entries)})
     try:
-        output = subprocess.run(
-            ["wrk", "-t", "1", "-c", str(clients), "-d", f"{seconds}s", "-s", script.name,
-             f"http://127.0.0.1:{port}"],
-            check=True, capture_output=True, text=True,
-        ).stdout  # fmt: skip
+        duration = f"{max(1, round(seconds))}s"
+        command = ["wrk", "-t", "1", "-c", str(clients), "-d", duration, "-s", script.name]
+        url = f"http://127.0.0.1:{port}"
+        output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
     finally:
         os.unlink(script.name)
     line = next(line for line in output.splitlines() if line.startswith("RESULT"))

@@ -161,11 +161,11 @@ def serve(port: int, web_workers: int) -> None:
                 os.path.join(bin_dir, "gunicorn"),
                 "--workers",
                 str(web_workers),
-                # Threads keep connections alive and overlap database waits (bench/).
+                # gthread keeps connections alive; one thread a process, as measured in bench/.
                 "--worker-class",
                 "gthread",
                 "--threads",
-                "4",
+                "1",
                 "-b",
                 f"0.0.0.0:{port}",
                 "--access-logfile",
