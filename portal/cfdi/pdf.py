@@ -12,14 +12,14 @@ import base64
 import gc
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -33,6 +33,9 @@ from satcfdi.models import Code
 
 from portal.cfdi import catalogs
 from portal.cfdi.qr import qr_data_uri, verification_url
+
+if TYPE_CHECKING:
+    import pydyf
 
 TEMPLATES = Path(__file__).with_name("templates")
 TEST_WATERMARK = "DOCUMENTO DE PRUEBA — SIN VALIDEZ FISCAL"
@@ -784,17 +787,30 @@ def _content_height_mm(document: weasyprint.Document) -> float:
     return box.margin_height() * 25.4 / 96
 
 
+def _keep_top(height_mm: float) -> Callable[[weasyprint.Document, pydyf.PDF], None]:
+    """A ``write_pdf`` finisher cutting every page to its top ``height_mm``."""
+
+    def finish(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
+        for number in pdf.pages["Kids"][::3]:  # references: number, generation, "R"
+            for box in ("MediaBox", "TrimBox", "BleedBox"):  # [left, bottom, right, top] in pt
+                rectangle = pdf.objects[number][box]
+                rectangle[1] = rectangle[3] - height_mm * 72 / 25.4
+
+    return finish
+
+
 def render_receipt(
     receipt: Mapping[str, Any], branding: Branding | None = None, *, test_mode: bool = False
 ) -> bytes:
     """An 80 mm receipt ticket, as long as its content, with the QR of its self-invoice URL."""
     context = {"receipt": receipt_context(receipt), **_base_context(branding, test_mode)}
     with _gc_paused():
-        draft = _document(render_html("receipt.html", page_height=None, **context), "receipt.css")
-        if len(draft.pages) > 1:  # longer than a metre: keep the 1 m pages
-            return draft.write_pdf()
-    height = round(_content_height_mm(draft) + 12, 1)  # + page margins and a little air
-    return html_to_pdf(render_html("receipt.html", page_height=height, **context), "receipt.css")
+        # Laid out once on a 1 m page, then cut below the content.
+        document = _document(render_html("receipt.html", paged=False, **context), "receipt.css")
+        if len(document.pages) > 1:  # longer than a metre: 1 m pages, a watermark on each
+            return html_to_pdf(render_html("receipt.html", paged=True, **context), "receipt.css")
+        height = _content_height_mm(document) + 12  # + page margins and a little air
+        return document.write_pdf(finisher=_keep_top(round(height, 1)))
 
 
 # --------------------------------------------------------------------------- cancellation

@@ -335,6 +335,15 @@ def test_receipt_ticket(logo: bytes) -> None:
     assert image_count(data) == 2  # logo + QR
 
 
+def test_receipt_longer_than_a_metre_keeps_metre_pages_and_watermarks() -> None:
+    items = [{"quantity": 1, "product": {"description": f"A{i}", "price": 1}} for i in range(400)]
+    data = pdf.render_receipt({**RECEIPT, "items": items}, test_mode=True)
+    assert pdf_info(data)["Pages"] == "2"
+    assert abs(float(pdf_info(data)["Page size"].split()[2]) - 1000 / 25.4 * 72) < 1
+    for page in (1, 2):
+        assert "DOCUMENTODEPRUEBA" in squeeze(pdf_text(data, raw=True, page=page))
+
+
 def test_cancellation_acknowledgment() -> None:
     ack = {
         "uuid": "2b1040b2-1f14-4a89-9955-3f48d9a25dd0",
