@@ -2,8 +2,10 @@
 
 Our own Jinja templates rendered by WeasyPrint (satcfdi's stock templates take ~1.4 s). The
 stamped XML is the only source of an invoice's data; branding and options only change the look.
-Speed comes from a fixed table layout, long seal strings pre-split into short breakable chunks,
-stylesheets parsed once per process, and a font that is installed (DejaVu Sans).
+Speed comes from a fixed table layout, a short user-agent stylesheet, seals cut into lines
+that need no line breaking, concept rows without collapsed borders or whitespace nodes, the
+cyclic GC paused while WeasyPrint builds its boxes, stylesheets parsed once per process, logos
+scaled once to print size, and a font that is installed (DejaVu Sans).
 """
 
 from __future__ import annotations
