@@ -63,7 +63,10 @@ class Matches(ColumnElement[bool]):
 
     def __init__(self, column: ColumnElement[str], query: str) -> None:
         self.column = column
-        self.query = bindparam(None, query, type_=String, unique=True)
+        # Written into the SQL when it runs (the statement stays cached): a prepared statement
+        # with a parameter here gets a generic plan that cannot see how rare the words are,
+        # and PostgreSQL then reads the whole organization instead of the index.
+        self.query = bindparam(None, query, type_=String, unique=True, literal_execute=True)
 
 
 def matches(column: Any, q: str) -> Matches | None:
