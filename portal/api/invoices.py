@@ -55,15 +55,11 @@ def create_invoice():
 def list_invoices():
     """The environment's invoices, newest first, with Facturapi's filters."""
     tenant = current_tenant()
-    query = filter_dates(invoices.search(tenant, request.args.to_dict()), Invoice.created_at)
-    if request.args.get("q", "").strip():
-        query = invoices.searched_first(query)
-    filtered = any(name not in ("page", "limit") for name in request.args)
+    query, total = invoices.listing(
+        db.session, tenant, request.args.to_dict(), lambda q: filter_dates(q, Invoice.created_at)
+    )
     return paginate(
-        db.session,
-        query,
-        lambda invoice: invoices.to_dict(invoice, tenant.organization),
-        total=None if filtered else invoices.count(db.session, tenant),
+        db.session, query, lambda invoice: invoices.to_dict(invoice, tenant.organization), total
     )
 
 

@@ -154,12 +154,10 @@ def invoices_list():
     """The environment's invoices with filters (status, type, dates, text)."""
     args = {key: request.args[key] for key in FILTERS if request.args.get(key)}
     try:
-        tenant = current_tenant()
-        query = filter_dates(invoices.search(tenant, args), Invoice.created_at)
-        if args.get("q"):
-            query = invoices.searched_first(query)
-        total = None if args else invoices.count(db.session, tenant)
-        page = paginate(db.session, query, lambda row: row, total=total)
+        query, total = invoices.listing(
+            db.session, current_tenant(), args, lambda q: filter_dates(q, Invoice.created_at)
+        )
+        page = paginate(db.session, query, lambda row: row, total)
     except PortalError as error:
         flash(error.message, "error")
         page = {"data": [], "page": 1, "total_pages": 1, "total_results": 0}

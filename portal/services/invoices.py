@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -579,19 +580,31 @@ def search(tenant: Tenant, args: dict[str, str]) -> Select[tuple[Invoice]]:
     return query.order_by(Invoice.created_at.desc(), Invoice.id.desc())
 
 
-def searched_first(query: Select[tuple[Invoice]]) -> Select[tuple[Invoice]]:
+def listing(
+    session: Session,
+    tenant: Tenant,
+    args: dict[str, str],
+    narrow: Callable[[Select[tuple[Invoice]]], Select[tuple[Invoice]]] = lambda query: query,
+) -> tuple[Select[tuple[Invoice]], int | None]:
+    """A list's query (``search``, then the caller's ``narrow``, e.g. its date filters) and
+    its total when nothing filters it: the count kept by triggers, not a count of the rows."""
+    query = narrow(search(tenant, args))
+    if (args.get("q") or "").strip():
+        query = _searched_first(query)
+    if any(value for name, value in args.items() if name not in ("page", "limit")):
+        return query, None
+    column = Organization.invoice_count_live if tenant.livemode else Organization.invoice_count_test
+    total = session.scalar(select(column).where(Organization.id == tenant.organization.id))
+    return query, total or 0
+
+
+def _searched_first(query: Select[tuple[Invoice]]) -> Select[tuple[Invoice]]:
     """``query`` (with ``q``) planned as: every match through the search index, then the
     newest. Left to itself, PostgreSQL may walk the whole listing index newest first, testing
     each row, when it misjudges how rare the words are (seconds over a million invoices).
     ``OFFSET 0`` keeps the subquery from being merged into the ordered scan."""
     matches = aliased(Invoice, query.order_by(None).offset(0).subquery())
     return select(matches).order_by(matches.created_at.desc(), matches.id.desc())
-
-
-def count(session: Session, tenant: Tenant) -> int:
-    """How many invoices the tenant has (a counter kept by triggers, not a count of rows)."""
-    column = Organization.invoice_count_live if tenant.livemode else Organization.invoice_count_test
-    return session.scalar(select(column).where(Organization.id == tenant.organization.id)) or 0
 
 
 # The Facturapi invoice object -------------------------------------------------------------
