@@ -3,6 +3,8 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# Links and QR codes (the demo receipt's URL too) point at the port the app is served on.
+PUBLIC_BASE_URL ?= http://localhost:$(PORT)
 PYTEST_ARGS ?= -n 2
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
 TEST_DEBS := $(RUN_DEBS) chromium postgresql poppler-utils nodejs:node npm:npm
@@ -10,9 +12,9 @@ TEST_DEBS := $(RUN_DEBS) chromium postgresql poppler-utils nodejs:node npm:npm
 .PHONY: run test lint check bench translations system-run system-test install-run install-test migrate
 
 run: system-run install-run translations migrate
-	@$(BIN)/portal seed-demo
+	@PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(BIN)/portal seed-demo
 	@echo "Open http://localhost:$(PORT)/ (Ctrl-C stops the web server and the worker)"
-	PORT=$(PORT) $(BIN)/portal serve --port $(PORT)
+	PORT=$(PORT) PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(BIN)/portal serve --port $(PORT)
 
 test: system-test install-test translations lint
 	$(BIN)/pytest $(PYTEST_ARGS)
