@@ -74,8 +74,10 @@ FROM generate_series(1, :rows) AS n
 
 
 COUNT_SQL = """
-UPDATE organizations SET invoice_count_test = (
-  SELECT count(*) FROM invoices WHERE organization_id = :org AND NOT livemode) WHERE id = :org
+INSERT INTO invoice_counts (organization_id, livemode, count)
+SELECT CAST(:org AS varchar), false, count(*) FROM invoices
+WHERE organization_id = :org AND NOT livemode
+ON CONFLICT (organization_id, livemode) DO UPDATE SET count = excluded.count
 """
 
 

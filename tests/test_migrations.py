@@ -53,3 +53,41 @@ def test_migrated_audit_log_is_append_only_on_postgresql(fresh_database):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
             conn.execute(text(sql))
     engine.dispose()
+
+
+def test_invoice_counts_move_to_their_table_and_back(fresh_database):
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from portal.migrate import alembic_config
+    from portal.models import Account, Invoice, Organization
+
+    url = fresh_database("migrations_counts")
+    upgrade(url, "5d1e7a9c3b20")  # counts on the organization's row
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    counts_sql = text("SELECT livemode, count FROM invoice_counts ORDER BY livemode")
+    with Session(engine) as session:
+        account = Account(email="a@example.com", password_hash="x")
+        session.add(account)
+        session.flush()
+        organization = Organization(account_id=account.id, name="Kemper")
+        session.add(organization)
+        session.flush()
+        for livemode in (False, False, False, True):
+            session.add(Invoice(organization_id=organization.id, livemode=livemode, data={}))
+        session.commit()
+
+    upgrade(url)
+    with engine.begin() as connection:
+        assert [tuple(row) for row in connection.execute(counts_sql)] == [(False, 3), (True, 1)]
+        connection.execute(text("DELETE FROM invoices WHERE livemode = :no"), {"no": False})
+        assert [tuple(row) for row in connection.execute(counts_sql)] == [(False, 0), (True, 1)]
+
+    command.downgrade(alembic_config(url), "5d1e7a9c3b20")
+    with engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT invoice_count_live, invoice_count_test FROM organizations")
+        ).one()
+    engine.dispose()
+    assert tuple(row) == (1, 0)

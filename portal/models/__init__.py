@@ -6,7 +6,7 @@ from portal.models.base import Base
 from portal.models.customers import Customer
 from portal.models.efos import EfosEntry
 from portal.models.events import Event, Webhook, WebhookAttempt, WebhookDelivery
-from portal.models.invoices import Invoice, LocalPacCredential
+from portal.models.invoices import Invoice, InvoiceCount, LocalPacCredential
 from portal.models.mail import OutboxEmail
 from portal.models.organizations import ApiKey, Certificate, FolioSeries, Organization
 from portal.models.products import Product
@@ -26,6 +26,7 @@ __all__ = [
     "FolioSeries",
     "GlobalInvoiceRun",
     "Invoice",
+    "InvoiceCount",
     "LocalPacCredential",
     "Organization",
     "OutboxEmail",

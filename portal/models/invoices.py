@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     DDL,
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -90,21 +91,35 @@ Index(
     "ix_invoices_search", search.index_expression(Invoice.search_text), postgresql_using="gin"
 ).ddl_if(dialect="postgresql")
 
+
+class InvoiceCount(Base):
+    """How many invoices an organization has in one environment, kept by triggers on
+    ``invoices`` (lists show the total of a million invoices without counting them). A table
+    of its own, not columns of ``organizations``: a transaction that inserted an invoice must
+    not hold the organization's row, which the folio counters live on."""
+
+    __tablename__ = "invoice_counts"
+
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    livemode: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
 INVOICE_COUNT_SQL = {
     "postgresql": (
         """
 CREATE OR REPLACE FUNCTION invoices_count() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        UPDATE organizations SET
-            invoice_count_live = invoice_count_live + NEW.livemode::int,
-            invoice_count_test = invoice_count_test + (NOT NEW.livemode)::int
-        WHERE id = NEW.organization_id;
+        INSERT INTO invoice_counts (organization_id, livemode, count)
+        VALUES (NEW.organization_id, NEW.livemode, 1)
+        ON CONFLICT (organization_id, livemode)
+        DO UPDATE SET count = invoice_counts.count + 1;
     ELSE
-        UPDATE organizations SET
-            invoice_count_live = invoice_count_live - OLD.livemode::int,
-            invoice_count_test = invoice_count_test - (NOT OLD.livemode)::int
-        WHERE id = OLD.organization_id;
+        UPDATE invoice_counts SET count = count - 1
+        WHERE organization_id = OLD.organization_id AND livemode = OLD.livemode;
     END IF;
     RETURN NULL;
 END;
@@ -118,24 +133,21 @@ CREATE TRIGGER invoices_count AFTER INSERT OR DELETE ON invoices
     "sqlite": (
         """
 CREATE TRIGGER invoices_count_insert AFTER INSERT ON invoices BEGIN
-    UPDATE organizations SET
-        invoice_count_live = invoice_count_live + NEW.livemode,
-        invoice_count_test = invoice_count_test + 1 - NEW.livemode
-    WHERE id = NEW.organization_id;
+    INSERT OR IGNORE INTO invoice_counts (organization_id, livemode, count)
+    VALUES (NEW.organization_id, NEW.livemode, 0);
+    UPDATE invoice_counts SET count = count + 1
+    WHERE organization_id = NEW.organization_id AND livemode = NEW.livemode;
 END
 """,
         """
 CREATE TRIGGER invoices_count_delete AFTER DELETE ON invoices BEGIN
-    UPDATE organizations SET
-        invoice_count_live = invoice_count_live - OLD.livemode,
-        invoice_count_test = invoice_count_test - 1 + OLD.livemode
-    WHERE id = OLD.organization_id;
+    UPDATE invoice_counts SET count = count - 1
+    WHERE organization_id = OLD.organization_id AND livemode = OLD.livemode;
 END
 """,
     ),
 }
-"""Keep ``organizations.invoice_count_*`` equal to the rows of ``invoices`` (lists show the
-total of a million invoices without counting them), whichever code path writes them."""
+"""Keep ``invoice_counts`` equal to the rows of ``invoices``, whichever code path writes them."""
 
 for _dialect, _statements in INVOICE_COUNT_SQL.items():
     for _statement in _statements:

@@ -59,9 +59,6 @@ class Organization(IdMixin, Base):
     next_folio_number: Mapped[int] = mapped_column(Integer, default=1)
     next_folio_number_test: Mapped[int] = mapped_column(Integer, default=1)
     default_series: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    # Kept by triggers on ``invoices`` (``portal.models.invoices.INVOICE_COUNT_SQL``).
-    invoice_count_live: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    invoice_count_test: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Receipts and the self-invoice portal.
     receipts_periodicity: Mapped[str] = mapped_column(String(12), default="month")
     receipts_duration_days: Mapped[int] = mapped_column(Integer, default=7)

@@ -17,8 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from lxml import etree
-from sqlalchemy import Select, and_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, and_, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from portal import search as text_search
@@ -27,7 +27,7 @@ from portal.cfdi.pac import CancelTarget, stamp_result
 from portal.cfdi.types import InvoiceInput
 from portal.errors import Conflict, PortalError, ValidationError
 from portal.models.base import iso, utcnow
-from portal.models.invoices import Invoice
+from portal.models.invoices import Invoice, InvoiceCount
 from portal.models.organizations import FolioSeries, Organization
 from portal.services import customers, events, products, stamping
 from portal.services.checks import Checker
@@ -40,6 +40,8 @@ ASYNC_BODY_BYTES = 2 * 1024 * 1024
 MAX_ITEMS = 5000
 META_FIELDS = ("idempotency_key", "status", "external_id")
 MEXICO = ZoneInfo("America/Mexico_City")  # how SAT and the PAC write their times
+FOLIO_LOCK_TIMEOUT = "1s"  # then the folio is taken in the caller's transaction instead
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
 
 
 # Reading the body --------------------------------------------------------------------------
@@ -286,15 +288,36 @@ def assign_folio(session: Session, organization: Organization, invoice: Invoice)
     """Series (or the type's default series) and the next folio, taken atomically."""
     invoice.series = invoice.series or organization.default_series.get(invoice.type)
     if invoice.folio_number is None:
-        options = {"synchronize_session": False}
-        statement = _folio_counter(organization, invoice.livemode, invoice.series)
-        taken = session.execute(statement, execution_options=options).scalar()
+        taken = _take_folio(session, _folio_counter(organization, invoice.livemode, invoice.series))
         if taken is None:  # a free-text series without a counter: the organization's folios
-            statement = _folio_counter(organization, invoice.livemode, None)
-            taken = session.execute(statement, execution_options=options).scalar_one()
+            taken = _take_folio(session, _folio_counter(organization, invoice.livemode, None))
         invoice.folio_number = taken - 1
         session.expire(organization, ["next_folio_number", "next_folio_number_test"])
     _index_text(invoice)
+
+
+def _take_folio(session: Session, statement: Any) -> int | None:
+    """Run a counter's ``UPDATE … RETURNING``. On PostgreSQL it commits at once in a short
+    transaction of its own, so the counter's row is not locked while the invoice is sealed and
+    stamped (parallel invoices of one organization would take turns); a failure after this
+    leaves a gap in the folios, which SAT allows. It stays in the caller's transaction when that
+    one created the counter (the short one cannot see it yet) or already locks it. On SQLite
+    the whole transaction holds the write lock anyway."""
+    options = {"synchronize_session": False}
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        try:
+            with bind.connect() as connection:
+                connection.execute(text(f"SET LOCAL lock_timeout = '{FOLIO_LOCK_TIMEOUT}'"))
+                taken = connection.execute(statement, execution_options=options).scalar()
+                connection.commit()
+        except OperationalError as error:
+            if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            taken = None  # our own transaction may hold the row: take it there
+        if taken is not None:
+            return int(taken)
+    return session.execute(statement, execution_options=options).scalar()
 
 
 # Stamping ---------------------------------------------------------------------------------
@@ -593,8 +616,12 @@ def listing(
         query = _searched_first(query)
     if any(value for name, value in args.items() if name not in ("page", "limit")):
         return query, None
-    column = Organization.invoice_count_live if tenant.livemode else Organization.invoice_count_test
-    total = session.scalar(select(column).where(Organization.id == tenant.organization.id))
+    total = session.scalar(
+        select(InvoiceCount.count).where(
+            InvoiceCount.organization_id == tenant.organization.id,
+            InvoiceCount.livemode.is_(tenant.livemode),
+        )
+    )
     return query, total or 0
 
 

@@ -60,3 +60,32 @@ def test_idempotency_key_header_replays_the_first_invoice(make_organization, api
     assert other.status_code == 409 and other.get_json()["path"] == "idempotency_key"
     fresh = org_api_client.post("/invoices", json=invoice_body(), headers={"Idempotency-Key": "2"})
     assert fresh.get_json()["folio_number"] == 2
+
+
+def test_a_folio_is_not_held_while_its_invoice_is_stamped(make_organization, db):
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from portal.models.organizations import Organization
+    from portal.services.invoices import assign_folio
+
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("on SQLite the invoice's transaction holds the one write lock anyway")
+    organization_id = make_organization()[0].id
+    db.commit()
+
+    def folio(session: Session) -> int | None:
+        invoice = Invoice(organization_id=organization_id, livemode=False, type="I", data={})
+        assign_folio(session, session.get(Organization, organization_id), invoice)
+        return invoice.folio_number
+
+    with Session(db.get_bind()) as stamping, Session(db.get_bind()) as other:
+        assert folio(stamping) == 1  # its transaction stays open, as while sealing and stamping
+        other.execute(text("SET lock_timeout = '2s'"))  # waiting on it would fail, not hang
+        assert folio(other) == 2
+        stamping.rollback()  # the first invoice failed: its folio is a gap, never reused
+        assert folio(other) == 3
+        other.commit()
+    db.expire_all()
+    assert db.get(Organization, organization_id).next_folio_number_test == 4
