@@ -149,6 +149,15 @@ def worker(workers: int) -> None:
     Consumer(huey, workers=workers, worker_type="thread", periodic=True).run()
 
 
+def gunicorn_args(workers: int) -> list[str]:
+    """How ``serve`` and the benchmarks run gunicorn: sync workers, each taking a connection
+    only when it is free, so CPU-bound requests spread over every process. (A gthread worker
+    accepts every keep-alive connection it can, and measured here it often held all of a
+    client's connections while the other process sat idle, halving the throughput.) Slow
+    clients and keep-alive are for a buffering proxy in front, as gunicorn advises."""
+    return ["--workers", str(workers), "--worker-class", "sync"]
+
+
 @click.command("serve")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")))
 @click.option("--web-workers", default=2, show_default=True)
@@ -159,13 +168,7 @@ def serve(port: int, web_workers: int) -> None:
         subprocess.Popen(
             [
                 os.path.join(bin_dir, "gunicorn"),
-                "--workers",
-                str(web_workers),
-                # gthread keeps connections alive; one thread a process, as measured in bench/.
-                "--worker-class",
-                "gthread",
-                "--threads",
-                "1",
+                *gunicorn_args(web_workers),
                 "-b",
                 f"0.0.0.0:{port}",
                 "--access-logfile",
