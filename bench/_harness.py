@@ -30,6 +30,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from portal.cli import gunicorn_args  # noqa: E402
+
 RFC, NAME = "EKU9003173C9", "ESCUELA KEMPER URGATE"
 
 
@@ -109,7 +111,7 @@ def free_port() -> int:
 
 
 # How the benchmarks serve the app (``portal serve`` uses the same worker model).
-GUNICORN_ARGS = ["--workers", "2", "--worker-class", "gthread", "--threads", "1"]
+GUNICORN_ARGS = os.environ.get("BENCH_GUNICORN", "").split() or gunicorn_args(2)
 GUNICORN = "gunicorn " + " ".join(GUNICORN_ARGS)
 
 
