@@ -67,12 +67,14 @@ FROM generate_series(1, :rows) AS n
 """
 
 
-COUNT_SQL = """
-INSERT INTO invoice_counts (organization_id, livemode, count)
-SELECT CAST(:org AS varchar), false, count(*) FROM invoices
+COUNT_SQL = (
+    "DELETE FROM invoice_counts WHERE organization_id = :org AND NOT livemode",
+    """
+INSERT INTO invoice_counts (organization_id, livemode, slot, count)
+SELECT CAST(:org AS varchar), false, 0, count(*) FROM invoices
 WHERE organization_id = :org AND NOT livemode
-ON CONFLICT (organization_id, livemode) DO UPDATE SET count = excluded.count
-"""
+""",
+)
 
 
 def fill(database_url: str, organization_id: str, rows: int) -> float:
@@ -83,7 +85,8 @@ def fill(database_url: str, organization_id: str, rows: int) -> float:
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(FILL_SQL), {"org": organization_id, "rows": rows})
-        conn.execute(text(COUNT_SQL), {"org": organization_id})
+        for statement in COUNT_SQL:
+            conn.execute(text(statement), {"org": organization_id})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE invoices"))
     engine.dispose()

@@ -1,10 +1,11 @@
 """invoice counts in a table of their own
 
-The invoice counts move from ``organizations`` to ``invoice_counts`` (one row per organization
-and environment), so that inserting an invoice no longer locks the organization's row, which
-the folio counters live on: folios can then be taken in a short transaction of their own. The
-trigger SQL is a copy of ``portal.models.invoices``'s, so that this migration never changes
-when that module does; the downgrade restores the previous revision's own SQL.
+The invoice counts move from ``organizations`` to ``invoice_counts`` (rows per organization,
+environment and slot: on PostgreSQL each connection counts into a slot of its own), so that
+inserting an invoice no longer locks the organization's row, which the folio counters live on:
+folios can then be taken in a short transaction of their own. The trigger SQL is a copy of
+``portal.models.invoices``'s, so that this migration never changes when that module does; the
+downgrade restores the previous revision's own SQL.
 
 Revision ID: 8b4f2e6a1c07
 Revises: 5d1e7a9c3b20
@@ -27,13 +28,13 @@ COUNT_SQL = {
 CREATE OR REPLACE FUNCTION invoices_count() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO invoice_counts (organization_id, livemode, count)
-        VALUES (NEW.organization_id, NEW.livemode, 1)
-        ON CONFLICT (organization_id, livemode)
-        DO UPDATE SET count = invoice_counts.count + 1;
+        INSERT INTO invoice_counts AS c (organization_id, livemode, slot, count)
+        VALUES (NEW.organization_id, NEW.livemode, mod(pg_backend_pid(), 8), 1)
+        ON CONFLICT (organization_id, livemode, slot) DO UPDATE SET count = c.count + 1;
     ELSE
-        UPDATE invoice_counts SET count = count - 1
-        WHERE organization_id = OLD.organization_id AND livemode = OLD.livemode;
+        INSERT INTO invoice_counts AS c (organization_id, livemode, slot, count)
+        VALUES (OLD.organization_id, OLD.livemode, mod(pg_backend_pid(), 8), -1)
+        ON CONFLICT (organization_id, livemode, slot) DO UPDATE SET count = c.count - 1;
     END IF;
     RETURN NULL;
 END;
@@ -45,31 +46,31 @@ $$ LANGUAGE plpgsql
         "DROP TRIGGER IF EXISTS invoices_count_delete",
         """
 CREATE TRIGGER invoices_count_insert AFTER INSERT ON invoices BEGIN
-    INSERT OR IGNORE INTO invoice_counts (organization_id, livemode, count)
-    VALUES (NEW.organization_id, NEW.livemode, 0);
+    INSERT OR IGNORE INTO invoice_counts (organization_id, livemode, slot, count)
+    VALUES (NEW.organization_id, NEW.livemode, 0, 0);
     UPDATE invoice_counts SET count = count + 1
-    WHERE organization_id = NEW.organization_id AND livemode = NEW.livemode;
+    WHERE organization_id = NEW.organization_id AND livemode = NEW.livemode AND slot = 0;
 END
 """,
         """
 CREATE TRIGGER invoices_count_delete AFTER DELETE ON invoices BEGIN
     UPDATE invoice_counts SET count = count - 1
-    WHERE organization_id = OLD.organization_id AND livemode = OLD.livemode;
+    WHERE organization_id = OLD.organization_id AND livemode = OLD.livemode AND slot = 0;
 END
 """,
     ),
 }
 MOVE_COUNTS = """
-INSERT INTO invoice_counts (organization_id, livemode, count)
-SELECT id, {true}, invoice_count_live FROM organizations
+INSERT INTO invoice_counts (organization_id, livemode, slot, count)
+SELECT id, {true}, 0, invoice_count_live FROM organizations
 UNION ALL
-SELECT id, {false}, invoice_count_test FROM organizations
+SELECT id, {false}, 0, invoice_count_test FROM organizations
 """
 MOVE_COUNTS_BACK = """
 UPDATE organizations SET
-    invoice_count_live = coalesce((SELECT count FROM invoice_counts
+    invoice_count_live = coalesce((SELECT sum(count) FROM invoice_counts
         WHERE organization_id = organizations.id AND livemode = {true}), 0),
-    invoice_count_test = coalesce((SELECT count FROM invoice_counts
+    invoice_count_test = coalesce((SELECT sum(count) FROM invoice_counts
         WHERE organization_id = organizations.id AND livemode = {false}), 0)
 """
 
@@ -84,9 +85,10 @@ def upgrade() -> None:
         "invoice_counts",
         sa.Column("organization_id", sa.String(length=24), nullable=False),
         sa.Column("livemode", sa.Boolean(), nullable=False),
+        sa.Column("slot", sa.SmallInteger(), nullable=False),
         sa.Column("count", sa.BigInteger(), server_default="0", nullable=False),
         sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("organization_id", "livemode"),
+        sa.PrimaryKeyConstraint("organization_id", "livemode", "slot"),
     )
     op.execute(MOVE_COUNTS.format(**_booleans(dialect)))
     for statement in COUNT_SQL[dialect]:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -93,10 +94,12 @@ Index(
 
 
 class InvoiceCount(Base):
-    """How many invoices an organization has in one environment, kept by triggers on
-    ``invoices`` (lists show the total of a million invoices without counting them). A table
-    of its own, not columns of ``organizations``: a transaction that inserted an invoice must
-    not hold the organization's row, which the folio counters live on."""
+    """How many invoices an organization has in one environment: the sum of its slots, kept by
+    triggers on ``invoices`` (lists show the total of a million invoices without counting
+    them). A table of its own, not columns of ``organizations``, so that a transaction that
+    inserted an invoice does not hold the organization's row, which the folio counters live
+    on. On PostgreSQL each connection counts into its own slot, so that parallel transactions
+    that insert invoices of one organization do not wait on one another's count."""
 
     __tablename__ = "invoice_counts"
 
@@ -104,6 +107,7 @@ class InvoiceCount(Base):
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
     )
     livemode: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0)
     count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
@@ -113,13 +117,13 @@ INVOICE_COUNT_SQL = {
 CREATE OR REPLACE FUNCTION invoices_count() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO invoice_counts (organization_id, livemode, count)
-        VALUES (NEW.organization_id, NEW.livemode, 1)
-        ON CONFLICT (organization_id, livemode)
-        DO UPDATE SET count = invoice_counts.count + 1;
+        INSERT INTO invoice_counts AS c (organization_id, livemode, slot, count)
+        VALUES (NEW.organization_id, NEW.livemode, mod(pg_backend_pid(), 8), 1)
+        ON CONFLICT (organization_id, livemode, slot) DO UPDATE SET count = c.count + 1;
     ELSE
-        UPDATE invoice_counts SET count = count - 1
-        WHERE organization_id = OLD.organization_id AND livemode = OLD.livemode;
+        INSERT INTO invoice_counts AS c (organization_id, livemode, slot, count)
+        VALUES (OLD.organization_id, OLD.livemode, mod(pg_backend_pid(), 8), -1)
+        ON CONFLICT (organization_id, livemode, slot) DO UPDATE SET count = c.count - 1;
     END IF;
     RETURN NULL;
 END;
@@ -130,19 +134,19 @@ CREATE TRIGGER invoices_count AFTER INSERT OR DELETE ON invoices
     FOR EACH ROW EXECUTE FUNCTION invoices_count()
 """,
     ),
-    "sqlite": (
+    "sqlite": (  # one writer at a time: one slot
         """
 CREATE TRIGGER invoices_count_insert AFTER INSERT ON invoices BEGIN
-    INSERT OR IGNORE INTO invoice_counts (organization_id, livemode, count)
-    VALUES (NEW.organization_id, NEW.livemode, 0);
+    INSERT OR IGNORE INTO invoice_counts (organization_id, livemode, slot, count)
+    VALUES (NEW.organization_id, NEW.livemode, 0, 0);
     UPDATE invoice_counts SET count = count + 1
-    WHERE organization_id = NEW.organization_id AND livemode = NEW.livemode;
+    WHERE organization_id = NEW.organization_id AND livemode = NEW.livemode AND slot = 0;
 END
 """,
         """
 CREATE TRIGGER invoices_count_delete AFTER DELETE ON invoices BEGIN
     UPDATE invoice_counts SET count = count - 1
-    WHERE organization_id = OLD.organization_id AND livemode = OLD.livemode;
+    WHERE organization_id = OLD.organization_id AND livemode = OLD.livemode AND slot = 0;
 END
 """,
     ),

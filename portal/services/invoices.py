@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from lxml import etree
-from sqlalchemy import Select, and_, select, text, update
+from sqlalchemy import Select, and_, func, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased
 
@@ -617,12 +617,12 @@ def listing(
     if any(value for name, value in args.items() if name not in ("page", "limit")):
         return query, None
     total = session.scalar(
-        select(InvoiceCount.count).where(
+        select(func.sum(InvoiceCount.count)).where(
             InvoiceCount.organization_id == tenant.organization.id,
             InvoiceCount.livemode.is_(tenant.livemode),
         )
     )
-    return query, total or 0
+    return query, int(total or 0)  # PostgreSQL sums bigints as numeric
 
 
 def _searched_first(query: Select[tuple[Invoice]]) -> Select[tuple[Invoice]]:

@@ -89,3 +89,44 @@ def test_a_folio_is_not_held_while_its_invoice_is_stamped(make_organization, db)
         other.commit()
     db.expire_all()
     assert db.get(Organization, organization_id).next_folio_number_test == 4
+
+
+def test_parallel_transactions_inserting_invoices_do_not_wait_on_the_count(make_organization, db):
+    import pytest
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session
+    from sqlalchemy.pool import NullPool
+
+    from portal.services.invoices import listing
+    from portal.tenancy import Tenant
+
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("on SQLite one transaction writes at a time anyway")
+    organization = make_organization()[0]
+    db.commit()
+    engine = create_engine(db.get_bind().url, poolclass=NullPool)  # a new backend each session
+
+    def slot(session: Session) -> int:
+        return session.scalar(text("SELECT mod(pg_backend_pid(), 8)"))
+
+    first, second = Session(engine), Session(engine)
+    try:
+        for _ in range(8):  # one time in eight they share a slot: open another connection
+            if slot(first) != slot(second):
+                break
+            second.close()
+            second = Session(engine)
+        assert slot(first) != slot(second)
+        for session in (first, second):
+            session.execute(text("SET lock_timeout = '2s'"))  # waiting would fail, not hang
+            session.add(Invoice(organization_id=organization.id, livemode=False, data={}))
+            session.flush()  # the count trigger runs; both transactions stay open
+        first.commit()
+        second.commit()
+    finally:
+        first.close()
+        second.close()
+        engine.dispose()
+    db.expire_all()
+    _query, total = listing(db, Tenant(organization, livemode=False), {})
+    assert total == 2
