@@ -15,6 +15,7 @@ from portal.extensions import babel, csrf, db, login_manager
 from portal.i18n import select_locale
 from portal.jobs import outbox
 from portal.jobs.queue import backlog, init_queue
+from portal.jsonio import OrjsonProvider
 
 
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -28,6 +29,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=config["INSTANCE_PATH"],
     )
     app.config.update(config)
+    app.json = OrjsonProvider(app)
     _init_extensions(app)
     security.init_app(app)
     _register_blueprints(app)

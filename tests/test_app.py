@@ -100,3 +100,21 @@ def test_development_secrets_are_generated_once_and_kept(tmp_path):
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert first.config["ENCRYPTION_KEY"] == second.config["ENCRYPTION_KEY"]
     assert (tmp_path / "secret-key").stat().st_mode & 0o777 == 0o600
+
+
+def test_json_responses_keep_flasks_rules_for_every_type(app):
+    import json
+    from datetime import datetime
+    from decimal import Decimal
+
+    from flask import jsonify
+
+    with app.test_request_context():
+        response = jsonify(amount=Decimal("1.50"), big=10**30, when=datetime(2026, 1, 2), n={1: 2})
+    assert response.mimetype == "application/json"
+    assert json.loads(response.get_data()) == {
+        "amount": "1.50",  # a Decimal is never rounded through a float
+        "big": 10**30,  # beyond orjson's 64 bits: the standard library writes it
+        "when": "Fri, 02 Jan 2026 00:00:00 GMT",
+        "n": {"1": 2},
+    }
