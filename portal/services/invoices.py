@@ -151,8 +151,9 @@ def preview_totals(data: dict[str, Any]) -> money.Totals | None:
 # Summary fields ---------------------------------------------------------------------------
 
 
-def _describe(invoice: Invoice, data: dict[str, Any]) -> None:
-    """Copy the searchable, listable fields out of the body (drafts may be incomplete)."""
+def _describe(invoice: Invoice, data: dict[str, Any], *, totals: bool = True) -> None:
+    """Copy the searchable, listable fields out of the body (drafts may be incomplete), and
+    the totals the engine previews for its items, when ``totals``."""
     customer = data.get("customer") if isinstance(data.get("customer"), dict) else {}
     invoice.customer = customer
     invoice.type = data.get("type") or "I"
@@ -162,9 +163,9 @@ def _describe(invoice: Invoice, data: dict[str, Any]) -> None:
     invoice.payment_method = _short(data.get("payment_method") or "PUE", 3)
     invoice.use = _short("CP01" if invoice.type == "P" else data.get("use") or "G01", 4)
     invoice.related_documents = data.get("related_documents") or []
-    totals = preview_totals(data) if invoice.type != "P" else None
-    if totals is not None:
-        invoice.total, invoice.subtotal = totals.total, totals.subtotal
+    preview = preview_totals(data) if totals and invoice.type != "P" else None
+    if preview is not None:
+        invoice.total, invoice.subtotal = preview.total, preview.subtotal
     _index_text(invoice)
 
 
@@ -241,13 +242,17 @@ def create(
         series=meta["series"],
         folio_number=meta["folio_number"],
     )
-    if not draft:
-        parse(_with_balances(session, invoice, data), tenant.organization.address.get("zip"))
-    _describe(invoice, data)
+    run_async = run_async or body_size > ASYNC_BODY_BYTES
+    prepared = None
+    if not draft:  # refused here, before a folio is taken; kept for stamping
+        balanced = _with_balances(session, invoice, data)
+        prepared = balanced, parse(balanced, tenant.organization.address.get("zip"))
+    # Stamped now, the totals come from the document itself.
+    _describe(invoice, data, totals=draft or run_async)
     if key and (raced := _claim(session, tenant, invoice)) is not None:
         return replay(raced, digest)  # type: ignore[return-value]
-    if not draft:
-        _start(session, tenant, invoice, run_async or body_size > ASYNC_BODY_BYTES)
+    if prepared is not None:
+        _start(session, tenant, invoice, run_async, prepared)
     session.add(invoice)  # without a key, the row is written once, stamped
     session.flush()
     return invoice
@@ -264,14 +269,20 @@ def _claim(session: Session, tenant: Tenant, invoice: Invoice) -> Invoice | None
     return None
 
 
-def _start(session: Session, tenant: Tenant, invoice: Invoice, run_async: bool) -> None:
+def _start(
+    session: Session,
+    tenant: Tenant,
+    invoice: Invoice,
+    run_async: bool,
+    prepared: tuple[dict[str, Any], InvoiceInput],
+) -> None:
     stamping.issuer_of(tenant.organization)  # refuse early when the organization is not ready
     assign_folio(session, tenant.organization, invoice)
     if run_async:
         invoice.status = "pending"  # the worker stamps it (portal.jobs.invoices)
         session.flush()
         return
-    stamp(session, invoice)
+    stamp(session, invoice, prepared)
 
 
 def _folio_counter(organization: Organization, livemode: bool, series: str | None) -> Any:
@@ -323,14 +334,22 @@ def _take_folio(session: Session, statement: Any) -> int | None:
 # Stamping ---------------------------------------------------------------------------------
 
 
-def stamp(session: Session, invoice: Invoice) -> None:
-    """Build, seal and stamp the invoice now; raises (nothing changes) when refused."""
+def stamp(
+    session: Session,
+    invoice: Invoice,
+    prepared: tuple[dict[str, Any], InvoiceInput] | None = None,
+) -> None:
+    """Build, seal and stamp the invoice now; raises (nothing changes) when refused.
+    ``prepared``: its body with the balances and the engine's input, when the caller has just
+    read them (a new invoice); otherwise they are read from the stored body."""
     organization = session.get(Organization, invoice.organization_id)
     assert organization is not None
     issuer = stamping.issuer_of(organization)
     pac = stamping.pac_for(session, organization, invoice.livemode)
-    data = _with_balances(session, invoice, dict(invoice.data))
-    parsed = parse(data, issuer.zip)
+    if prepared is None:
+        data = _with_balances(session, invoice, dict(invoice.data))
+        prepared = data, parse(data, issuer.zip)
+    data, parsed = prepared
     parsed.series, parsed.folio_number = invoice.series, invoice.folio_number
     csd = stamping.csd_of(organization.certificate)  # type: ignore[arg-type]
     try:
