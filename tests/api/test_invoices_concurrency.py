@@ -91,6 +91,38 @@ def test_a_folio_is_not_held_while_its_invoice_is_stamped(make_organization, db)
     assert db.get(Organization, organization_id).next_folio_number_test == 4
 
 
+def test_a_folio_stays_in_the_callers_transaction_when_only_it_sees_or_holds_the_counter(
+    make_organization, db
+):
+    import pytest
+    from sqlalchemy.orm import Session
+
+    from portal.models.organizations import FolioSeries, Organization
+    from portal.services.invoices import assign_folio
+
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("on SQLite folios are always taken in the caller's transaction")
+    organization_id = make_organization()[0].id
+    db.commit()
+
+    def folio(session: Session, series: str | None = None) -> int | None:
+        invoice = Invoice(
+            organization_id=organization_id, livemode=False, type="I", series=series, data={}
+        )
+        assign_folio(session, session.get(Organization, organization_id), invoice)
+        return invoice.folio_number
+
+    with Session(db.get_bind()) as session:
+        session.get(Organization, organization_id).next_folio_number_test = 40
+        session.add(FolioSeries(organization_id=organization_id, name="B", next_folio_test=7))
+        session.flush()  # this transaction now holds the counter and alone sees the series
+        assert folio(session) == 40  # after the short transaction's lock timeout, not a hang
+        assert folio(session, "B") == 7
+        session.commit()
+    db.expire_all()
+    assert db.get(Organization, organization_id).next_folio_number_test == 41
+
+
 def test_parallel_transactions_inserting_invoices_do_not_wait_on_the_count(make_organization, db):
     import pytest
     from sqlalchemy import create_engine, text
