@@ -27,12 +27,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _machine import NAME, RFC  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from portal.cli import gunicorn_args  # noqa: E402
-
-RFC, NAME = "EKU9003173C9", "ESCUELA KEMPER URGATE"
 
 
 def fresh_database(name: str) -> str:

@@ -27,6 +27,7 @@ from portal.cfdi.types import Issuer
 REFERENCE_RSA_SIGNS = 4900.0  # per second, one core (issue 3)
 REFERENCE_RAW_SATCFDI = 1900.0  # one-concept build + seal per second, one core (issue 3)
 REFERENCE_STOCK_PDF = 1.4  # seconds, satcfdi's stock one-concept PDF (issue 3)
+RFC, NAME = "EKU9003173C9", "ESCUELA KEMPER URGATE"  # the generated test CSD's issuer
 RECEIVER = ("URE180429TM6", "UNIVERSIDAD ROBOTICA ESPAÑOLA", "86991", "601", "G01")
 
 
@@ -41,7 +42,7 @@ def rate(action: Callable[[], object], seconds: float) -> float:
 
 def generated_csd() -> tuple[CSD, Issuer]:
     """A generated test CSD (never a SAT certificate) and its issuer."""
-    credentials = make_test_credentials("EKU9003173C9", "ESCUELA KEMPER URGATE")
+    credentials = make_test_credentials(RFC, NAME)
     csd = load_csd(credentials.cer_der, credentials.key_der, credentials.password)
     return csd, Issuer(csd.rfc, csd.legal_name, "601", "42501")
 
