@@ -20,10 +20,10 @@ from lxml import etree
 from satcfdi.create.cancela import cancelacion
 from satcfdi.create.cfd import cfdi40, implocal10, pago20
 from satcfdi.create.retencion import retenciones20
-from satcfdi.transform import get_timezone, xslt_transform
+from satcfdi.transform import xslt_transform
 
+from portal.cfdi import catalogs, money, zones
 from portal.cfdi import errors as E
-from portal.cfdi import money
 from portal.cfdi.csd import CSD
 from portal.cfdi.errors import invalid
 from portal.cfdi.money import Line, LineTax, Totals
@@ -101,16 +101,9 @@ class _Comprobante(cfdi40.Comprobante):
 # ---------------------------------------------------------------- dates and places
 
 
-@cache
 def _timezone(zip_code: str) -> Any:
-    try:
-        return get_timezone(zip_code)
-    except Exception:  # satcfdi raises KeyError/TypeError for zips outside c_CodigoPostal
-        raise invalid(
-            f"El código postal «{zip_code}» no existe en el catálogo c_CodigoPostal.",
-            E.INVALID_INPUT,
-            "address.zip",
-        ) from None
+    """The zone of a place of issue (our checked table: ``portal.cfdi.zones``)."""
+    return zones.zone_of(zip_code)
 
 
 def local_now(zip_code: str) -> datetime:
@@ -136,6 +129,22 @@ def issue_date(requested: datetime | None, zip_code: str, check: bool = True) ->
             "date",
         )
     return date
+
+
+def check_csd_period(csd: CSD, fecha: datetime, zip_code: str, path: str = "date") -> None:
+    """Refuse a Fecha outside the CSD's validity (a PAC refuses it: SAT's validation 305)."""
+    zone = _timezone(zip_code)
+    moment = fecha.replace(tzinfo=zone)
+    if csd.valid_from <= moment <= csd.valid_to:
+        return
+    before = moment < csd.valid_from
+    limit = (csd.valid_from if before else csd.valid_to).astimezone(zone)
+    when = "anterior al inicio" if before else "posterior al fin"
+    raise invalid(
+        f"La fecha de emisión es {when} de la vigencia del CSD ({limit:%Y-%m-%d %H:%M}).",
+        INVALID_DATE,
+        path,
+    )
 
 
 # ---------------------------------------------------------------- sealing
@@ -249,8 +258,9 @@ def _concept(item: Item, line: Line, decimals: int) -> dict[str, Any]:
     }
     if product.sku:
         node["NoIdentificacion"] = product.sku
-    if product.unit_name:
-        node["Unidad"] = product.unit_name
+    unit_name = product.unit_name or catalogs.unit_name(product.unit_key)
+    if unit_name:
+        node["Unidad"] = unit_name
     if line.discount:
         node["Descuento"] = line.discount
     _concept_extras(node, item, decimals)
@@ -542,6 +552,7 @@ def _finish(
     totals: Totals | None,
     validate_schema: bool,
 ) -> BuiltDocument:
+    check_csd_period(csd, comprobante["Fecha"], comprobante["LugarExpedicion"])
     element, cadena, signature = seal(comprobante, csd, "4.0")
     if validate_schema:
         validate(element)
@@ -773,6 +784,7 @@ def build_retention(
         cfdi_reten_relacionados=related,
         fecha_exp=issue_date(data.date, issuer.zip, check_date),
     )
+    check_csd_period(csd, document["FechaExp"], issuer.zip)
     # satcfdi 26.10's Retenciones.sign() stores tuples (trailing commas); ``seal`` sets strings.
     element, cadena, signature = seal(document, csd, "2.0")
     validate(element)

@@ -264,11 +264,16 @@ def _net(
     return base + federal + locals_
 
 
+IEPS_IN_IVA_BASE = (None, "sum_before_taxes")  # the default: LIVA art. 12
+
+
 def _feeds_iva(tax: Tax) -> bool:
+    """A transferred IEPS is part of the IVA base (LIVA art. 12) unless ``ieps_mode`` says
+    otherwise ("break_down" or "unconsidered": the IEPS stays out of the IVA base)."""
     return (
         tax.type == "IEPS"
-        and tax.factor == "Tasa"
-        and tax.ieps_mode == "sum_before_taxes"
+        and tax.factor in ("Tasa", "Cuota")
+        and tax.ieps_mode in IEPS_IN_IVA_BASE
         and not tax.withholding
     )
 
@@ -282,13 +287,19 @@ def _factor(taxes: Sequence[Tax], local: Sequence[LocalTax]) -> tuple[Decimal, D
             factor += sign * tax.rate
         elif tax.factor == "Cuota":
             per_unit += sign * tax.rate
-    # IEPS summed into IVA's base makes IVA apply to it too: F gains IEPS*IVA.
-    ieps = sum((t.rate for t in taxes if _feeds_iva(t)), Decimal(0))
+    # IEPS in IVA's base makes IVA apply to it too: F gains IEPS*IVA, C gains cuota*IVA.
     iva = sum(
-        (t.rate for t in taxes if t.type == "IVA" and t.factor == "Tasa" and not t.withholding),
+        (
+            t.rate * (-1 if t.withholding else 1)
+            for t in taxes
+            if t.type == "IVA" and t.factor == "Tasa"
+        ),
         Decimal(0),
     )
-    return factor + ieps * iva, per_unit
+    feeding = [t for t in taxes if _feeds_iva(t)]
+    ieps_rate = sum((t.rate for t in feeding if t.factor == "Tasa"), Decimal(0))
+    ieps_quota = sum((t.rate for t in feeding if t.factor == "Cuota"), Decimal(0))
+    return factor + ieps_rate * iva, per_unit + ieps_quota * iva
 
 
 def _solve_base(

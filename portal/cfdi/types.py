@@ -106,7 +106,7 @@ class Product:
     taxes: list[Tax] | None = None
     local_taxes: list[LocalTax] = field(default_factory=list)
     unit_key: str = "H87"
-    unit_name: str | None = "Elemento"
+    unit_name: str | None = None  # None: the name SAT's c_ClaveUnidad gives ``unit_key``
     sku: str | None = None
 
 
@@ -428,7 +428,7 @@ def _product(r: _Reader) -> Product:
         taxes=taxes,
         local_taxes=r.items("local_taxes", _local_tax),
         unit_key=r.text("unit_key") or "H87",
-        unit_name=r.text("unit_name", "Elemento"),
+        unit_name=r.text("unit_name"),
         sku=r.text("sku"),
     )
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from portal import search as text_search
-from portal.cfdi import documents, money, qr, rules
+from portal.cfdi import documents, money, qr, rules, zones
 from portal.cfdi.pac import CancelTarget, stamp_result
 from portal.cfdi.types import InvoiceInput
 from portal.errors import Conflict, PortalError, ValidationError
@@ -365,7 +365,8 @@ def stamp(
         "signature": result.sello_cfd,
     }
     invoice.verification_url = verification_url(result.xml, result.uuid, result.sello_cfd)
-    invoice.date = document.issued_at.replace(tzinfo=ZoneInfo(organization.timezone))
+    place = document.element.get("LugarExpedicion") or issuer.zip
+    invoice.date = document.issued_at.replace(tzinfo=zones.zone_of(place))
     invoice.total = document.total
     if document.totals is not None:
         invoice.subtotal = document.totals.subtotal

@@ -12,7 +12,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.cfdi import catalogs, rules
+from portal.cfdi import catalogs, rules, zones
 from portal.cfdi.csd import load_csd
 from portal.cfdi.errors import CSD_NOT_ISSUED_BY_SAT, CSDError
 from portal.errors import Conflict, NotFound, ValidationError
@@ -34,6 +34,7 @@ DOCUMENT_TYPES = ("I", "E", "P", "N", "T")
 LOGO_MAX_BYTES = 500 * 1024
 LOGO_MIN_SIDE, LOGO_MAX_SIDE = 32, 4000
 CERTIFICATE_WARNING_DAYS = 30
+MEXICO_CITY = "America/Mexico_City"
 SERIES_PATTERN = r"[^|]{1,25}"  # CFDI 4.0's Serie: 1–25 characters, no pipe
 
 
@@ -120,6 +121,7 @@ def update_legal(organization: Organization, data: dict[str, Any]) -> None:
     check.done()
     organization.name, organization.legal_name = name, rules.normalize_legal_name(legal_name)
     organization.tax_system, organization.address = tax_system, address
+    organization.timezone = zones.zone_name(address["zip"]) if address.get("zip") else MEXICO_CITY
     organization.website, organization.support_email, organization.phone = (
         website,
         support_email,
