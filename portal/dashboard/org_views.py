@@ -58,6 +58,7 @@ def overview():
     return render_template(
         "dashboard/org/overview.html",
         steps=orgs.pending_steps(organization),
+        test_ready=orgs.is_test_ready(organization),
         expires_soon=orgs.certificate_expires_soon(organization),
     )
 

@@ -13,8 +13,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.cfdi import catalogs, rules, zones
-from portal.cfdi.csd import load_csd
-from portal.cfdi.errors import CSD_NOT_ISSUED_BY_SAT, CSDError
+from portal.cfdi.csd import issued_by_sat, load_csd
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.models.accounts import Account
 from portal.models.base import utcnow
@@ -185,18 +184,7 @@ def upload_certificate(
 
 def is_sat_issued(certificate: Certificate) -> bool:
     """Whether the stored CSD chains to SAT's roots (required for live documents)."""
-    try:
-        load_csd(
-            certificate.cer_der,
-            secrets.decrypt(certificate.key_encrypted),
-            secrets.decrypt(certificate.password_encrypted).decode(),
-            require_sat_chain=True,
-        )
-    except CSDError as error:
-        if error.code == CSD_NOT_ISSUED_BY_SAT:
-            return False
-        raise
-    return True
+    return issued_by_sat(certificate.cer_der)
 
 
 def delete_certificate(session: Session, organization: Organization) -> datetime:
@@ -453,8 +441,8 @@ class PendingStep:
     description: str
 
 
-def pending_steps(organization: Organization, now: datetime | None = None) -> list[PendingStep]:
-    """What is missing before production, derived from the data."""
+def setup_steps(organization: Organization, now: datetime | None = None) -> list[PendingStep]:
+    """What is missing before the organization can issue any invoice (test mode included)."""
     steps = []
     if not (
         organization.legal_name and organization.tax_system and organization.address.get("zip")
@@ -473,3 +461,39 @@ def pending_steps(organization: Organization, now: datetime | None = None) -> li
             PendingStep("certificate", "El certificado de sello digital venció. Sube uno vigente.")
         )
     return steps
+
+
+def pending_steps(
+    organization: Organization, now: datetime | None = None, *, pac_configured: bool | None = None
+) -> list[PendingStep]:
+    """What is missing before live invoices with fiscal validity: ``setup_steps``, a CSD issued
+    by SAT (a test authority's CSD only signs test documents) and a real PAC (``pac_configured``;
+    None asks the running app's settings)."""
+    steps = setup_steps(organization, now)
+    certificate = organization.certificate
+    if certificate is not None and not steps and not is_sat_issued(certificate):
+        steps.append(PendingStep("certificate", TEST_CSD_STEP))
+    if not (_live_pac_configured() if pac_configured is None else pac_configured):
+        steps.append(PendingStep("pac", NO_PAC_STEP))
+    return steps
+
+
+TEST_CSD_STEP = (
+    "El CSD no fue emitido por el SAT (es de prueba): sirve para facturas de prueba. Para "
+    "facturas con validez fiscal sube el CSD que te entregó el SAT."
+)
+NO_PAC_STEP = (
+    "El portal aún no tiene un PAC configurado para timbrar en producción: por ahora solo se "
+    "emiten facturas de prueba (lo configura el operador del portal)."
+)
+
+
+def is_test_ready(organization: Organization, now: datetime | None = None) -> bool:
+    """Whether test-mode invoices can be issued (a test CSD is enough)."""
+    return not setup_steps(organization, now)
+
+
+def _live_pac_configured() -> bool:
+    from portal.services import stamping  # stamping reads readiness from here
+
+    return stamping.live_config() is not None
