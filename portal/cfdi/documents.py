@@ -147,14 +147,108 @@ def check_csd_period(csd: CSD, fecha: datetime, zip_code: str, path: str = "date
     )
 
 
+# ---------------------------------------------------------------- custom complements
+
+XSI_LOCATION = "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation"
+# SAT complements accepted as ``custom`` (their schemas are in ``validation.SCHEMAS``).
+SAT_COMPLEMENT_LOCATIONS = {
+    "http://www.sat.gob.mx/leyendasFiscales": (
+        "http://www.sat.gob.mx/sitio_internet/cfd/leyendasFiscales/leyendasFisc.xsd"
+    ),
+    "http://www.sat.gob.mx/donat": "http://www.sat.gob.mx/sitio_internet/cfd/donat/donat11.xsd",
+    "http://www.sat.gob.mx/divisas": (
+        "http://www.sat.gob.mx/sitio_internet/cfd/divisas/divisas.xsd"
+    ),
+    "http://www.sat.gob.mx/ine": "http://www.sat.gob.mx/sitio_internet/cfd/ine/ine11.xsd",
+}
+
+
+@dataclass
+class CustomComplement:
+    """A complement node sent as XML, with the schema location to declare for it."""
+
+    element: etree._Element
+    schema_location: str
+
+
+def custom_complements(
+    texts: Sequence[str], namespaces: Sequence[Namespace] = ()
+) -> list[CustomComplement]:
+    """Parse ``complements[].data`` (well-formed XML, one namespaced node each) and find each
+    node's schema location (``namespaces[]`` or SAT's own); a 400 naming the entry otherwise."""
+    found = []
+    declared = {n.uri: n for n in namespaces}
+    prefixes = " ".join(f'xmlns:{n.prefix}="{n.uri}"' for n in namespaces)
+    for index, text in enumerate(texts):
+        path = f"complements[{index}].data"
+        try:
+            wrapper = etree.fromstring(f"<c {prefixes}>{text}</c>", parser=_addenda_parser())
+        except etree.XMLSyntaxError as error:
+            raise invalid(
+                f"El complemento no es XML bien formado: {error}", E.INVALID_INPUT, path
+            ) from None
+        nodes = [n for n in wrapper if isinstance(n.tag, str)]
+        if len(nodes) != 1 or (wrapper.text or "").strip() or (nodes[0].tail or "").strip():
+            raise invalid("El complemento debe ser un solo nodo XML.", E.INVALID_INPUT, path)
+        found.append(_complement(nodes[0], declared, path))
+    return found
+
+
+def _complement(
+    node: etree._Element, declared: dict[str, Namespace], path: str
+) -> CustomComplement:
+    uri = etree.QName(node).namespace
+    if not uri or uri == CFDI_NS or not node.prefix:
+        raise invalid(
+            "El nodo del complemento necesita un prefijo y un namespace propio (no el de cfdi).",
+            E.INVALID_INPUT,
+            path,
+        )
+    if uri not in SAT_COMPLEMENT_LOCATIONS:
+        # cfdv40.xsd validates Complemento strictly: a PAC refuses what SAT publishes no schema for.
+        known = ", ".join(sorted(u.rsplit("/", 1)[1] for u in SAT_COMPLEMENT_LOCATIONS))
+        raise invalid(
+            f"El complemento «{uri}» no es un complemento del SAT que se pueda timbrar aquí "
+            f"(se aceptan: {known}).",
+            E.INVALID_INPUT,
+            path,
+        )
+    namespace = declared.get(uri)
+    location = (namespace.schema_location if namespace else None) or (SAT_COMPLEMENT_LOCATIONS[uri])
+    return CustomComplement(node, location)
+
+
+def insert_complements(root: etree._Element, complements: Sequence[CustomComplement]) -> None:
+    """Append the nodes to cfdi:Complemento, declare their namespaces on the root and write
+    their schema locations (as Anexo 20 asks of every complement)."""
+    container = root.find(f"{{{CFDI_NS}}}Complemento")
+    if container is None:
+        container = etree.SubElement(root, f"{{{CFDI_NS}}}Complemento")
+    top = {}
+    locations = [root.get(XSI_LOCATION, "")]
+    for complement in complements:
+        node = complement.element
+        uri = etree.QName(node).namespace
+        container.append(node)
+        top[node.prefix] = uri
+        locations.append(f"{uri} {complement.schema_location}")
+    etree.cleanup_namespaces(root, top_nsmap={**root.nsmap, **top})
+    root.set(XSI_LOCATION, " ".join(filter(None, locations)))
+
+
 # ---------------------------------------------------------------- sealing
 
 
-def seal(document: Any, csd: CSD, version: str) -> tuple[etree._Element, str, str]:
-    """Put NoCertificado/Certificado, take the cadena original and sign it; one tree only."""
+def seal(
+    document: Any, csd: CSD, version: str, complements: Sequence[CustomComplement] = ()
+) -> tuple[etree._Element, str, str]:
+    """Put NoCertificado/Certificado, take the cadena original and sign it; one tree only.
+    ``complements`` (custom XML nodes) go into cfdi:Complemento before the cadena is taken."""
     document["NoCertificado"] = csd.certificate_number
     document["Certificado"] = csd.certificate_base64
     element = document.to_xml(include_schema_location=True)
+    if complements:
+        insert_complements(element, complements)
     cadena = str(xslt_transform(document.tag, version)(element))
     signature = csd.sign_sha256(cadena.encode())
     element.set("Sello", signature)
@@ -464,7 +558,8 @@ def build_invoice(
     lines = money.compute_lines(items, decimals, require_positive=data.type != "T")
     totals = money.summarize(lines, decimals)
     comprobante = _invoice_comprobante(issuer, data, items, lines, totals, currency, check_date)
-    document = _finish(comprobante, csd, data.type, lines, totals, validate_schema)
+    extra = custom_complements(data.custom_complements, data.namespaces)
+    document = _finish(comprobante, csd, data.type, lines, totals, validate_schema, extra)
     if data.addenda:
         attach_addenda(document.element, data.addenda, data.namespaces)
     return document
@@ -551,9 +646,10 @@ def _finish(
     lines: list[Line],
     totals: Totals | None,
     validate_schema: bool,
+    complements: Sequence[CustomComplement] = (),
 ) -> BuiltDocument:
     check_csd_period(csd, comprobante["Fecha"], comprobante["LugarExpedicion"])
-    element, cadena, signature = seal(comprobante, csd, "4.0")
+    element, cadena, signature = seal(comprobante, csd, "4.0", complements)
     if validate_schema:
         validate(element)
     return BuiltDocument(

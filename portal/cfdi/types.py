@@ -228,6 +228,7 @@ class InvoiceInput:
     addenda: str | None = None
     namespaces: list[Namespace] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
+    custom_complements: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> InvoiceInput:
@@ -533,6 +534,31 @@ def _payments_of(r: _Reader) -> list[Payment]:
     return payments + r.items("payments", _payment)
 
 
+COMPLEMENT_TYPES = ("pago", "custom")
+
+
+def _custom_complements(r: _Reader) -> list[str]:
+    """The XML of ``complements: [{type: "custom", data: "<xml…>"}]``; any other type that the
+    engine does not build is refused, never echoed while missing from the stamped XML."""
+    value = r.raw("complements", [])
+    if not isinstance(value, list):
+        raise invalid("El campo «complements» debe ser una lista.", INVALID_INPUT, "complements")
+    found = []
+    for index, complement in enumerate(value):
+        c = _Reader(complement, f"{r.at('complements')}[{index}]")
+        kind = c.text("type", required=True)
+        if kind not in COMPLEMENT_TYPES:
+            message = f"El tipo de complemento «{kind}» no está soportado; usa pago o custom."
+            raise invalid(message, INVALID_INPUT, c.at("type"))
+        if kind == "custom":
+            data = c.raw("data")
+            if not isinstance(data, str) or not data.strip():
+                message = "El complemento custom debe llevar en «data» el XML del nodo."
+                raise invalid(message, INVALID_INPUT, c.at("data"))
+            found.append(c.text("data") or "")
+    return found
+
+
 def _invoice(r: _Reader) -> InvoiceInput:
     customer = r.child("customer")
     if customer is None:
@@ -559,6 +585,7 @@ def _invoice(r: _Reader) -> InvoiceInput:
         addenda=r.text("addenda"),
         namespaces=r.items("namespaces", _namespace),
         payments=_payments_of(r),
+        custom_complements=_custom_complements(r),
     )
 
 

@@ -50,8 +50,14 @@ def xml_of(invoice: Invoice) -> bytes:
 
 
 def pdf_of(invoice: Invoice, organization: Organization) -> bytes:
-    """The PDF with the organization's branding and ``pdf_extra`` (the invoice's own wins)."""
-    extra = {**(organization.pdf_extra or {}), **(invoice.data.get("pdf_extra") or {})}
+    """The PDF with the organization's branding and ``pdf_extra``; the invoice's ``pdf_options``
+    (Facturapi's name for the per-invoice switches) win."""
+    data = invoice.data or {}
+    extra = {
+        **(organization.pdf_extra or {}),
+        **(data.get("pdf_extra") or {}),
+        **(data.get("pdf_options") or {}),
+    }
     return pdf.render_invoice(
         _stamped_xml(invoice),
         branding(organization),

@@ -29,7 +29,7 @@ from portal.errors import Conflict, PortalError, ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice, InvoiceCount
 from portal.models.organizations import FolioSeries, Organization
-from portal.services import customers, events, products, stamping
+from portal.services import customers, events, organizations, products, stamping
 from portal.services.checks import Checker
 from portal.tenancy import Tenant, scoped_get, scoped_select
 
@@ -103,6 +103,7 @@ def _read_meta(body: dict[str, Any], header_key: str | None) -> dict[str, Any]:
         "folio_number": check.integer("folio_number", minimum=1, maximum=2_000_000_000),
     }
     check.items("items", max_items=MAX_ITEMS)
+    organizations.pdf_switches(check, "pdf_options")  # kept in the body; the PDF reads it
     if header_key is not None and len(header_key) > 64:
         check.fail("idempotency_key", "La llave de idempotencia admite 64 caracteres.", "too_long")
     check.done()
@@ -126,6 +127,7 @@ def parse(data: dict[str, Any], issuer_zip: str | None = None) -> InvoiceInput:
         country=customer.address.country,
     )
     rules.raise_problems(problems)
+    documents.custom_complements(parsed.custom_complements, parsed.namespaces)  # 400 before a folio
     return parsed
 
 

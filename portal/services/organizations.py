@@ -265,7 +265,13 @@ def update_customization(
 
 
 def _pdf_extra(check: Checker) -> dict[str, bool]:
-    nested = check.obj("pdf_extra")
+    return pdf_switches(check, "pdf_extra")
+
+
+def pdf_switches(check: Checker, key: str) -> dict[str, bool]:
+    """The PDF switches of an object (``pdf_extra`` of an organization, ``pdf_options`` of an
+    invoice): known keys, booleans only."""
+    nested = check.obj(key)
     if nested is None:
         return {}
     values = {key: nested.boolean(key) for key in DEFAULT_PDF_EXTRA}
