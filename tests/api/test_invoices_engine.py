@@ -127,3 +127,17 @@ def test_unidad_comes_from_the_unit_catalogue(org_api, invoice_body) -> None:
     root = _xml(org_api, _stamp(org_api, invoice_body(items=[item])))
     concept = root.find(f"{{{CFDI}}}Conceptos/{{{CFDI}}}Concepto")
     assert (concept.get("ClaveUnidad"), concept.get("Unidad")) == ("KGM", "Kilogramo")
+
+
+def test_border_organization_issues_in_pacific_time(make_organization, api, invoice_body, db):
+    """No address in the body: LugarExpedicion is the organization's zip (Tijuana)."""
+    organization, key = make_organization()
+    organization.address = {**organization.address, "zip": "22000"}
+    db.commit()
+    client = api(key)
+    before = datetime.now(UTC).replace(microsecond=0)
+    root = _xml(client, _stamp(client, invoice_body()))
+    assert root.get("LugarExpedicion") == "22000"
+    fecha = datetime.fromisoformat(root.get("Fecha"))
+    as_utc = (fecha - _expected_offset("22000", before)).replace(tzinfo=UTC)
+    assert before <= as_utc <= datetime.now(UTC)

@@ -355,3 +355,15 @@ def test_sat_csd_and_pac_make_it_production_ready(user, org_csd, app, monkeypatc
     monkeypatch.setattr(organizations, "issued_by_sat", lambda cer: cer == org_csd.cer_der)
     body = user.get(f"/organizations/{_onboarded(user, org_csd)}").json
     assert body["is_production_ready"] is True and body["pending_steps"] == []
+
+
+@pytest.mark.parametrize(
+    ("zip_code", "zone"),
+    [("22000", "America/Tijuana"), ("77500", "America/Cancun"), ("42501", "America/Mexico_City")],
+)
+def test_timezone_follows_the_fiscal_zip(user, zip_code, zone):
+    org_id = _create(user)["id"]
+    legal = {**LEGAL, "address": {**LEGAL["address"], "zip": zip_code}}
+    response = user.put(f"/organizations/{org_id}/legal", json=legal)
+    assert response.status_code == 200, response.json
+    assert response.json["timezone"] == zone
