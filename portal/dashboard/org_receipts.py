@@ -145,7 +145,7 @@ def cancel_receipt(receipt_id: str):
 @bp.route("/receipts/global", methods=["GET", "POST"])
 def global_invoice():
     """Preview what a global invoice would include, then issue it."""
-    body = {k: v for k in ("periodicity", "from", "to", "payment_form")
+    body = {k: v for k in ("periodicity", "from", "to", "payment_form", "currency")
             if (v := request.values.get(k))}  # fmt: skip
     if request.method == "POST" and ConfirmForm().validate_on_submit():
         try:
