@@ -29,7 +29,7 @@ from portal.errors import Conflict, PortalError, ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice, InvoiceCount
 from portal.models.organizations import FolioSeries, Organization
-from portal.services import customers, events, products, stamping
+from portal.services import customers, events, payments, products, stamping
 from portal.services.checks import Checker
 from portal.tenancy import Tenant, scoped_get, scoped_select
 
@@ -400,52 +400,13 @@ def stamp_pending(session: Session, invoice: Invoice) -> None:
     status_event(session, invoice)
 
 
-def _paid_invoice(session: Session, owner: Invoice, uuid: str) -> Invoice | None:
-    """The valid invoice of the same tenant with this UUID, locked for the balance update."""
-    query = select(Invoice).where(
-        Invoice.organization_id == owner.organization_id,
-        Invoice.livemode.is_(owner.livemode),
-        Invoice.uuid == uuid.upper(),
-        Invoice.status == "valid",
-    )
-    return session.scalar(query.with_for_update())
-
-
-def _payment_documents(data: dict[str, Any]) -> list[dict[str, Any]]:
-    found = []
-    for complement in data.get("complements") or []:
-        if isinstance(complement, dict) and complement.get("type") == "pago":
-            for payment in complement.get("data") or []:
-                found.extend(
-                    d for d in payment.get("related_documents") or [] if isinstance(d, dict)
-                )
-    return found
-
-
 def _with_balances(session: Session, invoice: Invoice, data: dict[str, Any]) -> dict[str, Any]:
-    """Payment complements: fill each paid invoice's last balance and installment we track."""
-    if data.get("type") != "P":
-        return data
-    data = json.loads(json.dumps(data))
-    for document in _payment_documents(data):
-        paid = _paid_invoice(session, invoice, str(document.get("uuid") or ""))
-        if paid is None or paid.payment_method != "PPD":
-            continue
-        balance = money.round_to(paid.balance, money.currency_decimals(paid.currency))
-        document.setdefault("last_balance", str(balance))
-        document.setdefault("installment", paid.last_installment + 1)
-        document.setdefault("series", paid.series)
-        document.setdefault("folio_number", paid.folio_number)
-    return data
+    """Payment complements: each paid invoice's balance, installment and taxes, checked."""
+    return payments.with_balances(session, invoice, data)
 
 
 def _record_payments(session: Session, invoice: Invoice, parsed: InvoiceInput) -> None:
-    for payment in parsed.payments:
-        for document in payment.related_documents:
-            paid = _paid_invoice(session, invoice, document.uuid)
-            if paid is not None and paid.payment_method == "PPD":
-                paid.amount_paid += document.amount
-                paid.last_installment = max(paid.last_installment, document.installment)
+    payments.record(session, invoice, parsed)
 
 
 # Drafts and copies ------------------------------------------------------------------------
