@@ -654,13 +654,12 @@ def _docto(
         "EquivalenciaDR": 1 if equivalence == 1 else equivalence,
         "NumParcialidad": doc.installment,
         "ImpSaldoAnt": money.round_to(doc.last_balance, decimals),
-        "ImpPagado": doc.amount,
+        "ImpPagado": money.round_to(doc.amount, decimals),
         "ObjetoImpDR": taxability,
         "Serie": doc.series,
         "Folio": None if doc.folio_number is None else str(doc.folio_number),
+        "ImpuestosDR": _taxes_dr(taxes) if taxes else None,
     }
-    if taxes:
-        node["ImpuestosDR"] = _taxes_dr(taxes)
     return node, payments.DocumentShare(doc.amount, equivalence, taxes)
 
 
