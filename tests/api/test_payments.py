@@ -193,19 +193,16 @@ def test_installments_chain_across_complements_and_pago_nodes(org_api, invoice_b
             _payment([{"uuid": invoice["uuid"], "amount": "300"}], payment_form="01"),
         ),
     )
-    chain = [
-        (d.get("NumParcialidad"), d.get("ImpSaldoAnt"), d.get("ImpPagado"), d.get("ImpSaldoInsoluto"))
-        for d in _doctos(first) + _doctos(second)
-    ]
+    fields = ("NumParcialidad", "ImpSaldoAnt", "ImpPagado", "ImpSaldoInsoluto")
+    chain = [tuple(d.get(f) for f in fields) for d in _doctos(first) + _doctos(second)]
     assert chain == [
         ("1", "1160.00", "100.00", "1060.00"),
         ("2", "1060.00", "200.50", "859.50"),
         ("3", "859.50", "300.00", "559.50"),
     ]
     assert _balance(org_api, invoice) == Decimal(chain[-1][3])
-    third = _stamped(
-        org_api, _pay(org_api, invoice_body, _payment([{"uuid": invoice["uuid"], "amount": "559.50"}]))
-    )
+    rest = _payment([{"uuid": invoice["uuid"], "amount": "559.50"}])
+    third = _stamped(org_api, _pay(org_api, invoice_body, rest))
     (last,) = _doctos(third)
     assert (last.get("NumParcialidad"), last.get("ImpSaldoInsoluto")) == ("4", "0.00")
     assert _balance(org_api, invoice) == 0

@@ -54,7 +54,8 @@ def built(issuer_csd, issuer) -> dict[str, etree._Element]:
     an untaxed invoice (objeto 01)."""
     from portal.cfdi.types import Address, Customer
 
-    customer = Customer("UNIVERSIDAD ROBOTICA ESPAÑOLA", "URE180429TM6", "601", Address(zip="86991"))
+    name, rfc = "UNIVERSIDAD ROBOTICA ESPAÑOLA", "URE180429TM6"
+    customer = Customer(name, rfc, "601", Address(zip="86991"))
     untaxed = PaidInvoice(Decimal("500"), "MXN", "01", [])
 
     def payment(*payments: Payment) -> etree._Element:
