@@ -15,11 +15,11 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOp
 
 from lxml import etree
 
+from portal.cfdi.money import currency_decimals
 from portal.cfdi.sat_matrix import CFDI_NS, NOT_IMPLEMENTED, PAGOS_NS, Context, rule
 
 PAGO = "pago20:Pagos/pago20:Pago"
 PAGOS = "cfdi:Complemento/pago20:Pagos"
-DOCTO = f"{PAGO}/pago20:DoctoRelacionado"
 CONCEPTO = "cfdi:Conceptos/cfdi:Concepto"
 OBJETO_IMP = ("01", "02", "03", "04", "05", "06", "07", "08")
 NO_TAXES = ("01", "03", "04", "05")
@@ -41,8 +41,7 @@ def _places(value: str | None) -> int:
 
 
 def _decimals(currency: str | None) -> int:
-    from portal.cfdi.money import currency_decimals  # c_Moneda from satcfdi's catalogs
-
+    """Decimals of a currency in c_Moneda."""
     try:
         return currency_decimals(currency or "")
     except Exception:  # an unknown currency is the XSD's problem (c_Moneda), not this rule's
@@ -93,7 +92,7 @@ def _fixed(code: str, message: str, attribute: str, expected: str | None, node: 
             value = element.get(attribute)
             if expected is None and value is not None:
                 yield _path(element, attribute)
-            elif expected is not None and _equal(value, expected) is False:
+            elif expected is not None and not _equal(value, expected):
                 yield _path(element, attribute)
 
 
