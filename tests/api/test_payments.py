@@ -377,3 +377,38 @@ def test_the_matrix_refuses_a_payment_whose_sums_are_wrong(
     assert error["errors"][0]["path"].endswith("Totales/@TotalTrasladosBaseIVA16")
     assert _payments_count(db) == before
     assert _balance(org_api, invoice) == Decimal("691.20")
+
+
+def test_draft_and_async_payments_read_the_balance_when_they_are_stamped(
+    org_api, invoice_body
+) -> None:
+    """A draft payment is checked and chained when stamped, not when saved; an async one when
+    the worker stamps it."""
+    invoice = _ppd(org_api, invoice_body, items=[_item("1000", None)])  # 1,160.00
+    first = _payment([{"uuid": invoice["uuid"], "amount": "700"}])
+    draft = _ok(_pay(org_api, invoice_body, first, status="draft"))
+    assert draft["status"] == "draft" and _balance(org_api, invoice) == Decimal("1160.00")
+    second = _payment([{"uuid": invoice["uuid"], "amount": "500"}])
+    queued = _ok(
+        org_api.post(
+            "/invoices?async=true",
+            json=invoice_body(type="P", items=[], complements=[{"type": "pago", "data": [second]}]),
+        )
+    )
+    (docto,) = _doctos(_stamped(org_api, org_api.get(f"/invoices/{queued['id']}")))
+    assert (docto.get("NumParcialidad"), docto.get("ImpSaldoAnt")) == ("1", "1160.00")
+    refused = org_api.post(f"/invoices/{draft['id']}/stamp")
+    assert refused.status_code == 400, refused.get_json()
+    assert refused.get_json()["code"] == "payment_exceeds_balance"
+    assert "saldo 660.00 MXN" in refused.get_json()["message"]
+    smaller = _ok(
+        _pay(
+            org_api,
+            invoice_body,
+            _payment([{"uuid": invoice["uuid"], "amount": "660"}]),
+            status="draft",
+        )
+    )
+    (last,) = _doctos(_stamped(org_api, org_api.post(f"/invoices/{smaller['id']}/stamp")))
+    assert (last.get("NumParcialidad"), last.get("ImpSaldoInsoluto")) == ("2", "0.00")
+    assert _balance(org_api, invoice) == 0
