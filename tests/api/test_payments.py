@@ -412,3 +412,37 @@ def test_draft_and_async_payments_read_the_balance_when_they_are_stamped(
     (last,) = _doctos(_stamped(org_api, org_api.post(f"/invoices/{smaller['id']}/stamp")))
     assert (last.get("NumParcialidad"), last.get("ImpSaldoInsoluto")) == ("2", "0.00")
     assert _balance(org_api, invoice) == 0
+
+
+def test_usd_payment_of_a_usd_invoice_converts_totales_to_mxn(org_api, invoice_body) -> None:
+    """Same currency: EquivalenciaDR 1 (CRP20238) and TipoCambioP required (CRP20214);
+    Totales are the USD amounts times TipoCambioP (CRP20204, CRP20205, CRP20211)."""
+    invoice = _ppd(org_api, invoice_body, currency="USD", exchange=18, items=[_item("100", None)])
+    missing = _pay(
+        org_api, invoice_body, _payment([{"uuid": invoice["uuid"], "amount": "1"}], currency="USD")
+    )
+    assert missing.status_code == 400 and missing.get_json()["path"] == "payments[0].exchange"
+    payment = _payment([{"uuid": invoice["uuid"], "amount": "116"}], currency="USD", exchange=18.1)
+    root = _stamped(org_api, _pay(org_api, invoice_body, payment))
+    (docto,) = _doctos(root)
+    assert (docto.get("MonedaDR"), docto.get("EquivalenciaDR")) == ("USD", "1")
+    totales = root.find(f".//{PAGO}Totales").attrib
+    assert (totales["TotalTrasladosBaseIVA16"], totales["MontoTotalPagos"]) == (
+        "1810.00",
+        "2099.60",
+    )
+
+
+def test_an_invoice_issued_elsewhere_is_paid_with_the_callers_figures(
+    org_api, invoice_body
+) -> None:
+    """A UUID the portal did not issue keeps the balance, installment and taxes sent."""
+    document = {
+        "uuid": "8E2B6D5C-1F3A-4B7E-9C0D-2A4F6B8D0E1A",
+        "amount": "116",
+        "last_balance": "232",
+        "installment": 2,
+    }
+    (docto,) = _doctos(_stamped(org_api, _pay(org_api, invoice_body, _payment([document]))))
+    assert (docto.get("NumParcialidad"), docto.get("ImpSaldoInsoluto")) == ("2", "116.00")
+    assert docto.find(f".//{PAGO}TrasladoDR").get("BaseDR") == "100.00"
