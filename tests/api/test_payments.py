@@ -239,11 +239,11 @@ REFUSALS = [
     ),
     (
         "more_than_the_balance",
-        lambda api, body: _ppd(api, body),
-        {"amount": "691.21"},
+        lambda api, body: _ppd(api, body, series="F", folio_number=12, items=[_item("1000", None)]),
+        {"amount": "1160.01"},
         {},
         "payment_exceeds_balance",
-        "El pago excede el saldo pendiente de la factura 1 (saldo 691.20 MXN",
+        "El pago excede el saldo pendiente de la factura F-12 (saldo 1,160.00 MXN",
         "complements[0].data[0].related_documents[0].amount",
     ),
     (
@@ -335,6 +335,9 @@ def test_usd_payment_of_an_mxn_invoice(org_api, invoice_body) -> None:
     expected = (Decimal(580) / Decimal("17.2345")).quantize(CENT, ROUND_HALF_UP)
     assert Decimal(pago.get("Monto")) == expected == Decimal("33.65")
     assert _balance(org_api, invoice) == Decimal("580.00")
+    payment_id = org_api.get("/invoices?type=P").get_json()["data"][0]["id"]
+    pdf = org_api.get(f"/invoices/{payment_id}/pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
 
 def test_mxn_payment_of_a_usd_invoice_with_its_equivalence(org_api, invoice_body) -> None:
