@@ -127,8 +127,7 @@ def _amount(document: dict[str, Any]) -> Decimal | None:
     return amount if amount.is_finite() else None
 
 
-def _link(session: Session, owner: Invoice, uuid: str, receiver: str, path: str) -> _Link | None:
-    found = paid_invoice(session, owner, uuid)
+def _link(found: Invoice | None, receiver: str, path: str) -> _Link | None:
     if found is None:
         return None  # issued elsewhere: its balance and installment are the caller's
     _check_payable(found, receiver, path)
@@ -143,16 +142,25 @@ def with_balances(session: Session, owner: Invoice, data: dict[str, Any]) -> dic
         return data
     data = json.loads(json.dumps(data))
     receiver = _receiver_rfc(data.get("customer"))
+    documents = _documents(data)
+    # Locked in one order (by UUID): two payments of the same invoices never wait on each
+    # other in a cycle (a deadlock on PostgreSQL).
+    uuids = sorted({_uuid(document) for _, document in documents})
+    found = {uuid: paid_invoice(session, owner, uuid) for uuid in uuids}
     links: dict[str, _Link | None] = {}
-    for path, document in _documents(data):
+    for path, document in documents:
         document.pop("paid_invoice", None)  # ours to fill, never the caller's
-        uuid = str(document.get("uuid") or "").upper()
+        uuid = _uuid(document)
         if uuid not in links:
-            links[uuid] = _link(session, owner, uuid, receiver, path)
+            links[uuid] = _link(found[uuid], receiver, path)
         link = links[uuid]
         if link is not None:
             _fill(document, link, path)
     return data
+
+
+def _uuid(document: dict[str, Any]) -> str:
+    return str(document.get("uuid") or "").upper()
 
 
 def _fill(document: dict[str, Any], link: _Link, path: str) -> None:

@@ -89,3 +89,25 @@ def test_parallel_payments_never_overpay_an_invoice(
     assert sorted(d.get("ImpSaldoAnt") for d in paid) == ["1160.00", "760.00"]
     final = _get(live_server, key, f"/invoices/{invoice['id']}").json()["balance"]
     assert Decimal(str(final)) == Decimal("360.00")
+
+
+def test_payments_of_two_invoices_in_opposite_orders_do_not_deadlock(
+    live_server, make_organization, invoice_body
+) -> None:
+    """Payments naming invoices A, B and B, A at once: the invoices are locked in one order,
+    so none waits on another in a cycle (PostgreSQL would abort one: a 500)."""
+    _organization, key = make_organization()
+    first, second = (_invoice(live_server, key, invoice_body) for _ in range(2))
+
+    def body(uuids: list[str]) -> dict[str, Any]:
+        documents = [{"uuid": uuid, "amount": "10"} for uuid in uuids]
+        payment = {"payment_form": "03", "related_documents": documents}
+        return invoice_body(type="P", items=[], complements=[{"type": "pago", "data": [payment]}])
+
+    orders = [[first["uuid"], second["uuid"]], [second["uuid"], first["uuid"]]] * (PARALLEL // 2)
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        responses = list(pool.map(lambda uuids: _post(live_server, key, body(uuids)), orders))
+    assert [r.status_code for r in responses] == [200] * PARALLEL, [r.text for r in responses]
+    for invoice in (first, second):
+        final = _get(live_server, key, f"/invoices/{invoice['id']}").json()["balance"]
+        assert Decimal(str(final)) == Decimal("1160.00") - 10 * PARALLEL
