@@ -27,6 +27,7 @@ from satcfdi.models import Signer
 from satcfdi.transform import MEXICO_TZ, xslt_transform
 
 from portal.cfdi import errors as E
+from portal.cfdi.acuse import build_acuse
 from portal.cfdi.csd import load_certificate
 from portal.cfdi.documents import FOREIGN_RFC, PUBLIC_RFC, BuiltDocument, CancellationRequest
 from portal.cfdi.errors import PACError, pac_error
@@ -345,7 +346,8 @@ class LocalTestPAC:
         )
 
     def cancel(self, target: CancelTarget, request: CancellationRequest) -> CancelResult:
-        """Accept at once, or leave pending when SAT would ask the receiver to accept."""
+        """Accept at once, or leave pending when SAT would ask the receiver to accept; the
+        acuse is SAT-shaped and signed by the test PAC, not the issuer's request."""
         if request.uuid != target.uuid.upper() or request.issuer_rfc != target.issuer_rfc:
             raise pac_error(
                 "La solicitud de cancelación no corresponde al comprobante.",
@@ -354,7 +356,9 @@ class LocalTestPAC:
             )
         now = self.clock()
         status = "pending" if requires_acceptance(target, now) else "accepted"
-        return CancelResult(target.uuid, status, now, request.xml)
+        # SAT's answer to the request (201: received), signed with the test PAC's certificate.
+        acuse = build_acuse(self.signer, request.issuer_rfc, [(target.uuid, "201")], now)
+        return CancelResult(target.uuid, status, now, acuse)
 
     def status(
         self, target: CancelTarget, *, cancellation_requested_at: datetime | None = None
@@ -366,7 +370,8 @@ class LocalTestPAC:
             return StatusResult(target.uuid, "canceled", "accepted")
         if self.clock() - cancellation_requested_at < self.acceptance_delay:
             return StatusResult(target.uuid, "valid", "pending", "Cancelable con aceptación")
-        canceled = self.pending_outcome == "accepted"
+        # SAT cancels when the receiver accepts or lets the term lapse ("Plazo vencido").
+        canceled = self.pending_outcome in ("accepted", "expired")
         status = "canceled" if canceled else "valid"
         return StatusResult(target.uuid, status, self.pending_outcome)
 
