@@ -14,23 +14,21 @@ Everything is read from the stamped XML, the legal document, not from the reques
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-from lxml import etree
-from sqlalchemy import Select, String, cast, or_, select
 from sqlalchemy.orm import Session
 
-from portal.cfdi import documents
 from portal.errors import Problem, ValidationError
 from portal.models.invoices import Invoice
+from portal.services.related_documents import (
+    PAYMENT,
+    SUBSTITUTION,
+    UUID_PATTERN,
+    dependents,
+    label,
+    read,
+    tenant_invoices,
+)
 from portal.tenancy import Tenant
 
-CFDI = f"{{{documents.CFDI_NS}}}"
-PAGOS = "{http://www.sat.gob.mx/Pagos20}"
-SUBSTITUTION = "04"
-PAYMENT = "pago"
-UUID_PATTERN = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
 RELATION_NAMES = {
     "01": "nota de crédito",
     "02": "nota de débito",
@@ -40,71 +38,6 @@ RELATION_NAMES = {
     "06": "factura de traslado previo",
     "07": "aplicación de anticipo",
 }
-
-
-@dataclass(frozen=True)
-class Seen:
-    """What the rules read from a stamped CFDI."""
-
-    issuer_rfc: str
-    receiver_rfc: str
-    is_global: bool
-    relations: dict[str, set[str]]  # related UUID -> TipoRelacion codes, or "pago"
-
-
-def read(invoice: Invoice) -> Seen:
-    """The parties, whether it is a global invoice, and the UUIDs it relates to or pays."""
-    root = etree.fromstring(invoice.xml or b"")
-    issuer, receiver = root.find(f"{CFDI}Emisor"), root.find(f"{CFDI}Receptor")
-    relations: dict[str, set[str]] = {}
-    for group in root.iter(f"{CFDI}CfdiRelacionados"):
-        for related in group.iter(f"{CFDI}CfdiRelacionado"):
-            uuid = related.get("UUID", "").upper()
-            relations.setdefault(uuid, set()).add(group.get("TipoRelacion", ""))
-    for paid in root.iter(f"{PAGOS}DoctoRelacionado"):
-        relations.setdefault(paid.get("IdDocumento", "").upper(), set()).add(PAYMENT)
-    receiver_rfc = receiver.get("Rfc", "") if receiver is not None else ""
-    return Seen(
-        issuer.get("Rfc", "") if issuer is not None else "",
-        receiver_rfc,
-        receiver_rfc == documents.PUBLIC_RFC and root.find(f"{CFDI}InformacionGlobal") is not None,
-        relations,
-    )
-
-
-def label(invoice: Invoice) -> str:
-    """``F-12`` (series-folio), or the id when it has no folio."""
-    folio = "-".join(str(p) for p in (invoice.series, invoice.folio_number) if p is not None)
-    return folio or invoice.id
-
-
-def _tenant_invoices(invoice: Invoice) -> Select[tuple[Invoice]]:
-    return select(Invoice).where(
-        Invoice.organization_id == invoice.organization_id,
-        Invoice.livemode.is_(invoice.livemode),
-        Invoice.id != invoice.id,
-    )
-
-
-def dependents(session: Session, invoice: Invoice) -> list[tuple[Invoice, set[str]]]:
-    """The tenant's valid CFDI that pay or relate to ``invoice``, with how (from their XML)."""
-    uuid = (invoice.uuid or "").upper()
-    # The body names the UUID (related_documents, a payment's documents): a cheap first cut,
-    # confirmed by each candidate's XML.
-    query = _tenant_invoices(invoice).where(
-        Invoice.status == "valid",
-        Invoice.xml.is_not(None),
-        or_(
-            cast(Invoice.data, String).ilike(f"%{uuid}%"),
-            cast(Invoice.related_documents, String).ilike(f"%{uuid}%"),
-        ),
-    )
-    found = []
-    for candidate in session.scalars(query.order_by(Invoice.created_at, Invoice.id)):
-        how = read(candidate).relations.get(uuid)
-        if how:
-            found.append((candidate, how))
-    return found
 
 
 def _describe(candidate: Invoice, how: set[str]) -> str:
@@ -151,7 +84,7 @@ def _refuse(message: str, code: str, path: str = "substitution") -> ValidationEr
 
 def _find_substitute(session: Session, invoice: Invoice, value: str) -> Invoice | None:
     """The tenant's invoice named by id (24 characters) or UUID; another tenant's is not found."""
-    query = _tenant_invoices(invoice)
+    query = tenant_invoices(invoice)
     if len(value) == 24 and value.isalnum():
         return session.scalar(query.where(Invoice.id == value))
     if UUID_PATTERN.match(value.upper()):
@@ -216,7 +149,7 @@ def check_motive_04(session: Session, invoice: Invoice) -> None:
         return
     related = [uuid for uuid in seen.relations if UUID_PATTERN.match(uuid)]
     if related:
-        query = _tenant_invoices(invoice).where(Invoice.uuid.in_(related))
+        query = tenant_invoices(invoice).where(Invoice.uuid.in_(related))
         if any(read(other).is_global for other in session.scalars(query) if other.xml):
             return
     raise _refuse(

@@ -29,7 +29,14 @@ from portal.errors import Conflict, PortalError, ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice, InvoiceCount
 from portal.models.organizations import FolioSeries, Organization
-from portal.services import cancellation_rules, customers, events, products, stamping
+from portal.services import (
+    cancellation_rules,
+    customers,
+    events,
+    products,
+    related_documents,
+    stamping,
+)
 from portal.services.checks import Checker
 from portal.tenancy import Tenant, scoped_select
 
@@ -553,13 +560,21 @@ def _settle(session: Session, invoice: Invoice, status: str, cancellation_status
         invoice.canceled_at = utcnow()
     session.flush()
     if status_changed and status == "canceled":
-        from portal.services import receipts  # receipts builds on this module
-
-        receipts.release_from(session, invoice)
+        _release(session, invoice)
     if status_changed:
         status_event(session, invoice)
     if cancellation_changed:
         _event(session, invoice, "invoice.cancellation_status_updated")
+
+
+def _release(session: Session, invoice: Invoice) -> None:
+    """What a cancelled CFDI held goes back: a payment's amounts to the balances it paid, a
+    global invoice's receipts to ``open``."""
+    from portal.services import receipts  # receipts builds on this module
+
+    if invoice.type == "P":
+        related_documents.release_payment(session, invoice)
+    receipts.release_from(session, invoice)
 
 
 def refresh_status(session: Session, tenant: Tenant, invoice: Invoice) -> Invoice:

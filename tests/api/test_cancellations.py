@@ -461,3 +461,19 @@ def test_acuse_pdf_names_whose_signature_it_is(docs: Docs) -> None:
     assert "SELLO DIGITAL DEL SAT" not in flat
     assert "201 (SOLICITUD DE CANCELACIÓN RECIBIDA)" in flat
     assert invoice["uuid"] in flat
+
+
+def test_cancelling_a_payment_gives_its_amount_back(docs: Docs) -> None:
+    """A cancelled payment no longer pays: the balance grows back and its installment number
+    (the last one) is used again by the next payment (ImpSaldoAnt, NumParcialidad)."""
+    ppd = docs.ppd()
+    docs.payment(ppd, "100.00")
+    second = docs.payment(ppd, "50.00")
+    assert docs.client.get(f"/invoices/{ppd['id']}").get_json()["balance"] == 541.2
+    _ok(docs.cancel(second, "02"))
+    assert docs.client.get(f"/invoices/{ppd['id']}").get_json()["balance"] == 591.2
+    again = docs.payment(ppd, "91.20")
+    xml = etree.fromstring(docs.client.get(f"/invoices/{again['id']}/xml").data)
+    paid = xml.find(".//{http://www.sat.gob.mx/Pagos20}DoctoRelacionado")
+    assert paid.get("NumParcialidad") == "2" and paid.get("ImpSaldoAnt") == "591.20"
+    assert paid.get("ImpSaldoInsoluto") == "500.00"
