@@ -105,6 +105,8 @@ def _forms(invoice: Invoice) -> dict[str, Any]:
     credit = CreditNoteForm(lang=lang, formdata=None)
     credit.description.data = _("Descuento sobre la factura %(folio)s", folio=_folio(invoice))
     payment = PaymentForm(lang=lang, formdata=None)
+    zone = ZoneInfo(current_tenant().organization.timezone)
+    payment.date.data = datetime.now(zone).date()
     payment.currency.data = invoice.currency if invoice.currency in ("MXN", "USD", "EUR") else "MXN"
     return {
         "pay_form": payment,

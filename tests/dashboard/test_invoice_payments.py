@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from lxml import etree
+from sqlalchemy import select
 
 from portal.models.accounts import Account
 from portal.models.invoices import Invoice
@@ -42,6 +43,16 @@ def _text(response: Any) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
+def _of_type(db: Any, kind: str) -> list[Invoice]:
+    query = select(Invoice).where(Invoice.type == kind).order_by(Invoice.folio_number)
+    return list(db.scalars(query).all())
+
+
+def _one(rows: list[Invoice]) -> Invoice:
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
 def _today() -> str:
     return datetime.now(ZoneInfo("America/Mexico_City")).date().isoformat()
 
@@ -64,7 +75,7 @@ def test_payments_chain_and_balance(client: Any, org: Any, ppd: dict, db: Any, v
     assert _pay(client, org, ppd, "91.20").status_code == 302
     page = _text(client.get(_url(org, ppd["id"])))
     assert "Saldo: 400.00 MXN" in page
-    payments = db.query(Invoice).filter(Invoice.type == "P").order_by(Invoice.folio_number).all()
+    payments = _of_type(db, "P")
     assert len(payments) == 2
     steps = []
     for payment in payments:
@@ -95,7 +106,7 @@ def test_refused_payments_say_why(client, org, ppd, db, amount, extra, words) ->
     response = _pay(client, org, ppd, amount, **extra)
     assert response.status_code == 400
     assert words in _text(response).lower()
-    assert db.query(Invoice).filter(Invoice.type == "P").count() == 0
+    assert _of_type(db, "P") == []
 
 
 def test_credit_note_related_with_01(client: Any, org: Any, ppd: dict, db: Any) -> None:
@@ -107,7 +118,7 @@ def test_credit_note_related_with_01(client: Any, org: Any, ppd: dict, db: Any) 
     }
     response = client.post(_url(org, ppd["id"], "/credit-notes"), data=data)
     assert response.status_code == 302, _text(response)
-    note = db.query(Invoice).filter(Invoice.type == "E").one()
+    note = _one(_of_type(db, "E"))
     root = etree.fromstring(note.xml)
     cfdi = "{http://www.sat.gob.mx/cfd/4}"
     related = root.find(f"{cfdi}CfdiRelacionados")
@@ -122,7 +133,7 @@ def test_credit_note_related_with_01(client: Any, org: Any, ppd: dict, db: Any) 
 def test_cancel_refused_lists_the_live_documents_then_works(client, org, ppd, db) -> None:
     """SAT: not cancellable while a payment pays it; the page lists it in Spanish (400)."""
     assert _pay(client, org, ppd, "100.00").status_code == 302
-    payment = db.query(Invoice).filter(Invoice.type == "P").one()
+    payment = _one(_of_type(db, "P"))
     refused = client.post(_url(org, ppd["id"], "/cancellation"), data={"cancel-motive": "02"})
     assert refused.status_code == 400
     page = _text(refused)
