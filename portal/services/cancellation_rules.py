@@ -111,7 +111,7 @@ def substitute_for(
     substitute = _find_substitute(session, invoice, value)
     if substitute is None:
         raise _refuse(
-            f"La factura sustituta «{value}» no existe en esta organización (motivo 01).",
+            f"La factura sustituta «{value[:40]}» no existe en esta organización (motivo 01).",
             "cancel_substitution_not_found",
         )
     _check_substitute(invoice, substitute)

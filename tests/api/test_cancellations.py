@@ -174,6 +174,10 @@ def _not_a_uuid(docs: Docs, target: dict) -> str:
     return "not-a-uuid"
 
 
+def _huge(docs: Docs, target: dict) -> str:
+    return "F" * 5000
+
+
 def _canceled_substitute(docs: Docs, target: dict) -> str:
     substitute = docs.related("04", target)
     _ok(docs.cancel(substitute, "02"))
@@ -205,6 +209,7 @@ def _draft(docs: Docs, target: dict) -> str:
         pytest.param(_own_id, "cancel_substitution_self", "misma", id="own-id"),
         pytest.param(_unknown, "cancel_substitution_not_found", "no existe", id="unknown"),
         pytest.param(_not_a_uuid, "cancel_substitution_not_found", "no existe", id="garbage"),
+        pytest.param(_huge, "cancel_substitution_not_found", "no existe", id="huge"),
         pytest.param(_canceled_substitute, "cancel_substitution_not_valid", "vigente", id="cxl"),
         pytest.param(_draft, "cancel_substitution_not_valid", "vigente", id="draft"),
         pytest.param(_other_receiver, "cancel_substitution_other_party", "receptor", id="rfc"),
@@ -221,6 +226,7 @@ def test_motive_01_needs_a_valid_substitute_relating_with_04(
     value = substitution(docs, target) if substitution else ""
     body = _refused(docs.cancel(target, "01", value), code, "substitution")
     assert words in body["message"] and "01" in body["message"]
+    assert len(body["message"]) < 300  # the input is never echoed whole
     assert docs.client.get(f"/invoices/{target['id']}").get_json()["status"] == "valid"
 
 
