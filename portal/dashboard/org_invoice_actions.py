@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal.cfdi import catalogs
 from portal.dashboard.forms import ConfirmForm
@@ -132,12 +133,26 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
         "ready": invoices.is_ready_to_stamp(invoice, current_tenant().organization),
         "confirm": ConfirmForm(),
         "payments": chain,
+        "references": related_documents.references_of(session, invoice),
+        "relation_names": RELATION_NAMES,
         "credit_notes": notes,
         "payable": _payable(invoice) and invoice.balance > 0,
         **_forms(invoice),
         **forms,
     }
     return render_template("dashboard/org/invoice.html", **context), status
+
+
+RELATION_NAMES = {
+    "pago": _l("Pago de la factura"),
+    "01": _l("Nota de crédito de"),
+    "02": _l("Nota de débito de"),
+    "03": _l("Devolución de mercancía de"),
+    "04": _l("Sustituye a"),
+    "05": _l("Traslado de mercancías facturadas previamente"),
+    "06": _l("Factura generada por los traslados previos"),
+    "07": _l("Aplicación de anticipo de"),
+}
 
 
 def _saved(message: str, invoice_id: str) -> Any:

@@ -181,3 +181,25 @@ def release_payment(session: Session, payment: Invoice) -> None:
         if invoice.last_installment == int(paid.get("NumParcialidad") or 0):
             invoice.last_installment -= 1
     session.flush()
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A UUID that a CFDI relates to or pays, and the tenant's document with it (if any)."""
+
+    uuid: str
+    how: tuple[str, ...]  # TipoRelacion codes, or "pago"
+    document: Invoice | None
+
+
+def references_of(session: Session, invoice: Invoice) -> list[Reference]:
+    """What ``invoice`` relates to or pays (from its XML), with the tenant's documents."""
+    if invoice.xml is None:
+        return []
+    relations = read(invoice).relations
+    uuids = [uuid for uuid in relations if UUID_PATTERN.match(uuid)]
+    found = {
+        document.uuid: document
+        for document in session.scalars(tenant_invoices(invoice).where(Invoice.uuid.in_(uuids)))
+    }
+    return [Reference(uuid, tuple(sorted(relations[uuid])), found.get(uuid)) for uuid in uuids]

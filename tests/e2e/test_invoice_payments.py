@@ -81,6 +81,9 @@ def test_payments_credit_note_and_cancellation(
     for folio in ("4", "3", "2"):  # the credit note, then the payments, from their own pages
         page.goto(f"/dashboard/o/{org_id}/invoices/{ppd['id']}")
         page.get_by_role("link", name=folio, exact=True).first.click()
+        expect(page.locator("#references")).to_contain_text(ppd["uuid"])
+        if folio == "2":
+            screenshot(page, "payment-detail")
         _cancel(page, "02")
         expect(page.get_by_text("Factura cancelada ante el SAT.")).to_be_visible()
     page.goto(f"/dashboard/o/{org_id}/invoices/{ppd['id']}")
