@@ -34,6 +34,8 @@ from portal.cfdi.errors import PACError, pac_error
 from portal.cfdi.validation import as_element
 
 TFD_NS = "http://www.sat.gob.mx/TimbreFiscalDigital"
+DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
+UNIQUE_IDENTIFIER = x509.ObjectIdentifier("2.5.4.45")  # x500UniqueIdentifier: "RFC / CURP"
 TFD_TAG = f"{{{TFD_NS}}}TimbreFiscalDigital"
 ROOT_VERSIONS = {
     "{http://www.sat.gob.mx/cfd/4}Comprobante": "4.0",
@@ -294,6 +296,18 @@ def mexico_now() -> datetime:
     return datetime.now(MEXICO_TZ).replace(tzinfo=None, microsecond=0)
 
 
+def _signing_rfc(request_xml: bytes) -> str:
+    """The RFC of the certificate that signed a cancellation request (``RFC / …`` in SAT's
+    x500UniqueIdentifier)."""
+    encoded = next(as_element(request_xml).iter(f"{{{DSIG_NS}}}X509Certificate"), None)
+    if encoded is None or not encoded.text:
+        return ""
+    certificate = load_certificate(base64.b64decode(encoded.text))
+    for attribute in certificate.subject.get_attributes_for_oid(UNIQUE_IDENTIFIER):
+        return str(attribute.value).split("/")[0].strip()
+    return ""
+
+
 class LocalTestPAC:
     """Test-mode PAC: stamps locally with a test certificate, answers like SAT would.
 
@@ -351,6 +365,19 @@ class LocalTestPAC:
         if request.uuid != target.uuid.upper() or request.issuer_rfc != target.issuer_rfc:
             raise pac_error(
                 "La solicitud de cancelación no corresponde al comprobante.",
+                E.PAC_CANCEL_REJECTED,
+                422,
+            )
+        substitution = (request.substitution_uuid or "").upper()
+        if request.motive == "01" and substitution == target.uuid.upper():
+            raise pac_error(
+                "El folio de sustitución no puede ser el mismo folio fiscal que se cancela.",
+                E.PAC_CANCEL_REJECTED,
+                422,
+            )
+        if _signing_rfc(request.xml) != target.issuer_rfc:
+            raise pac_error(  # SAT's 203
+                "La solicitud no está firmada con un certificado del emisor.",
                 E.PAC_CANCEL_REJECTED,
                 422,
             )
