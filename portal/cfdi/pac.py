@@ -70,6 +70,12 @@ class CancelTarget:
     stamped_at: datetime
     kind: str = "I"
     xml: bytes | None = None
+    exchange: Decimal = Decimal(1)  # TipoCambio: SAT's $1,000 limit is in pesos
+
+    @property
+    def total_mxn(self) -> Decimal:
+        """The total in Mexican pesos."""
+        return self.total * self.exchange
 
 
 @dataclass(frozen=True)
@@ -244,7 +250,7 @@ def requires_acceptance(target: CancelTarget, at: datetime) -> bool:
     """SAT's rule: the receiver must accept when older than 24 h and over $1,000."""
     if target.kind in NO_ACCEPTANCE_KINDS or target.receiver_rfc in (PUBLIC_RFC, FOREIGN_RFC):
         return False
-    return at - target.stamped_at > ACCEPTANCE_AGE and target.total > ACCEPTANCE_AMOUNT
+    return at - target.stamped_at > ACCEPTANCE_AGE and target.total_mxn > ACCEPTANCE_AMOUNT
 
 
 TFD_SCHEMA_LOCATION = (

@@ -512,6 +512,7 @@ def cancel_target(invoice: Invoice) -> CancelTarget:
         stamped_at=stamped.stamp_date,
         kind=invoice.type,
         xml=invoice.xml,
+        exchange=invoice.exchange if invoice.currency != "MXN" else Decimal(1),
     )
 
 

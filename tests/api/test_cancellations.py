@@ -351,12 +351,18 @@ BIG = [{"quantity": 3, "product": PIANO}]  # $3,132.00 with IVA
         (30, BIG, "02", True),  # over $1,000 and older than 24 h
         (20, BIG, "02", False),  # younger than 24 h
         (30, None, "02", False),  # $691.20: not over $1,000
+        (30, "USD", "02", True),  # 116 USD at 20 pesos: over $1,000 in pesos
+        (30, "USD-cheap", "02", False),  # 116 USD at 8 pesos: $928
     ],
 )
 def test_receiver_acceptance_rule(
     docs, test_pac, monkeypatch, hours, items, motive, needs_acceptance
 ):
-    body = {"items": items} if items else {}
+    body: dict[str, Any] = {"items": items} if isinstance(items, list) else {}
+    if isinstance(items, str):  # 100 USD + IVA, at this exchange rate
+        dollar = {"description": "Servicio", "product_key": "81112100", "price": 116}
+        rate = "20" if items == "USD" else "8"
+        body = {"items": [{"product": dollar}], "currency": "USD", "exchange": rate}
     invoice = _back_dated(docs, test_pac, monkeypatch, hours, **body)
     answer = _ok(docs.cancel(invoice, motive))
     expected = ("valid", "pending") if needs_acceptance else ("canceled", "accepted")
