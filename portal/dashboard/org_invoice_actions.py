@@ -134,6 +134,11 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
         "confirm": ConfirmForm(),
         "payments": chain,
         "references": related_documents.references_of(session, invoice),
+        "substitutes": [
+            document
+            for document, how in related_documents.dependents(session, invoice)
+            if how == {related_documents.SUBSTITUTION}
+        ],
         "relation_names": RELATION_NAMES,
         "credit_notes": notes,
         "payable": _payable(invoice) and invoice.balance > 0,
@@ -199,6 +204,26 @@ def issue_credit_note(invoice_id: str):
         else:
             return _saved(_("Nota de crédito %(folio)s emitida.", folio=_folio(note)), invoice.id)
     return invoice_page(_load(invoice_id), 400, credit_form=form)
+
+
+@bp.post("/invoices/<invoice_id>/substitute")
+def draft_substitute(invoice_id: str):
+    """A draft copy that relates to this invoice with TipoRelacion 04: once corrected and
+    stamped, it is the substitute that motive 01 names."""
+    invoice = _load(invoice_id)
+    if invoice.status != "valid" or invoice.uuid is None:
+        flash(_("Sólo una factura vigente puede sustituirse."), "error")
+        return redirect(url_for("org.invoice", invoice_id=invoice.id))
+    draft = invoices.copy_to_draft(db.session, invoice)
+    relation = [{"relationship": "04", "documents": [invoice.uuid]}]
+    invoices.update_draft(db.session, current_tenant(), draft, {"related_documents": relation})
+    db.session.commit()
+    message = _(
+        "Borrador de la factura sustituta: corrígelo y timbra; luego cancela la original "
+        "con el motivo 01."
+    )
+    flash(message, "success")
+    return redirect(url_for("org.edit_invoice", invoice_id=draft.id))
 
 
 @bp.post("/invoices/<invoice_id>/cancellation")

@@ -182,3 +182,20 @@ def test_cancel_with_a_back_dated_big_invoice_waits_for_the_receiver(
         _url(org, big["id"], "/cancellation"), data={"cancel-motive": "02"}, follow_redirects=True
     )
     assert "el receptor debe aceptar" in _text(response)
+
+
+def test_substitute_draft_then_cancel_with_motive_01(client, org, api, invoice_body, db) -> None:
+    """Motive 01 from the dashboard: a draft copy relating with 04, stamped, then named."""
+    original = api(org.key).post("/invoices", json=invoice_body()).get_json()
+    response = client.post(_url(org, original["id"], "/substitute"))
+    assert response.status_code == 302 and response.location.endswith("/edit")
+    draft = db.scalars(select(Invoice).where(Invoice.status == "draft")).one()
+    assert draft.related_documents == [{"relationship": "04", "documents": [original["uuid"]]}]
+    assert client.post(_url(org, draft.id, "/stamp")).status_code == 302
+    page = _text(client.get(_url(org, original["id"])))
+    substitute = db.get(Invoice, draft.id, populate_existing=True)
+    assert "que la sustituyen" in page and substitute.uuid in page
+    data = {"cancel-motive": "01", "cancel-substitution": substitute.uuid}
+    assert client.post(_url(org, original["id"], "/cancellation"), data=data).status_code == 302
+    canceled = db.get(Invoice, original["id"], populate_existing=True)
+    assert canceled.status == "canceled" and canceled.cancellation_substitution == substitute.uuid

@@ -64,6 +64,7 @@ def test_payments_credit_note_and_cancellation(
     page.get_by_text("Emitir una nota de crédito").click()
     page.get_by_label("Concepto").fill("Descuento por pronto pago")
     page.get_by_label("Importe con IVA").fill("116.00")
+    screenshot(page, "invoice-credit-note-form")
     page.get_by_role("button", name="Emitir nota de crédito").click()
     expect(page.get_by_text("Nota de crédito 4 emitida.")).to_be_visible()
     screenshot(page, "invoice-payments-chain")
