@@ -93,3 +93,29 @@ def test_payments_credit_note_and_cancellation(
     expect(page.get_by_text("Factura cancelada ante el SAT.")).to_be_visible()
     expect(page.get_by_role("link", name="Acuse en PDF")).to_be_visible()
     screenshot(page, "invoice-canceled")
+
+
+def test_substitute_then_cancel_with_motive_01(
+    page, make_account, make_organization, api, invoice_body, db
+):
+    email = f"sustituta-{page.viewport_name}@example.com"
+    account, _key = make_account(email=email)
+    org, key = make_organization(account=account)
+    org_id = org.id
+    original = api(key).post("/invoices", json=invoice_body()).get_json()
+    db.rollback()  # the API shares the test's session: end its transaction for the server
+    page.on("dialog", lambda dialog: dialog.accept())
+    _sign_in(page, email)
+    page.goto(f"/dashboard/o/{org_id}/invoices/{original['id']}")
+    page.get_by_role("button", name="Crear factura sustituta").click()
+    page.wait_for_url("**/edit")
+    page.locator("#items-0-price").fill("300")  # the correction
+    page.get_by_role("button", name="Timbrar", exact=True).click()
+    expect(page.get_by_text("Vigente")).to_be_visible()
+    expect(page.locator("#references")).to_contain_text("Sustituye a")
+    substitute_uuid = page.locator(".invoice-facts dd.mono").inner_text().strip()
+    page.get_by_role("link", name="factura 1").click()
+    expect(page.locator("#cancel")).to_contain_text(substitute_uuid)
+    _cancel(page, "01", substitute_uuid)
+    expect(page.get_by_text("Factura cancelada ante el SAT.")).to_be_visible()
+    screenshot(page, "invoice-canceled-01")
