@@ -118,4 +118,5 @@ def test_substitute_then_cancel_with_motive_01(
     expect(page.locator("#cancel")).to_contain_text(substitute_uuid)
     _cancel(page, "01", substitute_uuid)
     expect(page.get_by_text("Factura cancelada ante el SAT.")).to_be_visible()
+    expect(page.get_by_text(f"Sustituida por {substitute_uuid}")).to_be_visible()
     screenshot(page, "invoice-canceled-01")
