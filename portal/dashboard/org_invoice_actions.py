@@ -124,8 +124,9 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
     """The invoice's page with its payments, credit notes and the forms (``forms`` replace the
     blank ones, with the values and errors of a refused submission)."""
     session = db.session
-    chain = related_documents.payment_chain(session, invoice) if invoice.type == "I" else []
-    notes = related_documents.credit_notes(session, invoice) if invoice.type == "I" else []
+    found = related_documents.dependents(session, invoice, ("valid", "canceled"))
+    chain = related_documents.payment_chain(session, invoice, found)
+    notes = related_documents.credit_notes(session, invoice, found)
     context = {
         "invoice": invoice,
         "motives": catalogs.options("cancellation_motive", _lang()),
@@ -136,8 +137,8 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
         "references": related_documents.references_of(session, invoice),
         "substitutes": [
             document
-            for document, how in related_documents.dependents(session, invoice)
-            if how == {related_documents.SUBSTITUTION}
+            for document, how in found
+            if document.status == "valid" and how == {related_documents.SUBSTITUTION}
         ],
         "relation_names": RELATION_NAMES,
         "credit_notes": notes,

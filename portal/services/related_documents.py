@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from lxml import etree
-from sqlalchemy import Select, String, cast, or_, select
+from sqlalchemy import Select, String, cast, select
 from sqlalchemy.orm import Session
 
 from portal.cfdi import documents
@@ -75,15 +75,12 @@ def dependents(
     uuid = (invoice.uuid or "").upper()
     if not uuid:
         return []
-    # The body names the UUID (related_documents, a payment's documents): a cheap first cut,
-    # confirmed by each candidate's XML.
+    # The body names the UUID (its related_documents, a payment's documents): a first cut
+    # in the database, confirmed by each candidate's XML.
     query = tenant_invoices(invoice).where(
         Invoice.status.in_(statuses),
         Invoice.xml.is_not(None),
-        or_(
-            cast(Invoice.data, String).ilike(f"%{uuid}%"),
-            cast(Invoice.related_documents, String).ilike(f"%{uuid}%"),
-        ),
+        cast(Invoice.data, String).ilike(f"%{uuid}%"),
     )
     found = []
     for candidate in session.scalars(query.order_by(Invoice.created_at, Invoice.id)):
@@ -145,26 +142,27 @@ def installments_in(payment: Invoice, uuid: str) -> list[Installment]:
     return found
 
 
-def payment_chain(session: Session, invoice: Invoice) -> list[Installment]:
-    """Every payment of ``invoice`` (cancelled ones too), by installment."""
+def payment_chain(
+    session: Session, invoice: Invoice, found: list[tuple[Invoice, set[str]]] | None = None
+) -> list[Installment]:
+    """Every payment of ``invoice`` (cancelled ones too), by installment; ``found``: its
+    dependents of every status, when the caller has them."""
     uuid = invoice.uuid or ""
-    payments = dependents(session, invoice, ("valid", "canceled"))
+    if found is None:
+        found = dependents(session, invoice, ("valid", "canceled"))
     chain = [
-        step
-        for payment, how in payments
-        if PAYMENT in how
-        for step in installments_in(payment, uuid)
+        step for payment, how in found if PAYMENT in how for step in installments_in(payment, uuid)
     ]
     return sorted(chain, key=lambda step: (step.installment, step.payment.created_at))
 
 
-def credit_notes(session: Session, invoice: Invoice) -> list[Invoice]:
+def credit_notes(
+    session: Session, invoice: Invoice, found: list[tuple[Invoice, set[str]]] | None = None
+) -> list[Invoice]:
     """The CFDI of type E that relate to ``invoice`` (cancelled ones too)."""
-    return [
-        document
-        for document, how in dependents(session, invoice, ("valid", "canceled"))
-        if document.type == "E" and how - {PAYMENT}
-    ]
+    if found is None:
+        found = dependents(session, invoice, ("valid", "canceled"))
+    return [document for document, how in found if document.type == "E" and how - {PAYMENT}]
 
 
 def release_payment(session: Session, payment: Invoice) -> None:

@@ -118,6 +118,13 @@ def _credit_note_blocks(docs: Docs) -> tuple[dict, Any, list[dict]]:
     return invoice, docs.cancel(invoice, "03"), [note]
 
 
+def _lowercase_relation_blocks(docs: Docs) -> tuple[dict, Any, list[dict]]:
+    invoice = docs.invoice()
+    relation = [{"relationship": "01", "documents": [invoice["uuid"].lower()]}]
+    note = docs.invoice(type="E", use="G02", related_documents=relation)
+    return invoice, docs.cancel(invoice, "02"), [note]
+
+
 def _substitute_blocks_other_motives(docs: Docs) -> tuple[dict, Any, list[dict]]:
     invoice = docs.invoice()
     substitute = docs.related("04", invoice)
@@ -136,6 +143,7 @@ def _several_listed(docs: Docs) -> tuple[dict, Any, list[dict]]:
     [
         pytest.param(_payment_blocks, ["pago"], id="payment-pays-it"),
         pytest.param(_credit_note_blocks, ["nota de crédito"], id="credit-note-relates"),
+        pytest.param(_lowercase_relation_blocks, ["nota de crédito"], id="lowercase-uuid"),
         pytest.param(_substitute_blocks_other_motives, ["sustituto"], id="substitute-04"),
         pytest.param(_several_listed, ["pago", "pago", "nota de crédito"], id="all-listed"),
     ],
