@@ -9,6 +9,8 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from portal.links import parse_trusted_proxies
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
@@ -58,6 +60,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             env.get("DATABASE_URL") or _sqlite_default(instance)
         ),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/"),
+        # How many reverse proxies (or which addresses) may set X-Forwarded-For; 0 trusts none.
+        "TRUSTED_PROXIES": parse_trusted_proxies(env.get("TRUSTED_PROXIES")),
         "MAIL_URL": env.get("MAIL_URL") or None,
         "MAIL_FROM": env.get("MAIL_FROM", "Portal de facturación <no-reply@localhost>"),
         "REDIS_URL": env.get("REDIS_URL") or None,
