@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -12,6 +12,7 @@ from portal.errors import PortalError
 from portal.extensions import db, login_manager
 from portal.forms import attach_errors
 from portal.models.accounts import Account
+from portal.redirects import safe_next, same_site_path
 from portal.services import accounts, throttle
 
 FORGOT_LIMIT, FORGOT_WINDOW = 5, 3600
@@ -80,8 +81,7 @@ def login():
 
 
 def _safe_next() -> str | None:
-    target = request.args.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else None
+    return safe_next(request.args.get("next"))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -138,18 +138,8 @@ def reset_password(token: str):
 
 @bp.route("/lang/<code>", methods=["POST"])
 def set_language(code: str):
-    """Switch the interface language."""
-    from flask import current_app
-
+    """Switch the interface language, then go back to the page it was asked from."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    return redirect(_safe_referrer() or url_for("auth.index"))
-
-
-def _safe_referrer() -> str | None:
-    from urllib.parse import urlparse
-
-    ref = urlparse(request.referrer or "")
-    if ref.netloc and ref.netloc != request.host:
-        return None
-    return (ref.path or "/") + (f"?{ref.query}" if ref.query else "")
+    back = same_site_path(request.referrer, current_app.config["PUBLIC_BASE_URL"])
+    return redirect(back or url_for("auth.index"))
