@@ -22,7 +22,7 @@ from portal.extensions import db
 from portal.forms import attach_errors
 from portal.models.accounts import Account
 from portal.redirects import safe_next
-from portal.services import audit
+from portal.services import accounts, audit
 from portal.services import staff as staff_auth
 from portal.services.audit import StaffActor
 
@@ -140,6 +140,7 @@ def _actor_of(staff: Account) -> StaffActor:
 def logout():
     """Sign out of the console."""
     audit.record(db.session, actor(), "staff.signed_out")
+    accounts.end_all_sessions(current_user)
     db.session.commit()
     sign_out_staff()
     logout_user()

@@ -6,8 +6,10 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from portal import impersonation
 from portal.auth import bp
 from portal.auth.forms import ForgotForm, LoginForm, ResetForm, SignupForm
+from portal.dashboard.views import account_page
 from portal.errors import PortalError
 from portal.extensions import db, login_manager
 from portal.forms import attach_errors
@@ -56,8 +58,8 @@ def signup():
         else:
             db.session.commit()
             login_user(account)
-            session["new_user_key"] = user_key
-            return redirect(url_for("dashboard.account"))
+            # Shown on this answer only: a key kept in the session would sit in the cookie.
+            return account_page(new_user_key=user_key)
     return render_template("auth/signup.html", form=form), 400 if form.errors else 200
 
 
@@ -87,7 +89,10 @@ def _safe_next() -> str | None:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Sign out (POST only, so that a link cannot sign anyone out)."""
+    """Sign out (POST only, so that a link cannot sign anyone out), here and everywhere else."""
+    if impersonation.current() is None:  # staff signing out must not sign the reseller out
+        accounts.end_all_sessions(current_user)
+        db.session.commit()
     logout_user()
     flash(_("Cerraste tu sesión."), "info")
     return redirect(url_for("auth.login"))

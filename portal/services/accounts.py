@@ -184,6 +184,11 @@ def set_password(account: Account, password: str) -> None:
     account.session_token = new_session_token()
 
 
+def end_all_sessions(account: Account) -> None:
+    """Sign the account out everywhere: every session and remember-me cookie stops working."""
+    account.session_token = new_session_token()
+
+
 def change_password(account: Account, current: str, new: str) -> None:
     """Change the password after checking the current one."""
     if not password_matches(account, current):
