@@ -4,7 +4,9 @@ in silence (pip-audit alone reports "No known vulnerabilities found" when PyPI's
 API is not served, as on a machine that reaches only the package registry).
 
 The real pip-audit runs against an OSV-compatible server written here (``PIP_AUDIT_OSV_URL``),
-which matches versions against the advisories each test gives it."""
+which matches versions against the advisories each test gives it; the registry fallback (PyPI's
+project JSON API, the one service this machine reaches) against a server that answers as PyPI
+does, each installed package being its latest release unless a test says otherwise."""
 
 from __future__ import annotations
 
@@ -106,6 +108,47 @@ def osv() -> Iterator[_OsvServer]:
     server.httpd.server_close()
 
 
+class _RegistryServer:
+    """PyPI's ``/pypi/NAME/json``: the latest release of a project and that release's flaws."""
+
+    def __init__(self) -> None:
+        self.latest: dict[str, str] = {}  # a newer release than the installed one
+        self.flaws: dict[str, list[dict[str, Any]]] = {
+            "pycrypto": [{"id": "PYSEC-2017-94", "aliases": ["CVE-2013-7459"], "fixed_in": []}]
+        }
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                name = self.path.strip("/").split("/")[1]
+                try:
+                    latest = owner.latest.get(name) or version(name)
+                except Exception:
+                    latest = "2.6.1"  # the canary, not installed
+                project = {"info": {"name": name, "version": latest}}
+                body = json.dumps({**project, "vulnerabilities": owner.flaws.get(name, [])})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/pypi"
+
+
+@pytest.fixture
+def registry() -> Iterator[_RegistryServer]:
+    server = _RegistryServer()
+    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()
+
+
 def _audit(osv_url: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {
         **os.environ,
@@ -142,7 +185,7 @@ def test_an_environment_without_known_vulnerabilities_passes(osv):
     osv.advisories = [CANARY]
     run = _audit(osv.url)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "No known vulnerabilities found" in run.stdout + run.stderr
+    assert "no known vulnerabilities in" in run.stdout
     assert "NOT DONE" not in run.stderr
 
 
@@ -161,3 +204,40 @@ def test_an_unreachable_service_is_reported_not_passed_in_silence(osv):
     assert run.returncode == 0
     assert "DEPENDENCY AUDIT NOT DONE" in run.stderr and "were NOT checked" in run.stderr
     assert _audit(osv.url, AUDIT_REQUIRED="1").returncode == 3
+
+
+def _registry_audit(registry: Any, **env: str) -> subprocess.CompletedProcess[str]:
+    return _audit(
+        "http://127.0.0.1:9/v1/query",
+        AUDIT_SERVICES="registry",
+        AUDIT_PYPI_JSON_URL=registry.url,
+        **env,
+    )
+
+
+def test_the_registry_fallback_fails_on_a_flaw_of_an_installed_release(registry):
+    registry.flaws["qrcode"] = [
+        {"id": "GHSA-test-0001", "aliases": ["CVE-2026-0001"], "fixed_in": ["99.0"]}
+    ]
+    run = _registry_audit(registry)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"VULNERABLE qrcode {version('qrcode')}: GHSA-test-0001 CVE-2026-0001" in run.stdout
+    assert "fixed in 99.0" in run.stdout
+
+
+def test_the_registry_fallback_names_what_it_could_not_check(registry):
+    registry.latest["flask"] = "99.0.0"  # installed Flask is then not the latest release
+    run = _registry_audit(registry)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "no known vulnerabilities" in run.stdout
+    assert "DEPENDENCY AUDIT INCOMPLETE" in run.stderr
+    assert f"flask {version('flask')} (latest is 99.0.0" in run.stderr
+    assert "portal" not in run.stderr.lower().replace("(registry)", "")  # the project is skipped
+    assert _registry_audit(registry, AUDIT_REQUIRED="1").returncode == 3
+
+
+def test_a_registry_that_misses_the_canary_is_not_trusted(registry):
+    registry.flaws.clear()
+    run = _registry_audit(registry)
+    assert run.returncode == 0 and "DEPENDENCY AUDIT NOT DONE" in run.stderr
+    assert "registry: the canary" in run.stderr
