@@ -43,6 +43,13 @@ def _normalise_db_url(url: str) -> str:
     return url
 
 
+def _trusted_proxies(value: str | None) -> Any:
+    try:
+        return parse_trusted_proxies(value)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Settings from the environment; ``overrides`` (tests, tools) win."""
     env = os.environ
@@ -61,7 +68,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         ),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/"),
         # How many reverse proxies (or which addresses) may set X-Forwarded-For; 0 trusts none.
-        "TRUSTED_PROXIES": parse_trusted_proxies(env.get("TRUSTED_PROXIES")),
+        "TRUSTED_PROXIES": _trusted_proxies(env.get("TRUSTED_PROXIES")),
         "MAIL_URL": env.get("MAIL_URL") or None,
         "MAIL_FROM": env.get("MAIL_FROM", "Portal de facturación <no-reply@localhost>"),
         "REDIS_URL": env.get("REDIS_URL") or None,

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask, request
 from sqlalchemy import select
 
-from portal.config import load_config
+from portal.config import ConfigError, load_config
 from portal.links import install_proxy_fix, parse_trusted_proxies
 from portal.models.accounts import Account
 from portal.models.mail import OutboxEmail
@@ -136,6 +136,9 @@ def test_trusted_proxies_is_a_count_or_a_list_of_networks(monkeypatch):
         parse_trusted_proxies("not-an-address")
     monkeypatch.setenv("TRUSTED_PROXIES", "1")
     assert load_config({"SECRET_KEY": "x", "ENCRYPTION_KEY": "y"})["TRUSTED_PROXIES"] == 1
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.0/8,nginx")
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+        load_config({"SECRET_KEY": "x", "ENCRYPTION_KEY": "y"})
 
 
 def _echo_app(trusted: Any) -> Flask:
