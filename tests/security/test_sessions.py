@@ -15,7 +15,7 @@ from portal.services import customers, support
 from portal.services import organizations as orgs
 from portal.services.audit import StaffActor
 from portal.tenancy import Tenant
-from tests.admin.helpers import make_staff, sign_in_staff
+from tests.admin.helpers import code_for, make_staff, sign_in_staff, totp_for
 from tests.fixtures.factories import PASSWORD
 
 NEW_PASSWORD = "otra frase secreta bastante larga"
@@ -142,6 +142,21 @@ def test_pages_that_show_secrets_are_not_stored(app, db, make_organization):
     secret = _customer_with_edit_link(db, org)
     tax_info = app.test_client().get(f"/tax-info/{secret}")
     assert tax_info.status_code == 200 and _no_store(tax_info)
+
+
+def test_the_second_factor_secret_and_recovery_codes_are_not_stored(app, db, make_account):
+    staff = make_staff(make_account)
+    browser = app.test_client()
+    browser.post("/admin/login", data={"email": staff.email, "password": PASSWORD})
+    setup = browser.get("/admin/2fa/setup")
+    secret = totp_for(db, staff).secret
+    assert " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) in setup.get_data(
+        as_text=True
+    )
+    assert _no_store(setup)
+    codes = browser.post("/admin/2fa/setup", data={"code": code_for(db, staff)})
+    assert re.search(r"<code>[a-z2-9]{5}-[a-z2-9]{5}</code>", codes.get_data(as_text=True))
+    assert _no_store(codes)
 
 
 def _customer_with_edit_link(db: Any, org: Any) -> str:
