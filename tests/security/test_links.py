@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -175,3 +176,23 @@ def test_only_the_client_address_comes_from_trusted_proxies(
         headers={"X-Forwarded-For": forwarded_for, **FORGED},
     ).json
     assert answer == {"addr": client_addr, "host": "portal.example", "scheme": "http"}
+
+
+REQUEST_DERIVED = re.compile(
+    r"_external\s*=\s*True|request\.(host_url|url_root|host\b|base_url|url\b|root_url)"
+    r"|environ\[.HTTP_HOST|X-Forwarded-Host"
+)
+
+
+def test_no_code_builds_a_link_from_the_request():
+    """The class of bug, not only the instance: nothing reads the request's host for a link."""
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for folder in ("portal", "templates")
+        for path in sorted((root / folder).rglob("*"))
+        if path.suffix in {".py", ".html", ".txt"}
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if REQUEST_DERIVED.search(line) and not line.lstrip().startswith(("#", '"""', "``"))
+    ]
+    assert offenders == []
