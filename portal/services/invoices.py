@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from portal import search as text_search
 from portal.cfdi import documents, money, qr, rules
-from portal.cfdi.pac import CancelTarget, stamp_result
+from portal.cfdi.pac import PAC, CancelTarget, StatusResult, stamp_result
 from portal.cfdi.types import InvoiceInput
 from portal.errors import Conflict, PortalError, ValidationError
 from portal.models.base import iso, utcnow
@@ -568,17 +568,41 @@ def _settle(session: Session, invoice: Invoice, status: str, cancellation_status
         _event(session, invoice, "invoice.cancellation_status_updated")
 
 
-def refresh_status(session: Session, tenant: Tenant, invoice: Invoice) -> Invoice:
-    """Ask the PAC about a stamped invoice and its cancellation (``PUT /invoices/{id}/status``)."""
+@dataclasses.dataclass(frozen=True)
+class StatusQuery:
+    """A status question for the PAC, read from the database so it can be asked after commit."""
+
+    pac: PAC
+    target: CancelTarget
+    requested_at: datetime | None
+
+    def ask(self) -> StatusResult:
+        """Ask the PAC (network I/O for a real PAC: call it with no transaction open)."""
+        return self.pac.status(self.target, cancellation_requested_at=self.requested_at)
+
+
+def status_query(session: Session, tenant: Tenant, invoice: Invoice) -> StatusQuery | None:
+    """What to ask the PAC about a stamped invoice (None for an unstamped one)."""
     if invoice.uuid is None or invoice.xml is None:
-        return invoice
+        return None
     requested = invoice.cancellation_requested_at
-    answer = stamping.pac_for(session, tenant.organization, invoice.livemode).status(
+    return StatusQuery(
+        stamping.pac_for(session, tenant.organization, invoice.livemode),
         cancel_target(invoice),
-        cancellation_requested_at=_mexico(requested) if requested else None,
+        _mexico(requested) if requested else None,
     )
+
+
+def apply_status(session: Session, invoice: Invoice, answer: StatusResult) -> Invoice:
+    """Record the PAC's answer about the invoice and its cancellation."""
     _settle(session, invoice, answer.status, answer.cancellation_status)
     return invoice
+
+
+def refresh_status(session: Session, tenant: Tenant, invoice: Invoice) -> Invoice:
+    """Ask the PAC about a stamped invoice and its cancellation (``PUT /invoices/{id}/status``)."""
+    query = status_query(session, tenant, invoice)
+    return invoice if query is None else apply_status(session, invoice, query.ask())
 
 
 # Events -----------------------------------------------------------------------------------

@@ -1,0 +1,150 @@
+"""Issue 15 item 2: no network I/O while a database transaction is open.
+
+A slow webhook receiver must not hold SQLite's single write lock: the delivery job reads what it
+needs, commits, then waits for the receiver with no transaction open. The guard in
+``tests/fixtures/io_guard.py`` fails any test (here, in tests/jobs and tests/api) that opens a
+socket inside a transaction; the tests below prove it catches the old code.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from portal.extensions import db as _db
+from portal.models.events import WebhookDelivery
+from portal.services import events, webhooks
+from tests.fixtures.io_guard import GUARD
+
+DATA = {"type": "invoice", "object": {"id": "abc", "status": "valid"}}
+RECEIVER_DELAY = 8.0
+CUSTOMER = {
+    "legal_name": "Dunder Mifflin",
+    "tax_id": "XIA190128J61",
+    "tax_system": "601",
+    "address": {"zip": "86500"},
+}
+
+
+def _queued_delivery(db: Any, org: Any) -> str:
+    """An event and its delivery, committed, with the inline job held back (the worker's)."""
+    from portal.jobs import webhooks as webhook_jobs
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(webhook_jobs, "deliver_webhook", lambda *args, **kwargs: None)
+        events.record(db, org.id, False, "invoice.status_updated", DATA)
+        db.commit()
+    delivery_id = db.scalar(select(WebhookDelivery.id))
+    db.rollback()  # end the test's read: its snapshot would be older than the worker's commit
+    return delivery_id
+
+
+def test_a_slow_receiver_does_not_block_other_tenants_writes(
+    db: Any,
+    app: Any,
+    make_organization: Any,
+    make_webhook: Any,
+    receiver: Any,
+    api: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While a receiver takes 8 s to answer, another organization creates a customer in <1 s."""
+    if db.get_bind().dialect.name != "sqlite":
+        pytest.skip("the single write lock is SQLite's")
+    slow_org, _ = make_organization()
+    other_org, other_key = make_organization(name="Otra Escuela")
+    make_webhook(slow_org, receiver.url)
+    delivery_id = _queued_delivery(db, slow_org)
+    receiver.delay = RECEIVER_DELAY
+    from portal.jobs.webhooks import deliver_webhook
+
+    worker = threading.Thread(target=deliver_webhook, args=(delivery_id,))
+    worker.start()
+    deadline = time.monotonic() + 5
+    while not receiver.requests and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert receiver.requests, "the delivery never reached the receiver"
+
+    started = time.monotonic()
+    created = api(other_key).post("/customers", json=CUSTOMER)
+    elapsed = time.monotonic() - started
+    db.rollback()  # the request is over (the test client shares the test's session)
+
+    assert created.status_code == 200, created.json
+    assert elapsed < 1.0, f"another tenant's write waited {elapsed:.1f} s for the webhook"
+    assert worker.is_alive(), "the receiver answered before the write was measured"
+    worker.join(RECEIVER_DELAY + 5)
+    db.rollback()
+    delivery = db.get(WebhookDelivery, delivery_id)
+    assert delivery.status == "delivered" and delivery.attempts == 1
+
+
+@pytest.fixture
+def listener() -> Any:
+    """A bare TCP listener on loopback: something to connect to."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    yield server.getsockname()
+    server.close()
+
+
+def test_the_guard_records_a_connection_made_inside_a_transaction(db: Any, listener: Any) -> None:
+    db.execute(text("SELECT 1"))  # the session's transaction is now open
+    with GUARD.expect_violation() as caught:
+        socket.create_connection(listener, timeout=2).close()
+    db.rollback()
+    assert len(caught) == 1 and f"{listener[0]}:{listener[1]}" in caught[0]
+
+
+def test_the_guard_lets_connections_outside_transactions_through(db: Any, listener: Any) -> None:
+    db.execute(text("SELECT 1"))
+    db.commit()  # load, commit, then call
+    with GUARD.expect_violation() as caught:
+        socket.create_connection(listener, timeout=2).close()
+    assert caught == []
+
+
+def test_the_guard_sees_a_transaction_of_a_plain_engine_connection(app: Any, listener: Any) -> None:
+    with app.app_context(), _db.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+        with GUARD.expect_violation() as caught:
+            socket.create_connection(listener, timeout=2).close()
+    assert len(caught) == 1
+
+
+def test_the_guard_catches_the_old_delivery_that_posted_after_a_lazy_reload(
+    db: Any, make_organization: Any, make_webhook: Any, receiver: Any, monkeypatch: Any
+) -> None:
+    """The old job committed the claim, then read the expired delivery while posting: the
+    reload began a new transaction (``BEGIN IMMEDIATE`` on SQLite) held for the whole call."""
+    org, _ = make_organization()
+    make_webhook(org, receiver.url)
+    delivery_id = _queued_delivery(db, org)
+    with GUARD.expect_violation() as caught:
+        delivery = db.get(WebhookDelivery, delivery_id, with_for_update=True)
+        assert webhooks.claim(delivery)
+        db.commit()
+        response = webhooks.send(delivery)  # the old code: reads expired rows, then posts
+        webhooks.record_attempt(db, delivery, response)
+        db.commit()
+    assert response.status == 200
+    assert len(caught) == 1 and "webhooks.py" in caught[0]
+
+
+def test_the_delivery_job_opens_no_transaction_while_posting(
+    db: Any, make_organization: Any, make_webhook: Any, receiver: Any, monkeypatch: Any
+) -> None:
+    org, _ = make_organization()
+    make_webhook(org, receiver.url)
+    delivery_id = _queued_delivery(db, org)
+    from portal.jobs.webhooks import deliver_webhook
+
+    with GUARD.expect_violation() as caught:
+        deliver_webhook(delivery_id)
+    assert caught == [] and len(receiver.requests) == 1
