@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from portal import search as text_search
 from portal.cfdi import documents, money, qr, rules
-from portal.cfdi.pac import PAC, CancelTarget, StatusResult, stamp_result
+from portal.cfdi.pac import PAC, CancelResult, CancelTarget, StatusResult, stamp_result
 from portal.cfdi.types import InvoiceInput
 from portal.errors import Conflict, PortalError, ValidationError
 from portal.models.base import iso, utcnow
@@ -517,14 +517,28 @@ def _substitution_uuid(session: Session, tenant: Tenant, value: str | None) -> s
     return value.upper()
 
 
-def cancel(
+@dataclasses.dataclass(frozen=True)
+class CancelCall:
+    """A signed cancellation request for the PAC, ready to send after the transaction ends."""
+
+    pac: PAC
+    target: CancelTarget
+    request: documents.CancellationRequest
+    motive: str
+
+    def send(self) -> CancelResult:
+        """Send it (network I/O for a real PAC: call it with no transaction open)."""
+        return self.pac.cancel(self.target, self.request)
+
+
+def cancel_call(
     session: Session, tenant: Tenant, invoice: Invoice, motive: str | None, substitution: str | None
-) -> Invoice:
-    """Cancel with SAT (``canceled``, or ``pending`` acceptance); a draft is simply deleted."""
+) -> CancelCall | None:
+    """Check the cancellation and sign its request; a draft is simply deleted (None)."""
     if invoice.status == "draft":
         session.delete(invoice)
         session.flush()
-        return invoice
+        return None
     if invoice.status == "canceled":
         raise ValidationError("La factura ya está cancelada.", "already_canceled")
     if invoice.status != "valid":
@@ -542,17 +556,31 @@ def cancel(
         clean_motive or "",
         _substitution_uuid(session, tenant, substitution),
     )
-    result = stamping.pac_for(session, organization, invoice.livemode).cancel(
-        cancel_target(invoice), request
-    )
+    pac = stamping.pac_for(session, organization, invoice.livemode)
+    return CancelCall(pac, cancel_target(invoice), request, clean_motive or "")
+
+
+def record_cancellation(
+    session: Session, invoice: Invoice, call: CancelCall, result: CancelResult
+) -> Invoice:
+    """Record the PAC's answer: ``canceled``, or ``pending`` the receiver's acceptance."""
     invoice.cancellation_motive, invoice.cancellation_substitution = (
-        clean_motive,
-        request.substitution_uuid,
+        call.motive,
+        call.request.substitution_uuid,
     )
     invoice.cancellation_requested_at = result.requested_at.replace(tzinfo=MEXICO)
     invoice.cancellation_xml = result.acuse
     _settle(session, invoice, "canceled" if result.status == "accepted" else "valid", result.status)
     return invoice
+
+
+def cancel(
+    session: Session, tenant: Tenant, invoice: Invoice, motive: str | None, substitution: str | None
+) -> Invoice:
+    """Cancel with SAT (``canceled``, or ``pending`` acceptance); a draft is simply deleted.
+    Calls the PAC in the caller's transaction: requests use ``portal.pac_calls.cancel``."""
+    call = cancel_call(session, tenant, invoice, motive, substitution)
+    return invoice if call is None else record_cancellation(session, invoice, call, call.send())
 
 
 def _settle(session: Session, invoice: Invoice, status: str, cancellation_status: str) -> None:

@@ -148,3 +148,121 @@ def test_the_delivery_job_opens_no_transaction_while_posting(
     with GUARD.expect_violation() as caught:
         deliver_webhook(delivery_id)
     assert caught == [] and len(receiver.requests) == 1
+
+
+# PAC calls: cancellation and status, from the API, the dashboard and the polling job ---------
+
+
+class NetworkPAC:
+    """The test PAC behind a network hop: cancel and status first connect to a server, as a
+    real PAC's client does (satcfdi through requests)."""
+
+    livemode = False
+
+    def __init__(self, inner: Any, address: tuple[str, int]) -> None:
+        self.inner, self.address = inner, address
+        self.calls: list[str] = []
+
+    def _hop(self, name: str) -> None:
+        self.calls.append(name)
+        socket.create_connection(self.address, timeout=2).close()
+
+    def stamp(self, document: Any) -> Any:
+        return self.inner.stamp(document)  # stamping is not what these tests look at
+
+    def cancel(self, target: Any, request: Any) -> Any:
+        self._hop("cancel")
+        return self.inner.cancel(target, request)
+
+    def status(self, target: Any, **kwargs: Any) -> Any:
+        self._hop("status")
+        return self.inner.status(target, **kwargs)
+
+
+@pytest.fixture
+def network_pac(monkeypatch: pytest.MonkeyPatch, listener: Any) -> NetworkPAC:
+    from portal.services import stamping
+
+    real = stamping.pac_for
+    holder: dict[str, NetworkPAC] = {}
+
+    def pac_for(session: Any, organization: Any, livemode: bool) -> NetworkPAC:
+        holder.setdefault("pac", NetworkPAC(real(session, organization, livemode), listener))
+        return holder["pac"]
+
+    monkeypatch.setattr(stamping, "pac_for", pac_for)
+    return holder  # type: ignore[return-value]
+
+
+@pytest.fixture
+def stamped(make_organization: Any, api: Any, invoice_body: Any, db: Any) -> Any:
+    org, key = make_organization()
+    client = api(key)
+    invoice = client.post("/invoices", json=invoice_body()).json
+    db.rollback()  # the request shared the test's session
+    client.organization, client.invoice_id = org, invoice["id"]
+    return client
+
+
+def test_api_cancel_and_status_call_the_pac_with_no_transaction_open(
+    db: Any, stamped: Any, network_pac: Any
+) -> None:
+    with GUARD.expect_violation() as caught:
+        canceled = stamped.delete(f"/invoices/{stamped.invoice_id}?motive=02")
+        db.rollback()
+        refreshed = stamped.put(f"/invoices/{stamped.invoice_id}/status")
+    assert network_pac["pac"].calls == ["cancel", "status"]
+    assert caught == []
+    assert canceled.status_code == 200 and canceled.json["status"] == "canceled"
+    assert refreshed.status_code == 200 and refreshed.json["cancellation_status"] == "accepted"
+
+
+def test_dashboard_cancel_and_refresh_call_the_pac_with_no_transaction_open(
+    db: Any, stamped: Any, network_pac: Any, login_as: Any
+) -> None:
+    from portal.models.accounts import Account
+    from portal.models.invoices import Invoice
+
+    owner = login_as(db.get(Account, stamped.organization.account_id))
+    base = f"/dashboard/o/{stamped.organization.id}/invoices/{stamped.invoice_id}"
+    db.rollback()
+    with GUARD.expect_violation() as caught:
+        assert owner.post(f"{base}/cancel", data={"motive": "02"}).status_code == 302
+        db.rollback()
+        assert owner.post(f"{base}/refresh").status_code == 302
+    db.rollback()
+    assert network_pac["pac"].calls == ["cancel", "status"] and caught == []
+    assert db.get(Invoice, stamped.invoice_id).status == "canceled"
+
+
+def test_the_cancellation_poll_asks_the_pac_with_no_transaction_open(
+    db: Any, stamped: Any, network_pac: Any, monkeypatch: Any
+) -> None:
+    from portal.cfdi import pac
+    from portal.jobs.cancellations import poll_cancellations
+    from portal.models.invoices import Invoice
+
+    monkeypatch.setattr(pac, "requires_acceptance", lambda target, at: True)
+    pending = stamped.delete(f"/invoices/{stamped.invoice_id}?motive=02")
+    assert pending.json["cancellation_status"] == "pending"
+    db.rollback()
+    with GUARD.expect_violation() as caught:
+        poll_cancellations()
+    db.rollback()
+    assert network_pac["pac"].calls == ["cancel", "status"] and caught == []
+    assert db.get(Invoice, stamped.invoice_id).cancellation_status == "accepted"
+
+
+def test_the_guard_catches_a_pac_status_asked_inside_the_transaction(
+    db: Any, stamped: Any, network_pac: Any
+) -> None:
+    """The old ``PUT /status`` asked the PAC between loading and committing."""
+    from portal.models.invoices import Invoice
+    from portal.services import invoices
+    from portal.tenancy import Tenant
+
+    invoice = db.get(Invoice, stamped.invoice_id)
+    with GUARD.expect_violation() as caught:
+        invoices.refresh_status(db, Tenant(stamped.organization, False), invoice)
+    db.rollback()
+    assert len(caught) == 1 and "status" in caught[0]
