@@ -1,8 +1,13 @@
-"""rendered files: each invoice's PDF is rendered once and kept
+"""rendered files and the stamping lease
+
+Heavy work done once, and no PAC call inside a transaction.
 
 ``rendered_files`` holds the last rendering of a kind of file (``pdf``) of an invoice with the
 digest of what it was rendered from; downloads serve it while the digest matches. A new table,
 empty at first: existing invoices render on their next download.
+
+``stamping_leases`` holds the worker's lease on a pending invoice while it waits for the PAC
+with no transaction open (empty at first).
 
 Revision ID: 3f9c1d2b7e4a
 Revises: 8b4f2e6a1c07
@@ -38,5 +43,20 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "stamping_leases",
+        sa.Column("invoice_id", sa.String(length=24), nullable=False),
+        sa.Column("until", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["invoice_id"],
+            ["invoices.id"],
+            name=op.f("fk_stamping_leases_invoice_id_invoices"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("invoice_id", name=op.f("pk_stamping_leases")),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("stamping_leases")
     op.drop_table("rendered_files")

@@ -1,4 +1,5 @@
-"""Files rendered from a stamped document and kept, so heavy work (a PDF) is done once."""
+"""Heavy or slow work done once and outside transactions: files rendered from a stamped
+document (a PDF), and the worker's lease on an invoice it is stamping."""
 
 from __future__ import annotations
 
@@ -27,3 +28,16 @@ class RenderedFile(Base):
     cache_key: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StampingLease(Base):
+    """The worker's claim on a pending invoice while it waits for the PAC with no transaction
+    open: another job (the sweep, a retry) leaves the invoice alone until ``until``, which also
+    frees it by itself if the worker dies."""
+
+    __tablename__ = "stamping_leases"
+
+    invoice_id: Mapped[str] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), primary_key=True
+    )
+    until: Mapped[datetime]

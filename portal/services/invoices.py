@@ -11,22 +11,30 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from lxml import etree
-from sqlalchemy import Select, and_, func, select, text, update
+from sqlalchemy import Select, and_, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from portal import search as text_search
 from portal.cfdi import documents, money, qr, rules
-from portal.cfdi.pac import PAC, CancelResult, CancelTarget, StatusResult, stamp_result
+from portal.cfdi.pac import (
+    PAC,
+    CancelResult,
+    CancelTarget,
+    StampResult,
+    StatusResult,
+    stamp_result,
+)
 from portal.cfdi.types import InvoiceInput
 from portal.errors import Conflict, PortalError, ValidationError
 from portal.models.base import iso, utcnow
+from portal.models.files import StampingLease
 from portal.models.invoices import Invoice, InvoiceCount
 from portal.models.organizations import FolioSeries, Organization
 from portal.services import customers, events, products, stamping
@@ -334,12 +342,26 @@ def _take_folio(session: Session, statement: Any) -> int | None:
 # Stamping ---------------------------------------------------------------------------------
 
 
-def stamp(
+@dataclasses.dataclass(frozen=True)
+class StampCall:
+    """A sealed document for the PAC and what recording its stamp needs."""
+
+    pac: PAC
+    document: documents.BuiltDocument
+    data: dict[str, Any]
+    parsed: InvoiceInput
+
+    def send(self) -> StampResult:
+        """Stamp it (network I/O for a real PAC: the worker calls it with no transaction open)."""
+        return self.pac.stamp(self.document)
+
+
+def stamp_call(
     session: Session,
     invoice: Invoice,
     prepared: tuple[dict[str, Any], InvoiceInput] | None = None,
-) -> None:
-    """Build, seal and stamp the invoice now; raises (nothing changes) when refused.
+) -> StampCall:
+    """Build and seal the invoice for the PAC; raises (nothing changes) when refused.
     ``prepared``: its body with the balances and the engine's input, when the caller has just
     read them (a new invoice); otherwise they are read from the stored body."""
     organization = session.get(Organization, invoice.organization_id)
@@ -356,7 +378,14 @@ def stamp(
         document = documents.build_invoice(csd, issuer, parsed)
     except ArithmeticError:  # the engine's Decimal context refuses absurd amounts (1e999)
         raise ValidationError("Un importe está fuera de rango.", "invalid_amount") from None
-    result = pac.stamp(document)
+    return StampCall(pac, document, data, parsed)
+
+
+def record_stamp(session: Session, invoice: Invoice, call: StampCall, result: StampResult) -> None:
+    """Store the stamped XML and what is derived from it; the invoice becomes ``valid``."""
+    organization = session.get(Organization, invoice.organization_id)
+    assert organization is not None
+    document = call.document
     invoice.xml, invoice.uuid, invoice.status = result.xml, result.uuid, "valid"
     invoice.stamp = {
         "date": result.stamp_date.replace(tzinfo=MEXICO).astimezone(UTC).isoformat(),
@@ -369,11 +398,22 @@ def stamp(
     invoice.total = document.total
     if document.totals is not None:
         invoice.subtotal = document.totals.subtotal
-    invoice.data = data
+    invoice.data = call.data
     invoice.failure_reason = None
     _index_text(invoice)
-    _record_payments(session, invoice, parsed)
+    _record_payments(session, invoice, call.parsed)
     session.flush()
+
+
+def stamp(
+    session: Session,
+    invoice: Invoice,
+    prepared: tuple[dict[str, Any], InvoiceInput] | None = None,
+) -> None:
+    """Build, seal and stamp the invoice now, in the caller's transaction; raises (nothing
+    changes) when refused. The worker instead calls the PAC between two transactions."""
+    call = stamp_call(session, invoice, prepared)
+    record_stamp(session, invoice, call, call.send())
 
 
 def stamp_draft(session: Session, invoice: Invoice) -> None:
@@ -387,8 +427,47 @@ def stamp_draft(session: Session, invoice: Invoice) -> None:
     stamp(session, invoice)
 
 
+def claim_stamp(session: Session, invoice: Invoice, lease: timedelta) -> bool:
+    """Take a pending invoice (locked by the caller) for one stamping attempt; commit before
+    calling the PAC. The lease keeps a second job (the sweep, a retry) from stamping it again
+    meanwhile; it ends by itself if the worker dies."""
+    now = utcnow()
+    if invoice.status != "pending":
+        return False  # already stamped or failed: a job that runs twice does nothing
+    held = session.get(StampingLease, invoice.id)
+    if held is not None and held.until > now:
+        return False  # another worker is stamping it
+    if held is None:
+        session.add(StampingLease(invoice_id=invoice.id, until=now + lease))
+    else:
+        held.until = now + lease
+    session.flush()
+    return True
+
+
+def release_stamp(session: Session, invoice_id: str) -> None:
+    """End the lease (stamped, failed, or an unexpected error that a retry may fix)."""
+    session.execute(delete(StampingLease).where(StampingLease.invoice_id == invoice_id))
+
+
+def fail_stamp(session: Session, invoice: Invoice, error: PortalError) -> None:
+    """The worker's outcome when the invoice is refused: ``failed`` with the reason."""
+    invoice.status, invoice.failure_reason = "failed", error.message
+    release_stamp(session, invoice.id)
+    session.flush()
+    status_event(session, invoice)
+
+
+def finish_stamp(session: Session, invoice: Invoice, call: StampCall, result: StampResult) -> None:
+    """The worker's outcome when the PAC stamped it: ``valid``, and the event."""
+    record_stamp(session, invoice, call, result)
+    release_stamp(session, invoice.id)
+    status_event(session, invoice)
+
+
 def stamp_pending(session: Session, invoice: Invoice) -> None:
-    """The worker's step: stamp a pending invoice, or mark it failed with the reason."""
+    """Stamp a pending invoice in the caller's transaction, or mark it failed with the reason
+    (the worker uses ``claim_stamp``/``stamp_call``/``finish_stamp`` instead)."""
     if invoice.status != "pending":
         return
     try:
@@ -396,7 +475,7 @@ def stamp_pending(session: Session, invoice: Invoice) -> None:
             stamp(session, invoice)
     except PortalError as error:
         invoice.status, invoice.failure_reason = "failed", error.message
-    session.flush()
+        session.flush()
     status_event(session, invoice)
 
 

@@ -158,6 +158,7 @@ class NetworkPAC:
     real PAC's client does (satcfdi through requests)."""
 
     livemode = False
+    hop_on_stamp = False  # the synchronous stamp still calls the PAC in its transaction
 
     def __init__(self, inner: Any, address: tuple[str, int]) -> None:
         self.inner, self.address = inner, address
@@ -168,7 +169,9 @@ class NetworkPAC:
         socket.create_connection(self.address, timeout=2).close()
 
     def stamp(self, document: Any) -> Any:
-        return self.inner.stamp(document)  # stamping is not what these tests look at
+        if self.hop_on_stamp:
+            self._hop("stamp")
+        return self.inner.stamp(document)
 
     def cancel(self, target: Any, request: Any) -> Any:
         self._hop("cancel")
@@ -266,3 +269,103 @@ def test_the_guard_catches_a_pac_status_asked_inside_the_transaction(
         invoices.refresh_status(db, Tenant(stamped.organization, False), invoice)
     db.rollback()
     assert len(caught) == 1 and "status" in caught[0]
+
+
+# Async stamping: the worker seals, commits, stamps with no transaction open, then records --
+
+
+@pytest.fixture
+def async_invoice(
+    db: Any, make_organization: Any, api: Any, invoice_body: Any, network_pac: Any, monkeypatch: Any
+) -> Any:
+    """A pending invoice whose inline stamping job was held back; the PAC hops on stamp."""
+    from portal.jobs import invoices as invoice_jobs
+
+    org, key = make_organization()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(invoice_jobs, "stamp_invoice", lambda *args, **kwargs: None)
+        created = api(key).post("/invoices?async=true", json=invoice_body()).json
+    db.rollback()
+    assert created["status"] == "pending"
+    monkeypatch.setattr(NetworkPAC, "hop_on_stamp", True)
+    return created["id"]
+
+
+def test_the_stamping_job_calls_the_pac_with_no_transaction_open(
+    db: Any, async_invoice: str, network_pac: Any
+) -> None:
+    from portal.jobs.invoices import stamp_invoice
+    from portal.models.events import Event
+    from portal.models.files import StampingLease
+    from portal.models.invoices import Invoice
+
+    with GUARD.expect_violation() as caught:
+        stamp_invoice(async_invoice)
+    db.rollback()
+    assert network_pac["pac"].calls == ["stamp"] and caught == []
+    invoice = db.get(Invoice, async_invoice)
+    assert invoice.status == "valid" and invoice.uuid and invoice.xml
+    assert db.get(StampingLease, async_invoice) is None
+    assert [e.type for e in db.scalars(select(Event))] == ["invoice.status_updated"]
+
+
+def test_a_second_job_leaves_an_invoice_alone_while_another_stamps_it(
+    db: Any, async_invoice: str, network_pac: Any
+) -> None:
+    """The lease stands in for the row lock the old job held across the PAC call."""
+    from datetime import timedelta
+
+    from portal.jobs.invoices import stamp_invoice
+    from portal.models.base import utcnow
+    from portal.models.files import StampingLease
+    from portal.models.invoices import Invoice
+    from portal.services import invoices
+
+    assert invoices.claim_stamp(db, db.get(Invoice, async_invoice), timedelta(minutes=5))
+    db.commit()  # a worker holds it and waits for the PAC
+    stamp_invoice(async_invoice)
+    db.rollback()
+    assert db.get(Invoice, async_invoice).status == "pending" and "pac" not in network_pac
+
+    db.get(StampingLease, async_invoice).until = utcnow() - timedelta(seconds=1)
+    db.commit()  # that worker died: its lease ended
+    stamp_invoice(async_invoice)
+    db.rollback()
+    assert db.get(Invoice, async_invoice).status == "valid"
+    assert network_pac["pac"].calls == ["stamp"]
+
+
+def test_a_refused_stamp_marks_the_invoice_failed_and_frees_it(
+    db: Any, async_invoice: str, network_pac: Any, monkeypatch: Any
+) -> None:
+    from portal.cfdi.errors import pac_error
+    from portal.jobs.invoices import stamp_invoice
+    from portal.models.files import StampingLease
+    from portal.models.invoices import Invoice
+
+    def refuse(self: Any, document: Any) -> Any:
+        self._hop("stamp")
+        raise pac_error("El PAC rechazó el comprobante.", "pac_stamp_rejected", 422)
+
+    monkeypatch.setattr(NetworkPAC, "stamp", refuse)
+    with GUARD.expect_violation() as caught:
+        stamp_invoice(async_invoice)
+    db.rollback()
+    invoice = db.get(Invoice, async_invoice)
+    assert caught == [] and invoice.status == "failed"
+    assert "rechazó" in invoice.failure_reason
+    assert db.get(StampingLease, async_invoice) is None
+
+
+def test_the_guard_catches_the_old_stamping_job(
+    db: Any, async_invoice: str, network_pac: Any
+) -> None:
+    """The old job stamped the locked row inside its transaction."""
+    from portal.models.invoices import Invoice
+    from portal.services import invoices
+
+    invoice = db.get(Invoice, async_invoice, with_for_update=True)
+    with GUARD.expect_violation() as caught:
+        invoices.stamp_pending(db, invoice)
+    db.rollback()
+    assert len(caught) == 1 and "stamp" in caught[0]
