@@ -8,6 +8,7 @@ job holds (its lease in ``stamping_leases``, while that one waits for the PAC).
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from flask import current_app
@@ -22,6 +23,7 @@ from portal.models.invoices import Invoice
 from portal.services import invoices
 
 SWEEP_AFTER = timedelta(minutes=2)
+log = logging.getLogger(__name__)
 
 
 @job(retries=2, retry_delay=30)
@@ -31,6 +33,12 @@ def stamp_invoice(invoice_id: str) -> None:
     Three short steps: claim it (a lease) and seal it, commit; call the PAC with no
     transaction open; record the outcome on the locked row if it is still pending."""
     invoice = db.session.get(Invoice, invoice_id, with_for_update=True)
+    if invoice is not None and invoice.type == "P":
+        # A payment complement reads the paid invoices' balances and installments under a
+        # lock that must last until they are updated: it stamps in one transaction.
+        invoices.stamp_pending(db.session, invoice)
+        db.session.commit()
+        return
     lease = timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
     if invoice is None or not invoices.claim_stamp(db.session, invoice, lease):
         db.session.commit()
@@ -59,6 +67,8 @@ def _record(invoice_id: str, call: invoices.StampCall, result: StampResult | Por
             invoices.fail_stamp(db.session, invoice, result)
         else:
             invoices.finish_stamp(db.session, invoice, call, result)
+    elif not isinstance(result, PortalError):  # our lease ran out and another job finished it
+        log.warning("invoice %s: stamp %s not recorded (settled)", invoice_id, result.uuid)
     db.session.commit()
 
 
