@@ -127,7 +127,7 @@ def test_the_guard_catches_the_old_delivery_that_posted_after_a_lazy_reload(
     make_webhook(org, receiver.url)
     delivery_id = _queued_delivery(db, org)
     with GUARD.expect_violation() as caught:
-        delivery = db.get(WebhookDelivery, delivery_id, with_for_update=True)
+        delivery = db.get(WebhookDelivery, delivery_id, with_for_update={"of": WebhookDelivery})
         assert webhooks.claim(delivery)
         db.commit()
         response = webhooks.send(delivery)  # the old code: reads expired rows, then posts
