@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
+from portal import pac_calls
 from portal.api import bp
 from portal.api.auth import organization_key_required
 from portal.api.common import json_body
@@ -105,10 +106,10 @@ def cancel_invoice(invoice_id: str):
     """Cancel with SAT (``?motive=01..04&substitution=``); a draft is deleted."""
     invoice = _load(invoice_id)
     body = invoices.to_dict(invoice) if invoice.status == "draft" else None
-    invoices.cancel(
+    invoice = pac_calls.cancel(
         db.session,
         current_tenant(),
-        invoice,
+        lambda: _load(invoice_id),
         request.args.get("motive"),
         request.args.get("substitution"),
     )
@@ -120,7 +121,7 @@ def cancel_invoice(invoice_id: str):
 @organization_key_required
 def refresh_status(invoice_id: str):
     """Ask the PAC for the current status (settles pending cancellations)."""
-    invoice = invoices.refresh_status(db.session, current_tenant(), _load(invoice_id))
+    invoice = pac_calls.refresh_status(db.session, current_tenant(), lambda: _load(invoice_id))
     db.session.commit()
     return _answer(invoice)
 

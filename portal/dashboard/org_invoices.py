@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from portal import pac_calls
 from portal.api.pagination import filter_dates, paginate
 from portal.cfdi import catalogs
 from portal.dashboard.forms import ConfirmForm
@@ -250,13 +251,17 @@ def invoice_action(invoice_id: str, action: str):
     steps = {
         "stamp": lambda: invoices.stamp_draft(db.session, found),
         "copy": lambda: invoices.copy_to_draft(db.session, found),
-        "cancel": lambda: invoices.cancel(
-            db.session, tenant, found, form.get("motive"), form.get("substitution") or None
+        "cancel": lambda: pac_calls.cancel(
+            db.session,
+            tenant,
+            lambda: _load(invoice_id),
+            form.get("motive"),
+            form.get("substitution") or None,
         ),
         "email": lambda: invoice_files.email(
             db.session, found, tenant.organization, {"email": form.get("email") or None}
         ),
-        "refresh": lambda: invoices.refresh_status(db.session, tenant, found),
+        "refresh": lambda: pac_calls.refresh_status(db.session, tenant, lambda: _load(invoice_id)),
     }
     try:
         result = steps[action]()

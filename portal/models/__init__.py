@@ -6,6 +6,7 @@ from portal.models.base import Base
 from portal.models.customers import Customer
 from portal.models.efos import EfosEntry
 from portal.models.events import Event, Webhook, WebhookAttempt, WebhookDelivery
+from portal.models.files import RenderedFile, StampingLease
 from portal.models.invoices import Invoice, InvoiceCount, LocalPacCredential
 from portal.models.mail import OutboxEmail
 from portal.models.organizations import ApiKey, Certificate, FolioSeries, Organization
@@ -33,8 +34,10 @@ __all__ = [
     "Product",
     "RateCounter",
     "Receipt",
+    "RenderedFile",
     "StaffRecoveryCode",
     "StaffTotp",
+    "StampingLease",
     "Webhook",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -7,17 +7,20 @@ the XML.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import io
 import zipfile
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from portal.cfdi import acuse, pdf
 from portal.errors import ValidationError
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
-from portal.services import mail
+from portal.services import mail, rendered_files
 from portal.services.checks import Checker
 
 
@@ -47,22 +50,59 @@ def xml_of(invoice: Invoice) -> bytes:
     return _stamped_xml(invoice)
 
 
+def pdf_key(invoice: Invoice, organization: Organization, extra: dict[str, Any]) -> str:
+    """What the PDF depends on: the stamped document, the branding, the PDF options, the
+    status and cancellation status, and the renderer's own code and templates."""
+    logo = organization.logo
+    return rendered_files.digest(
+        {
+            "renderer": _renderer_digest(),
+            "uuid": invoice.uuid,
+            "stamp": (invoice.stamp or {}).get("date"),
+            "livemode": invoice.livemode,
+            "status": invoice.status,
+            "cancellation_status": invoice.cancellation_status,
+            "name": organization.name,
+            "color": organization.color,
+            "logo": hashlib.sha256(logo).hexdigest() if logo else None,
+            "pdf_extra": extra,
+            "custom_section": invoice.data.get("pdf_custom_section"),
+        }
+    )
+
+
+@functools.cache
+def _renderer_digest() -> str:
+    return rendered_files.source_digest(Path(pdf.__file__), Path(pdf.__file__).parent / "templates")
+
+
 def pdf_of(invoice: Invoice, organization: Organization) -> bytes:
-    """The PDF with the organization's branding and ``pdf_extra``; the invoice's ``pdf_options``
-    (Facturapi's name for the per-invoice switches) win."""
+    """The PDF with the organization's branding and ``pdf_extra`` (the invoice's own wins),
+    rendered once and then served from ``rendered_files`` until something it shows changes; the
+    invoice's ``pdf_options`` (Facturapi's name for the per-invoice switches) win."""
     data = invoice.data or {}
     extra = {
         **(organization.pdf_extra or {}),
         **(data.get("pdf_extra") or {}),
         **(data.get("pdf_options") or {}),
     }
-    return pdf.render_invoice(
-        _stamped_xml(invoice),
-        branding(organization),
-        pdf_extra=extra,
-        custom_section=invoice.data.get("pdf_custom_section"),
-        test_mode=not invoice.livemode,
-    )
+    if invoice.uuid is None:  # refuse an unstamped invoice (a stamped one's XML loads lazily)
+        _stamped_xml(invoice)
+
+    def render() -> bytes:
+        return pdf.render_invoice(
+            _stamped_xml(invoice),
+            branding(organization),
+            pdf_extra=extra,
+            custom_section=invoice.data.get("pdf_custom_section"),
+            test_mode=not invoice.livemode,
+        )
+
+    session = object_session(invoice)
+    if session is None:
+        return render()
+    key = pdf_key(invoice, organization, extra)
+    return rendered_files.rendered(session, invoice.id, "pdf", key, render)
 
 
 def zip_of(invoice: Invoice, organization: Organization) -> bytes:

@@ -125,14 +125,24 @@ def claim(email: OutboxEmail) -> bool:
     return True
 
 
-def send(email: OutboxEmail) -> str | None:
-    """Talk to the SMTP server, outside any transaction; the error text, or None when sent."""
+def prepare(email: OutboxEmail) -> EmailMessage:
+    """The MIME message of a claimed email, built before the transaction ends."""
+    return build_message(email, current_app.config["MAIL_FROM"])
+
+
+def deliver(message: EmailMessage) -> str | None:
+    """Talk to the SMTP server with no transaction open; the error text, or None when sent."""
     try:
         with _smtp(current_app.config["MAIL_URL"]) as server:
-            server.send_message(build_message(email, current_app.config["MAIL_FROM"]))
+            server.send_message(message)
     except (smtplib.SMTPException, OSError) as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
+
+
+def send(email: OutboxEmail) -> str | None:
+    """Build and send at once (only for callers that hold no transaction)."""
+    return deliver(prepare(email))
 
 
 def record_attempt(email: OutboxEmail, error: str | None) -> None:
