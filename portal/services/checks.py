@@ -14,7 +14,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from portal.cfdi.types import NOT_XML_CHARACTER
+from portal.cfdi.types import NOT_XML_CHARACTER, in_amount_range
 from portal.errors import Problem, ValidationError
 
 MISSING = object()
@@ -143,6 +143,9 @@ class Checker:
             number = Decimal("NaN")
         if not number.is_finite():
             self.fail(key, f"El campo {self.path(key)} debe ser un número.", "invalid_type")
+            return None
+        if not in_amount_range(number):
+            self.fail(key, f"El campo {self.path(key)} está fuera de rango.", "out_of_range")
             return None
         if minimum is not None and number < minimum:
             self.fail(

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, aliased
 from portal import search as text_search
 from portal.cfdi import documents, money, qr, rules
 from portal.cfdi.pac import CancelTarget, stamp_result
-from portal.cfdi.types import InvoiceInput
+from portal.cfdi.types import InvoiceInput, in_amount_range
 from portal.errors import Conflict, PortalError, ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice, InvoiceCount
@@ -164,7 +164,7 @@ def _describe(invoice: Invoice, data: dict[str, Any], *, totals: bool = True) ->
     invoice.use = _short("CP01" if invoice.type == "P" else data.get("use") or "G01", 4)
     invoice.related_documents = data.get("related_documents") or []
     preview = preview_totals(data) if totals and invoice.type != "P" else None
-    if preview is not None:
+    if preview is not None and all(map(in_amount_range, (preview.total, preview.subtotal))):
         invoice.total, invoice.subtotal = preview.total, preview.subtotal
     _index_text(invoice)
 
@@ -356,6 +356,8 @@ def stamp(
         document = documents.build_invoice(csd, issuer, parsed)
     except ArithmeticError:  # the engine's Decimal context refuses absurd amounts (1e999)
         raise ValidationError("Un importe está fuera de rango.", "invalid_amount") from None
+    if not in_amount_range(document.total):  # each amount fits, their total would not
+        raise ValidationError("El total de la factura está fuera de rango.", "invalid_amount")
     result = pac.stamp(document)
     invoice.xml, invoice.uuid, invoice.status = result.xml, result.uuid, "valid"
     invoice.stamp = {
