@@ -17,7 +17,7 @@ from portal.cfdi import pdf
 from portal.errors import ValidationError
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
-from portal.services import mail
+from portal.services import mail, mail_limits
 from portal.services.checks import Checker
 
 DSIG = "{http://www.w3.org/2000/09/xmldsig#}SignatureValue"
@@ -114,10 +114,17 @@ def _recipients(invoice: Invoice, body: dict[str, Any]) -> list[str]:
 
 
 def email(
-    session: Session, invoice: Invoice, organization: Organization, body: dict[str, Any]
+    session: Session,
+    invoice: Invoice,
+    organization: Organization,
+    body: dict[str, Any],
+    limited: bool = True,
 ) -> None:
-    """Queue the invoice (PDF + XML) to the customer's email or the addresses given."""
+    """Queue the invoice (PDF + XML) to the customer's email or the addresses given; counted
+    against the tenant's email limits unless not ``limited`` (the self-invoice visitor's)."""
     to = _recipients(invoice, body)
+    if limited:
+        mail_limits.admit(session, organization, invoice.livemode, to)
     xml = xml_of(invoice)
     attachments = [
         mail.attachment(filename(invoice, "pdf"), "application/pdf", pdf_of(invoice, organization)),

@@ -26,7 +26,7 @@ from portal.errors import ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.organizations import Organization
 from portal.models.receipts import STATUSES, Receipt
-from portal.services import events, invoice_files, invoices, mail
+from portal.services import events, invoice_files, invoices, mail, mail_limits
 from portal.services.checks import Checker
 from portal.tenancy import Tenant, scoped_select
 
@@ -366,6 +366,7 @@ def _recipients(body: dict[str, Any]) -> list[str]:
 def email(session: Session, receipt: Receipt, organization: Organization, body: dict) -> None:
     """Queue the ticket (PDF attached) with an «Invoice this purchase» button."""
     to = _recipients(body)
+    mail_limits.admit(session, organization, receipt.livemode, to)
     name = organization.legal_name or organization.name
     mail.queue_email(
         session,
