@@ -62,8 +62,14 @@ def check_all(
     counts = session.execute(
         select(*(hits(bucket, window(seconds, now)) for bucket, _, seconds in limits))
     )
+    refused: list[TooManyRequests] = []
     for (_bucket, limit, seconds), count in zip(limits, counts.one(), strict=True):
-        refuse_over(count, limit, seconds, now)
+        try:
+            refuse_over(count, limit, seconds, now)
+        except TooManyRequests as error:
+            refused.append(error)
+    if refused:  # the longest wait of the limits reached
+        raise max(refused, key=lambda error: error.retry_after)
 
 
 def hits(
