@@ -15,6 +15,7 @@ from portal.api.pagination import filter_dates, paginate
 from portal.cfdi import catalogs
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp
+from portal.downloads import set_disposition
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.models.customers import Customer
@@ -222,8 +223,7 @@ def invoice_status(invoice_id: str):
 
 def _file(data: bytes, name: str, kind: str) -> Response:
     response = Response(data, mimetype=MIME[kind])
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return set_disposition(response, name)
 
 
 @bp.get("/invoices/<invoice_id>/<any(pdf, xml, zip):kind>")

@@ -15,6 +15,7 @@ from werkzeug import exceptions as werkzeug_exceptions
 from portal import errorhandlers
 from portal.cfdi import catalogs, pdf
 from portal.database import set_write_intent
+from portal.downloads import set_disposition
 from portal.errors import NotFound, PortalError, TooManyRequests, ValidationError
 from portal.extensions import db
 from portal.forms import attach_errors
@@ -265,8 +266,7 @@ def download(domain: str, key: str, token: str, kind: str):
     )
     response = Response(data, mimetype="application/pdf" if kind == "pdf" else "application/xml")
     name = invoice_files.filename(invoice, kind)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return set_disposition(response, name)
 
 
 # Customer edit links -----------------------------------------------------------------------

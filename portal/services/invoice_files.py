@@ -37,6 +37,10 @@ def filename(invoice: Invoice, extension: str) -> str:
     return f"{folio}_{invoice.uuid}.{extension}" if folio else f"{invoice.id}.{extension}"
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None  # bodies stored before it was checked
+
+
 def branding(organization: Organization) -> pdf.Branding:
     """How the organization's documents look."""
     return pdf.Branding(
@@ -56,7 +60,7 @@ def pdf_of(invoice: Invoice, organization: Organization) -> bytes:
         _stamped_xml(invoice),
         branding(organization),
         pdf_extra=extra,
-        custom_section=invoice.data.get("pdf_custom_section"),
+        custom_section=_text(invoice.data.get("pdf_custom_section")),
         test_mode=not invoice.livemode,
     )
 

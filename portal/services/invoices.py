@@ -99,10 +99,15 @@ def _read_meta(body: dict[str, Any], header_key: str | None) -> dict[str, Any]:
         "external_id": check.text("external_id", max_len=255),
         "idempotency_key": check.text("idempotency_key", max_len=64) or header_key,
         "type": check.choice("type", TYPES) or "I",
-        "series": check.text("series", max_len=25),
+        "series": check.series("series"),
         "folio_number": check.integer("folio_number", minimum=1, maximum=2_000_000_000),
     }
     check.items("items", max_items=MAX_ITEMS)
+    custom_section = body.get("pdf_custom_section")
+    if custom_section is not None and not isinstance(custom_section, str):
+        check.fail(
+            "pdf_custom_section", "El campo pdf_custom_section debe ser texto.", "invalid_type"
+        )
     if header_key is not None and len(header_key) > 64:
         check.fail("idempotency_key", "La llave de idempotencia admite 64 caracteres.", "too_long")
     check.done()

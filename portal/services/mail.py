@@ -88,6 +88,16 @@ def build_message(email: OutboxEmail, sender: str) -> EmailMessage:
     return message
 
 
+def unbuildable(email: OutboxEmail) -> str | None:
+    """Why the stored message cannot become a MIME message (a header with a line break, an
+    attachment that is not base64 or has no valid type…), or None when it can."""
+    try:
+        build_message(email, current_app.config["MAIL_FROM"])
+    except Exception as exc:  # noqa: BLE001  (any stored value may be at fault; none is retried)
+        return f"No se pudo armar el mensaje: {type(exc).__name__}: {exc}"[:2000]
+    return None
+
+
 def _smtp(url: str) -> smtplib.SMTP:
     parts = urlparse(url)
     options = parse_qs(parts.query)
@@ -115,6 +125,10 @@ def claim(email: OutboxEmail) -> bool:
     if email.status not in (EMAIL_PENDING, EMAIL_SENDING):
         return False  # already handled: a job that runs twice must not send twice
     if email.status == EMAIL_PENDING and email.next_attempt_at and email.next_attempt_at > now:
+        return False
+    problem = unbuildable(email)
+    if problem is not None:  # no retry can fix a stored message: give up at once
+        email.status, email.next_attempt_at, email.last_error = EMAIL_FAILED, None, problem
         return False
     if not current_app.config["MAIL_URL"]:
         email.status = EMAIL_KEPT

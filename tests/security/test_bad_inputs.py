@@ -5,11 +5,15 @@ numbers beyond what a field holds, deep nesting, bodies that are not JSON object
 from __future__ import annotations
 
 import copy
+import io
 import json
 import re
+import struct
+import zlib
 from typing import Any
 
 import pytest
+from werkzeug.http import parse_options_header
 
 from portal.api.openapi import build_spec
 from tests.api.test_openapi import (  # noqa: F401  (fuzz_world is a fixture used below)
@@ -211,3 +215,258 @@ def test_amounts_in_range_whose_total_is_not_are_a_400(
     response = api(key).post(path, json=body)
     assert response.status_code == 400, response.json
     assert response.json["ok"] is False
+
+
+# Logos that claim huge dimensions ----------------------------------------------------------
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A small PNG whose header claims ``width`` × ``height`` (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\0" * 1000, 9)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+BOMBS = [(100_000, 100_000), (12_000, 12_000), (65_535, 200), (40_000, 40_000)]
+
+
+@pytest.mark.parametrize(("width", "height"), BOMBS)
+def test_a_png_claiming_huge_dimensions_is_a_400(
+    api: Any, make_account: Any, make_organization: Any, width: int, height: int
+) -> None:
+    """Pillow raises DecompressionBombError (or warns) past its pixel limit; the upload is
+    refused with the logo's error, never a 500, and nothing is stored."""
+    account, user_key = make_account()
+    org, _ = make_organization(account=account)
+    response = api(user_key).put(
+        f"/organizations/{org.id}/logo",
+        data={"file": (io.BytesIO(_png_claiming(width, height)), "logo.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400, response.json
+    assert response.json["code"].startswith("logo_invalid")
+    assert api(user_key).get(f"/organizations/{org.id}").json["customization"]["has_logo"] is False
+
+
+def test_the_dashboard_refuses_a_png_bomb(db: Any, login_as: Any, make_organization: Any) -> None:
+    from portal.models.accounts import Account
+
+    org, _ = make_organization()
+    client = login_as(db.get(Account, org.account_id))
+    response = client.post(
+        f"/dashboard/o/{org.id}/settings/logo",
+        data={"file": (io.BytesIO(_png_claiming(100_000, 100_000)), "logo.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+
+
+# pdf_custom_section, series names, downloads ------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [5, 1.5, True, {"html": "<b>x</b>"}, ["<b>x</b>"]])
+def test_a_non_string_pdf_custom_section_is_a_400(
+    api: Any, make_organization: Any, value: Any
+) -> None:
+    _org, key = make_organization()
+    for status in ("draft", None):
+        body = {**INVOICE, "pdf_custom_section": value, **({"status": status} if status else {})}
+        response = api(key).post("/invoices", json=body)
+        assert response.status_code == 400, response.json
+        assert response.json["path"] == "pdf_custom_section"
+
+
+def test_a_stored_non_string_custom_section_still_renders(
+    db: Any, api: Any, make_organization: Any
+) -> None:
+    """A body stored before the check (a number in pdf_custom_section) still gets its PDF."""
+    from portal.models.invoices import Invoice
+
+    _org, key = make_organization()
+    invoice = api(key).post("/invoices", json=INVOICE).json
+    stored = db.get(Invoice, invoice["id"])
+    stored.data = {**stored.data, "pdf_custom_section": {"not": "text"}}
+    db.commit()
+    response = api(key).get(f"/invoices/{invoice['id']}/pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+UNSAFE_SERIES = ['A"B', "A/B", "A\\B", "A|B", "A\u200bB", "A\u2028B", "A<B", "A:B", "A\tB"]
+
+
+@pytest.mark.parametrize("series", UNSAFE_SERIES)
+def test_series_names_unsafe_in_a_file_name_or_header_are_refused(
+    api: Any, make_account: Any, make_organization: Any, series: str
+) -> None:
+    account, user_key = make_account()
+    org, key = make_organization(account=account)
+    group = api(user_key).post(f"/organizations/{org.id}/series-group", json={"series": series})
+    assert group.status_code == 400 and group.json["path"] == "series", group.json
+    invoice = api(key).post("/invoices", json={**INVOICE, "series": series})
+    assert invoice.status_code == 400 and invoice.json["path"] == "series", invoice.json
+
+
+@pytest.mark.parametrize("series", ["F", "FAC-2026", "Ñ 1", "A.B_C"])
+def test_safe_series_names_are_accepted(api: Any, make_organization: Any, series: str) -> None:
+    _org, key = make_organization()
+    invoice = api(key).post("/invoices", json={**INVOICE, "series": series})
+    assert invoice.status_code == 200, invoice.json
+    disposition = api(key).get(f"/invoices/{invoice.json['id']}/xml").headers["Content-Disposition"]
+    assert disposition.startswith("attachment; filename=")
+
+
+@pytest.mark.parametrize(
+    "stored", ['X"; filename="evil.exe', "../../etc/passwd", "Serie\r\nSet-Cookie: a=b", "€uro"]
+)
+def test_no_stored_series_can_break_a_download(
+    db: Any, api: Any, make_organization: Any, stored: str
+) -> None:
+    """A series stored before the check: every download still answers, with one header that
+    names a file without quotes, line breaks or path separators (RFC 6266)."""
+    from portal.models.invoices import Invoice
+
+    _org, key = make_organization()
+    invoice = api(key).post("/invoices", json=INVOICE).json
+    db.get(Invoice, invoice["id"]).series = stored
+    db.commit()
+    for kind in ("xml", "pdf"):
+        response = api(key).get(f"/invoices/{invoice['id']}/{kind}")
+        assert response.status_code == 200
+        header = response.headers["Content-Disposition"]
+        kind_, params = parse_options_header(header)
+        assert kind_ == "attachment" and set(params) <= {"filename", "filename*"}, header
+        name = params["filename"]
+        assert not set(name) & set('"/\\\r\n') and ".." not in name, header
+        assert header.encode("latin-1")  # a header WSGI can write
+
+
+def test_every_download_header_goes_through_the_helper() -> None:
+    """No view writes Content-Disposition by hand (grep of the package)."""
+    from pathlib import Path
+
+    import portal
+
+    root = Path(portal.__file__).parent
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "Content-Disposition" in path.read_text() and path.name != "downloads.py"
+    ]
+    assert offenders == []
+
+
+# Huge page numbers ------------------------------------------------------------------------
+
+
+HUGE_PAGES = ["99999999999999999999999999", str(2**63), "-1", "0", "1e5", "x", "9" * 5000]
+
+
+@pytest.mark.parametrize("page", HUGE_PAGES)
+def test_huge_page_numbers_are_never_a_server_error(
+    api: Any, make_account: Any, make_organization: Any, login_as: Any, page: str
+) -> None:
+    account, user_key = make_account()
+    org, key = make_organization(account=account)
+    for path in ("/invoices", "/receipts", "/customers", "/products", "/webhooks"):
+        assert api(key).get(f"{path}?page={page}").status_code in (200, 400), path
+    assert api(user_key).get(f"/organizations?page={page}").status_code in (200, 400)
+    client = login_as(account)
+    for path in ("invoices", "receipts", "customers", "products"):
+        response = client.get(f"/dashboard/o/{org.id}/{path}?page={page}")
+        assert response.status_code in (200, 400), (path, response.status_code)
+    assert client.get(f"/dashboard/dev/mailbox?page={page}").status_code in (200, 400)
+
+
+@pytest.mark.parametrize("page", HUGE_PAGES)
+def test_huge_page_numbers_in_the_console_are_never_a_server_error(
+    client: Any, db: Any, make_account: Any, page: str
+) -> None:
+    from tests.admin.helpers import make_staff, sign_in_staff
+
+    sign_in_staff(client, db, make_staff(make_account))
+    response = client.get(f"/admin/audit?page={page}")
+    assert response.status_code in (200, 400), response.status_code
+
+
+# Webhook payloads that are not JSON -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("payload", ["not json", "{", '{"a": NaN}', "[" * 100_000, "1E+999999"])
+def test_a_signed_payload_that_is_not_json_is_a_400(
+    api: Any, make_organization: Any, payload: str
+) -> None:
+    from portal.services import webhooks
+
+    _org, key = make_organization()
+    secret = "whsec_test"
+    signature = webhooks.sign(secret, payload.encode())
+    response = api(key).post(
+        "/webhooks/validate-signature",
+        json={"payload": payload, "signature": signature, "secret": secret},
+    )
+    assert response.status_code == 400, response.json
+    assert response.json["path"] == "payload"
+
+
+def test_a_signed_json_payload_is_still_answered(api: Any, make_organization: Any) -> None:
+    from portal.services import webhooks
+
+    _org, key = make_organization()
+    payload = '{"type": "invoice.status_updated"}'
+    signature = webhooks.sign("whsec_test", payload.encode())
+    response = api(key).post(
+        "/webhooks/validate-signature",
+        json={"payload": payload, "signature": signature, "secret": "whsec_test"},
+    )
+    assert response.status_code == 200, response.json
+
+
+# A message that cannot be built ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"subject": "Factura\r\nBcc: victim@example.net"},
+        {"attachments": [{"filename": "a.pdf", "content_type": "nonsense", "data": "AAAA"}]},
+        {"attachments": [{"filename": "a.pdf", "content_type": "application/pdf", "data": "A"}]},
+        {"attachments": [{"filename": "a.pdf"}]},
+        {"to": ["not an address\r\nX: y"]},
+    ],
+)
+def test_a_message_that_cannot_be_built_is_failed_once_and_never_retried(
+    db: Any, app: Any, smtp_server: Any, broken: dict[str, Any]
+) -> None:
+    from portal.jobs.mail import deliver_email, sweep_emails
+    from portal.models.mail import OutboxEmail
+
+    server = smtp_server()
+    email = OutboxEmail(
+        kind="invoice",
+        to=["cliente@example.com"],
+        subject="Factura",
+        text_body="hola",
+        html_body="<p>hola</p>",
+        attachments=[],
+    )
+    for field, value in broken.items():
+        setattr(email, field, value)
+    db.add(email)
+    db.commit()
+    deliver_email(email.id)
+    db.rollback()
+    db.refresh(email)
+    assert email.status == "failed", email.last_error
+    assert email.last_error and "No se pudo armar el mensaje" in email.last_error
+    assert email.next_attempt_at is None and email.attempts == 0
+    sweep_emails()  # the sweep does not pick it up again
+    db.rollback()
+    db.refresh(email)
+    assert email.status == "failed" and email.attempts == 0 and server.messages == []
