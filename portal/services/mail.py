@@ -127,6 +127,10 @@ def claim(email: OutboxEmail) -> bool:
     if email.status == EMAIL_PENDING and email.next_attempt_at and email.next_attempt_at > now:
         return False
     problem = unbuildable(email)
+    if problem is None and email.attempts > len(RETRY_DELAYS):
+        # Every attempt was claimed and none recorded (the worker died while sending each
+        # time): give up as after the last retry, not claim it forever.
+        problem = email.last_error or f"Sin respuesta tras {email.attempts} intentos."
     if problem is not None:  # no retry can fix a stored message: give up at once
         email.status, email.next_attempt_at, email.last_error = EMAIL_FAILED, None, problem
         return False
@@ -144,7 +148,7 @@ def send(email: OutboxEmail) -> str | None:
     try:
         with _smtp(current_app.config["MAIL_URL"]) as server:
             server.send_message(build_message(email, current_app.config["MAIL_FROM"]))
-    except (smtplib.SMTPException, OSError) as exc:
+    except Exception as exc:  # SMTP, network, or an address the server cannot take: retried
         return f"{type(exc).__name__}: {exc}"
     return None
 

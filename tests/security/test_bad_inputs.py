@@ -470,3 +470,67 @@ def test_a_message_that_cannot_be_built_is_failed_once_and_never_retried(
     db.rollback()
     db.refresh(email)
     assert email.status == "failed" and email.attempts == 0 and server.messages == []
+
+
+def test_a_message_claimed_more_times_than_its_retries_is_failed_not_claimed_again(
+    db: Any, app: Any, smtp_server: Any
+) -> None:
+    """A worker that dies while sending leaves the message claimed; once it has been claimed
+    more times than there are retries, it is failed instead of being sent forever."""
+    from portal.jobs.mail import deliver_email
+    from portal.models.base import utcnow
+    from portal.models.mail import OutboxEmail
+    from portal.services import mail
+
+    server = smtp_server()
+    email = OutboxEmail(
+        kind="invoice", to=["cliente@example.com"], subject="Factura", text_body="hola",
+        html_body="<p>hola</p>", attachments=[], status="sending",
+        attempts=len(mail.RETRY_DELAYS) + 1, next_attempt_at=utcnow(),
+    )  # fmt: skip
+    db.add(email)
+    db.commit()
+    deliver_email(email.id)
+    db.rollback()
+    db.refresh(email)
+    assert email.status == "failed" and email.next_attempt_at is None
+    assert server.messages == []
+
+
+def test_an_unexpected_error_while_sending_is_recorded_and_retried_with_backoff(
+    db: Any, app: Any, smtp_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An address the SMTP library cannot encode (or any error that is not SMTP's) is recorded
+    as a failed attempt with its error, not left claimed."""
+    from portal.jobs.mail import deliver_email
+    from portal.models.mail import OutboxEmail
+    from portal.services import mail
+
+    smtp_server()
+    monkeypatch.setattr(
+        mail, "build_message", _fail_on_second_call(mail.build_message)
+    )  # built fine when claimed, then the library refuses it while sending
+    email = OutboxEmail(
+        kind="invoice", to=["cliente@example.com"], subject="Factura", text_body="hola",
+        html_body="<p>hola</p>", attachments=[],
+    )  # fmt: skip
+    db.add(email)
+    db.commit()
+    deliver_email(email.id)
+    db.rollback()
+    db.refresh(email)
+    assert email.status == "pending" and email.attempts == 1
+    assert "UnicodeEncodeError" in (email.last_error or "")
+    assert email.next_attempt_at is not None
+
+
+def _fail_on_second_call(build: Any) -> Any:
+    calls = []
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) > 1:
+            raise UnicodeEncodeError("ascii", "josé", 3, 4, "ordinal not in range(128)")
+        return build(*args, **kwargs)
+
+    return flaky
