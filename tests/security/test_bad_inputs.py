@@ -500,8 +500,8 @@ def test_a_message_claimed_more_times_than_its_retries_is_failed_not_claimed_aga
 def test_an_unexpected_error_while_sending_is_recorded_and_retried_with_backoff(
     db: Any, app: Any, smtp_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An address the SMTP library cannot encode (or any error that is not SMTP's) is recorded
-    as a failed attempt with its error, not left claimed."""
+    """An error that is not SMTP's while sending (injected here: the library failing to encode
+    the message) is recorded as a failed attempt with its error, not left claimed."""
     from portal.jobs.mail import deliver_email
     from portal.models.mail import OutboxEmail
     from portal.services import mail
