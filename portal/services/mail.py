@@ -93,7 +93,7 @@ def unbuildable(email: OutboxEmail) -> str | None:
     attachment that is not base64 or has no valid type…), or None when it can."""
     try:
         build_message(email, current_app.config["MAIL_FROM"])
-    except Exception as exc:  # noqa: BLE001  (any stored value may be at fault; none is retried)
+    except Exception as exc:  # any stored value may be at fault, and no retry would fix it
         return f"No se pudo armar el mensaje: {type(exc).__name__}: {exc}"[:2000]
     return None
 
@@ -131,7 +131,7 @@ def claim(email: OutboxEmail) -> bool:
         # Every attempt was claimed and none recorded (the worker died while sending each
         # time): give up as after the last retry, not claim it forever.
         problem = email.last_error or f"Sin respuesta tras {email.attempts} intentos."
-    if problem is not None:  # no retry can fix a stored message: give up at once
+    if problem is not None:  # no retry would help: give up now, with the reason
         email.status, email.next_attempt_at, email.last_error = EMAIL_FAILED, None, problem
         return False
     if not current_app.config["MAIL_URL"]:

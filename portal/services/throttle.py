@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import time
 
@@ -34,10 +35,22 @@ def client(ip: str) -> str:
     return str(address)
 
 
+BUCKET_MAX = 200  # rate_counters.bucket's length
+
+
+def bucket_key(bucket: str) -> str:
+    """The bucket as stored: a long one (an email of 254 characters plus an address) keeps its
+    start and gets a digest of the whole, so that it fits the column and stays distinct."""
+    if len(bucket) <= BUCKET_MAX:
+        return bucket
+    return f"{bucket[:150]}#{hashlib.sha256(bucket.encode()).hexdigest()[:40]}"
+
+
 def hit(
     session: Session, bucket: str, seconds: int, now: float | None = None, amount: int = 1
 ) -> int:
     """Record ``amount`` hits in the current window and return the window's total."""
+    bucket = bucket_key(bucket)
     start = window(seconds, now)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(RateCounter).values(bucket=bucket, window_start=start, hits=amount)
@@ -77,6 +90,8 @@ def hits(
 ) -> ScalarSelect[int]:
     """The hits of ``bucket`` in the window starting at ``window_start``, as a subquery to read
     along with other rows (NULL when none)."""
+    if isinstance(bucket, str):
+        bucket = bucket_key(bucket)
     return (
         select(RateCounter.hits)
         .where(RateCounter.bucket == bucket, RateCounter.window_start == window_start)
@@ -115,7 +130,7 @@ def take(
 
 def reset(session: Session, bucket: str) -> None:
     """Forget a bucket's hits (e.g. after a successful login)."""
-    session.execute(delete(RateCounter).where(RateCounter.bucket == bucket))
+    session.execute(delete(RateCounter).where(RateCounter.bucket == bucket_key(bucket)))
 
 
 # The longest window any limit uses (a day): rows older than that no longer count.

@@ -322,3 +322,21 @@ def test_expired_counters_are_purged_by_a_periodic_job(db: Any) -> None:
     assert left == {"current", "current-day"}
     periodic = {task.name for task in huey._registry.periodic_tasks}
     assert "purge_rate_counters" in periodic
+
+
+def test_a_longest_possible_email_is_counted_not_a_server_error(client: Any) -> None:
+    """254 characters of email plus the address exceed the counter's column: the bucket is
+    stored shortened (with a digest), so the attempts are still counted and refused in time."""
+    email = "a" * 64 + "@" + ("b" * 63 + ".") * 2 + "c" * 58 + ".mx"
+    assert len(email) == 254
+    statuses = [
+        client.post(
+            "/login", data={"email": email, "password": "wrong password"}, environ_base=ATTACKER
+        ).status_code
+        for _ in range(accounts.LOGIN_LIMIT_ACCOUNT + 1)
+    ]
+    assert statuses == [400] * (accounts.LOGIN_LIMIT_ACCOUNT + 1)
+    last = client.post(
+        "/login", data={"email": email, "password": "wrong password"}, environ_base=ATTACKER
+    )
+    assert "Demasiadas solicitudes" in last.get_data(as_text=True)
