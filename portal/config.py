@@ -71,6 +71,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "TRUSTED_PROXIES": _trusted_proxies(env.get("TRUSTED_PROXIES")),
         "MAIL_URL": env.get("MAIL_URL") or None,
         "MAIL_FROM": env.get("MAIL_FROM", "Portal de facturación <no-reply@localhost>"),
+        # Recipients an hour that tenants may email (invoices, receipts, edit links).
+        "MAIL_LIMIT_ORGANIZATION_PER_HOUR": int(env.get("MAIL_LIMIT_ORGANIZATION_PER_HOUR") or 200),
+        "MAIL_LIMIT_ACCOUNT_PER_HOUR": int(env.get("MAIL_LIMIT_ACCOUNT_PER_HOUR") or 1000),
+        "MAIL_LIMIT_NEW_ACCOUNT_PER_HOUR": int(env.get("MAIL_LIMIT_NEW_ACCOUNT_PER_HOUR") or 100),
+        "MAIL_NEW_ACCOUNT_DAYS": int(env.get("MAIL_NEW_ACCOUNT_DAYS") or 30),
         "REDIS_URL": env.get("REDIS_URL") or None,
         "HUEY_IMMEDIATE": env.get("HUEY_IMMEDIATE") == "1",
         "WEBHOOKS_ALLOW_LOOPBACK": env.get("WEBHOOKS_ALLOW_LOOPBACK") == "1",

@@ -11,6 +11,7 @@ from portal.api import bp
 from portal.api.auth import organization_key_required
 from portal.api.common import json_body
 from portal.api.pagination import filter_dates, paginate
+from portal.downloads import set_disposition
 from portal.extensions import db
 from portal.models.invoices import Invoice
 from portal.services import invoice_files, invoices
@@ -30,8 +31,7 @@ def _answer(invoice: Invoice) -> Response:
 
 def _file(data: bytes, name: str, kind: str) -> Response:
     response = Response(data, mimetype=MIME[kind])
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return set_disposition(response, name)
 
 
 @bp.post("/invoices")

@@ -398,7 +398,19 @@ def to_decimal(value: Any, path: str | None = None) -> Decimal:
         raise invalid(f"El campo «{path}» debe ser un número.", INVALID_INPUT, path) from None
     if not number.is_finite():
         raise invalid(f"El campo «{path}» debe ser un número finito.", INVALID_INPUT, path)
+    if not in_amount_range(number):
+        raise invalid(f"El campo «{path}» está fuera de rango.", INVALID_INPUT, path)
     return number
+
+
+# What an amount column holds (NUMERIC(18, 6)): below a trillion, and nothing finer than
+# 1E-12 that could not round to its six places without surprise.
+AMOUNT_LIMIT, AMOUNT_FINEST = Decimal(10) ** 12, -12
+
+
+def in_amount_range(number: Decimal) -> bool:
+    """Whether a number is one an amount, quantity, rate or exchange can hold."""
+    return abs(number) < AMOUNT_LIMIT and (number == 0 or number.adjusted() >= AMOUNT_FINEST)
 
 
 def to_datetime(value: Any, path: str) -> datetime:
@@ -593,7 +605,11 @@ def _namespace(r: _Reader) -> Namespace:
 def _payments_of(r: _Reader) -> list[Payment]:
     # Facturapi sends payments as complements: [{"type": "pago", "data": [...]}].
     payments: list[Payment] = []
-    for index, complement in enumerate(r.raw("complements", [])):
+    complements = r.raw("complements", [])
+    if not isinstance(complements, list):
+        message = f"El campo «{r.at('complements')}» debe ser una lista."
+        raise invalid(message, INVALID_INPUT, r.at("complements"))
+    for index, complement in enumerate(complements):
         c = _Reader(complement, f"{r.at('complements')}[{index}]")
         if c.text("type") == "pago":
             payments.extend(c.items("data", _payment))

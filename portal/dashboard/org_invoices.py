@@ -17,6 +17,7 @@ from portal.cfdi import catalogs
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp
 from portal.dashboard.org_invoice_actions import invoice_page
+from portal.downloads import set_disposition
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.models.customers import Customer
@@ -216,8 +217,7 @@ def invoice_status(invoice_id: str):
 
 def _file(data: bytes, name: str, kind: str) -> Response:
     response = Response(data, mimetype=MIME[kind])
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return set_disposition(response, name)
 
 
 @bp.get("/invoices/<invoice_id>/<any(pdf, xml, zip):kind>")

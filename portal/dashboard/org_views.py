@@ -30,6 +30,7 @@ from portal.dashboard.org_forms import (
     ReceiptSettingsForm,
     SeriesForm,
 )
+from portal.downloads import set_disposition
 from portal.errors import PortalError, ValidationError
 from portal.extensions import db
 from portal.forms import attach_errors
@@ -197,8 +198,7 @@ def upload_logo():
 def preview_pdf():
     """A sample invoice in the organization's brand."""
     response = Response(previews.preview_pdf(g.organization), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = "inline; filename=vista-previa.pdf"
-    return response
+    return set_disposition(response, "vista-previa.pdf", inline=True)
 
 
 @bp.route("/logo")

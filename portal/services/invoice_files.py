@@ -20,7 +20,7 @@ from portal.cfdi import acuse, pdf
 from portal.errors import ValidationError
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
-from portal.services import mail, rendered_files
+from portal.services import mail, mail_limits, rendered_files
 from portal.services.checks import Checker
 
 
@@ -36,6 +36,10 @@ def filename(invoice: Invoice, extension: str) -> str:
     """``<series><folio>_<uuid>.<ext>``, or the id when there is no folio yet."""
     folio = f"{invoice.series or ''}{invoice.folio_number or ''}"
     return f"{folio}_{invoice.uuid}.{extension}" if folio else f"{invoice.id}.{extension}"
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None  # bodies stored before it was checked
 
 
 def branding(organization: Organization) -> pdf.Branding:
@@ -94,7 +98,7 @@ def pdf_of(invoice: Invoice, organization: Organization) -> bytes:
             _stamped_xml(invoice),
             branding(organization),
             pdf_extra=extra,
-            custom_section=invoice.data.get("pdf_custom_section"),
+            custom_section=_text(invoice.data.get("pdf_custom_section")),
             test_mode=not invoice.livemode,
         )
 
@@ -161,10 +165,17 @@ def _recipients(invoice: Invoice, body: dict[str, Any]) -> list[str]:
 
 
 def email(
-    session: Session, invoice: Invoice, organization: Organization, body: dict[str, Any]
+    session: Session,
+    invoice: Invoice,
+    organization: Organization,
+    body: dict[str, Any],
+    limited: bool = True,
 ) -> None:
-    """Queue the invoice (PDF + XML) to the customer's email or the addresses given."""
+    """Queue the invoice (PDF + XML) to the customer's email or the addresses given; counted
+    against the tenant's email limits unless not ``limited`` (the self-invoice visitor's)."""
     to = _recipients(invoice, body)
+    if limited:
+        mail_limits.admit(session, organization, invoice.livemode, to)
     xml = xml_of(invoice)
     attachments = [
         mail.attachment(filename(invoice, "pdf"), "application/pdf", pdf_of(invoice, organization)),

@@ -31,7 +31,7 @@ from portal.cfdi.pac import (
     StatusResult,
     stamp_result,
 )
-from portal.cfdi.types import InvoiceInput
+from portal.cfdi.types import InvoiceInput, in_amount_range
 from portal.errors import Conflict, PortalError, ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.files import StampingLease
@@ -116,11 +116,16 @@ def _read_meta(body: dict[str, Any], header_key: str | None) -> dict[str, Any]:
         "external_id": check.text("external_id", max_len=255),
         "idempotency_key": check.text("idempotency_key", max_len=64) or header_key,
         "type": check.choice("type", TYPES) or "I",
-        "series": check.text("series", max_len=25),
+        "series": check.series("series"),
         "folio_number": check.integer("folio_number", minimum=1, maximum=2_000_000_000),
     }
     check.items("items", max_items=MAX_ITEMS)
     organizations.pdf_switches(check, "pdf_options")  # kept in the body; the PDF reads it
+    custom_section = body.get("pdf_custom_section")
+    if custom_section is not None and not isinstance(custom_section, str):
+        check.fail(
+            "pdf_custom_section", "El campo pdf_custom_section debe ser texto.", "invalid_type"
+        )
     if header_key is not None and len(header_key) > 64:
         check.fail("idempotency_key", "La llave de idempotencia admite 64 caracteres.", "too_long")
     check.done()
@@ -183,7 +188,7 @@ def _describe(invoice: Invoice, data: dict[str, Any], *, totals: bool = True) ->
     invoice.use = _short("CP01" if invoice.type == "P" else data.get("use") or "G01", 4)
     invoice.related_documents = data.get("related_documents") or []
     preview = preview_totals(data) if totals and invoice.type != "P" else None
-    if preview is not None:
+    if preview is not None and all(map(in_amount_range, (preview.total, preview.subtotal))):
         invoice.total, invoice.subtotal = preview.total, preview.subtotal
     _index_text(invoice)
 
@@ -389,6 +394,8 @@ def stamp_call(
         document = documents.build_invoice(csd, issuer, parsed)
     except ArithmeticError:  # the engine's Decimal context refuses absurd amounts (1e999)
         raise ValidationError("Un importe está fuera de rango.", "invalid_amount") from None
+    if not in_amount_range(document.total):  # each amount fits, their total would not
+        raise ValidationError("El total de la factura está fuera de rango.", "invalid_amount")
     return StampCall(pac, document, data, parsed)
 
 

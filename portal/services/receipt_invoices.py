@@ -75,7 +75,7 @@ def _require_customer(body: dict[str, Any]) -> None:
     if not isinstance(customer, dict | str) or not customer:
         check.fail("customer", "Indica el cliente: su id o un objeto con sus datos.", "required")
     check.text("use", max_len=4)
-    check.text("series", max_len=25)
+    check.series("series")
     check.done()
 
 
@@ -223,7 +223,7 @@ def read_global(organization: Organization, body: dict[str, Any]) -> GlobalSelec
     ids = check.items("receipts", max_items=MAX_GLOBAL_CONCEPTS)
     currency = check.choice("currency", catalogs_currencies(), label="c_Moneda")
     exchange = check.decimal("exchange", minimum=Decimal("0.000001"))
-    check.text("series", max_len=25)
+    check.series("series")
     check.integer("folio_number", minimum=1, maximum=2_000_000_000)
     check.done()
     closed_start, closed_end = receipts.last_closed_period(organization, periodicity)

@@ -20,6 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from portal.errors import Problem, ValidationError
+from portal.jsonio import UnreadableJSON, loads_untrusted
 from portal.models.accounts import Account
 from portal.models.base import iso, utcnow
 from portal.models.events import (
@@ -165,7 +166,14 @@ def validate_signature(session: Session, organization_id: str, livemode: bool, d
         raise ValidationError(
             "La firma no corresponde al contenido.", "invalid_signature", path="signature"
         )
-    return json.loads(body) if isinstance(payload, str) else payload
+    if not isinstance(payload, str):
+        return payload
+    try:
+        return loads_untrusted(body)
+    except UnreadableJSON:
+        raise ValidationError(
+            "El payload firmado no es JSON válido.", "invalid_json", path="payload"
+        ) from None
 
 
 def _tenant_secrets(session: Session, organization_id: str, livemode: bool) -> list[str]:
