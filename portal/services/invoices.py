@@ -124,8 +124,12 @@ def parse(data: dict[str, Any], issuer_zip: str | None = None) -> InvoiceInput:
         issuer_zip=issuer_zip,
         foreign_tax_id=customer.tax_id if foreign else None,
         country=customer.address.country,
+        document_type=parsed.type,
     )
-    rules.raise_problems(problems)
+    general_public = rules.global_problem(
+        parsed.type, customer.tax_id, customer.legal_name, parsed.global_info is not None
+    )
+    rules.raise_problems(problems + ([general_public] if general_public else []))
     return parsed
 
 
