@@ -281,12 +281,14 @@ def _start(
     prepared: tuple[dict[str, Any], InvoiceInput],
 ) -> None:
     stamping.issuer_of(tenant.organization)  # refuse early when the organization is not ready
-    assign_folio(session, tenant.organization, invoice)
     if run_async:
+        assign_folio(session, tenant.organization, invoice)
         invoice.status = "pending"  # the worker stamps it (portal.jobs.invoices)
         session.flush()
         return
-    stamp(session, invoice, prepared)
+    with session.begin_nested():  # refused by SAT's matrix: the folio taken here is given back
+        assign_folio(session, tenant.organization, invoice)
+        stamp(session, invoice, prepared)
 
 
 def _folio_counter(organization: Organization, livemode: bool, series: str | None) -> Any:
@@ -387,8 +389,9 @@ def stamp_draft(session: Session, invoice: Invoice) -> None:
     organization = session.get(Organization, invoice.organization_id)
     assert organization is not None
     stamping.issuer_of(organization)
-    assign_folio(session, organization, invoice)
-    stamp(session, invoice)
+    with session.begin_nested():  # a refusal leaves the draft without a folio
+        assign_folio(session, organization, invoice)
+        stamp(session, invoice)
 
 
 def stamp_pending(session: Session, invoice: Invoice) -> None:
