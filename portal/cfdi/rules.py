@@ -331,6 +331,15 @@ def regime_options(tax_id: str | None, lang: str = "es") -> list[tuple[str, str]
     return [(r, catalogs.label("tax_system", r, lang) or r) for r in regimes_for(tax_id)]
 
 
+def type_use_options(document_type: str, lang: str = "es") -> list[tuple[str, str, str]]:
+    """(code, label, regimes that may use it) of every use allowed on ``document_type``: the
+    options of a select that a script narrows down to the receiver's regime."""
+    return [
+        (u, catalogs.label("use", u, lang) or u, " ".join(sorted(USE_REGIMES[u])))
+        for u in uses_for_type(document_type)
+    ]
+
+
 def use_options(
     tax_system: str | None, lang: str = "es", document_type: str | None = None
 ) -> list[tuple[str, str]]:

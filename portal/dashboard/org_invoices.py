@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from portal.api.pagination import filter_dates, paginate
-from portal.cfdi import catalogs
+from portal.cfdi import catalogs, rules
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp
 from portal.errors import PortalError
@@ -116,7 +116,7 @@ def _form_page(invoice: Invoice | None, error: PortalError | None = None) -> tup
         "invoice": invoice,
         "error": error,
         "customers": [c for c in customers if c.legal_name],
-        "uses": catalogs.options("use", _lang()),
+        "uses": rules.type_use_options("I", _lang()),
         "regimes": catalogs.options("tax_system", _lang()),
         "payment_forms": catalogs.options("payment_form", _lang()),
         "confirm": ConfirmForm(),
