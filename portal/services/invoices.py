@@ -286,6 +286,8 @@ def _start(
         invoice.status = "pending"  # the worker stamps it (portal.jobs.invoices)
         session.flush()
         return
+    # The test PAC's certificate row is stored on first use: outside the savepoint below.
+    stamping.pac_for(session, tenant.organization, invoice.livemode)
     with session.begin_nested():  # refused by SAT's matrix: the folio taken here is given back
         assign_folio(session, tenant.organization, invoice)
         stamp(session, invoice, prepared)
@@ -389,6 +391,7 @@ def stamp_draft(session: Session, invoice: Invoice) -> None:
     organization = session.get(Organization, invoice.organization_id)
     assert organization is not None
     stamping.issuer_of(organization)
+    stamping.pac_for(session, organization, invoice.livemode)  # outside the savepoint below
     with session.begin_nested():  # a refusal leaves the draft without a folio
         assign_folio(session, organization, invoice)
         stamp(session, invoice)
