@@ -13,13 +13,14 @@ from __future__ import annotations
 import base64
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from lxml import etree
 
 from portal.cfdi import catalogs, rules
-from portal.cfdi.sat_matrix import NOT_IMPLEMENTED, Context, rule
+from portal.cfdi.sat_matrix import CFDI_NS, NOT_IMPLEMENTED, Context, rule
 from portal.errors import PortalError
 
 CCE_NS = "http://www.sat.gob.mx/ComercioExterior20"
@@ -164,8 +165,20 @@ def _tax_limits(base: str, rate: str, places: int) -> tuple[Decimal, Decimal] | 
     return low, high
 
 
+def _cached(context: Context, key: str, compute: Callable[[], Any]) -> Any:
+    """What ``compute`` returns, computed once per document (a 5000-concept invoice is read
+    by some thirty rules)."""
+    if key not in context.extra:
+        context.extra[key] = compute()
+    return context.extra[key]
+
+
 def _concepts(context: Context) -> list[etree._Element]:
-    return context.findall("cfdi:Conceptos/cfdi:Concepto")
+    return _cached(context, "concepts", lambda: context.findall("cfdi:Conceptos/cfdi:Concepto"))
+
+
+def _children(concept: etree._Element, path: str) -> list[etree._Element]:
+    return list(concept.iterfind(path, {"cfdi": CFDI_NS}))
 
 
 def _concept_path(index: int, rest: str = "") -> str:
@@ -191,16 +204,20 @@ def _too_many_places(text: str | None, places: int) -> bool:
     return text is not None and _places(text) > places
 
 
-def _concept_taxes(context: Context, kind: str) -> Iterator[tuple[int, int, etree._Element]]:
+def _concept_taxes(context: Context, kind: str) -> list[tuple[int, int, etree._Element]]:
     """(concept index, tax index, node) of every concept Traslado or Retencion."""
     plural = "Traslados" if kind == "Traslado" else "Retenciones"
-    for index, concept in enumerate(_concepts(context), 1):
-        nodes = concept.xpath(
-            f"cfdi:Impuestos/cfdi:{plural}/cfdi:{kind}",
-            namespaces={"cfdi": concept.nsmap.get("cfdi", "")},
-        )
-        for position, node in enumerate(nodes, 1):
-            yield index, position, node
+
+    def compute() -> list[tuple[int, int, etree._Element]]:
+        return [
+            (index, position, node)
+            for index, concept in enumerate(_concepts(context), 1)
+            for position, node in enumerate(
+                _children(concept, f"cfdi:Impuestos/cfdi:{plural}/cfdi:{kind}"), 1
+            )
+        ]
+
+    return _cached(context, f"concept_{kind}", compute)
 
 
 def _tax_path(index: int, kind: str, position: int, attribute: str) -> str:
@@ -819,7 +836,7 @@ def objeto_imp_catalog(context: Context) -> Iterator[str]:
 
 
 def _concept_impuestos(concept: etree._Element) -> etree._Element | None:
-    return concept.find(f"{{{concept.nsmap.get('cfdi', '')}}}Impuestos")
+    return concept.find(f"{{{CFDI_NS}}}Impuestos")
 
 
 @rule(
@@ -1008,17 +1025,18 @@ def retencion_importe(context: Context) -> Iterator[str]:
 
 def _pedimentos(context: Context, parts: bool) -> Iterator[tuple[str, str]]:
     """(path, NumeroPedimento) of every InformacionAduanera of the concepts or of their parts."""
+    if parts:
+        for path, part in _parts(context):
+            for a, node in enumerate(_children(part, "cfdi:InformacionAduanera"), 1):
+                yield (
+                    f"{path}/InformacionAduanera[{a}]/@NumeroPedimento",
+                    node.get("NumeroPedimento", ""),
+                )
+        return
     for index, concept in enumerate(_concepts(context), 1):
-        ns = {"cfdi": concept.nsmap.get("cfdi", "")}
-        if parts:
-            for p, part in enumerate(concept.xpath("cfdi:Parte", namespaces=ns), 1):
-                for a, node in enumerate(part.xpath("cfdi:InformacionAduanera", namespaces=ns), 1):
-                    rest = f"/Parte[{p}]/InformacionAduanera[{a}]/@NumeroPedimento"
-                    yield _concept_path(index, rest), node.get("NumeroPedimento", "")
-        else:
-            for a, node in enumerate(concept.xpath("cfdi:InformacionAduanera", namespaces=ns), 1):
-                rest = f"/InformacionAduanera[{a}]/@NumeroPedimento"
-                yield _concept_path(index, rest), node.get("NumeroPedimento", "")
+        for a, node in enumerate(_children(concept, "cfdi:InformacionAduanera"), 1):
+            rest = f"/InformacionAduanera[{a}]/@NumeroPedimento"
+            yield _concept_path(index, rest), node.get("NumeroPedimento", "")
 
 
 def _pedimento_invalid(value: str, context: Context) -> bool:
@@ -1048,11 +1066,15 @@ def pedimento_cce(context: Context) -> Iterator[str]:
             yield path
 
 
-def _parts(context: Context) -> Iterator[tuple[str, etree._Element]]:
-    for index, concept in enumerate(_concepts(context), 1):
-        ns = {"cfdi": concept.nsmap.get("cfdi", "")}
-        for position, part in enumerate(concept.xpath("cfdi:Parte", namespaces=ns), 1):
-            yield _concept_path(index, f"/Parte[{position}]"), part
+def _parts(context: Context) -> list[tuple[str, etree._Element]]:
+    def compute() -> list[tuple[str, etree._Element]]:
+        return [
+            (_concept_path(index, f"/Parte[{position}]"), part)
+            for index, concept in enumerate(_concepts(context), 1)
+            for position, part in enumerate(_children(concept, "cfdi:Parte"), 1)
+        ]
+
+    return _cached(context, "parts", compute)
 
 
 @rule(
@@ -1179,7 +1201,7 @@ def total_trasladados(context: Context) -> Iterator[str]:
     "registran retenciones.",
 )
 def retenciones_required(context: Context) -> Iterator[str]:
-    if any(True for _ in _concept_taxes(context, "Retencion")):
+    if _concept_taxes(context, "Retencion"):
         node = context.find("cfdi:Impuestos")
         if node is None or not _summary(context, "Retencion"):
             yield "Impuestos/Retenciones"
@@ -1279,10 +1301,13 @@ def traslado_global_base_places(context: Context) -> Iterator[str]:
 def _concept_sums(
     context: Context, attribute: str
 ) -> dict[tuple[str, str, Decimal | None], Decimal]:
-    sums: dict[tuple[str, str, Decimal | None], Decimal] = defaultdict(Decimal)
-    for _index, _position, node in _concept_taxes(context, "Traslado"):
-        sums[_rate_key(node)] += _amount(node, attribute)
-    return sums
+    def compute() -> dict[tuple[str, str, Decimal | None], Decimal]:
+        sums: dict[tuple[str, str, Decimal | None], Decimal] = defaultdict(Decimal)
+        for _index, _position, node in _concept_taxes(context, "Traslado"):
+            sums[_rate_key(node)] += _amount(node, attribute)
+        return sums
+
+    return _cached(context, f"sums_{attribute}", compute)
 
 
 @rule(
