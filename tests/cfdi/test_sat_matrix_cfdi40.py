@@ -204,6 +204,7 @@ CASES: list[tuple[str, str, Mutation]] = [
     ("CFDI40104", "invoice", set_(".", "FormaPago", "07")),
     ("CFDI40105", "invoice", set_(".", "MetodoPago", "PPD")),
     ("CFDI40106", "invoice", set_(".", "NoCertificado", "30001000000400002434")),
+    ("CFDI40106", "invoice", set_(E, "Rfc", "URE180429TM6")),
     ("CFDI40107", "invoice", set_(".", "SubTotal", "1112.080")),
     ("CFDI40108", "invoice", set_(".", "SubTotal", "1112.09")),
     ("CFDI40109", "transfer", set_(".", "SubTotal", "1.00")),

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from portal.cfdi import catalogs, rules
@@ -301,10 +302,12 @@ def certificado(context: Context) -> Iterator[str]:
     except Exception:  # any unreadable certificate is refused; the kind does not matter
         yield "@Certificado"
         return
-    subject = certificate.subject.rfc4514_string()
+    # SAT writes "RFC / representative's RFC" in the subject's x500UniqueIdentifier.
+    names = certificate.subject.get_attributes_for_oid(NameOID.X500_UNIQUE_IDENTIFIER)
+    rfc = str(names[0].value).split("/")[0].strip() if names else ""
     if root.get("NoCertificado") != _certificate_number(certificate):
         yield "@NoCertificado"
-    elif _emisor(context).get("Rfc", "~") not in subject:
+    elif _emisor(context).get("Rfc") != rfc:
         yield "@Certificado"
 
 
