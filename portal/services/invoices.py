@@ -390,11 +390,13 @@ def stamp_draft(session: Session, invoice: Invoice) -> None:
         raise ValidationError("Sólo se puede timbrar una factura en borrador.", "not_a_draft")
     organization = session.get(Organization, invoice.organization_id)
     assert organization is not None
-    stamping.issuer_of(organization)
+    issuer = stamping.issuer_of(organization)
     stamping.pac_for(session, organization, invoice.livemode)  # outside the savepoint below
-    with session.begin_nested():  # a refusal leaves the draft without a folio
+    data = _with_balances(session, invoice, dict(invoice.data))
+    prepared = data, parse(data, issuer.zip)  # refused here, before a folio is taken
+    with session.begin_nested():  # refused by SAT's matrix: the draft keeps no folio
         assign_folio(session, organization, invoice)
-        stamp(session, invoice)
+        stamp(session, invoice, prepared)
 
 
 def stamp_pending(session: Session, invoice: Invoice) -> None:
