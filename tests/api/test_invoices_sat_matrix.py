@@ -131,3 +131,14 @@ def test_a_draft_the_receiver_rules_refuse_takes_no_folio(org_api, invoice_body)
     response = org_api.post(f"/invoices/{draft['id']}/stamp")
     assert response.status_code == 400 and response.get_json()["code"] == "CFDI40130"
     assert org_api.post("/invoices", json=invoice_body()).get_json()["folio_number"] == 1
+
+
+def test_an_async_invoice_the_matrix_refuses_fails_with_sats_code(org_api, invoice_body) -> None:
+    """The worker stamps through the same test PAC: the invoice is ``failed``, with the reason."""
+    period = {"periodicity": "two_months", "months": "13", "year": NOW.year}
+    body = invoice_body(customer=_public(org_api), use="S01", **{"global": period})
+    pending = org_api.post("/invoices?async=true", json=body).get_json()
+    assert pending["status"] == "pending"
+    done = org_api.get(f"/invoices/{pending['id']}").get_json()  # HUEY_IMMEDIATE in tests
+    assert done["status"] == "failed" and done["uuid"] is None
+    assert done["failure_reason"].startswith("CFDI40132:")
