@@ -38,6 +38,9 @@ PEDIMENTO_PATTERN = re.compile(r"([0-9]{2})  [0-9]{2}  [0-9]{4}  [0-9]{7}")
 TRANSFER_TAXES = frozenset({"002", "003"})  # c_Impuesto: ISR (001) is never transferred
 WITHHOLDING_TAXES = frozenset({"001", "002", "003"})
 FACTORS = frozenset({"Tasa", "Cuota", "Exento"})
+# c_ObjetoImp keys whose concept carries no Impuestos node (CFDI40172); 06-08 (2024) are left
+# to the XSD and the complement's own rules.
+NO_TAX_NODE_OBJECTS = frozenset({"01", "03", "04", "05"})
 IEPS_FIXED_RATES = frozenset(
     Decimal(r)
     for r in "0.265 0.300 0.530 0.500 1.600 0.304 0.250 0.090 0.080 0.070 0.060 0.030".split()
@@ -859,7 +862,10 @@ def objeto_imp_02(context: Context) -> Iterator[str]:
 )
 def objeto_imp_sin_impuestos(context: Context) -> Iterator[str]:
     for index, concept in enumerate(_concepts(context), 1):
-        if concept.get("ObjetoImp") != "02" and _concept_impuestos(concept) is not None:
+        if (
+            concept.get("ObjetoImp") in NO_TAX_NODE_OBJECTS
+            and _concept_impuestos(concept) is not None
+        ):
             yield _concept_path(index, "/Impuestos")
 
 
