@@ -306,6 +306,18 @@ def is_general_public(tax_id: str | None, legal_name: str | None) -> bool:
     )
 
 
+def global_period_problem(periodicity: str | None, issuer_regime: str | None) -> Problem | None:
+    """SAT's CFDI40132: a bimonthly (05) global invoice is only for the issuer regime 621."""
+    if periodicity != "05" or not issuer_regime or issuer_regime == "621":
+        return None
+    return Problem(
+        "La periodicidad bimestral (05) de una factura global solo es para el régimen 621 "
+        "(Incorporación Fiscal); elige otra periodicidad.",
+        "CFDI40132",
+        "global.periodicity",
+    )
+
+
 def global_problem(
     document_type: str | None, tax_id: str | None, legal_name: str | None, has_global: bool
 ) -> Problem | None:

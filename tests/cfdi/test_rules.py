@@ -359,3 +359,15 @@ def test_dates_with_time_zones() -> None:
     assert rules.date_problem(datetime(2026, 3, 10, 12, 30), now).code == rules.DATE_IN_FUTURE
     local_now = datetime.now(rules.MEXICO_TZ).replace(tzinfo=None)
     assert rules.date_problem(local_now - timedelta(minutes=1)) is None
+
+
+@pytest.mark.parametrize(
+    ("periodicity", "regime", "refused"),
+    [("05", "601", True), ("05", "621", False), ("04", "601", False), (None, "601", False)],
+)
+def test_bimonthly_global_period_is_for_regime_621(periodicity, regime, refused) -> None:
+    """CFDI40132: Periodicidad 05 only when the issuer's regime is 621."""
+    problem = rules.global_period_problem(periodicity, regime)
+    assert (problem is not None) is refused
+    if problem:
+        assert (problem.code, problem.path) == ("CFDI40132", "global.periodicity")
