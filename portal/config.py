@@ -64,6 +64,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "HUEY_IMMEDIATE": env.get("HUEY_IMMEDIATE") == "1",
         "WEBHOOKS_ALLOW_LOOPBACK": env.get("WEBHOOKS_ALLOW_LOOPBACK") == "1",
         "JOB_LEASE_SECONDS": int(env.get("JOB_LEASE_SECONDS") or 300),
+        # /healthz answers 503 when no worker has beaten for this long (0: not required).
+        "HEALTH_MAX_HEARTBEAT_AGE": int(
+            env.get("HEALTH_MAX_HEARTBEAT_AGE") or (60 if production else 0)
+        ),
         "PAC_PROVIDER": env.get("PAC_PROVIDER") or None,
         "PAC_USERNAME": env.get("PAC_USERNAME") or None,
         "PAC_PASSWORD": env.get("PAC_PASSWORD") or None,

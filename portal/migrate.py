@@ -38,9 +38,50 @@ def include_object(
     return dialect is None or dialect == condition.dialect
 
 
+MIGRATION_LOCK_KEY = 0x706F7274616C00  # "portal" + 0: held while migrating
+SQLITE_WAIT_MS = 30 * 60 * 1000  # a long migration keeps the others waiting, not failing
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database's schema up to ``revision``."""
     command.upgrade(alembic_config(url), revision)
+
+
+def upgrade_locked(url: str, revision: str = "head") -> None:
+    """``upgrade`` under a database-wide lock, so that concurrent runs wait for the first and
+    then find nothing to do: a PostgreSQL advisory lock, or SQLite's write lock (BEGIN
+    IMMEDIATE before alembic reads the current revision)."""
+    from sqlalchemy import create_engine, event, pool, text
+
+    engine = create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=pool.NullPool
+    )
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        event.listen(engine, "connect", _sqlite_manual_transactions)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    config = alembic_config(url)
+    with engine.connect() as connection:
+        if not sqlite:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            connection.commit()
+        try:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            connection.commit()
+        finally:
+            if not sqlite:
+                connection.rollback()
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+                connection.commit()
+    engine.dispose()
+
+
+def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # BEGIN is ours to issue
+    dbapi_connection.execute(f"PRAGMA busy_timeout={SQLITE_WAIT_MS}")
 
 
 def revision(url: str, message: str) -> None:
