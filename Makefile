@@ -7,7 +7,7 @@ PORT ?= 5000
 PUBLIC_BASE_URL ?= http://localhost:$(PORT)
 PYTEST_ARGS ?= -n 2
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
-TEST_DEBS := $(RUN_DEBS) chromium postgresql poppler-utils nodejs:node npm:npm
+TEST_DEBS := $(RUN_DEBS) chromium postgresql redis-server poppler-utils nodejs:node npm:npm
 
 .PHONY: run test lint check bench translations system-run system-test install-run install-test migrate
 
