@@ -173,6 +173,19 @@ def scheduler(relay_seconds: float) -> None:
     Scheduler(current_app._get_current_object(), relay_seconds).run()
 
 
+@click.command("heartbeat-check")
+@click.option("--max-age", default=60, show_default=True, help="seconds")
+@with_appcontext
+def heartbeat_check(max_age: int) -> None:
+    """Exit 0 when a worker or scheduler on this host has beaten within ``--max-age`` seconds
+    (a container's health check)."""
+    from portal.jobs.cluster import beating_on_this_host
+
+    if not beating_on_this_host(max_age):
+        raise click.ClickException(f"no heartbeat from this host in the last {max_age} s")
+    click.echo("alive")
+
+
 def gunicorn_args(workers: int) -> list[str]:
     """How ``serve`` and the benchmarks run gunicorn: sync workers, each taking a connection
     only when it is free, so CPU-bound requests spread over every process. (A gthread worker
@@ -229,6 +242,7 @@ COMMANDS = (
     migrate,
     worker,
     scheduler,
+    heartbeat_check,
     web,
     serve,
 )

@@ -53,6 +53,15 @@ def forget(role: str) -> None:
         )
 
 
+def beating_on_this_host(max_age: float) -> bool:
+    """Whether a process of this host has beaten within ``max_age`` seconds."""
+    host = f"%:{socket.gethostname()}:%"
+    newest = db.session.scalar(
+        select(func.max(Heartbeat.beat_at)).where(Heartbeat.process.like(host))
+    )
+    return newest is not None and (utcnow() - newest).total_seconds() <= max_age
+
+
 class HeartbeatThread(threading.Thread):
     """Beats every ``HEARTBEAT_SECONDS`` until stopped; a failed beat is logged, not fatal."""
 

@@ -5,6 +5,7 @@ leader lock."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 from flask import Flask
 
 from portal.jobs.cluster import HeartbeatThread, LeaderLock
-from portal.jobs.queue import enqueue_due_periodic_jobs, enqueue_periodic_jobs, relay
+from portal.jobs.queue import enqueue_due_periodic_jobs, enqueue_periodic_jobs, huey, relay
 
 log = logging.getLogger("portal.scheduler")
 
@@ -43,9 +44,10 @@ class Scheduler:
             while not self.stopped.is_set():
                 if self.lock.try_acquire():
                     if not leading:
-                        log.info("scheduler: leading")
+                        log.info("scheduler: leading", extra={"pid": os.getpid()})
                         leading = True
-                        self._safely(enqueue_periodic_jobs)  # catch up after a gap
+                        self._safely(self._catch_up)
+                        self.last_minute = _minute(datetime.now(UTC))  # covers this minute
                     self.tick(datetime.now(UTC))
                 elif leading:
                     log.warning("scheduler: lost the lock")
@@ -61,7 +63,16 @@ class Scheduler:
         minute = _minute(now)
         if minute != self.last_minute:
             self.last_minute = minute
-            self._safely(lambda: enqueue_due_periodic_jobs(minute))
+            self._safely(lambda: self._report(enqueue_due_periodic_jobs(minute)))
+
+    def _catch_up(self) -> None:
+        """Every periodic job once on taking the lead: work due during a gap runs now."""
+        enqueue_periodic_jobs()
+        self._report([task.name for task in huey._registry.periodic_tasks])
+
+    def _report(self, names: list[str]) -> None:
+        if names:
+            log.info("periodic jobs enqueued", extra={"jobs": len(names), "pid": os.getpid()})
 
     def _safely(self, step: object) -> None:
         started = time.monotonic()
