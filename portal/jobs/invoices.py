@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -18,6 +19,12 @@ from portal.models.invoices import Invoice
 from portal.services import invoices
 
 SWEEP_AFTER = timedelta(minutes=2)
+
+
+def _sweep_after() -> timedelta:
+    """How long an invoice waits in ``pending`` before the sweep enqueues it again."""
+    seconds = current_app.config.get("PENDING_INVOICE_SWEEP_SECONDS")
+    return timedelta(seconds=seconds) if seconds else SWEEP_AFTER
 
 
 @job(retries=2, retry_delay=30)
@@ -34,7 +41,7 @@ def sweep_pending_invoices() -> None:
     """Enqueue invoices that have waited too long in ``pending``."""
     due = db.session.scalars(
         select(Invoice.id)
-        .where(Invoice.status == "pending", Invoice.created_at <= utcnow() - SWEEP_AFTER)
+        .where(Invoice.status == "pending", Invoice.created_at <= utcnow() - _sweep_after())
         .limit(500)
     ).all()
     db.session.rollback()

@@ -15,10 +15,11 @@ from tests.cluster.test_serve import free_port
 
 
 class RedisServer:
-    """One redis-server process without persistence; ``stop``/``start`` simulate an outage."""
+    """One redis-server process; ``stop``/``start`` make an outage (``persistent`` keeps the
+    queue across it in an append-only file, as a production Redis would)."""
 
-    def __init__(self, port: int, directory: Path) -> None:
-        self.port, self.directory = port, directory
+    def __init__(self, port: int, directory: Path, persistent: bool = False) -> None:
+        self.port, self.directory, self.persistent = port, directory, persistent
         self.url = f"redis://127.0.0.1:{port}/0"
         self.process: subprocess.Popen[bytes] | None = None
 
