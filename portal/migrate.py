@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -39,7 +42,7 @@ def include_object(
 
 
 MIGRATION_LOCK_KEY = 0x706F7274616C00  # "portal" + 0: held while migrating
-SQLITE_WAIT_MS = 30 * 60 * 1000  # a long migration keeps the others waiting, not failing
+SQLITE_WAIT_MS = 60 * 1000  # web processes' short writes may hold SQLite's lock meanwhile
 
 
 def upgrade(url: str, revision: str = "head") -> None:
@@ -49,41 +52,56 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def upgrade_locked(url: str, revision: str = "head") -> None:
     """``upgrade`` under a database-wide lock, so that concurrent runs wait for the first and
-    then find nothing to do: a PostgreSQL advisory lock, or SQLite's write lock (BEGIN
-    IMMEDIATE before alembic reads the current revision)."""
+    then find nothing to do: a PostgreSQL advisory lock, or on SQLite an exclusive lock on the
+    database file itself (flock, held for the whole run: alembic commits between steps on
+    SQLite, so a transaction's write lock alone would let a second run in mid-way)."""
     from sqlalchemy import create_engine, event, pool, text
+    from sqlalchemy.engine import make_url
 
     engine = create_engine(
         url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=pool.NullPool
     )
-    sqlite = engine.dialect.name == "sqlite"
-    if sqlite:
-        event.listen(engine, "connect", _sqlite_manual_transactions)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
     config = alembic_config(url)
-    with engine.connect() as connection:
-        if not sqlite:
-            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_wait)
+        database = make_url(url).database
+        with _file_lock(database), engine.connect() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
             connection.commit()
+        engine.dispose()
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.commit()
         try:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
             connection.commit()
         finally:
-            if not sqlite:
-                connection.rollback()
-                connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY}
-                )
-                connection.commit()
+            connection.rollback()
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            connection.commit()
     engine.dispose()
 
 
-def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # BEGIN is ours to issue
+@contextmanager
+def _file_lock(database: str | None) -> Iterator[None]:
+    """An exclusive flock on the SQLite file (SQLite's own locks are fcntl byte ranges, which
+    flock does not touch); waits for the holder."""
+    import fcntl
+
+    if not database or database == ":memory:":
+        yield
+        return
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    with open(database, "ab") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _sqlite_wait(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute(f"PRAGMA busy_timeout={SQLITE_WAIT_MS}")
-
-
-def revision(url: str, message: str) -> None:
-    """Write a new migration from the difference between models and database (read it!)."""
-    command.revision(alembic_config(url), message=message, autogenerate=True)
