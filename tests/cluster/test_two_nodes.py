@@ -296,7 +296,8 @@ def test_two_nodes_two_workers_survive_a_worker_kill_a_redis_outage_and_a_postgr
     cluster, key = topology["cluster"], topology["key"]
     nodes, client = cluster.nodes, Client(cluster.nodes, topology["key"])
     engine = create_engine(
-        topology["postgres"].url.replace("postgresql://", "postgresql+psycopg://")
+        topology["postgres"].url.replace("postgresql://", "postgresql+psycopg://"),
+        pool_pre_ping=True,  # the test's own connections outlive the PostgreSQL restart
     )
     try:
         started = time.monotonic()
@@ -334,6 +335,13 @@ def test_two_nodes_two_workers_survive_a_worker_kill_a_redis_outage_and_a_postgr
         assert [r.status_code for r in outage] == [200] * 10, cluster.tail()
         time.sleep(max(0.0, 10 - (time.monotonic() - down_at)))
         topology["redis"].start()
+        kept = [r.json()["id"] for r in outage[:6]]  # async, saved while Redis was down
+        back = time.monotonic()
+        wait_for(lambda: _all_valid(engine, kept), 30, "the kept jobs", cluster.logs / "w.log")
+        print(
+            f"async invoices saved during the outage stamped {time.monotonic() - back:.1f} s "
+            "after Redis came back"
+        )
         # PostgreSQL restarts; requests meanwhile may fail, but never after saving.
         topology["postgres"].stop("fast")
         during = client.many(4, threads=2)
@@ -346,6 +354,12 @@ def test_two_nodes_two_workers_survive_a_worker_kill_a_redis_outage_and_a_postgr
         _check(engine, client, receipt.json()["id"], receiver, topology["secret"], during)
     finally:
         engine.dispose()
+
+
+def _all_valid(engine: Any, ids: list[str]) -> bool:
+    with engine.connect() as connection:
+        statuses = connection.scalars(select(Invoice.status).where(Invoice.id.in_(ids))).all()
+    return len(statuses) == len(ids) and set(statuses) == {"valid"}
 
 
 def _settled(engine: Any, cluster: Cluster) -> None:
