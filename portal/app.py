@@ -8,7 +8,7 @@ from flask import Flask, current_app, jsonify
 from flask_babel import get_locale
 from flask_sqlalchemy.session import Session as FlaskSession
 
-from portal import errorhandlers, jobs, logs, security
+from portal import cache_control, errorhandlers, jobs, links, logs, security
 from portal.config import PROJECT_ROOT, load_config
 from portal.database import configure_engine
 from portal.extensions import babel, csrf, db, login_manager
@@ -29,10 +29,12 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=config["INSTANCE_PATH"],
     )
     app.config.update(config)
+    links.install_proxy_fix(app)
     app.json = OrjsonProvider(app)
     _init_extensions(app)
     security.init_app(app)
     logs.init_app(app)
+    cache_control.init_app(app)
     _register_blueprints(app)
     errorhandlers.init_app(app)
     app.add_url_rule("/healthz", "healthz", healthz)

@@ -9,6 +9,8 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from portal.links import parse_trusted_proxies
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
@@ -41,6 +43,13 @@ def _normalise_db_url(url: str) -> str:
     return url
 
 
+def _trusted_proxies(value: str | None) -> Any:
+    try:
+        return parse_trusted_proxies(value)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Settings from the environment; ``overrides`` (tests, tools) win."""
     env = os.environ
@@ -58,6 +67,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             env.get("DATABASE_URL") or _sqlite_default(instance)
         ),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/"),
+        # How many reverse proxies (or which addresses) may set X-Forwarded-For; 0 trusts none.
+        "TRUSTED_PROXIES": _trusted_proxies(env.get("TRUSTED_PROXIES")),
         "MAIL_URL": env.get("MAIL_URL") or None,
         "MAIL_FROM": env.get("MAIL_FROM", "Portal de facturación <no-reply@localhost>"),
         "REDIS_URL": env.get("REDIS_URL") or None,

@@ -23,7 +23,7 @@ from satcfdi.create.retencion import retenciones20
 from satcfdi.transform import get_timezone, xslt_transform
 
 from portal.cfdi import errors as E
-from portal.cfdi import money
+from portal.cfdi import money, payments, sat_matrix
 from portal.cfdi.csd import CSD
 from portal.cfdi.errors import invalid
 from portal.cfdi.money import Line, LineTax, Totals
@@ -579,11 +579,46 @@ def build_global_invoice(
 # ---------------------------------------------------------------- payments (P, Pagos 2.0)
 
 
-def _docto(doc: PaymentDocument, currency: str, path: str) -> dict[str, Any]:
-    decimals = money.currency_decimals(doc.currency)
-    if doc.currency != currency:
+def _equivalence(doc: PaymentDocument, payment: Payment, path: str) -> Decimal:
+    """EquivalenciaDR: 1 in the same currency (CRP20238); otherwise as sent, or the payment's
+    TipoCambioP when the document is in MXN (pesos per unit of the payment's currency)."""
+    if doc.currency == payment.currency:
+        return Decimal(1)
+    equivalence = doc.exchange
+    if equivalence is None and doc.currency == "MXN":
+        equivalence = payment.exchange
+    if equivalence is None or equivalence <= 0 or money.round_to(equivalence, 10) != equivalence:
         raise invalid(
-            "El documento relacionado debe estar en la moneda del pago.",
+            f"El documento en {doc.currency} pagado en {payment.currency} necesita la "
+            "equivalencia (EquivalenciaDR: unidades de su moneda por una de la del pago), "
+            "mayor a cero y con hasta 10 decimales.",
+            E.INVALID_PAYMENT,
+            f"{path}.exchange",
+        )
+    return equivalence
+
+
+def _docto_taxes(doc: PaymentDocument, decimals: int) -> tuple[str, list[LineTax]]:
+    """ObjetoImpDR and ImpuestosDR: explicit taxes win, then the paid invoice's own taxes pro
+    rata, then Facturapi's default (IVA 16 % included in the amount)."""
+    if doc.taxes is None and doc.paid_invoice is not None:
+        paid = doc.paid_invoice
+        if not paid.taxes:  # objeto 01 (or 03, 04): no ImpuestosDR
+            return paid.taxability, []
+        taxes = payments.prorated_taxes(paid, doc.last_balance, doc.amount, decimals)
+        return ("02" if taxes else "01"), taxes
+    explicit = money.DEFAULT_TAXES if doc.taxes is None else doc.taxes
+    if not explicit:
+        return "01", []
+    _, computed = money.payment_taxes(doc.amount, explicit, decimals)
+    return "02", computed
+
+
+def _check_docto(doc: PaymentDocument, path: str) -> int:
+    decimals = money.currency_decimals(doc.currency)
+    if doc.currency == "XXX":
+        raise invalid(
+            "La moneda del documento relacionado no puede ser XXX.",
             E.INVALID_PAYMENT,
             f"{path}.currency",
         )
@@ -595,7 +630,8 @@ def _docto(doc: PaymentDocument, currency: str, path: str) -> dict[str, Any]:
         )
     if doc.amount > doc.last_balance:
         raise invalid(
-            "El importe pagado no puede superar al saldo anterior.",
+            f"El importe pagado ({doc.amount:,.{decimals}f}) no puede superar al saldo "
+            f"anterior ({doc.last_balance:,.{decimals}f}).",
             E.INVALID_PAYMENT,
             f"{path}.amount",
         )
@@ -603,25 +639,31 @@ def _docto(doc: PaymentDocument, currency: str, path: str) -> dict[str, Any]:
         raise invalid(
             "La parcialidad debe ser 1 o mayor.", E.INVALID_PAYMENT, f"{path}.installment"
         )
-    taxes = money.DEFAULT_TAXES if doc.taxes is None else doc.taxes
+    return decimals
+
+
+def _docto(
+    doc: PaymentDocument, payment: Payment, path: str
+) -> tuple[dict[str, Any], payments.DocumentShare]:
+    decimals = _check_docto(doc, path)
+    equivalence = _equivalence(doc, payment, path)
+    taxability, taxes = _docto_taxes(doc, decimals)
     node: dict[str, Any] = {
         "IdDocumento": doc.uuid.upper(),
         "MonedaDR": doc.currency,
-        "EquivalenciaDR": 1,
+        "EquivalenciaDR": 1 if equivalence == 1 else equivalence,
         "NumParcialidad": doc.installment,
-        "ImpSaldoAnt": doc.last_balance,
-        "ImpPagado": doc.amount,
-        "ObjetoImpDR": "02" if taxes else "01",
+        "ImpSaldoAnt": money.round_to(doc.last_balance, decimals),
+        "ImpPagado": money.round_to(doc.amount, decimals),
+        "ObjetoImpDR": taxability,
         "Serie": doc.series,
         "Folio": None if doc.folio_number is None else str(doc.folio_number),
+        "ImpuestosDR": _taxes_dr(taxes) if taxes else None,
     }
-    if taxes:
-        node["ImpuestosDR"] = _taxes_dr(doc.amount, taxes, decimals)
-    return node
+    return node, payments.DocumentShare(doc.amount, equivalence, taxes)
 
 
-def _taxes_dr(paid: Decimal, taxes: Sequence[Any], decimals: int) -> dict[str, Any]:
-    _, computed = money.payment_taxes(paid, taxes, decimals)
+def _taxes_dr(computed: Sequence[LineTax]) -> dict[str, Any]:
     transfers = [_dr(t) for t in computed if not t.withholding]
     withholdings = [_dr(t) for t in computed if t.withholding]
     node = {k: v for k, v in (("TrasladosDR", transfers), ("RetencionesDR", withholdings)) if v}
@@ -636,52 +678,98 @@ def _dr(tax: LineTax) -> dict[str, Any]:
     return node
 
 
-def _pago(payment: Payment, index: int, place: str) -> dict[str, Any]:
+def _payment_exchange(payment: Payment, path: str) -> Decimal:
+    """TipoCambioP: 1 for MXN (CRP20215), else as sent, up to 6 decimals (CRP20214)."""
+    if payment.currency == "MXN":
+        return Decimal(1)
+    if payment.currency == "XXX":
+        raise invalid("La moneda del pago no puede ser XXX.", E.INVALID_PAYMENT, f"{path}.currency")
+    money.currency_decimals(payment.currency)  # refuses a currency outside c_Moneda
+    exchange = payment.exchange
+    if exchange == 1 or exchange <= 0 or money.round_to(exchange, 6) != exchange:
+        raise invalid(
+            f"Un pago en {payment.currency} necesita su tipo de cambio (pesos por unidad), "
+            "mayor a cero, distinto de 1 y con hasta 6 decimales.",
+            E.INVALID_EXCHANGE,
+            f"{path}.exchange",
+        )
+    return exchange
+
+
+def _payment_date(payment: Payment, place: str, path: str) -> datetime:
+    now = local_now(place)
+    paid_at = payment.date or now
+    if paid_at.tzinfo is not None:
+        paid_at = paid_at.astimezone(_timezone(place)).replace(tzinfo=None)
+    paid_at = paid_at.replace(microsecond=0)
+    if paid_at > now + timedelta(minutes=1):
+        raise invalid(
+            f"La fecha de pago ({paid_at:%Y-%m-%d %H:%M}) no puede estar en el futuro.",
+            INVALID_DATE,
+            f"{path}.date",
+        )
+    return paid_at
+
+
+def _pago(
+    payment: Payment, index: int, place: str
+) -> tuple[dict[str, Any], payments.PaymentSums, Decimal]:
     path = f"payments[{index}]"
+    if payment.payment_form == "99":
+        raise invalid(
+            "La forma de pago de un pago recibido no puede ser 99 (Por definir).",
+            E.INVALID_PAYMENT,
+            f"{path}.payment_form",
+        )
     if not payment.related_documents:
         raise invalid(
             "El pago debe relacionar al menos un documento.",
             E.INVALID_PAYMENT,
             f"{path}.related_documents",
         )
-    doctos = [
-        _docto(d, payment.currency, f"{path}.related_documents[{i}]")
+    exchange = _payment_exchange(payment, path)
+    built = [
+        _docto(d, payment, f"{path}.related_documents[{i}]")
         for i, d in enumerate(payment.related_documents)
     ]
-    paid_at = payment.date or local_now(place)
-    if paid_at.tzinfo is not None:
-        paid_at = paid_at.astimezone(_timezone(place)).replace(tzinfo=None)
-    return {
-        "FechaPago": paid_at.replace(microsecond=0),
+    decimals = money.currency_decimals(payment.currency)
+    sums = payments.payment_sums((share for _, share in built), decimals)
+    node = {
+        "FechaPago": _payment_date(payment, place, path),
         "FormaDePagoP": payment.payment_form,
         "MonedaP": payment.currency,
-        "TipoCambioP": Decimal(1) if payment.currency == "MXN" else payment.exchange,
+        "TipoCambioP": exchange,
         "NumOperacion": payment.numero_operacion,
-        "DoctoRelacionado": doctos,
+        "DoctoRelacionado": [docto for docto, _ in built],
     }
+    return node, sums, exchange
 
 
-def _round_payment_totals(complement: Any, decimals: int) -> None:
-    """satcfdi sums without rounding; SAT wants the currency's decimals in Monto and Totales."""
-    for pago in complement["Pago"]:
-        pago["Monto"] = money.round_to(pago["Monto"], decimals)
-    totals = complement["Totales"]
-    for key, value in list(totals.items()):
-        totals[key] = money.round_to(Decimal(value), 2)
+def _payments_complement(data: InvoiceInput, place: str) -> Any:
+    """The Pagos 2.0 complement, with Monto, ImpuestosP and Totales from ``payments``
+    (satcfdi's own sums skip EquivalenciaDR and rounding)."""
+    built = [_pago(p, i, place) for i, p in enumerate(data.payments)]
+    complement = pago20.Pagos(pago=[node for node, _, _ in built])
+    for pago, (_, sums, _) in zip(complement["Pago"], built, strict=True):
+        decimals = money.currency_decimals(pago["MonedaP"])
+        pago["Monto"] = sums.amount
+        pago["ImpuestosP"] = sums.impuestos_p(decimals)
+    complement["Totales"] = payments.totales((sums, exchange) for _, sums, exchange in built)
+    return complement
 
 
 def build_payment(
     csd: CSD, issuer: Issuer, data: InvoiceInput, *, check_date: bool = True
 ) -> BuiltDocument:
-    """Build, seal and validate a payment CFDI (type P) with the Pagos 2.0 complement."""
+    """Build, seal and validate a payment CFDI (type P) with the Pagos 2.0 complement; refused
+    with SAT's code when it breaks a rule of the matrix (CRP2xxxx)."""
     if not data.payments:
         raise invalid(
             "El comprobante de pago debe incluir al menos un pago.", E.INVALID_PAYMENT, "payments"
         )
     _check_issuer(csd, issuer)
     place = (data.address.zip if data.address and data.address.zip else None) or issuer.zip
-    complement = pago20.Pagos(pago=[_pago(p, i, place) for i, p in enumerate(data.payments)])
-    _round_payment_totals(complement, money.currency_decimals(data.payments[0].currency))
+    complement = _payments_complement(data, place)
     comprobante = _Comprobante.pago(
         emisor=_emisor(issuer),
         lugar_expedicion=place,
@@ -696,7 +784,9 @@ def build_payment(
     comprobante["Conceptos"]["Importe"] = Decimal(0)
     comprobante["SubTotal"], comprobante["Total"] = Decimal(0), Decimal(0)
     document = _finish(comprobante, csd, "P", [], None, True)
-    document.total = sum((p["Monto"] for p in complement["Pago"]), Decimal(0))
+    # Until stamping applies the matrix to every document, payments apply it here.
+    sat_matrix.enforce(document.element, local_now(place))
+    document.total = complement["Totales"]["MontoTotalPagos"]
     return document
 
 

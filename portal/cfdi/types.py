@@ -169,18 +169,63 @@ class GlobalInfo:
 
 
 @dataclass
+class PaidTax:
+    """One tax of a paid invoice, its concepts' bases summed by (impuesto, factor, rate)."""
+
+    code: str
+    factor: str
+    rate: Decimal | None
+    base: Decimal
+    withholding: bool = False
+
+
+@dataclass
+class PaidInvoice:
+    """What a payment needs from the invoice it pays: its total, currency and own taxes."""
+
+    total: Decimal
+    currency: str
+    taxability: str
+    taxes: list[PaidTax] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (decimals as strings), read back by ``from_dict``."""
+        return {
+            "total": str(self.total),
+            "currency": self.currency,
+            "taxability": self.taxability,
+            "taxes": [
+                {
+                    "code": t.code,
+                    "factor": t.factor,
+                    "rate": None if t.rate is None else str(t.rate),
+                    "base": str(t.base),
+                    "withholding": t.withholding,
+                }
+                for t in self.taxes
+            ],
+        }
+
+
+@dataclass
 class PaymentDocument:
-    """A PPD invoice paid (in part) by a payment: Pagos 2.0 DoctoRelacionado."""
+    """A PPD invoice paid (in part) by a payment: Pagos 2.0 DoctoRelacionado.
+
+    ``exchange`` is EquivalenciaDR (units of the document's currency worth one unit of the
+    payment's); ``None`` when not given. ``paid_invoice``: the invoice's own taxes, when the
+    portal issued it; its ImpuestosDR are then those taxes pro rata (unless ``taxes`` is sent).
+    """
 
     uuid: str
     amount: Decimal
     last_balance: Decimal
     installment: int = 1
     currency: str = "MXN"
-    exchange: Decimal = Decimal(1)
+    exchange: Decimal | None = None
     taxes: list[Tax] | None = None
     series: str | None = None
     folio_number: str | int | None = None
+    paid_invoice: PaidInvoice | None = None
 
 
 @dataclass
@@ -489,18 +534,39 @@ def _global(r: _Reader) -> GlobalInfo:
     )
 
 
+def _paid_tax(r: _Reader) -> PaidTax:
+    return PaidTax(
+        code=r.text("code", required=True) or "",
+        factor=r.text("factor", required=True) or "",
+        rate=r.decimal("rate"),
+        base=r.decimal("base", required=True),
+        withholding=r.boolean("withholding", False),
+    )
+
+
+def _paid_invoice(r: _Reader) -> PaidInvoice:
+    return PaidInvoice(
+        total=r.decimal("total", required=True),
+        currency=r.text("currency", required=True) or "",
+        taxability=r.text("taxability", required=True) or "",
+        taxes=r.items("taxes", _paid_tax),
+    )
+
+
 def _payment_document(r: _Reader) -> PaymentDocument:
     taxes = None if r.data.get("taxes") is None else r.items("taxes", _tax)
+    paid = r.child("paid_invoice")
     return PaymentDocument(
         uuid=(r.text("uuid", required=True) or "").upper(),
         amount=r.decimal("amount", required=True),
         last_balance=r.decimal("last_balance", required=True),
         installment=int(r.decimal("installment", Decimal(1))),
-        currency=r.text("currency") or "MXN",
-        exchange=r.decimal("exchange", Decimal(1)),
+        currency=(r.text("currency") or "MXN").upper(),
+        exchange=r.decimal("exchange"),
         taxes=taxes,
         series=r.text("series"),
         folio_number=r.text("folio_number"),
+        paid_invoice=_paid_invoice(paid) if paid else None,
     )
 
 
@@ -509,7 +575,7 @@ def _payment(r: _Reader) -> Payment:
         payment_form=r.text("payment_form", required=True) or "",
         related_documents=r.items("related_documents", _payment_document),
         date=to_datetime(r.raw("date"), r.at("date")) if r.has("date") else None,
-        currency=r.text("currency") or "MXN",
+        currency=(r.text("currency") or "MXN").upper(),
         exchange=r.decimal("exchange", Decimal(1)),
         numero_operacion=r.text("numero_operacion"),
     )

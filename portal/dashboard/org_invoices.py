@@ -15,6 +15,7 @@ from portal.api.pagination import filter_dates, paginate
 from portal.cfdi import catalogs
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp
+from portal.dashboard.org_invoice_actions import invoice_page
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.models.customers import Customer
@@ -201,16 +202,8 @@ def preview_invoice():
 
 @bp.route("/invoices/<invoice_id>")
 def invoice(invoice_id: str):
-    """One invoice: its data, files, email, cancellation."""
-    found = _load(invoice_id)
-    return render_template(
-        "dashboard/org/invoice.html",
-        invoice=found,
-        motives=catalogs.options("cancellation_motive", _lang()),
-        payment_form=catalogs.describe("payment_form", found.payment_form, _lang()),
-        ready=invoices.is_ready_to_stamp(found, current_tenant().organization),
-        confirm=ConfirmForm(),
-    )
+    """One invoice: its data, files, email, payments, credit notes, cancellation."""
+    return invoice_page(_load(invoice_id))
 
 
 @bp.get("/invoices/<invoice_id>/status.json")

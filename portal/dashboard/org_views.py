@@ -34,6 +34,7 @@ from portal.errors import PortalError, ValidationError
 from portal.extensions import db
 from portal.forms import attach_errors
 from portal.impersonation import refuse_if_impersonating, refused_while_impersonating
+from portal.redirects import safe_next
 from portal.services import api_keys, previews
 from portal.services import organizations as orgs
 
@@ -67,8 +68,8 @@ def switch_env():
     """Switch between the test and live environments."""
     if ConfirmForm().validate_on_submit():
         set_live(g.organization.id, request.form.get("live") == "1")
-    target = request.form.get("next", "")
-    return redirect(target if target.startswith("/dashboard/") else url_for("org.overview"))
+    target = safe_next(request.form.get("next"), prefix="/dashboard/")
+    return redirect(target or url_for("org.overview"))
 
 
 @bp.route("/settings")

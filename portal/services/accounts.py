@@ -7,13 +7,14 @@ from functools import cache
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.errors import Conflict, Forbidden, Problem, ValidationError
+from portal.links import public_url
 from portal.models.accounts import ROLE_RESELLER, Account, new_session_token
 from portal.models.base import utcnow
 from portal.services import mail, secrets, throttle
@@ -183,6 +184,11 @@ def set_password(account: Account, password: str) -> None:
     account.session_token = new_session_token()
 
 
+def end_all_sessions(account: Account) -> None:
+    """Sign the account out everywhere: every session and remember-me cookie stops working."""
+    account.session_token = new_session_token()
+
+
 def change_password(account: Account, current: str, new: str) -> None:
     """Change the password after checking the current one."""
     if not password_matches(account, current):
@@ -225,7 +231,7 @@ def send_password_reset(session: Session, account: Account | None) -> None:
     """Email a reset link to an active account (nothing happens for unknown or suspended)."""
     if account is None or account.suspended_at:
         return
-    link = url_for("auth.reset_password", token=make_reset_token(account), _external=True)
+    link = public_url("auth.reset_password", token=make_reset_token(account))
     mail.queue_email(
         session,
         "password_reset",

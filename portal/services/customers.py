@@ -22,6 +22,7 @@ from portal.cfdi import types as cfdi
 from portal.errors import Problem, ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.customers import Customer
+from portal.models.organizations import Organization
 from portal.services import mail
 from portal.services.checks import ADDRESS_FIELDS, Checker
 from portal.tenancy import Tenant, scoped_get, scoped_select
@@ -330,8 +331,14 @@ def customer_for_edit_secret(
     if not secret:
         return None
     customer = session.scalar(
-        select(Customer).where(
-            Customer.edit_link_hash == _hash(secret), Customer.deleted_at.is_(None)
+        select(Customer)
+        .join(Organization, Organization.id == Customer.organization_id)
+        .where(
+            Customer.edit_link_hash == _hash(secret),
+            Customer.deleted_at.is_(None),
+            # A suspended or deleted merchant's links stop with it.
+            Organization.suspended_at.is_(None),
+            Organization.deleted_at.is_(None),
         )
     )
     if customer is None or customer.edit_link_expires_at is None:

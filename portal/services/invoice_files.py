@@ -6,21 +6,19 @@ the XML.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import zipfile
 from typing import Any
 
-from lxml import etree
 from sqlalchemy.orm import Session
 
-from portal.cfdi import pdf
+from portal.cfdi import acuse, pdf
 from portal.errors import ValidationError
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.services import mail
 from portal.services.checks import Checker
-
-DSIG = "{http://www.w3.org/2000/09/xmldsig#}SignatureValue"
 
 
 def _stamped_xml(invoice: Invoice) -> bytes:
@@ -81,7 +79,8 @@ def cancellation_xml(invoice: Invoice) -> bytes:
 
 def cancellation_pdf(invoice: Invoice, organization: Organization) -> bytes:
     """The cancellation receipt rendered with the organization's branding."""
-    signature = etree.fromstring(cancellation_xml(invoice)).find(f".//{DSIG}")
+    seen = acuse.read(cancellation_xml(invoice))
+    folio_status = next((status for uuid, status in seen.folios if uuid == invoice.uuid), "")
     customer = invoice.customer or {}
     ack = {
         "uuid": invoice.uuid,
@@ -93,7 +92,9 @@ def cancellation_pdf(invoice: Invoice, organization: Organization) -> bytes:
         "motive": invoice.cancellation_motive,
         "substitution": invoice.cancellation_substitution,
         "total": invoice.total,
-        "seal": signature.text if signature is not None else "",
+        "acuse_date": seen.fecha if seen.kind == "acuse" else "",
+        "folio_status": acuse.describe_status(folio_status) if seen.kind == "acuse" else "",
+        "signatures": [dataclasses.asdict(signature) for signature in seen.signatures],
     }
     return pdf.render_cancellation(ack, branding(organization), test_mode=not invoice.livemode)
 

@@ -29,9 +29,17 @@ from portal.errors import Conflict, PortalError, ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice, InvoiceCount
 from portal.models.organizations import FolioSeries, Organization
-from portal.services import customers, events, products, stamping
+from portal.services import (
+    cancellation_rules,
+    customers,
+    events,
+    payments,
+    products,
+    related_documents,
+    stamping,
+)
 from portal.services.checks import Checker
-from portal.tenancy import Tenant, scoped_get, scoped_select
+from portal.tenancy import Tenant, scoped_select
 
 TYPES = ("I", "E", "P")
 CREATE_STATUSES = ("pending", "draft")
@@ -400,52 +408,13 @@ def stamp_pending(session: Session, invoice: Invoice) -> None:
     status_event(session, invoice)
 
 
-def _paid_invoice(session: Session, owner: Invoice, uuid: str) -> Invoice | None:
-    """The valid invoice of the same tenant with this UUID, locked for the balance update."""
-    query = select(Invoice).where(
-        Invoice.organization_id == owner.organization_id,
-        Invoice.livemode.is_(owner.livemode),
-        Invoice.uuid == uuid.upper(),
-        Invoice.status == "valid",
-    )
-    return session.scalar(query.with_for_update())
-
-
-def _payment_documents(data: dict[str, Any]) -> list[dict[str, Any]]:
-    found = []
-    for complement in data.get("complements") or []:
-        if isinstance(complement, dict) and complement.get("type") == "pago":
-            for payment in complement.get("data") or []:
-                found.extend(
-                    d for d in payment.get("related_documents") or [] if isinstance(d, dict)
-                )
-    return found
-
-
 def _with_balances(session: Session, invoice: Invoice, data: dict[str, Any]) -> dict[str, Any]:
-    """Payment complements: fill each paid invoice's last balance and installment we track."""
-    if data.get("type") != "P":
-        return data
-    data = json.loads(json.dumps(data))
-    for document in _payment_documents(data):
-        paid = _paid_invoice(session, invoice, str(document.get("uuid") or ""))
-        if paid is None or paid.payment_method != "PPD":
-            continue
-        balance = money.round_to(paid.balance, money.currency_decimals(paid.currency))
-        document.setdefault("last_balance", str(balance))
-        document.setdefault("installment", paid.last_installment + 1)
-        document.setdefault("series", paid.series)
-        document.setdefault("folio_number", paid.folio_number)
-    return data
+    """Payment complements: each paid invoice's balance, installment and taxes, checked."""
+    return payments.with_balances(session, invoice, data)
 
 
 def _record_payments(session: Session, invoice: Invoice, parsed: InvoiceInput) -> None:
-    for payment in parsed.payments:
-        for document in payment.related_documents:
-            paid = _paid_invoice(session, invoice, document.uuid)
-            if paid is not None and paid.payment_method == "PPD":
-                paid.amount_paid += document.amount
-                paid.last_installment = max(paid.last_installment, document.installment)
+    payments.record(session, invoice, parsed)
 
 
 # Drafts and copies ------------------------------------------------------------------------
@@ -505,22 +474,15 @@ def cancel_target(invoice: Invoice) -> CancelTarget:
         stamped_at=stamped.stamp_date,
         kind=invoice.type,
         xml=invoice.xml,
+        exchange=invoice.exchange if invoice.currency != "MXN" else Decimal(1),
     )
-
-
-def _substitution_uuid(session: Session, tenant: Tenant, value: str | None) -> str | None:
-    """Facturapi accepts the substituting invoice's id or its UUID."""
-    if not value:
-        return None
-    if len(value) == 24:
-        return scoped_get(Invoice, value, tenant, "La factura sustituta no existe.").uuid
-    return value.upper()
 
 
 def cancel(
     session: Session, tenant: Tenant, invoice: Invoice, motive: str | None, substitution: str | None
 ) -> Invoice:
-    """Cancel with SAT (``canceled``, or ``pending`` acceptance); a draft is simply deleted."""
+    """Cancel with SAT (``canceled``, or ``pending`` acceptance) once SAT's rules allow it
+    (``cancellation_rules``); a draft is simply deleted."""
     if invoice.status == "draft":
         session.delete(invoice)
         session.flush()
@@ -532,16 +494,14 @@ def cancel(
     if invoice.cancellation_status == "pending":
         raise ValidationError("La cancelación ya está en espera de aceptación.", "cancel_pending")
     check = Checker({"motive": motive})
-    clean_motive = check.choice("motive", documents.CANCEL_MOTIVES, required=True)
+    clean_motive = check.choice("motive", documents.CANCEL_MOTIVES, required=True) or ""
     check.done()
+    substitution_uuid = cancellation_rules.check(
+        session, tenant, invoice, clean_motive, substitution
+    )
     organization = tenant.organization
     csd = stamping.csd_of(organization.certificate)  # type: ignore[arg-type]
-    request = documents.build_cancellation(
-        csd,
-        invoice.uuid or "",
-        clean_motive or "",
-        _substitution_uuid(session, tenant, substitution),
-    )
+    request = documents.build_cancellation(csd, invoice.uuid or "", clean_motive, substitution_uuid)
     result = stamping.pac_for(session, organization, invoice.livemode).cancel(
         cancel_target(invoice), request
     )
@@ -562,10 +522,22 @@ def _settle(session: Session, invoice: Invoice, status: str, cancellation_status
     if status == "canceled" and invoice.canceled_at is None:
         invoice.canceled_at = utcnow()
     session.flush()
+    if status_changed and status == "canceled":
+        _release(session, invoice)
     if status_changed:
         status_event(session, invoice)
     if cancellation_changed:
         _event(session, invoice, "invoice.cancellation_status_updated")
+
+
+def _release(session: Session, invoice: Invoice) -> None:
+    """What a cancelled CFDI held goes back: a payment's amounts to the balances it paid, a
+    global invoice's receipts to ``open``."""
+    from portal.services import receipts  # receipts builds on this module
+
+    if invoice.type == "P":
+        related_documents.release_payment(session, invoice)
+    receipts.release_from(session, invoice)
 
 
 def refresh_status(session: Session, tenant: Tenant, invoice: Invoice) -> Invoice:

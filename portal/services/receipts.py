@@ -307,6 +307,27 @@ def self_invoice_url(receipt: Receipt, organization: Organization | None) -> str
     return f"{base}/{organization.domain}/{receipt.key}"
 
 
+def release_from(session: Session, invoice: Any) -> list[Receipt]:
+    """A cancelled global invoice gives its receipts back: ``open`` again (expired or not by
+    their own dates) so they can be invoiced to a customer or in a new global invoice; each
+    gets a ``receipt.status_updated``."""
+    rows = session.scalars(
+        select(Receipt)
+        .where(
+            Receipt.organization_id == invoice.organization_id,
+            Receipt.livemode.is_(invoice.livemode),
+            Receipt.invoice_id == invoice.id,
+            Receipt.status == "invoiced_globally",
+        )
+        .order_by(Receipt.folio_number)
+        .with_for_update()
+    ).all()
+    for row in rows:
+        row.invoice_id = None
+        set_status(session, row, "open", None)
+    return list(rows)
+
+
 def to_dict(receipt: Receipt, organization: Organization | None) -> dict[str, Any]:
     """The receipt as Facturapi returns it."""
     return {
