@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.test_serve import free_port
+from tests.cluster.processes import free_port
 
 
 class RedisServer:

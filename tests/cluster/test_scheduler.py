@@ -20,7 +20,7 @@ from portal.config import PROJECT_ROOT
 from portal.jobs.cluster import LeaderLock
 from portal.jobs.queue import huey, init_queue, queue_file
 from portal.migrate import upgrade
-from tests.cluster.test_serve import wait_for
+from tests.cluster.processes import wait_for
 
 
 @pytest.fixture(autouse=True)
