@@ -37,8 +37,7 @@ from portal.models.events import Event, WebhookDelivery
 from portal.models.invoices import Invoice
 from portal.services import accounts, api_keys, webhooks
 from portal.services import organizations as orgs
-from tests.cluster.conftest import RedisServer
-from tests.cluster.processes import free_port, wait_for
+from tests.cluster.processes import RedisServer, free_port, wait_for
 from tests.fixtures.factories import LEGAL
 from tests.fixtures.invoices import CUSTOMER, ITEM
 from tests.fixtures.receipts import BUYER, RECEIPT_ITEM
