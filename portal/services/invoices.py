@@ -118,7 +118,8 @@ def parse(data: dict[str, Any], issuer_zip: str | None = None) -> InvoiceInput:
     problems = rules.check_receiver(
         rules.GENERIC_FOREIGN if foreign else customer.tax_id,
         customer.legal_name,
-        customer.tax_system,
+        # A foreign receiver's regime is always 616 (the CFDI writes it; Facturapi omits it).
+        customer.tax_system or (rules.GENERIC_TAX_SYSTEM if foreign else None),
         customer.address.zip,
         use,
         issuer_zip=issuer_zip,
