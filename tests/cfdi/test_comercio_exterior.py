@@ -393,3 +393,24 @@ def test_enforce_answers_with_the_cce20_code() -> None:
     with pytest.raises(CFDIError) as refused:
         sat_matrix.enforce(root, datetime.now())
     assert "CCE20103" in {p.code for p in refused.value.problems}
+
+
+def test_the_pdf_shows_the_comercio_exterior_data(issuer_csd, exporter, test_pac) -> None:
+    """The printed invoice carries the complement readably: incoterm, pedimento, USD figures,
+    both addresses (the foreign 90210) and each good with its tariff code."""
+    from portal.cfdi import pdf
+    from tests.cfdi.test_pdf import pdf_text, squeeze
+
+    built = build_invoice(issuer_csd, exporter, InvoiceInput.from_dict(export_body()))
+    text = squeeze(pdf_text(pdf.render_invoice(test_pac.stamp(built).xml)))
+    for expected in (
+        "Complemento de comercio exterior 2.0",
+        "A1 · IMPORTACION O EXPORTACION DEFINITIVA",
+        "FOB · FRANCO A BORDO",
+        "TOTAL USD $424.00",
+        "C.P. 90210, CA, USA",
+        "8471300101",
+        "06 · PIEZA",
+        "361.00",
+    ):
+        assert squeeze(expected) in text, expected
