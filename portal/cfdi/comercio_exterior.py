@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from satcfdi.create.cfd import cce20
@@ -161,8 +161,7 @@ def read(r: _Reader) -> ForeignTrade:
 def from_complements(r: _Reader) -> ForeignTrade | None:
     """The comercio_exterior complement of an invoice body, if any (at most one)."""
     found = None
-    for index, complement in enumerate(r.raw("complements", [])):
-        c = _Reader(complement, f"{r.at('complements')}[{index}]")
+    for c in r.items("complements", lambda complement: complement):
         if c.text("type") != TYPE:
             continue
         if found is not None:
@@ -189,7 +188,10 @@ def _in(table: str, key: Any) -> Any:
 
 
 def _usd(value: Decimal) -> Decimal:
-    return value.quantize(CENT, ROUND_HALF_UP)
+    # Wide context: customs figures up to the XSD's 14 + 16 digits multiply past 28 digits.
+    with localcontext() as context:
+        context.prec = 80
+        return value.quantize(CENT, ROUND_HALF_UP)
 
 
 def usd_exchange(trade: ForeignTrade, currency: str, exchange: Decimal) -> Decimal:

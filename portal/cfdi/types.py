@@ -597,8 +597,7 @@ def _namespace(r: _Reader) -> Namespace:
 def _payments_of(r: _Reader) -> list[Payment]:
     # Facturapi sends payments as complements: [{"type": "pago", "data": [...]}].
     payments: list[Payment] = []
-    for index, complement in enumerate(r.raw("complements", [])):
-        c = _Reader(complement, f"{r.at('complements')}[{index}]")
+    for c in r.items("complements", lambda complement: complement):
         if c.text("type") == "pago":
             payments.extend(c.items("data", _payment))
     return payments + r.items("payments", _payment)

@@ -117,3 +117,24 @@ def test_a_temporary_export_needs_no_complement(org_api: Any) -> None:
     del body["complements"]
     _, xml = _stamped_xml(org_api, {**body, "export": "03"})
     assert b"ComercioExterior" not in xml and b'Exportacion="03"' in xml
+
+
+@pytest.mark.parametrize(
+    ("complements", "path"),
+    [
+        (5, "complements"),
+        ([{"type": "comercio_exterior"}], "complements[0].data"),
+        ([{"type": "comercio_exterior", "data": {"goods": "x"}}], "complements[0].data.goods"),
+    ],
+)
+def test_malformed_complements_are_a_400(org_api: Any, db: Any, complements, path) -> None:
+    _refused(org_api, db, {**export_body(), "complements": complements}, "invalid_input", path)
+
+
+def test_customs_figures_past_the_xsd_are_a_400_not_a_500(org_api: Any, db: Any) -> None:
+    body = export_body()
+    goods = body["complements"][0]["data"]["goods"][0]
+    goods["customs_quantity"], goods["customs_unit_price"] = "99999999999999", "9999999999999999"
+    response = org_api.post("/invoices", json=body)
+    assert response.status_code == 400, response.get_json()
+    assert db.scalar(select(func.count()).select_from(Invoice)) == 0

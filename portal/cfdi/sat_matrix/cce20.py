@@ -17,7 +17,7 @@ enforces); Destinatario (the API issues none); Emisor:Curp against the RFC (need
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 from lxml import etree
 
@@ -55,7 +55,9 @@ def _decimal(value: str | None) -> Decimal | None:
 
 
 def _cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, ROUND_HALF_UP)
+    with localcontext() as context:  # XSD-valid customs figures multiply past 28 digits
+        context.prec = 80
+        return value.quantize(CENT, ROUND_HALF_UP)
 
 
 def _goods(cce: etree._Element) -> list[etree._Element]:
