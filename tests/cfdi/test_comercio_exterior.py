@@ -414,3 +414,38 @@ def test_the_pdf_shows_the_comercio_exterior_data(issuer_csd, exporter, test_pac
         "361.00",
     ):
         assert squeeze(expected) in text, expected
+
+
+# ---------------------------------------------------------------- the receiver rules
+
+
+@pytest.mark.parametrize("zip_code", ["90210", "90210-1234", "K1A 0B6", ""])
+def test_a_foreign_customer_keeps_its_own_zip(zip_code) -> None:
+    """XEXX010101000: the record's zip is the foreign one; only the CFDI writes the place of
+    issue (the generic national RFC still has to match it)."""
+    from portal.cfdi import rules
+
+    problems = rules.check_receiver(
+        "XEXX010101000", "ACME INC", "616", zip_code, "S01",
+        issuer_zip="42501", foreign_tax_id="123456789", country="USA",
+    )  # fmt: skip
+    assert problems == []
+
+
+def test_a_foreign_zip_has_at_most_12_characters() -> None:
+    from portal.cfdi import rules
+
+    problems = rules.check_receiver(
+        "XEXX010101000", "ACME INC", "616", "1234567890123", "S01",
+        foreign_tax_id="123456789", country="USA",
+    )  # fmt: skip
+    assert [p.code for p in problems] == [rules.INVALID_ZIP_FORMAT]
+
+
+def test_the_general_public_rfc_still_takes_the_place_of_issue() -> None:
+    from portal.cfdi import rules
+
+    problems = rules.check_receiver(
+        "XAXX010101000", "PUBLICO EN GENERAL", "616", "90210", "S01", issuer_zip="42501"
+    )
+    assert [p.code for p in problems] == [rules.GENERIC_RFC_ZIP]
