@@ -58,6 +58,7 @@ def export_body(**trade: Any) -> dict[str, Any]:
                 "customs_quantity": 3,
                 "customs_unit": "06",
                 "customs_unit_price": "120.333333",
+                "descriptions": [{"brand": "Acme", "model": "T1", "serial": "SN-001"}],
             },
             {"sku": "CAB-2", "tariff_code": "8544429999"},
         ],
@@ -241,6 +242,11 @@ REFUSALS = [
     ("US state not in c_Estado", _set_customer("state", "California"), "customer.address.state"),
     ("US zip of another shape", _set_customer("zip", "9021"), "customer.address.zip"),
     ("no foreign street", _set_customer("street", None), "customer.address.street"),
+    (
+        "description without brand",
+        _set_goods("descriptions", [{"model": "T1"}]),
+        "complements[0].data.goods[0].descriptions[0].brand",
+    ),
     (
         "issuer colonia not in c_Colonia",
         _set_data("issuer_address", {"neighborhood": "9999"}),
