@@ -44,3 +44,28 @@ def test_a_customer_abroad_self_invoices(page, live_server, make_organization, d
     verify_issuer_seal(xml)
     receptor = etree.fromstring(xml).find("{http://www.sat.gob.mx/cfd/4}Receptor")
     assert receptor.get("Rfc") == "XEXX010101000" and receptor.get("ResidenciaFiscal") == "USA"
+
+
+def test_the_dashboard_saves_a_customer_abroad(page, make_account, make_organization) -> None:
+    """The customer form takes a foreign tax id, country and a US zip, and keeps the zip."""
+    from tests.fixtures.factories import PASSWORD
+
+    account, _key = make_account(email="ana@example.com")
+    org, _key = make_organization(account=account)
+    page.goto("/login")
+    page.get_by_label("Correo electrónico").fill("ana@example.com")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    page.goto(f"/dashboard/o/{org.id}/customers/new")
+    page.get_by_label("RFC (o número fiscal si es extranjero)").fill("123456789")
+    page.get_by_label("Nombre o razón social (sin régimen societario)").fill("Acme Trading Inc")
+    page.get_by_label("Código postal").fill("90210")
+    page.get_by_label("País (clave de 3 letras)").fill("USA")
+    page.get_by_text("Domicilio (opcional)").click()
+    page.get_by_label("Estado").fill("CA")
+    page.get_by_label("Calle").fill("Rodeo Dr 1")
+    screenshot(page, "customer-form-foreign")
+    page.get_by_role("button", name="Guardar cliente").click()
+    expect(page.get_by_text("Guardamos el cliente.")).to_be_visible()
+    expect(page.get_by_label("Código postal")).to_have_value("90210")
+    screenshot(page, "customer-saved-foreign")
