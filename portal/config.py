@@ -9,6 +9,8 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from portal.links import parse_trusted_proxies
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
@@ -41,6 +43,13 @@ def _normalise_db_url(url: str) -> str:
     return url
 
 
+def _trusted_proxies(value: str | None) -> Any:
+    try:
+        return parse_trusted_proxies(value)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Settings from the environment; ``overrides`` (tests, tools) win."""
     env = os.environ
@@ -58,12 +67,25 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             env.get("DATABASE_URL") or _sqlite_default(instance)
         ),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/"),
+        # How many reverse proxies (or which addresses) may set X-Forwarded-For; 0 trusts none.
+        "TRUSTED_PROXIES": _trusted_proxies(env.get("TRUSTED_PROXIES")),
         "MAIL_URL": env.get("MAIL_URL") or None,
         "MAIL_FROM": env.get("MAIL_FROM", "Portal de facturación <no-reply@localhost>"),
+        # Recipients an hour that tenants may email (invoices, receipts, edit links).
+        "MAIL_LIMIT_ORGANIZATION_PER_HOUR": int(env.get("MAIL_LIMIT_ORGANIZATION_PER_HOUR") or 200),
+        "MAIL_LIMIT_ACCOUNT_PER_HOUR": int(env.get("MAIL_LIMIT_ACCOUNT_PER_HOUR") or 1000),
+        "MAIL_LIMIT_NEW_ACCOUNT_PER_HOUR": int(env.get("MAIL_LIMIT_NEW_ACCOUNT_PER_HOUR") or 100),
+        "MAIL_NEW_ACCOUNT_DAYS": int(env.get("MAIL_NEW_ACCOUNT_DAYS") or 30),
         "REDIS_URL": env.get("REDIS_URL") or None,
         "HUEY_IMMEDIATE": env.get("HUEY_IMMEDIATE") == "1",
         "WEBHOOKS_ALLOW_LOOPBACK": env.get("WEBHOOKS_ALLOW_LOOPBACK") == "1",
         "JOB_LEASE_SECONDS": int(env.get("JOB_LEASE_SECONDS") or 300),
+        # A pending invoice older than this is enqueued again by the sweep (its job was lost).
+        "PENDING_INVOICE_SWEEP_SECONDS": int(env.get("PENDING_INVOICE_SWEEP_SECONDS") or 120),
+        # /healthz answers 503 when no worker has beaten for this long (0: not required).
+        "HEALTH_MAX_HEARTBEAT_AGE": int(
+            env.get("HEALTH_MAX_HEARTBEAT_AGE") or (60 if production else 0)
+        ),
         "PAC_PROVIDER": env.get("PAC_PROVIDER") or None,
         "PAC_USERNAME": env.get("PAC_USERNAME") or None,
         "PAC_PASSWORD": env.get("PAC_PASSWORD") or None,

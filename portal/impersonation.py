@@ -1,8 +1,10 @@
 """Support acting as a reseller: session state, the 30-minute limit, the banner, the audit.
 
 While staff act for a reseller, the session is signed in as the reseller (Flask-Login) and also
-remembers the staff member, the written reason and the start time. Each request checks that all
-of it still holds; every non-GET request is then written to the audit log with its status.
+remembers the staff member, the written reason, the start time and the scope (the whole account,
+or the one organization chosen at the start). Each request checks that all of it still holds and
+that the page lies inside the scope; every page opened and every change attempted is then written
+to the audit log with its status and the organization it actually touched.
 
 Views that show or renew secrets, or change a reseller's credentials, use
 ``@refused_while_impersonating`` (import it from here).
@@ -11,7 +13,7 @@ Views that show or renew secrets, or change a reseller's credentials, use
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
@@ -118,6 +120,7 @@ def load_impersonation() -> Response | None:
     """Before each request: check the impersonation still holds, and end it once it expires."""
     g.impersonation = None
     g.impersonation_recorded = g.impersonation_refused = False
+    g.pop("organization", None)  # set again by the organization pages' own hook, later on
     state = session.get(SESSION_KEY)
     if not state or request.endpoint == "static":
         return None
@@ -138,7 +141,23 @@ def load_impersonation() -> Response | None:
     if utcnow() >= impersonation.expires_at:
         return _expire(impersonation)
     g.impersonation = impersonation
+    _refuse_outside_scope(impersonation)
     return None
+
+
+def _refuse_outside_scope(impersonation: Impersonation) -> None:
+    """Acting inside one organization keeps staff out of the reseller's other organizations."""
+    requested = _requested_organization_id()
+    scope = impersonation.organization_id
+    if scope and requested and requested != scope:
+        g.impersonation_refused = True
+        raise Forbidden(
+            _(
+                "Empezaste a actuar sólo dentro de otra organización: para entrar a esta, "
+                "deja de actuar y vuelve a empezar eligiéndola."
+            ),
+            "outside_impersonation_scope",
+        )
 
 
 def _staff_still_valid(staff: Account | None, state: dict[str, Any]) -> bool:
@@ -173,14 +192,19 @@ def _expire(impersonation: Impersonation) -> Response:
     return redirect(url_for("admin.tenant", account_id=impersonation.account_id))
 
 
+# Images a page loads by itself: the page that shows them is already recorded.
+ASSET_ENDPOINTS = frozenset({"static", "org.logo", "selfinvoice.logo"})
+
+
 def record_request(response: Response) -> Response:
-    """After each request: write every change attempted while impersonating to the audit log."""
+    """After each request: write every page opened and every change attempted while
+    impersonating to the audit log, with the organization the request actually touched."""
     impersonation = current()
     if impersonation is None or g.get("impersonation_recorded"):
         return response
-    refused = g.get("impersonation_refused")
-    if request.method in SAFE_METHODS and not refused:
+    if request.endpoint in ASSET_ENDPOINTS:
         return response
+    refused = g.get("impersonation_refused")
     details = {
         "method": request.method,
         "endpoint": request.endpoint,
@@ -189,10 +213,30 @@ def record_request(response: Response) -> Response:
         "fields": sorted(k for k in request.form if not k.endswith("csrf_token")),  # no values
         "status": response.status_code,
     }
-    action = "impersonation.refused" if refused else "impersonation.request"
-    actor = impersonation.actor()
+    if _requested_organization_id():
+        details["requested_organization_id"] = _requested_organization_id()
+    if refused:
+        action = "impersonation.refused"
+    elif request.method in SAFE_METHODS:
+        action = "impersonation.page_viewed"
+    else:
+        action = "impersonation.request"
+    # The organization recorded is the one this request reached, not the one acting began in.
+    actor = replace(impersonation.actor(), organization_id=_touched_organization_id())
     commit_audit_entry(lambda: audit.record(db.session, actor, action, details=details))
     return response
+
+
+def _requested_organization_id() -> str | None:
+    """The organization in the URL of an organization page (the blueprint reads it into g)."""
+    return g.get("org_id") if request.blueprint == "org" else None
+
+
+def _touched_organization_id() -> str | None:
+    """The organization the page really loaded through the reseller's scope, if any."""
+    organization = g.get("organization")
+    requested = _requested_organization_id()
+    return requested if organization is not None and organization.id == requested else None
 
 
 def commit_audit_entry(write: Callable[[], Any]) -> None:

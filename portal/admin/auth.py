@@ -21,7 +21,8 @@ from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attach_errors
 from portal.models.accounts import Account
-from portal.services import audit
+from portal.redirects import safe_next
+from portal.services import accounts, audit
 from portal.services import staff as staff_auth
 from portal.services.audit import StaffActor
 
@@ -29,8 +30,7 @@ PENDING_MAX_AGE = 600  # seconds between the password and the second factor
 
 
 def _safe_next() -> str | None:
-    target = request.args.get("next", "")
-    return target if target.startswith("/admin") and not target.startswith("//") else None
+    return safe_next(request.args.get("next"), prefix="/admin/")
 
 
 def _pending_staff() -> Account | None:
@@ -140,6 +140,7 @@ def _actor_of(staff: Account) -> StaffActor:
 def logout():
     """Sign out of the console."""
     audit.record(db.session, actor(), "staff.signed_out")
+    accounts.end_all_sessions(current_user)
     db.session.commit()
     sign_out_staff()
     logout_user()

@@ -183,6 +183,7 @@ INVOICE_IN = _obj(
             '"comercio_exterior", "data": {...}} (Comercio Exterior 2.0, obligatorio con '
             "export 02; ver docs/comercio-exterior.md).",
         ),
+        "pdf_options": _t("object", additionalProperties=BOOL),
         "global": ANY_OBJECT,
         "address": ADDRESS_IN,
     },
@@ -596,8 +597,19 @@ def _invoice_paths() -> dict[str, dict[str, Schema]]:
     paths[one]["put"]["summary"] = "Editar un borrador"
     paths[one]["delete"]["summary"] = "Cancelar una factura (un borrador se elimina)"
     paths[one]["delete"]["parameters"] = [
-        _query("motive", STR, "Motivo de cancelación (01 a 04)."),
-        _query("substitution", STR, "UUID que sustituye (motivo 01)."),
+        _query(
+            "motive",
+            STR,
+            "Motivo de cancelación (01 a 04). 04 sólo para una factura global o una nominativa "
+            "relacionada con ella. Con documentos relacionados vigentes (pagos, notas de "
+            "crédito, sustitutos) se rechaza con 400 y la lista.",
+        ),
+        _query(
+            "substitution",
+            STR,
+            "Motivo 01: id o UUID de la factura vigente, del mismo receptor, que relaciona a "
+            "esta con TipoRelacion 04.",
+        ),
     ]
     files = {"pdf": "application/pdf", "xml": "application/xml", "zip": "application/zip"}
     for kind, mime in files.items():

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from portal import impersonation
 from portal.auth import bp
 from portal.auth.forms import ForgotForm, LoginForm, ResetForm, SignupForm
+from portal.dashboard.views import account_page
 from portal.errors import PortalError
 from portal.extensions import db, login_manager
 from portal.forms import attach_errors
 from portal.models.accounts import Account
+from portal.redirects import safe_next, same_site_path
 from portal.services import accounts, throttle
 
 FORGOT_LIMIT, FORGOT_WINDOW = 5, 3600
@@ -55,8 +58,8 @@ def signup():
         else:
             db.session.commit()
             login_user(account)
-            session["new_user_key"] = user_key
-            return redirect(url_for("dashboard.account"))
+            # Shown on this answer only: a key kept in the session would sit in the cookie.
+            return account_page(new_user_key=user_key)
     return render_template("auth/signup.html", form=form), 400 if form.errors else 200
 
 
@@ -80,14 +83,16 @@ def login():
 
 
 def _safe_next() -> str | None:
-    target = request.args.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else None
+    return safe_next(request.args.get("next"))
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Sign out (POST only, so that a link cannot sign anyone out)."""
+    """Sign out (POST only, so that a link cannot sign anyone out), here and everywhere else."""
+    if impersonation.current() is None:  # staff signing out must not sign the reseller out
+        accounts.end_all_sessions(current_user)
+        db.session.commit()
     logout_user()
     flash(_("Cerraste tu sesión."), "info")
     return redirect(url_for("auth.login"))
@@ -138,18 +143,8 @@ def reset_password(token: str):
 
 @bp.route("/lang/<code>", methods=["POST"])
 def set_language(code: str):
-    """Switch the interface language."""
-    from flask import current_app
-
+    """Switch the interface language, then go back to the page it was asked from."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    return redirect(_safe_referrer() or url_for("auth.index"))
-
-
-def _safe_referrer() -> str | None:
-    from urllib.parse import urlparse
-
-    ref = urlparse(request.referrer or "")
-    if ref.netloc and ref.netloc != request.host:
-        return None
-    return (ref.path or "/") + (f"?{ref.query}" if ref.query else "")
+    back = same_site_path(request.referrer, current_app.config["PUBLIC_BASE_URL"])
+    return redirect(back or url_for("auth.index"))

@@ -27,12 +27,16 @@ from satcfdi.models import Signer
 from satcfdi.transform import MEXICO_TZ, xslt_transform
 
 from portal.cfdi import errors as E
+from portal.cfdi.acuse import build_acuse
 from portal.cfdi.csd import load_certificate
 from portal.cfdi.documents import FOREIGN_RFC, PUBLIC_RFC, BuiltDocument, CancellationRequest
 from portal.cfdi.errors import PACError, pac_error
+from portal.cfdi.sat_matrix import enforce
 from portal.cfdi.validation import as_element
 
 TFD_NS = "http://www.sat.gob.mx/TimbreFiscalDigital"
+DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
+UNIQUE_IDENTIFIER = x509.ObjectIdentifier("2.5.4.45")  # x500UniqueIdentifier: "RFC / CURP"
 TFD_TAG = f"{{{TFD_NS}}}TimbreFiscalDigital"
 ROOT_VERSIONS = {
     "{http://www.sat.gob.mx/cfd/4}Comprobante": "4.0",
@@ -67,6 +71,12 @@ class CancelTarget:
     stamped_at: datetime
     kind: str = "I"
     xml: bytes | None = None
+    exchange: Decimal = Decimal(1)  # TipoCambio: SAT's $1,000 limit is in pesos
+
+    @property
+    def total_mxn(self) -> Decimal:
+        """The total in Mexican pesos."""
+        return self.total * self.exchange
 
 
 @dataclass(frozen=True)
@@ -241,7 +251,7 @@ def requires_acceptance(target: CancelTarget, at: datetime) -> bool:
     """SAT's rule: the receiver must accept when older than 24 h and over $1,000."""
     if target.kind in NO_ACCEPTANCE_KINDS or target.receiver_rfc in (PUBLIC_RFC, FOREIGN_RFC):
         return False
-    return at - target.stamped_at > ACCEPTANCE_AGE and target.total > ACCEPTANCE_AMOUNT
+    return at - target.stamped_at > ACCEPTANCE_AGE and target.total_mxn > ACCEPTANCE_AMOUNT
 
 
 TFD_SCHEMA_LOCATION = (
@@ -293,6 +303,18 @@ def mexico_now() -> datetime:
     return datetime.now(MEXICO_TZ).replace(tzinfo=None, microsecond=0)
 
 
+def _signing_rfc(request_xml: bytes) -> str:
+    """The RFC of the certificate that signed a cancellation request (``RFC / …`` in SAT's
+    x500UniqueIdentifier)."""
+    encoded = next(as_element(request_xml).iter(f"{{{DSIG_NS}}}X509Certificate"), None)
+    if encoded is None or not encoded.text:
+        return ""
+    certificate = load_certificate(base64.b64decode(encoded.text))
+    for attribute in certificate.subject.get_attributes_for_oid(UNIQUE_IDENTIFIER):
+        return str(attribute.value).split("/")[0].strip()
+    return ""
+
+
 class LocalTestPAC:
     """Test-mode PAC: stamps locally with a test certificate, answers like SAT would.
 
@@ -329,8 +351,9 @@ class LocalTestPAC:
         root = _sealed_root(document)
         if next(root.iter(TFD_TAG), None) is not None:
             raise pac_error("El comprobante ya está timbrado.", E.PAC_STAMP_REJECTED, 409)
-        uuid = str(uuid_module.uuid4()).upper()
         stamped_at = self.clock()
+        enforce(root, stamped_at)  # SAT's matrix, as a real PAC applies it
+        uuid = str(uuid_module.uuid4()).upper()
         sello_cfd = root.get("Sello", "")
         tfd = make_tfd(self.signer, self.rfc, self.certificate_number, uuid, stamped_at, sello_cfd)
         _complemento(root).append(tfd)
@@ -345,16 +368,32 @@ class LocalTestPAC:
         )
 
     def cancel(self, target: CancelTarget, request: CancellationRequest) -> CancelResult:
-        """Accept at once, or leave pending when SAT would ask the receiver to accept."""
+        """Accept at once, or leave pending when SAT would ask the receiver to accept; the
+        acuse is SAT-shaped and signed by the test PAC, not the issuer's request."""
         if request.uuid != target.uuid.upper() or request.issuer_rfc != target.issuer_rfc:
             raise pac_error(
                 "La solicitud de cancelación no corresponde al comprobante.",
                 E.PAC_CANCEL_REJECTED,
                 422,
             )
+        substitution = (request.substitution_uuid or "").upper()
+        if request.motive == "01" and substitution == target.uuid.upper():
+            raise pac_error(
+                "El folio de sustitución no puede ser el mismo folio fiscal que se cancela.",
+                E.PAC_CANCEL_REJECTED,
+                422,
+            )
+        if _signing_rfc(request.xml) != target.issuer_rfc:
+            raise pac_error(  # SAT's 203
+                "La solicitud no está firmada con un certificado del emisor.",
+                E.PAC_CANCEL_REJECTED,
+                422,
+            )
         now = self.clock()
         status = "pending" if requires_acceptance(target, now) else "accepted"
-        return CancelResult(target.uuid, status, now, request.xml)
+        # SAT's answer to the request (201: received), signed with the test PAC's certificate.
+        acuse = build_acuse(self.signer, request.issuer_rfc, [(target.uuid, "201")], now)
+        return CancelResult(target.uuid, status, now, acuse)
 
     def status(
         self, target: CancelTarget, *, cancellation_requested_at: datetime | None = None
@@ -366,7 +405,8 @@ class LocalTestPAC:
             return StatusResult(target.uuid, "canceled", "accepted")
         if self.clock() - cancellation_requested_at < self.acceptance_delay:
             return StatusResult(target.uuid, "valid", "pending", "Cancelable con aceptación")
-        canceled = self.pending_outcome == "accepted"
+        # SAT cancels when the receiver accepts or lets the term lapse ("Plazo vencido").
+        canceled = self.pending_outcome in ("accepted", "expired")
         status = "canceled" if canceled else "valid"
         return StatusResult(target.uuid, status, self.pending_outcome)
 
@@ -469,6 +509,7 @@ class SatcfdiPAC:
         from satcfdi.cfdi import CFDI
 
         xml = document.xml if isinstance(document, BuiltDocument) else document
+        enforce(as_element(xml), mexico_now())  # never send what the PAC would refuse
         try:
             answer = self.client.stamp(CFDI.from_string(xml))
         except Exception as error:  # satcfdi and requests raise many types; all are mapped

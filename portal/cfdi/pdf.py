@@ -882,8 +882,36 @@ def render_receipt(
 # --------------------------------------------------------------------------- cancellation
 
 
-def cancellation_context(ack: Mapping[str, Any]) -> dict[str, Any]:
-    """What the cancellation acknowledgment prints, from a plain dict."""
+def signature_label(signer: str, certificate_number: str, test_mode: bool) -> str:
+    """Whose a signature of a cancellation document is: SAT's (or the test PAC's on its
+    behalf) on the acuse, or the issuer's own on its request, which is never SAT's seal."""
+    number = f" (certificado {certificate_number})" if certificate_number else ""
+    if signer == "issuer":
+        return f"Firma del emisor en su solicitud de cancelación, con su CSD{number}"
+    if test_mode:
+        return f"Sello del acuse del PAC de pruebas{number}, sin validez fiscal (no es del SAT)"
+    return f"Sello digital del SAT en el acuse{number}"
+
+
+def _signatures(ack: Mapping[str, Any], test_mode: bool) -> list[dict[str, str]]:
+    found = ack.get("signatures")
+    if found is None:  # a bare seal: only an acuse's seal is given this way
+        found = [{"signer": "sat", "value": ack.get("seal") or ack.get("sello") or ""}]
+    return [
+        {
+            "label": signature_label(
+                str(s.get("signer")), str(s.get("certificate_number") or ""), test_mode
+            ),
+            "value": breakable(str(s.get("value") or "")),
+        }
+        for s in found
+        if s.get("value")
+    ]
+
+
+def cancellation_context(ack: Mapping[str, Any], test_mode: bool = False) -> dict[str, Any]:
+    """What the cancellation acknowledgment prints, from a plain dict; ``signatures`` lists
+    ``{signer: "sat"|"issuer", value, certificate_number}``."""
     motive = str(ack.get("motive") or "")
     status = str(ack.get("status") or "")
     return {
@@ -896,7 +924,9 @@ def cancellation_context(ack: Mapping[str, Any]) -> dict[str, Any]:
         "motive": f"{motive} - {catalogs.label('cancellation_motive', motive) or ''}".strip(" -"),
         "substitution": str(ack.get("substitution") or "").upper(),
         "total": money(ack["total"]) if ack.get("total") is not None else "",
-        "seal": breakable(str(ack.get("seal") or ack.get("sello") or "")),
+        "acuse_date": str(ack.get("acuse_date") or ""),
+        "folio_status": str(ack.get("folio_status") or ""),
+        "signatures": _signatures(ack, test_mode),
     }
 
 
@@ -905,7 +935,9 @@ def render_cancellation(
 ) -> bytes:
     """The acknowledgment (acuse) of a CFDI cancellation."""
     html = render_html(
-        "cancellation.html", ack=cancellation_context(ack), **_base_context(branding, test_mode)
+        "cancellation.html",
+        ack=cancellation_context(ack, test_mode),
+        **_base_context(branding, test_mode),
     )
     return html_to_pdf(html, "cancellation.css")
 

@@ -12,20 +12,30 @@ from flask_login import current_user
 
 from portal.api.pagination import paginate
 from portal.dashboard import bp
+from portal.downloads import set_disposition
 from portal.extensions import db
+from portal.impersonation import refuse_if_impersonating
 from portal.services import mail
 
 # The message's HTML is shown alone, with nothing that could run or load from elsewhere.
 HTML_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
+def mailbox_enabled() -> bool:
+    """Only in development, and only while no SMTP server is configured."""
+    config = current_app.config
+    return not config["MAIL_URL"] and config["PORTAL_ENV"] != "production"
+
+
 def dev_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """The mailbox exists only while no SMTP server is configured."""
+    """The mailbox exists only in development; support acting for a reseller never reads it
+    (it holds password-reset and edit links: reading one would take the account over)."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if current_app.config["MAIL_URL"]:
+        if not mailbox_enabled():
             abort(404)
+        refuse_if_impersonating()
         return view(*args, **kwargs)
 
     return wrapper
@@ -66,5 +76,4 @@ def mailbox_attachment(email_id: str, index: int) -> Any:
         abort(404)
     item = email.attachments[index]
     response = Response(base64.b64decode(item["data"]), mimetype=item["content_type"])
-    response.headers.set("Content-Disposition", "attachment", filename=item["filename"])
-    return response
+    return set_disposition(response, item["filename"])

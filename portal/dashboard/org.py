@@ -85,6 +85,7 @@ def _navigation() -> dict[str, Any]:
 from portal.dashboard import (  # noqa: E402,F401
     org_catalog,
     org_events,
+    org_invoice_actions,
     org_invoices,
     org_receipts,
     org_views,

@@ -30,10 +30,12 @@ from portal.dashboard.org_forms import (
     ReceiptSettingsForm,
     SeriesForm,
 )
+from portal.downloads import set_disposition
 from portal.errors import PortalError, ValidationError
 from portal.extensions import db
 from portal.forms import attach_errors
 from portal.impersonation import refuse_if_impersonating, refused_while_impersonating
+from portal.redirects import safe_next
 from portal.services import api_keys, previews
 from portal.services import organizations as orgs
 
@@ -58,6 +60,7 @@ def overview():
     return render_template(
         "dashboard/org/overview.html",
         steps=orgs.pending_steps(organization),
+        test_ready=orgs.is_test_ready(organization),
         expires_soon=orgs.certificate_expires_soon(organization),
     )
 
@@ -67,8 +70,8 @@ def switch_env():
     """Switch between the test and live environments."""
     if ConfirmForm().validate_on_submit():
         set_live(g.organization.id, request.form.get("live") == "1")
-    target = request.form.get("next", "")
-    return redirect(target if target.startswith("/dashboard/") else url_for("org.overview"))
+    target = safe_next(request.form.get("next"), prefix="/dashboard/")
+    return redirect(target or url_for("org.overview"))
 
 
 @bp.route("/settings")
@@ -195,8 +198,7 @@ def upload_logo():
 def preview_pdf():
     """A sample invoice in the organization's brand."""
     response = Response(previews.preview_pdf(g.organization), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = "inline; filename=vista-previa.pdf"
-    return response
+    return set_disposition(response, "vista-previa.pdf", inline=True)
 
 
 @bp.route("/logo")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
@@ -34,6 +34,7 @@ def home():
         q=q,
         form=CreateOrganizationForm(),
         pending_steps=orgs.pending_steps,
+        is_test_ready=orgs.is_test_ready,
     )
 
 
@@ -60,13 +61,15 @@ def create_organization():
         q="",
         form=form,
         pending_steps=orgs.pending_steps,
+        is_test_ready=orgs.is_test_ready,
     ), 400
 
 
-def _account_page(password_form=None, email_form=None, status: int = 200):
+def account_page(password_form=None, email_form=None, status: int = 200, new_user_key=None):
+    """The account page; a just-issued user key is shown on this answer and never stored."""
     return render_template(
         "dashboard/account.html",
-        new_user_key=session.pop("new_user_key", None),
+        new_user_key=new_user_key,
         password_form=password_form or ChangePasswordForm(prefix="pw"),
         email_form=email_form or ChangeEmailForm(prefix="em"),
         confirm_form=ConfirmForm(),
@@ -77,7 +80,7 @@ def _account_page(password_form=None, email_form=None, status: int = 200):
 @bp.route("/account")
 def account():
     """Account settings: user key, password, email."""
-    return _account_page()
+    return account_page()
 
 
 @bp.route("/account/password", methods=["POST"])
@@ -96,7 +99,7 @@ def change_password():
             login_user(current_user._get_current_object())
             flash(_("Tu contraseña cambió."), "success")
             return redirect(url_for("dashboard.account"))
-    return _account_page(password_form=form, status=400)
+    return account_page(password_form=form, status=400)
 
 
 @bp.route("/account/email", methods=["POST"])
@@ -113,15 +116,16 @@ def change_email():
             db.session.commit()
             flash(_("Tu correo cambió."), "success")
             return redirect(url_for("dashboard.account"))
-    return _account_page(email_form=form, status=400)
+    return account_page(email_form=form, status=400)
 
 
 @bp.route("/account/user-key", methods=["POST"])
 @refused_while_impersonating
 def renew_user_key():
     """Issue a new user key; the old one stops working at once."""
-    if ConfirmForm().validate_on_submit():
-        session["new_user_key"] = accounts.renew_user_key(current_user)
-        db.session.commit()
-        flash(_("Generamos una nueva llave de usuario. La anterior ya no funciona."), "success")
-    return redirect(url_for("dashboard.account"))
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("dashboard.account"))
+    key = accounts.renew_user_key(current_user)
+    db.session.commit()
+    flash(_("Generamos una nueva llave de usuario. La anterior ya no funciona."), "success")
+    return account_page(new_user_key=key)

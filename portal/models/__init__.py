@@ -3,9 +3,11 @@
 from portal.models.accounts import Account
 from portal.models.audit import AuditEntry
 from portal.models.base import Base
+from portal.models.cluster import Heartbeat, QueuedJob
 from portal.models.customers import Customer
 from portal.models.efos import EfosEntry
 from portal.models.events import Event, Webhook, WebhookAttempt, WebhookDelivery
+from portal.models.files import RenderedFile, StampingLease
 from portal.models.invoices import Invoice, InvoiceCount, LocalPacCredential
 from portal.models.mail import OutboxEmail
 from portal.models.organizations import ApiKey, Certificate, FolioSeries, Organization
@@ -25,16 +27,20 @@ __all__ = [
     "Event",
     "FolioSeries",
     "GlobalInvoiceRun",
+    "Heartbeat",
     "Invoice",
     "InvoiceCount",
     "LocalPacCredential",
     "Organization",
     "OutboxEmail",
     "Product",
+    "QueuedJob",
     "RateCounter",
     "Receipt",
+    "RenderedFile",
     "StaffRecoveryCode",
     "StaffTotp",
+    "StampingLease",
     "Webhook",
     "WebhookAttempt",
     "WebhookDelivery",

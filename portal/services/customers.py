@@ -22,7 +22,8 @@ from portal.cfdi import types as cfdi
 from portal.errors import Problem, ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.customers import Customer
-from portal.services import mail
+from portal.models.organizations import Organization
+from portal.services import mail, mail_limits
 from portal.services.checks import ADDRESS_FIELDS, Checker
 from portal.tenancy import Tenant, scoped_get, scoped_select
 
@@ -306,8 +307,9 @@ def email_edit_link(
             "email", "El cliente no tiene correo; indica a quién enviar el enlace.", "required"
         )
     check.done()
-    link = issue_edit_link(customer)
     organization = tenant.organization
+    mail_limits.admit(session, organization, tenant.livemode, [address])  # type: ignore[list-item]
+    link = issue_edit_link(customer)
     mail.queue_email(
         session,
         "customer_edit_link",
@@ -332,8 +334,14 @@ def customer_for_edit_secret(
     if not secret:
         return None
     customer = session.scalar(
-        select(Customer).where(
-            Customer.edit_link_hash == _hash(secret), Customer.deleted_at.is_(None)
+        select(Customer)
+        .join(Organization, Organization.id == Customer.organization_id)
+        .where(
+            Customer.edit_link_hash == _hash(secret),
+            Customer.deleted_at.is_(None),
+            # A suspended or deleted merchant's links stop with it.
+            Organization.suspended_at.is_(None),
+            Organization.deleted_at.is_(None),
         )
     )
     if customer is None or customer.edit_link_expires_at is None:

@@ -21,12 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.cfdi import catalogs, money, pdf
-from portal.cfdi.types import InvoiceInput
+from portal.cfdi.types import InvoiceInput, in_amount_range
 from portal.errors import ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.organizations import Organization
 from portal.models.receipts import STATUSES, Receipt
-from portal.services import events, invoice_files, invoices, mail
+from portal.services import events, invoice_files, invoices, mail, mail_limits
 from portal.services.checks import Checker
 from portal.tenancy import Tenant, scoped_select
 
@@ -149,8 +149,14 @@ def priced_items(tenant: Tenant, body: dict[str, Any]) -> tuple[list[dict[str, A
     """The items with product ids resolved, and their total by the engine's money math."""
     _, data = invoices.resolve(tenant, {"items": body.get("items")})
     currency = str(body.get("currency") or "MXN")
-    lines = lines_of(data["items"], currency, body.get("exchange", 1))
-    return data["items"], money.summarize(lines, money.currency_decimals(currency.upper())).total
+    try:
+        lines = lines_of(data["items"], currency, body.get("exchange", 1))
+        total = money.summarize(lines, money.currency_decimals(currency.upper())).total
+    except ArithmeticError:  # the engine's Decimal context refuses absurd amounts
+        total = None
+    if total is None or not in_amount_range(total):
+        raise ValidationError("El total del recibo está fuera de rango.", "invalid_amount")
+    return data["items"], total
 
 
 # Creating ---------------------------------------------------------------------------------
@@ -307,6 +313,27 @@ def self_invoice_url(receipt: Receipt, organization: Organization | None) -> str
     return f"{base}/{organization.domain}/{receipt.key}"
 
 
+def release_from(session: Session, invoice: Any) -> list[Receipt]:
+    """A cancelled global invoice gives its receipts back: ``open`` again (expired or not by
+    their own dates) so they can be invoiced to a customer or in a new global invoice; each
+    gets a ``receipt.status_updated``."""
+    rows = session.scalars(
+        select(Receipt)
+        .where(
+            Receipt.organization_id == invoice.organization_id,
+            Receipt.livemode.is_(invoice.livemode),
+            Receipt.invoice_id == invoice.id,
+            Receipt.status == "invoiced_globally",
+        )
+        .order_by(Receipt.folio_number)
+        .with_for_update()
+    ).all()
+    for row in rows:
+        row.invoice_id = None
+        set_status(session, row, "open", None)
+    return list(rows)
+
+
 def to_dict(receipt: Receipt, organization: Organization | None) -> dict[str, Any]:
     """The receipt as Facturapi returns it."""
     return {
@@ -360,6 +387,7 @@ def _recipients(body: dict[str, Any]) -> list[str]:
 def email(session: Session, receipt: Receipt, organization: Organization, body: dict) -> None:
     """Queue the ticket (PDF attached) with an «Invoice this purchase» button."""
     to = _recipients(body)
+    mail_limits.admit(session, organization, receipt.livemode, to)
     name = organization.legal_name or organization.name
     mail.queue_email(
         session,

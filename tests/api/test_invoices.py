@@ -238,7 +238,8 @@ def test_cancel_motives_and_receipts(org_api, invoice_body) -> None:
 
 def test_cancel_with_substitution_by_id(org_api, invoice_body) -> None:
     old = _create(org_api, invoice_body()).get_json()
-    new = _create(org_api, invoice_body()).get_json()
+    relation = [{"relationship": "04", "documents": [old["uuid"]]}]  # motive 01 needs it
+    new = _create(org_api, invoice_body(related_documents=relation)).get_json()
     response = org_api.delete(f"/invoices/{old['id']}?motive=01&substitution={new['id']}")
     assert response.get_json()["cancellation"]["substitution"] == new["uuid"]
 

@@ -193,3 +193,26 @@ def test_our_tfd_is_identical_to_satcfdis(test_pac_credentials) -> None:
     assert etree.tostring(ours, method="c14n") == etree.tostring(reference, method="c14n")
     rfc, number = str(signer.rfc_pac), signer.certificate_number
     assert tfd_cadena(uuid, moment, rfc, sello, number) == tfd_cadena_original(reference)
+
+
+def test_cancellation_signed_by_another_rfc_is_refused(stamped, test_pac) -> None:
+    """SAT 203: the request must be signed with a certificate of the issuer."""
+    from portal.cfdi.csd import load_csd
+    from portal.cfdi.testcsd import make_test_credentials
+
+    document, result = stamped
+    other = make_test_credentials("XIA190128J61", "DUNDER MIFFLIN")
+    csd = load_csd(other.cer_der, other.key_der, other.password)
+    request = build_cancellation(csd, result.uuid, "02")
+    request.issuer_rfc = _target(document, result).issuer_rfc  # claims to be the issuer
+    with pytest.raises(PACError) as caught:
+        test_pac.cancel(_target(document, result), request)
+    assert caught.value.code == E.PAC_CANCEL_REJECTED
+
+
+def test_cancellation_substituted_by_itself_is_refused(stamped, issuer_csd, test_pac) -> None:
+    document, result = stamped
+    request = build_cancellation(issuer_csd, result.uuid, "01", result.uuid)
+    with pytest.raises(PACError) as caught:
+        test_pac.cancel(_target(document, result), request)
+    assert caught.value.code == E.PAC_CANCEL_REJECTED

@@ -6,9 +6,11 @@ follows the matrix's order (document, header, Emisor, Receptor, Mercancías); no
 the spreadsheet could be consulted while writing this table, so each rule quotes the condition
 it checks, and a number that disagrees with SAT's sheet should be corrected here, in one place.
 
-Rules about the complement's content run only when a document carries it; CCE20103 is the other
-direction (Exportacion 02 without the complement). Exportacion 03 (temporal) and 04 (definitiva
-con clave distinta de A1) never carry it (CCE20102).
+Rules about the complement's content run only when a document carries it. The other direction
+(Exportacion 02 without the complement) is SAT's CFDI40122, and the foreign receiver's
+ResidenciaFiscal / NumRegIdTrib with the complement are CFDI40153 / CFDI40155: all in
+``cfdi40``. Exportacion 03 (temporal) and 04 (definitiva con clave distinta de A1) never carry
+the complement (CCE20102).
 
 Left out: ClaveDePedimento (c_ClavePedimento holds only A1, an XSD enumeration the schema already
 enforces); Destinatario (the API issues none); Emisor:Curp against the RFC (needs SAT's registry).
@@ -90,35 +92,11 @@ def export_is_definitive(context: Context) -> Iterator[str]:
         yield "/cfdi:Comprobante/@Exportacion"
 
 
-@rule(
-    "CCE20103",
-    "Si el atributo Exportacion es 02 (definitiva con clave A1), debe registrarse el "
-    "complemento de comercio exterior.",
-)
-def definitive_export_has_complement(context: Context) -> Iterator[str]:
-    if context.root.get("Exportacion") == "02" and _complement(context) is None:
-        yield "/cfdi:Comprobante/cfdi:Complemento"
-
-
 @rule("CCE20104", "Solo debe existir un complemento de comercio exterior.")
 def one_complement(context: Context) -> Iterator[str]:
     found = _complements(context)
     if len(found) > 1:
         yield _path(found[1])
-
-
-@rule(
-    "CCE20105",
-    "Si el complemento de comercio exterior está presente y el receptor es residente en el "
-    "extranjero (XEXX010101000), cfdi:Receptor debe registrar ResidenciaFiscal y NumRegIdTrib.",
-)
-def foreign_receiver_identified(context: Context) -> Iterator[str]:
-    receptor = context.root.find(f"{CFDI}Receptor")
-    if _complement(context) is None or receptor is None or receptor.get("Rfc") != FOREIGN_RFC:
-        return
-    for attribute in ("ResidenciaFiscal", "NumRegIdTrib"):
-        if not receptor.get(attribute):
-            yield _path(receptor, attribute)
 
 
 # ---------------------------------------------------------------- the header
