@@ -37,7 +37,6 @@ from portal.cfdi.errors import invalid
 from portal.cfdi.types import Customer, _Reader
 
 TYPE = "comercio_exterior"
-CCE_NS = "http://www.sat.gob.mx/ComercioExterior20"
 INVALID_FOREIGN_TRADE = "invalid_foreign_trade"
 CENT = Decimal("0.01")
 US_ZIP = re.compile(r"[0-9]{5}(-[0-9]{4})?")

@@ -641,11 +641,10 @@ def _attach_foreign_trade(
     items: Sequence[Item],
     lines: Sequence[Line],
 ) -> None:
-    """Exportacion 02 carries Comercio Exterior 2.0 (CFDI40122), built here or sent as a custom
-    complement; 01, 03 and 04 never do (CCE20102)."""
+    """Exportacion 02 carries Comercio Exterior 2.0 (CFDI40122); 01, 03 and 04 never do
+    (CCE20102)."""
     trade = data.foreign_trade
-    custom_cce = any(comercio_exterior.CCE_NS in xml for xml in data.custom_complements)
-    if data.export == "02" and trade is None and not custom_cce:
+    if data.export == "02" and trade is None:
         raise invalid(
             "Una exportación definitiva (export 02) requiere el complemento de comercio "
             'exterior: complements: [{"type": "comercio_exterior", "data": {...}}].',
