@@ -341,38 +341,59 @@ def test_pac(db: Any, org_api: Any) -> Any:
     return stamping.test_pac(db)
 
 
-def _back_dated(docs: Docs, test_pac: Any, monkeypatch: Any, hours: int, **body: Any) -> dict:
-    """An invoice issued and stamped ``hours`` ago (the test PAC's clock moved back)."""
-    issued = datetime.now(MX).replace(microsecond=0) - timedelta(hours=hours)
-    with monkeypatch.context() as patch:
-        patch.setattr(test_pac, "clock", lambda: issued.replace(tzinfo=None))
-        return docs.invoice(date=issued.isoformat(), **body)
+def _aged(docs: Docs, test_pac: Any, monkeypatch: Any, later: timedelta, **body: Any) -> dict:
+    """An invoice stamped now, then the test PAC's clock moved ``later`` forward: its
+    cancellation is asked that long after the stamping (a back-dated CFDI, as SAT sees it)."""
+    invoice = docs.invoice(**body)
+    _move_clock(test_pac, monkeypatch, later)
+    return invoice
 
 
+def _move_clock(test_pac: Any, monkeypatch: Any, later: timedelta) -> None:
+    stamped = datetime.now(MX).replace(microsecond=0, tzinfo=None)
+    monkeypatch.setattr(test_pac, "clock", lambda: stamped + later)
+
+
+OLD = timedelta(days=7)  # past the business day after the stamping, whatever today is
+YOUNG = timedelta(hours=1)  # inside it (RMF 2.7.1.35 fr. IX)
 PIANO = {"description": "Piano", "product_key": "60131324", "price": 900}
 BIG = [{"quantity": 3, "product": PIANO}]  # $3,132.00 with IVA
 
 
 @pytest.mark.parametrize(
-    ("hours", "items", "motive", "needs_acceptance"),
+    ("later", "items", "motive", "needs_acceptance"),
     [
-        (30, BIG, "02", True),  # over $1,000 and older than 24 h
-        (20, BIG, "02", False),  # younger than 24 h
-        (30, None, "02", False),  # $691.20: not over $1,000
-        (30, "USD", "02", True),  # 116 USD at 20 pesos: over $1,000 in pesos
-        (30, "USD-cheap", "02", False),  # 116 USD at 8 pesos: $928
+        (OLD, BIG, "02", True),  # over $1,000 and after the next business day
+        (YOUNG, BIG, "02", False),  # within the next business day (fr. IX)
+        (OLD, None, "02", False),  # $691.20: not over $1,000 (fr. I)
+        (OLD, "USD", "02", True),  # 116 USD at 20 pesos: over $1,000 in pesos
+        (OLD, "USD-cheap", "02", False),  # 116 USD at 8 pesos: $928
     ],
 )
 def test_receiver_acceptance_rule(
-    docs, test_pac, monkeypatch, hours, items, motive, needs_acceptance
+    docs, test_pac, monkeypatch, later, items, motive, needs_acceptance
 ):
+    """RMF 2.7.1.35 (SAT's rule for cancelling without the receiver's acceptance)."""
     body: dict[str, Any] = {"items": items} if isinstance(items, list) else {}
     if isinstance(items, str):  # 100 USD + IVA, at this exchange rate
         dollar = {"description": "Servicio", "product_key": "81112100", "price": 116}
         rate = "20" if items == "USD" else "8"
         body = {"items": [{"product": dollar}], "currency": "USD", "exchange": rate}
-    invoice = _back_dated(docs, test_pac, monkeypatch, hours, **body)
+    invoice = _aged(docs, test_pac, monkeypatch, later, **body)
     answer = _ok(docs.cancel(invoice, motive))
+    expected = ("valid", "pending") if needs_acceptance else ("canceled", "accepted")
+    assert (answer["status"], answer["cancellation_status"]) == expected
+
+
+@pytest.mark.parametrize(("later", "needs_acceptance"), [(OLD, True), (YOUNG, False)])
+def test_a_payment_needs_acceptance_after_the_next_business_day(
+    docs, test_pac, monkeypatch, later, needs_acceptance
+) -> None:
+    """RMF 2026, rule 2.7.1.35 fr. I: CFDI with the payment complement no longer count among
+    the totals up to $1,000 (a payment's Total is 0), so only fr. IX spares the acceptance."""
+    payment = docs.payment(docs.ppd(), "100.00")
+    _move_clock(test_pac, monkeypatch, later)
+    answer = _ok(docs.cancel(payment, "02"))
     expected = ("valid", "pending") if needs_acceptance else ("canceled", "accepted")
     assert (answer["status"], answer["cancellation_status"]) == expected
 
@@ -390,7 +411,7 @@ def test_receiver_answer_settles_a_pending_cancellation(
     from portal.jobs.cancellations import poll_cancellations
     from portal.models.invoices import Invoice
 
-    invoice = _back_dated(docs, test_pac, monkeypatch, 48, items=BIG)
+    invoice = _aged(docs, test_pac, monkeypatch, OLD, items=BIG)
     monkeypatch.setattr(test_pac, "acceptance_delay", timedelta(hours=1))
     pending = _ok(docs.cancel(invoice, "02"))
     assert (pending["status"], pending["cancellation_status"]) == ("valid", "pending")
