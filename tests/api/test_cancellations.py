@@ -331,6 +331,59 @@ def test_cancelling_a_global_invoice_releases_its_receipts(docs, global_invoice,
     assert _ok(docs.client.post("/receipts/global-invoice", json={}))["total"] == rows[1]["total"]
 
 
+def _receipt_events(db: Any, receipt_id: str) -> list[dict]:
+    from portal.models.events import Event
+
+    events = db.scalars(
+        select(Event).where(Event.type == "receipt.status_updated").order_by(Event.created_at)
+    ).all()
+    return [e.data["object"] for e in events if e.data["object"]["id"] == receipt_id]
+
+
+def test_cancelling_a_receipts_invoice_opens_the_receipt_again(docs, org_api, receipt_body, db):
+    """A receipt invoiced to a customer whose invoice is cancelled (motive 02: wrong data) is
+    ``open`` again, announced, and can be invoiced anew or go into a global invoice."""
+    receipt = _ok(org_api.post("/receipts", json=receipt_body()))
+    invoice = _ok(
+        docs.client.post(
+            f"/receipts/{receipt['id']}/invoice", json={"customer": CUSTOMER, "use": "G03"}
+        )
+    )
+    assert docs.client.get(f"/receipts/{receipt['id']}").get_json()["status"] == (
+        "invoiced_to_customer"
+    )
+    assert _ok(docs.cancel(invoice, "02"))["status"] == "canceled"
+    now = docs.client.get(f"/receipts/{receipt['id']}").get_json()
+    assert (now["status"], now["invoice"]) == ("open", None)
+    assert _receipt_events(db, receipt["id"])[-1]["status"] == "open"
+    again = docs.client.post(
+        f"/receipts/{receipt['id']}/invoice", json={"customer": CUSTOMER, "use": "G03"}
+    )
+    assert again.status_code == 200, again.get_json()
+
+
+def test_a_substitute_takes_over_the_receipts_of_the_invoice_it_replaces(
+    docs, org_api, receipt_body, db
+):
+    """Motive 01: the operations are now invoiced by the substitute, so the receipt follows
+    it (still ``invoiced_to_customer``) instead of opening again, and no global invoice can
+    declare it a second time."""
+    receipt = _ok(org_api.post("/receipts", json=receipt_body()))
+    invoice = _ok(
+        docs.client.post(
+            f"/receipts/{receipt['id']}/invoice", json={"customer": CUSTOMER, "use": "G03"}
+        )
+    )
+    substitute = docs.related("04", invoice)
+    answer = _ok(docs.cancel(invoice, "01", substitute["uuid"]))
+    assert answer["status"] == "canceled"
+    now = docs.client.get(f"/receipts/{receipt['id']}").get_json()
+    assert (now["status"], now["invoice"]) == ("invoiced_to_customer", substitute["id"])
+    assert _receipt_events(db, receipt["id"])[-1]["invoice"] == substitute["id"]
+    refused = docs.client.post("/receipts/global-invoice", json={})
+    assert refused.status_code == 400, refused.get_json()  # nothing open to include
+
+
 # Receiver acceptance (RMF 2.7.1.35) --------------------------------------------------------
 
 
