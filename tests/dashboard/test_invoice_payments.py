@@ -193,3 +193,14 @@ def test_substitute_draft_then_cancel_with_motive_01(client, org, api, invoice_b
     assert client.post(_url(org, original["id"], "/cancellation"), data=data).status_code == 302
     canceled = db.get(Invoice, original["id"], populate_existing=True)
     assert canceled.status == "canceled" and canceled.cancellation_substitution == substitute.uuid
+
+
+def test_the_invoice_page_reads_in_english(client, org, ppd) -> None:
+    """The payments, credit-note and cancellation sections have English translations."""
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    page = _text(client.get(_url(org, ppd["id"])))
+    for english in ("Payments", "Record a payment", "Balance due:", "Issue a credit note"):
+        assert english in page, english
+    for spanish in ("Registrar un pago", "Saldo pendiente", "Emitir una nota de crédito"):
+        assert spanish not in page, spanish
