@@ -6,6 +6,7 @@ from portal.models.base import Base
 from portal.models.customers import Customer
 from portal.models.efos import EfosEntry
 from portal.models.events import Event, Webhook, WebhookAttempt, WebhookDelivery
+from portal.models.invoice_relations import InvoiceRelation
 from portal.models.invoices import Invoice, InvoiceCount, LocalPacCredential
 from portal.models.mail import OutboxEmail
 from portal.models.organizations import ApiKey, Certificate, FolioSeries, Organization
@@ -27,6 +28,7 @@ __all__ = [
     "GlobalInvoiceRun",
     "Invoice",
     "InvoiceCount",
+    "InvoiceRelation",
     "LocalPacCredential",
     "Organization",
     "OutboxEmail",

@@ -382,6 +382,7 @@ def stamp(
     _index_text(invoice)
     _record_payments(session, invoice, parsed)
     session.flush()
+    related_documents.index(session, invoice)
 
 
 def stamp_draft(session: Session, invoice: Invoice) -> None:
