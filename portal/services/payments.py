@@ -84,6 +84,11 @@ def _invoice_receiver(invoice: Invoice) -> str:
     return _receiver_rfc(invoice.customer)
 
 
+def accepts_payments(invoice: Invoice) -> bool:
+    """A stamped, valid PPD income invoice: the only document a payment complement pays."""
+    return invoice.type == "I" and invoice.payment_method == "PPD" and invoice.status == "valid"
+
+
 def _check_payable(invoice: Invoice, receiver: str, path: str) -> None:
     """Refuse paying a cancelled, non-income, PUE or another receiver's invoice."""
     label = _label(invoice)
@@ -196,6 +201,6 @@ def record(session: Session, owner: Invoice, parsed: InvoiceInput) -> None:
             paid[document.uuid] = (amount + document.amount, max(installment, document.installment))
     for uuid, (amount, installment) in paid.items():
         invoice = paid_invoice(session, owner, uuid)
-        if invoice is not None and invoice.payment_method == "PPD" and invoice.status == "valid":
+        if invoice is not None and accepts_payments(invoice):
             invoice.amount_paid += amount
             invoice.last_installment = max(invoice.last_installment, installment)

@@ -48,6 +48,11 @@ def read(invoice: Invoice) -> Seen:
     )
 
 
+def accepts_credit_notes(invoice: Invoice) -> bool:
+    """A valid income invoice: what a credit note (TipoRelacion 01) can relate to."""
+    return invoice.type == "I" and invoice.status == "valid" and invoice.uuid is not None
+
+
 def label(invoice: Invoice) -> str:
     """``F-12`` (series-folio), or the id when it has no folio."""
     folio = "-".join(str(p) for p in (invoice.series, invoice.folio_number) if p is not None)
