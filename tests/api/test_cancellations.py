@@ -261,6 +261,27 @@ def test_another_tenants_substitute_is_not_found(
         _refused(docs.cancel(target, "01", value), "cancel_substitution_not_found", "substitution")
 
 
+def test_another_tenants_relations_never_block_a_cancellation(
+    docs: Docs, make_organization: Any, api: Any, invoice_body: Any, db: Any
+) -> None:
+    """``invoice_relations`` is read in the tenant's scope: another organization's credit
+    note naming this UUID is recorded for that organization only and blocks nothing here."""
+    from portal.models.invoice_relations import InvoiceRelation
+
+    target = docs.invoice()
+    _, key = make_organization()
+    relation = [{"relationship": "01", "documents": [target["uuid"]]}]
+    theirs = _ok(
+        api(key).post("/invoices", json=invoice_body(type="E", related_documents=relation))
+    )
+    recorded = db.scalars(
+        select(InvoiceRelation).where(InvoiceRelation.from_invoice_id == theirs["id"])
+    ).all()
+    assert [(r.to_uuid, r.kind) for r in recorded] == [(target["uuid"], "01")]
+    assert recorded[0].organization_id != docs.client.organization.id
+    assert _ok(docs.cancel(target, "02"))["status"] == "canceled"
+
+
 def test_only_motive_01_takes_a_substitution(docs: Docs) -> None:
     target = docs.invoice()
     substitute = docs.related("04", target)
