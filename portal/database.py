@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
 
 from portal import search
 
@@ -42,6 +43,29 @@ def read_only() -> Iterator[None]:
         _write_intent.reset(token)
 
 
+def write_intent() -> bool:
+    """Whether this context's transactions start as writers (``BEGIN IMMEDIATE`` on SQLite)."""
+    return _write_intent.get()
+
+
+def transaction_writes(session: Session) -> bool:
+    """Whether the session's open transaction began as a writer (on SQLite: holds the write
+    lock); with none open, whether the next one will."""
+    if session.in_transaction():
+        return bool(session.connection().info.get("write_intent", _write_intent.get()))
+    return _write_intent.get()
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Run a block whose transactions write (a short one apart from a read-only request's)."""
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
 def configure_engine(engine: Engine) -> None:
     """Attach the SQLite tuning to an engine; PostgreSQL needs none."""
     if engine.dialect.name != "sqlite":
@@ -61,4 +85,6 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _on_sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+    intent = _write_intent.get()
+    connection.info["write_intent"] = intent  # what ``transaction_writes`` reads
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if intent else "BEGIN")

@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.fixtures.invoices",
     "tests.fixtures.receipts",
     "tests.fixtures.node_sdk",
+    "tests.fixtures.io_guard",
 ]
 
 

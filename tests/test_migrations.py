@@ -116,7 +116,7 @@ def test_invoice_relations_are_backfilled_from_the_stored_xml(fresh_database):
         "</pago20:Pago></pago20:Pagos></cfdi:Complemento></cfdi:Comprobante>"
     ).encode()
     url = fresh_database("migrations_relations")
-    upgrade(url, "8b4f2e6a1c07")
+    upgrade(url, "c1a5e7b0d9f4")
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with Session(engine) as session:
         account = Account(email="a@example.com", password_hash="x")
@@ -136,7 +136,7 @@ def test_invoice_relations_are_backfilled_from_the_stored_xml(fresh_database):
     with engine.connect() as connection:
         rows = sorted(tuple(row) for row in connection.execute(query))
     assert rows == sorted([(stamped_id, paid, "pago", True), (stamped_id, replaced, "04", True)])
-    command.downgrade(alembic_config(url), "8b4f2e6a1c07")
+    command.downgrade(alembic_config(url), "c1a5e7b0d9f4")
     with engine.connect() as connection:
         assert "invoice_relations" not in inspect(connection).get_table_names()
     engine.dispose()

@@ -7,7 +7,7 @@ stored XML of every stamped invoice, in batches; its small parser is a copy of
 ``portal.cfdi.relations``'s, so that this migration never changes when that module does.
 
 Revision ID: e13f0c5a7b21
-Revises: 8b4f2e6a1c07
+Revises: c1a5e7b0d9f4
 Create Date: 2026-12-04 18:00:00
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from lxml import etree
 
 revision = "e13f0c5a7b21"
-down_revision = "8b4f2e6a1c07"
+down_revision = "c1a5e7b0d9f4"
 branch_labels = None
 depends_on = None
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 
 from portal.errors import ValidationError
+from portal.jsonio import MAX_DEPTH, UnreadableJSON, loads_untrusted
 from portal.models.base import iso  # noqa: F401  (the API's timestamp format)
 
 UPLOAD_MAX_BYTES = 64 * 1024
@@ -14,9 +15,14 @@ UPLOAD_MAX_BYTES = 64 * 1024
 
 def json_body() -> dict[str, Any]:
     """The request's JSON object; a clear 400 when it is missing, malformed or not an object."""
-    data = request.get_json(silent=True, force=True) if request.data else {}
-    if data is None:
-        raise ValidationError("El cuerpo de la solicitud no es JSON válido.", "invalid_json")
+    try:
+        data = loads_untrusted(request.get_data(cache=True)) if request.data else {}
+    except UnreadableJSON:
+        raise ValidationError(
+            "El cuerpo de la solicitud no es JSON válido, anida más de "
+            f"{MAX_DEPTH} niveles o trae un número fuera de rango.",
+            "invalid_json",
+        ) from None
     if not isinstance(data, dict):
         raise ValidationError("El cuerpo de la solicitud debe ser un objeto JSON.", "invalid_json")
     return data

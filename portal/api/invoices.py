@@ -6,10 +6,12 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
+from portal import pac_calls
 from portal.api import bp
 from portal.api.auth import organization_key_required
 from portal.api.common import json_body
 from portal.api.pagination import filter_dates, paginate
+from portal.downloads import set_disposition
 from portal.extensions import db
 from portal.models.invoices import Invoice
 from portal.services import invoice_files, invoices
@@ -29,8 +31,7 @@ def _answer(invoice: Invoice) -> Response:
 
 def _file(data: bytes, name: str, kind: str) -> Response:
     response = Response(data, mimetype=MIME[kind])
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return set_disposition(response, name)
 
 
 @bp.post("/invoices")
@@ -105,10 +106,10 @@ def cancel_invoice(invoice_id: str):
     """Cancel with SAT (``?motive=01..04&substitution=``); a draft is deleted."""
     invoice = _load(invoice_id)
     body = invoices.to_dict(invoice) if invoice.status == "draft" else None
-    invoices.cancel(
+    invoice = pac_calls.cancel(
         db.session,
         current_tenant(),
-        invoice,
+        lambda: _load(invoice_id),
         request.args.get("motive"),
         request.args.get("substitution"),
     )
@@ -120,7 +121,7 @@ def cancel_invoice(invoice_id: str):
 @organization_key_required
 def refresh_status(invoice_id: str):
     """Ask the PAC for the current status (settles pending cancellations)."""
-    invoice = invoices.refresh_status(db.session, current_tenant(), _load(invoice_id))
+    invoice = pac_calls.refresh_status(db.session, current_tenant(), lambda: _load(invoice_id))
     db.session.commit()
     return _answer(invoice)
 

@@ -167,6 +167,7 @@ INVOICE_IN = _obj(
         "addenda": STR,
         "namespaces": OBJECTS,
         "complements": OBJECTS,
+        "pdf_options": _t("object", additionalProperties=BOOL),
         "global": ANY_OBJECT,
         "address": ADDRESS_IN,
     },

@@ -8,6 +8,7 @@ from portal.api import bp
 from portal.api.auth import organization_key_required
 from portal.api.common import json_body
 from portal.api.pagination import filter_dates, paginate
+from portal.downloads import set_disposition
 from portal.extensions import db
 from portal.models.invoices import Invoice
 from portal.models.receipts import Receipt
@@ -78,10 +79,7 @@ def receipt_pdf(receipt_id: str):
     response = Response(
         receipts.pdf_of(receipt, current_tenant().organization), mimetype="application/pdf"
     )
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="recibo_{receipt.folio_number}.pdf"'
-    )
-    return response
+    return set_disposition(response, f"recibo_{receipt.folio_number}.pdf")
 
 
 @bp.post("/receipts/<receipt_id>/email")

@@ -310,6 +310,21 @@ def zip_info(zip_code: str) -> tuple[str, str] | None:
     return None if value is None else (str(value[0]), str(value[4]))
 
 
+@lru_cache(maxsize=65536)
+def zip_record(zip_code: str) -> tuple[str, str, str, str] | None:
+    """(state, municipality, border-zone stimulus flag, time zone name) of a c_CodigoPostal
+    entry, or None."""
+    if not isinstance(zip_code, str) or not re.fullmatch(r"\d{5}", zip_code):
+        return None
+    value = _select("C756_c_CodigoPostal", zip_code)
+    return None if value is None else (str(value[0]), str(value[1]), str(value[3]), str(value[4]))
+
+
+def unit_name(unit_key: str | None) -> str | None:
+    """The name (``Unidad``) SAT's c_ClaveUnidad gives a unit key, or None when unknown."""
+    return label("unit", unit_key)
+
+
 def zip_exists(zip_code: str | None) -> bool:
     """True when ``zip_code`` is in SAT's c_CodigoPostal."""
     return zip_info(zip_code) is not None if zip_code else False

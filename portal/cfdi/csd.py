@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
+from types import SimpleNamespace
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -202,6 +203,26 @@ def load_csd(
     if require_sat_chain:
         _check_sat_chain(signer, moment)
     return CSD(signer, certificate)
+
+
+@lru_cache(maxsize=256)
+def issued_by_sat(cer: bytes) -> bool:
+    """Whether a certificate chains to SAT's production roots (a test authority's does not),
+    judged within its own validity so that an expired CSD is still told apart."""
+    try:
+        certificate = _load_certificate(cer)
+    except CSDError:
+        return False
+    now = datetime.now(UTC)
+    moment = min(max(now, certificate.not_valid_before_utc), certificate.not_valid_after_utc)
+    from satcfdi.transform import verify_certificate
+
+    # satcfdi's check only reads ``.certificate`` (an OpenSSL X509): no key is needed.
+    holder = SimpleNamespace(certificate=crypto.X509.from_cryptography(certificate))
+    try:
+        return bool(verify_certificate(holder, moment))  # type: ignore[arg-type]
+    except (KeyError, ValueError):  # the issuer is not one of SAT's CAs
+        return False
 
 
 def load_certificate(cer: bytes) -> x509.Certificate:

@@ -20,10 +20,10 @@ from lxml import etree
 from satcfdi.create.cancela import cancelacion
 from satcfdi.create.cfd import cfdi40, implocal10, pago20
 from satcfdi.create.retencion import retenciones20
-from satcfdi.transform import get_timezone, xslt_transform
+from satcfdi.transform import xslt_transform
 
+from portal.cfdi import catalogs, money, payments, sat_matrix, zones
 from portal.cfdi import errors as E
-from portal.cfdi import money, payments, sat_matrix
 from portal.cfdi.csd import CSD
 from portal.cfdi.errors import invalid
 from portal.cfdi.money import Line, LineTax, Totals
@@ -101,16 +101,9 @@ class _Comprobante(cfdi40.Comprobante):
 # ---------------------------------------------------------------- dates and places
 
 
-@cache
 def _timezone(zip_code: str) -> Any:
-    try:
-        return get_timezone(zip_code)
-    except Exception:  # satcfdi raises KeyError/TypeError for zips outside c_CodigoPostal
-        raise invalid(
-            f"El código postal «{zip_code}» no existe en el catálogo c_CodigoPostal.",
-            E.INVALID_INPUT,
-            "address.zip",
-        ) from None
+    """The zone of a place of issue (our checked table: ``portal.cfdi.zones``)."""
+    return zones.zone_of(zip_code)
 
 
 def local_now(zip_code: str) -> datetime:
@@ -138,14 +131,124 @@ def issue_date(requested: datetime | None, zip_code: str, check: bool = True) ->
     return date
 
 
+def check_csd_period(csd: CSD, fecha: datetime, zip_code: str, path: str = "date") -> None:
+    """Refuse a Fecha outside the CSD's validity (a PAC refuses it: SAT's validation 305)."""
+    zone = _timezone(zip_code)
+    moment = fecha.replace(tzinfo=zone)
+    if csd.valid_from <= moment <= csd.valid_to:
+        return
+    before = moment < csd.valid_from
+    limit = (csd.valid_from if before else csd.valid_to).astimezone(zone)
+    when = "anterior al inicio" if before else "posterior al fin"
+    raise invalid(
+        f"La fecha de emisión es {when} de la vigencia del CSD ({limit:%Y-%m-%d %H:%M}).",
+        INVALID_DATE,
+        path,
+    )
+
+
+# ---------------------------------------------------------------- custom complements
+
+XSI_LOCATION = "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation"
+# SAT complements accepted as ``custom`` (their schemas are in ``validation.SCHEMAS``).
+SAT_COMPLEMENT_LOCATIONS = {
+    "http://www.sat.gob.mx/leyendasFiscales": (
+        "http://www.sat.gob.mx/sitio_internet/cfd/leyendasFiscales/leyendasFisc.xsd"
+    ),
+    "http://www.sat.gob.mx/donat": "http://www.sat.gob.mx/sitio_internet/cfd/donat/donat11.xsd",
+    "http://www.sat.gob.mx/divisas": (
+        "http://www.sat.gob.mx/sitio_internet/cfd/divisas/divisas.xsd"
+    ),
+    "http://www.sat.gob.mx/ine": "http://www.sat.gob.mx/sitio_internet/cfd/ine/ine11.xsd",
+}
+
+
+@dataclass
+class CustomComplement:
+    """A complement node sent as XML, with the schema location to declare for it."""
+
+    element: etree._Element
+    schema_location: str
+
+
+def custom_complements(
+    texts: Sequence[str], namespaces: Sequence[Namespace] = ()
+) -> list[CustomComplement]:
+    """Parse ``complements[].data`` (well-formed XML, one namespaced node each) and find each
+    node's schema location (``namespaces[]`` or SAT's own); a 400 naming the entry otherwise."""
+    found = []
+    declared = {n.uri: n for n in namespaces}
+    prefixes = " ".join(f'xmlns:{n.prefix}="{n.uri}"' for n in namespaces)
+    for index, text in enumerate(texts):
+        path = f"complements[{index}].data"
+        try:
+            wrapper = etree.fromstring(f"<c {prefixes}>{text}</c>", parser=_addenda_parser())
+        except etree.XMLSyntaxError as error:
+            raise invalid(
+                f"El complemento no es XML bien formado: {error}", E.INVALID_INPUT, path
+            ) from None
+        nodes = [n for n in wrapper if isinstance(n.tag, str)]
+        if len(nodes) != 1 or (wrapper.text or "").strip() or (nodes[0].tail or "").strip():
+            raise invalid("El complemento debe ser un solo nodo XML.", E.INVALID_INPUT, path)
+        found.append(_complement(nodes[0], declared, path))
+    return found
+
+
+def _complement(
+    node: etree._Element, declared: dict[str, Namespace], path: str
+) -> CustomComplement:
+    uri = etree.QName(node).namespace
+    if not uri or uri == CFDI_NS or not node.prefix:
+        raise invalid(
+            "El nodo del complemento necesita un prefijo y un namespace propio (no el de cfdi).",
+            E.INVALID_INPUT,
+            path,
+        )
+    if uri not in SAT_COMPLEMENT_LOCATIONS:
+        # cfdv40.xsd validates Complemento strictly: a PAC refuses what SAT publishes no schema for.
+        known = ", ".join(sorted(u.rsplit("/", 1)[1] for u in SAT_COMPLEMENT_LOCATIONS))
+        raise invalid(
+            f"El complemento «{uri}» no es un complemento del SAT que se pueda timbrar aquí "
+            f"(se aceptan: {known}).",
+            E.INVALID_INPUT,
+            path,
+        )
+    namespace = declared.get(uri)
+    location = (namespace.schema_location if namespace else None) or (SAT_COMPLEMENT_LOCATIONS[uri])
+    return CustomComplement(node, location)
+
+
+def insert_complements(root: etree._Element, complements: Sequence[CustomComplement]) -> None:
+    """Append the nodes to cfdi:Complemento, declare their namespaces on the root and write
+    their schema locations (as Anexo 20 asks of every complement)."""
+    container = root.find(f"{{{CFDI_NS}}}Complemento")
+    if container is None:
+        container = etree.SubElement(root, f"{{{CFDI_NS}}}Complemento")
+    top = {}
+    locations = [root.get(XSI_LOCATION, "")]
+    for complement in complements:
+        node = complement.element
+        uri = etree.QName(node).namespace
+        container.append(node)
+        top[node.prefix] = uri
+        locations.append(f"{uri} {complement.schema_location}")
+    etree.cleanup_namespaces(root, top_nsmap={**root.nsmap, **top})
+    root.set(XSI_LOCATION, " ".join(filter(None, locations)))
+
+
 # ---------------------------------------------------------------- sealing
 
 
-def seal(document: Any, csd: CSD, version: str) -> tuple[etree._Element, str, str]:
-    """Put NoCertificado/Certificado, take the cadena original and sign it; one tree only."""
+def seal(
+    document: Any, csd: CSD, version: str, complements: Sequence[CustomComplement] = ()
+) -> tuple[etree._Element, str, str]:
+    """Put NoCertificado/Certificado, take the cadena original and sign it; one tree only.
+    ``complements`` (custom XML nodes) go into cfdi:Complemento before the cadena is taken."""
     document["NoCertificado"] = csd.certificate_number
     document["Certificado"] = csd.certificate_base64
     element = document.to_xml(include_schema_location=True)
+    if complements:
+        insert_complements(element, complements)
     cadena = str(xslt_transform(document.tag, version)(element))
     signature = csd.sign_sha256(cadena.encode())
     element.set("Sello", signature)
@@ -249,8 +352,9 @@ def _concept(item: Item, line: Line, decimals: int) -> dict[str, Any]:
     }
     if product.sku:
         node["NoIdentificacion"] = product.sku
-    if product.unit_name:
-        node["Unidad"] = product.unit_name
+    unit_name = product.unit_name or catalogs.unit_name(product.unit_key)
+    if unit_name:
+        node["Unidad"] = unit_name
     if line.discount:
         node["Descuento"] = line.discount
     _concept_extras(node, item, decimals)
@@ -454,7 +558,8 @@ def build_invoice(
     lines = money.compute_lines(items, decimals, require_positive=data.type != "T")
     totals = money.summarize(lines, decimals)
     comprobante = _invoice_comprobante(issuer, data, items, lines, totals, currency, check_date)
-    document = _finish(comprobante, csd, data.type, lines, totals, validate_schema)
+    extra = custom_complements(data.custom_complements, data.namespaces)
+    document = _finish(comprobante, csd, data.type, lines, totals, validate_schema, extra)
     if data.addenda:
         attach_addenda(document.element, data.addenda, data.namespaces)
     return document
@@ -541,8 +646,10 @@ def _finish(
     lines: list[Line],
     totals: Totals | None,
     validate_schema: bool,
+    complements: Sequence[CustomComplement] = (),
 ) -> BuiltDocument:
-    element, cadena, signature = seal(comprobante, csd, "4.0")
+    check_csd_period(csd, comprobante["Fecha"], comprobante["LugarExpedicion"])
+    element, cadena, signature = seal(comprobante, csd, "4.0", complements)
     if validate_schema:
         validate(element)
     return BuiltDocument(
@@ -863,6 +970,7 @@ def build_retention(
         cfdi_reten_relacionados=related,
         fecha_exp=issue_date(data.date, issuer.zip, check_date),
     )
+    check_csd_period(csd, document["FechaExp"], issuer.zip)
     # satcfdi 26.10's Retenciones.sign() stores tuples (trailing commas); ``seal`` sets strings.
     element, cadena, signature = seal(document, csd, "2.0")
     validate(element)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from functools import cache
 
 from portal.cfdi import errors as E
@@ -264,11 +264,16 @@ def _net(
     return base + federal + locals_
 
 
+IEPS_IN_IVA_BASE = (None, "sum_before_taxes")  # the default: LIVA art. 12
+
+
 def _feeds_iva(tax: Tax) -> bool:
+    """A transferred IEPS is part of the IVA base (LIVA art. 12) unless ``ieps_mode`` says
+    otherwise ("break_down" or "unconsidered": the IEPS stays out of the IVA base)."""
     return (
         tax.type == "IEPS"
-        and tax.factor == "Tasa"
-        and tax.ieps_mode == "sum_before_taxes"
+        and tax.factor in ("Tasa", "Cuota")
+        and tax.ieps_mode in IEPS_IN_IVA_BASE
         and not tax.withholding
     )
 
@@ -282,13 +287,19 @@ def _factor(taxes: Sequence[Tax], local: Sequence[LocalTax]) -> tuple[Decimal, D
             factor += sign * tax.rate
         elif tax.factor == "Cuota":
             per_unit += sign * tax.rate
-    # IEPS summed into IVA's base makes IVA apply to it too: F gains IEPS*IVA.
-    ieps = sum((t.rate for t in taxes if _feeds_iva(t)), Decimal(0))
+    # IEPS in IVA's base makes IVA apply to it too: F gains IEPS*IVA, C gains cuota*IVA.
     iva = sum(
-        (t.rate for t in taxes if t.type == "IVA" and t.factor == "Tasa" and not t.withholding),
+        (
+            t.rate * (-1 if t.withholding else 1)
+            for t in taxes
+            if t.type == "IVA" and t.factor == "Tasa"
+        ),
         Decimal(0),
     )
-    return factor + ieps * iva, per_unit
+    feeding = [t for t in taxes if _feeds_iva(t)]
+    ieps_rate = sum((t.rate for t in feeding if t.factor == "Tasa"), Decimal(0))
+    ieps_quota = sum((t.rate for t in feeding if t.factor == "Cuota"), Decimal(0))
+    return factor + ieps_rate * iva, per_unit + ieps_quota * iva
 
 
 def _solve_base(
@@ -395,7 +406,72 @@ def _from_gross(item: Item, taxes: Sequence[Tax], local: Sequence[LocalTax], dec
     discount = round_to(item.discount / factor, dec) if item.discount else Decimal(0)
     base = _solve_base(gross, quantity, taxes, local, dec) if gross > 0 else Decimal(0)
     unit, amount = _unit_value(base + discount, quantity, dec)
-    return _line(quantity, unit, amount, discount, taxes, local, dec)
+    line = _line(quantity, unit, amount, discount, taxes, local, dec)
+    _settle_within_limits(line, gross, dec)
+    return line
+
+
+def tax_limits(base: Decimal, rate: Decimal, dec: int) -> tuple[Decimal, Decimal]:
+    """SAT's bounds for a Traslado/Retención Importe (Anexo 20, "límites"): (Base − ½ unit of its
+    last decimal) × TasaOCuota truncated, and (Base + ½ unit) × TasaOCuota rounded up."""
+    half = _exponent(decimal_places(base)) / 2
+    low = ((base - half) * rate).quantize(_exponent(dec), rounding=ROUND_DOWN)
+    high = ((base + half) * rate).quantize(_exponent(dec), rounding=ROUND_UP)
+    return max(low, Decimal(0)), high
+
+
+def _settle_within_limits(line: Line, gross: Decimal, dec: int) -> None:
+    """When no cent base makes base + taxes equal the price paid, move taxes by cents within
+    SAT's limits so that the line does: IVA and the others first, then an IEPS that is part
+    of IVA's base (IVA's base and amount follow it)."""
+    if _nudge(line, gross, dec, [t for t in line.taxes if not _feeds_iva_base(t, line)]):
+        return
+    step = _exponent(dec)
+    for ieps in [t for t in line.taxes if _feeds_iva_base(t, line)]:
+        low, high = tax_limits(ieps.base, ieps.rate or Decimal(0), dec)
+        for moved in (ieps.amount - step, ieps.amount + step):  # type: ignore[operator]
+            if not low <= moved <= high:
+                continue
+            saved = [(t, t.base, t.amount) for t in line.taxes]
+            _move_ieps(line, ieps, moved, dec)
+            if _nudge(line, gross, dec, [t for t in line.taxes if t.code == "002"]):
+                return
+            for tax, base, amount in saved:
+                tax.base, tax.amount = base, amount
+
+
+def _nudge(line: Line, gross: Decimal, dec: int, taxes: Sequence[LineTax]) -> bool:
+    """Move the Tasa ``taxes`` (IVA first) a cent at a time within their limits toward
+    ``gross``; True when the line's total reaches it."""
+    step = _exponent(dec)
+    for tax in sorted(taxes, key=lambda t: t.code != "002"):
+        if tax.factor != "Tasa" or tax.amount is None:
+            continue
+        low, high = tax_limits(tax.base, tax.rate or Decimal(0), dec)
+        sign = -1 if tax.withholding else 1
+        while gross != line.total:
+            moved = tax.amount + sign * (step if gross > line.total else -step)
+            if not low <= moved <= high:
+                break
+            tax.amount = moved
+    return gross == line.total
+
+
+def _move_ieps(line: Line, ieps: LineTax, amount: Decimal, dec: int) -> None:
+    """Set an IEPS that IVA's base includes, and recompute the IVA on the new base."""
+    ieps.amount = amount
+    feeding = sum((t.amount or 0 for t in line.taxes if _feeds_iva_base(t, line)), Decimal(0))
+    for tax in line.taxes:
+        if tax.code == "002" and tax.factor == "Tasa":
+            tax.base = line.base + feeding
+            tax.amount = round_to(tax.base * (tax.rate or Decimal(0)), dec)
+
+
+def _feeds_iva_base(tax: LineTax, line: Line) -> bool:
+    """An IEPS whose amount is part of the line's IVA base."""
+    if tax.code != "003" or tax.withholding or tax.amount is None:
+        return False
+    return any(t.code == "002" and t.base != line.base for t in line.taxes)
 
 
 def _line(

@@ -11,6 +11,7 @@ import struct
 import zlib
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from urllib.parse import quote
 
 import qrcode
 import qrcode.image.svg
@@ -20,20 +21,25 @@ VERIFY_URL = "https://verificacfdi.facturaelectronica.sat.gob.mx/default.aspx"
 
 
 def format_total(total: Decimal | str | int) -> str:
-    """Total as Anexo 20's QR example writes it: 10 integers, 6 decimals (0000014300.000000)."""
+    """Total as CFDI 4.0's QR writes it: up to 6 decimals, no non-significant zeros (1000.0)."""
     value = Decimal(str(total)).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
-    return f"{value:017.6f}"
+    text = f"{value:f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
 
 
 def verification_url(
     uuid: str, issuer_rfc: str, receiver_rfc: str, total: Decimal | str | int, seal: str
 ) -> str:
-    """SAT's verification URL for a CFDI (Anexo 20, "código de barras bidimensional")."""
-    # Written exactly as Anexo 20's example: no percent-encoding of & in RFCs or / + = in the seal.
-    return (
-        f"{VERIFY_URL}?id={uuid.upper()}&re={issuer_rfc}&rr={receiver_rfc}"
-        f"&tt={format_total(total)}&fe={seal[-8:]}"
+    """SAT's verification URL for a CFDI 4.0 (Anexo 20, "código de barras bidimensional")."""
+    # Every value percent-encoded: an RFC may hold "&" or "Ñ", the seal's tail "/", "+" or "=".
+    params = (
+        ("id", uuid.upper()),
+        ("re", issuer_rfc),
+        ("rr", receiver_rfc),
+        ("tt", format_total(total)),
+        ("fe", seal[-8:]),
     )
+    return VERIFY_URL + "?" + "&".join(f"{k}={quote(v, safe='')}" for k, v in params)
 
 
 @lru_cache(maxsize=256)

@@ -153,7 +153,7 @@ def make_test_csd(
     certificate = _certificate(
         key,
         _subject(rfc, legal_name, branch),
-        valid_from or now - timedelta(days=1),
+        valid_from or now - timedelta(days=7),  # as if issued a while ago: 72 h back-dating fits
         valid_to or now + timedelta(days=4 * 365),
         certificate_number or new_certificate_number(),
         fiel,

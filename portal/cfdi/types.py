@@ -106,7 +106,7 @@ class Product:
     taxes: list[Tax] | None = None
     local_taxes: list[LocalTax] = field(default_factory=list)
     unit_key: str = "H87"
-    unit_name: str | None = "Elemento"
+    unit_name: str | None = None  # None: the name SAT's c_ClaveUnidad gives ``unit_key``
     sku: str | None = None
 
 
@@ -273,6 +273,7 @@ class InvoiceInput:
     addenda: str | None = None
     namespaces: list[Namespace] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
+    custom_complements: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> InvoiceInput:
@@ -397,7 +398,19 @@ def to_decimal(value: Any, path: str | None = None) -> Decimal:
         raise invalid(f"El campo «{path}» debe ser un número.", INVALID_INPUT, path) from None
     if not number.is_finite():
         raise invalid(f"El campo «{path}» debe ser un número finito.", INVALID_INPUT, path)
+    if not in_amount_range(number):
+        raise invalid(f"El campo «{path}» está fuera de rango.", INVALID_INPUT, path)
     return number
+
+
+# What an amount column holds (NUMERIC(18, 6)): below a trillion, and nothing finer than
+# 1E-12 that could not round to its six places without surprise.
+AMOUNT_LIMIT, AMOUNT_FINEST = Decimal(10) ** 12, -12
+
+
+def in_amount_range(number: Decimal) -> bool:
+    """Whether a number is one an amount, quantity, rate or exchange can hold."""
+    return abs(number) < AMOUNT_LIMIT and (number == 0 or number.adjusted() >= AMOUNT_FINEST)
 
 
 def to_datetime(value: Any, path: str) -> datetime:
@@ -473,7 +486,7 @@ def _product(r: _Reader) -> Product:
         taxes=taxes,
         local_taxes=r.items("local_taxes", _local_tax),
         unit_key=r.text("unit_key") or "H87",
-        unit_name=r.text("unit_name", "Elemento"),
+        unit_name=r.text("unit_name"),
         sku=r.text("sku"),
     )
 
@@ -592,11 +605,40 @@ def _namespace(r: _Reader) -> Namespace:
 def _payments_of(r: _Reader) -> list[Payment]:
     # Facturapi sends payments as complements: [{"type": "pago", "data": [...]}].
     payments: list[Payment] = []
-    for index, complement in enumerate(r.raw("complements", [])):
+    complements = r.raw("complements", [])
+    if not isinstance(complements, list):
+        message = f"El campo «{r.at('complements')}» debe ser una lista."
+        raise invalid(message, INVALID_INPUT, r.at("complements"))
+    for index, complement in enumerate(complements):
         c = _Reader(complement, f"{r.at('complements')}[{index}]")
         if c.text("type") == "pago":
             payments.extend(c.items("data", _payment))
     return payments + r.items("payments", _payment)
+
+
+COMPLEMENT_TYPES = ("pago", "custom")
+
+
+def _custom_complements(r: _Reader) -> list[str]:
+    """The XML of ``complements: [{type: "custom", data: "<xml…>"}]``; any other type that the
+    engine does not build is refused, never echoed while missing from the stamped XML."""
+    value = r.raw("complements", [])
+    if not isinstance(value, list):
+        raise invalid("El campo «complements» debe ser una lista.", INVALID_INPUT, "complements")
+    found = []
+    for index, complement in enumerate(value):
+        c = _Reader(complement, f"{r.at('complements')}[{index}]")
+        kind = c.text("type", required=True)
+        if kind not in COMPLEMENT_TYPES:
+            message = f"El tipo de complemento «{kind}» no está soportado; usa pago o custom."
+            raise invalid(message, INVALID_INPUT, c.at("type"))
+        if kind == "custom":
+            data = c.raw("data")
+            if not isinstance(data, str) or not data.strip():
+                message = "El complemento custom debe llevar en «data» el XML del nodo."
+                raise invalid(message, INVALID_INPUT, c.at("data"))
+            found.append(c.text("data") or "")
+    return found
 
 
 def _invoice(r: _Reader) -> InvoiceInput:
@@ -625,6 +667,7 @@ def _invoice(r: _Reader) -> InvoiceInput:
         addenda=r.text("addenda"),
         namespaces=r.items("namespaces", _namespace),
         payments=_payments_of(r),
+        custom_complements=_custom_complements(r),
     )
 
 

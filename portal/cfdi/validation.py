@@ -48,6 +48,14 @@ SCHEMAS: tuple[tuple[str, str], ...] = (
         "http://www.sat.gob.mx/esquemas/retencionpago/2",
         "www.sat.gob.mx/esquemas/retencionpago/2/retencionpagov2.xsd",
     ),
+    # SAT complements an API user may send as ``complements: [{type: "custom"}]``.
+    (
+        "http://www.sat.gob.mx/leyendasFiscales",
+        "www.sat.gob.mx/sitio_internet/cfd/leyendasFiscales/leyendasFisc.xsd",
+    ),
+    ("http://www.sat.gob.mx/donat", "www.sat.gob.mx/sitio_internet/cfd/donat/donat11.xsd"),
+    ("http://www.sat.gob.mx/divisas", "www.sat.gob.mx/sitio_internet/cfd/divisas/divisas.xsd"),
+    ("http://www.sat.gob.mx/ine", "www.sat.gob.mx/sitio_internet/cfd/ine/ine11.xsd"),
 )
 
 

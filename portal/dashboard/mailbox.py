@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from portal.api.pagination import paginate
 from portal.dashboard import bp
+from portal.downloads import set_disposition
 from portal.extensions import db
 from portal.impersonation import refuse_if_impersonating
 from portal.services import mail
@@ -75,5 +76,4 @@ def mailbox_attachment(email_id: str, index: int) -> Any:
         abort(404)
     item = email.attachments[index]
     response = Response(base64.b64decode(item["data"]), mimetype=item["content_type"])
-    response.headers.set("Content-Disposition", "attachment", filename=item["filename"])
-    return response
+    return set_disposition(response, item["filename"])

@@ -11,11 +11,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from portal import pac_calls
 from portal.api.pagination import filter_dates, paginate
-from portal.cfdi import catalogs
+from portal.cfdi import catalogs, rules
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp
 from portal.dashboard.org_invoice_actions import invoice_page
+from portal.downloads import set_disposition
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.models.customers import Customer
@@ -117,7 +119,7 @@ def _form_page(invoice: Invoice | None, error: PortalError | None = None) -> tup
         "invoice": invoice,
         "error": error,
         "customers": [c for c in customers if c.legal_name],
-        "uses": catalogs.options("use", _lang()),
+        "uses": rules.type_use_options("I", _lang()),
         "regimes": catalogs.options("tax_system", _lang()),
         "payment_forms": catalogs.options("payment_form", _lang()),
         "confirm": ConfirmForm(),
@@ -215,8 +217,7 @@ def invoice_status(invoice_id: str):
 
 def _file(data: bytes, name: str, kind: str) -> Response:
     response = Response(data, mimetype=MIME[kind])
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return set_disposition(response, name)
 
 
 @bp.get("/invoices/<invoice_id>/<any(pdf, xml, zip):kind>")
@@ -250,13 +251,17 @@ def invoice_action(invoice_id: str, action: str):
     steps = {
         "stamp": lambda: invoices.stamp_draft(db.session, found),
         "copy": lambda: invoices.copy_to_draft(db.session, found),
-        "cancel": lambda: invoices.cancel(
-            db.session, tenant, found, form.get("motive"), form.get("substitution") or None
+        "cancel": lambda: pac_calls.cancel(
+            db.session,
+            tenant,
+            lambda: _load(invoice_id),
+            form.get("motive"),
+            form.get("substitution") or None,
         ),
         "email": lambda: invoice_files.email(
             db.session, found, tenant.organization, {"email": form.get("email") or None}
         ),
-        "refresh": lambda: invoices.refresh_status(db.session, tenant, found),
+        "refresh": lambda: pac_calls.refresh_status(db.session, tenant, lambda: _load(invoice_id)),
     }
     try:
         result = steps[action]()

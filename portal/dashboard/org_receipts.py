@@ -15,6 +15,7 @@ from portal.cfdi import catalogs, qr
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp
 from portal.dashboard.org_invoices import body_from_form
+from portal.downloads import set_disposition
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.jobs import receipts as receipt_jobs
@@ -104,10 +105,7 @@ def receipt_ticket(receipt_id: str):
     """The 80 mm ticket, to print."""
     receipt = _load(receipt_id)
     response = Response(receipts.pdf_of(receipt, g.organization), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'inline; filename="recibo_{receipt.folio_number}.pdf"'
-    )
-    return response
+    return set_disposition(response, f"recibo_{receipt.folio_number}.pdf", inline=True)
 
 
 @bp.route("/receipts/<receipt_id>/email", methods=["POST"])
@@ -145,7 +143,7 @@ def cancel_receipt(receipt_id: str):
 @bp.route("/receipts/global", methods=["GET", "POST"])
 def global_invoice():
     """Preview what a global invoice would include, then issue it."""
-    body = {k: v for k in ("periodicity", "from", "to", "payment_form")
+    body = {k: v for k in ("periodicity", "from", "to", "payment_form", "currency")
             if (v := request.values.get(k))}  # fmt: skip
     if request.method == "POST" and ConfirmForm().validate_on_submit():
         try:

@@ -30,6 +30,7 @@ from portal.dashboard.org_forms import (
     ReceiptSettingsForm,
     SeriesForm,
 )
+from portal.downloads import set_disposition
 from portal.errors import PortalError, ValidationError
 from portal.extensions import db
 from portal.forms import attach_errors
@@ -59,6 +60,7 @@ def overview():
     return render_template(
         "dashboard/org/overview.html",
         steps=orgs.pending_steps(organization),
+        test_ready=orgs.is_test_ready(organization),
         expires_soon=orgs.certificate_expires_soon(organization),
     )
 
@@ -196,8 +198,7 @@ def upload_logo():
 def preview_pdf():
     """A sample invoice in the organization's brand."""
     response = Response(previews.preview_pdf(g.organization), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = "inline; filename=vista-previa.pdf"
-    return response
+    return set_disposition(response, "vista-previa.pdf", inline=True)
 
 
 @bp.route("/logo")

@@ -34,6 +34,7 @@ def home():
         q=q,
         form=CreateOrganizationForm(),
         pending_steps=orgs.pending_steps,
+        is_test_ready=orgs.is_test_ready,
     )
 
 
@@ -60,6 +61,7 @@ def create_organization():
         q="",
         form=form,
         pending_steps=orgs.pending_steps,
+        is_test_ready=orgs.is_test_ready,
     ), 400
 
 

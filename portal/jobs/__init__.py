@@ -3,4 +3,12 @@
 
 def register() -> None:
     """Import the job modules so that the worker knows every task."""
-    from portal.jobs import cancellations, invoices, mail, outbox, receipts, webhooks  # noqa: F401
+    from portal.jobs import (  # noqa: F401
+        cancellations,
+        invoices,
+        mail,
+        outbox,
+        receipts,
+        throttle,  # noqa: F401  (purges expired rate-limit counters)
+        webhooks,
+    )

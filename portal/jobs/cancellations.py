@@ -18,18 +18,26 @@ log = logging.getLogger(__name__)
 
 @job(retries=0)
 def refresh_cancellation(invoice_id: str) -> None:
-    """Settle one pending cancellation (its events go out through the outbox)."""
-    invoice = db.session.get(Invoice, invoice_id, with_for_update=True)
+    """Settle one pending cancellation (its events go out through the outbox).
+
+    Three short steps: read what the PAC needs and commit, ask the PAC with no transaction
+    open, then record the answer on the locked row if it is still pending."""
+    invoice = db.session.get(Invoice, invoice_id)
     if invoice is None or invoice.cancellation_status != "pending":
         db.session.commit()
         return  # already settled: running twice is harmless
     organization = db.session.get(Organization, invoice.organization_id)
     try:
-        invoices.refresh_status(db.session, Tenant(organization, invoice.livemode), invoice)
+        query = invoices.status_query(db.session, Tenant(organization, invoice.livemode), invoice)
+        db.session.commit()
+        answer = query.ask() if query is not None else None
     except Exception:  # the PAC failed: the next poll asks again
         db.session.rollback()
         log.exception("cancellation status of invoice %s", invoice_id)
         return
+    invoice = db.session.get(Invoice, invoice_id, with_for_update=True)
+    if answer is not None and invoice is not None and invoice.cancellation_status == "pending":
+        invoices.apply_status(db.session, invoice, answer)
     db.session.commit()
 
 

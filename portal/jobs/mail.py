@@ -18,9 +18,12 @@ def deliver_email(email_id: str) -> None:
     if email is None or not mail.claim(email):
         db.session.commit()
         return
+    message = mail.prepare(email)  # read everything the message needs now
     db.session.commit()
-    error = mail.send(email)
-    mail.record_attempt(email, error)
+    error = mail.deliver(message)  # no transaction open while the SMTP server answers
+    email = db.session.get(OutboxEmail, email_id, with_for_update=True)
+    if email is not None:  # not deleted meanwhile
+        mail.record_attempt(email, error)
     db.session.commit()
 
 

@@ -16,8 +16,13 @@ def deliver_webhook(delivery_id: str) -> None:
     if delivery is None or not webhooks.claim(delivery):
         db.session.commit()
         return
+    outgoing = webhooks.prepare(delivery)  # everything the request needs, read now
     db.session.commit()
-    response = webhooks.send(delivery)
+    response = webhooks.post(outgoing)  # no transaction open: a slow receiver locks nothing
+    delivery = db.session.get(WebhookDelivery, delivery_id, with_for_update={"of": WebhookDelivery})
+    if delivery is None:  # deleted meanwhile: nothing to record
+        db.session.commit()
+        return
     webhooks.record_attempt(db.session, delivery, response)
     wait = webhooks.seconds_until_retry(delivery)
     db.session.commit()

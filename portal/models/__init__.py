@@ -3,9 +3,11 @@
 from portal.models.accounts import Account
 from portal.models.audit import AuditEntry
 from portal.models.base import Base
+from portal.models.cluster import Heartbeat, QueuedJob
 from portal.models.customers import Customer
 from portal.models.efos import EfosEntry
 from portal.models.events import Event, Webhook, WebhookAttempt, WebhookDelivery
+from portal.models.files import RenderedFile, StampingLease
 from portal.models.invoice_relations import InvoiceRelation
 from portal.models.invoices import Invoice, InvoiceCount, LocalPacCredential
 from portal.models.mail import OutboxEmail
@@ -26,6 +28,7 @@ __all__ = [
     "Event",
     "FolioSeries",
     "GlobalInvoiceRun",
+    "Heartbeat",
     "Invoice",
     "InvoiceCount",
     "InvoiceRelation",
@@ -33,10 +36,13 @@ __all__ = [
     "Organization",
     "OutboxEmail",
     "Product",
+    "QueuedJob",
     "RateCounter",
     "Receipt",
+    "RenderedFile",
     "StaffRecoveryCode",
     "StaffTotp",
+    "StampingLease",
     "Webhook",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -15,7 +15,8 @@ from werkzeug import exceptions as werkzeug_exceptions
 from portal import errorhandlers
 from portal.cfdi import catalogs, pdf
 from portal.database import set_write_intent
-from portal.errors import NotFound, PortalError, ValidationError
+from portal.downloads import set_disposition
+from portal.errors import NotFound, PortalError, TooManyRequests, ValidationError
 from portal.extensions import db
 from portal.forms import attach_errors
 from portal.models.invoices import Invoice
@@ -57,7 +58,7 @@ def _receipt(domain: str, key: str) -> tuple[Organization, Receipt]:
         # (on SQLite they then never wait for the write lock).
         db.session.rollback()
         set_write_intent(True)
-        self_invoice.record_miss(db.session, organization, ip)
+        self_invoice.record_miss(db.session, organization, key, ip)
         db.session.commit()
         raise NotFound(self_invoice.NOT_FOUND)
     return organization, receipt
@@ -195,9 +196,15 @@ def confirm(domain: str, key: str):
     form = TaxDataForm()
     if not form.validate_on_submit() or "edit" in request.form:
         return _form_page(organization, found, form)
+    ip = request.remote_addr or ""
     try:
         data = self_invoice.read_tax_data(organization, form.data)
-        invoice = self_invoice.redeem(db.session, organization, found, data)
+        if found.status == "invoiced_to_customer":  # an RFC check, throttled as on /lookup
+            return _invoiced_to(domain, organization, found, data.tax_id, ip)
+        invoice = self_invoice.redeem(db.session, organization, found, data, ip)
+    except TooManyRequests:
+        db.session.rollback()
+        raise
     except PortalError as error:  # the receipt changed meanwhile, or the merchant is not ready
         db.session.rollback()
         state = self_invoice.state(found)
@@ -207,6 +214,16 @@ def confirm(domain: str, key: str):
         return _form_page(organization, found, form)
     db.session.commit()
     return _to_result(domain, found, invoice)
+
+
+def _invoiced_to(domain: str, organization: Organization, found: Receipt, tax_id: str, ip: str):
+    """The invoice page when ``tax_id`` is the RFC the receipt went to; the invoiced state
+    otherwise (the guess is counted either way, in its own commit)."""
+    invoice = self_invoice.invoice_for_rfc(db.session, found, tax_id, ip)
+    db.session.commit()
+    if invoice is not None:
+        return _to_result(domain, found, invoice)
+    return _state_page(organization, found, "invoiced")
 
 
 def _to_result(domain: str, found: Receipt, invoice: Invoice):
@@ -249,8 +266,7 @@ def download(domain: str, key: str, token: str, kind: str):
     )
     response = Response(data, mimetype="application/pdf" if kind == "pdf" else "application/xml")
     name = invoice_files.filename(invoice, kind)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return set_disposition(response, name)
 
 
 # Customer edit links -----------------------------------------------------------------------

@@ -23,7 +23,12 @@ USER_KEY_PREFIX = "sk_user_"
 PASSWORD_MIN, PASSWORD_MAX = 10, 128
 RESET_MAX_AGE = 3600  # seconds a password-reset link stays valid
 LOGIN_WINDOW = 900
-LOGIN_LIMIT_ACCOUNT, LOGIN_LIMIT_IP = 5, 30
+LOGIN_LIMIT_IP = 30
+# Wrong passwords for one account from one client address, with a growing delay: 5 in 15
+# minutes lock that pair for the rest of the window, 10 in an hour for the hour, 20 in a day
+# for the day. Only that pair: the right password still works from any other address.
+LOGIN_LIMITS_ACCOUNT = ((5, LOGIN_WINDOW), (10, 3600), (20, 86400))
+LOGIN_LIMIT_ACCOUNT = LOGIN_LIMITS_ACCOUNT[0][0]
 ACCOUNT_SUSPENDED = "Esta cuenta está suspendida. Escribe a soporte para reactivarla."
 STAFF_USE_CONSOLE = "Las cuentas de soporte entran por la consola de soporte (/admin/login)."
 COMMON_PASSWORDS = frozenset(
@@ -149,28 +154,29 @@ def account_for_user_key(
 def authenticate(
     session: Session, email: str, password: str, ip: str, role: str = ROLE_RESELLER
 ) -> Account:
-    """The active account of ``role`` for these credentials; throttled per account and per IP."""
+    """The active account of ``role`` for these credentials; throttled per account and client
+    address (with a growing delay), and per client address."""
     email = normalise_email(email)
     prefix = "login" if role == ROLE_RESELLER else f"login-{role}"
-    account_bucket, ip_bucket = f"{prefix}-account:{email}", f"{prefix}-ip:{ip}"
-    throttle.check_all(
-        session,
-        [
-            (account_bucket, LOGIN_LIMIT_ACCOUNT, LOGIN_WINDOW),
-            (ip_bucket, LOGIN_LIMIT_IP, LOGIN_WINDOW),
-        ],
-    )
+    client = throttle.client(ip)
+    pair = [
+        (f"{prefix}-account:{email}:{client}:{seconds}", limit, seconds)
+        for limit, seconds in LOGIN_LIMITS_ACCOUNT
+    ]
+    limits = [*pair, (f"{prefix}-ip:{client}", LOGIN_LIMIT_IP, LOGIN_WINDOW)]
+    throttle.check_all(session, limits)
     account = find_by_email(session, email)
     matches = password_matches(account, password)
     if not matches or account.role != role:
-        throttle.hit(session, account_bucket, LOGIN_WINDOW)
-        throttle.hit(session, ip_bucket, LOGIN_WINDOW)
+        for bucket, _limit, seconds in limits:
+            throttle.hit(session, bucket, seconds)
         if matches and account.is_staff:
             raise ValidationError(STAFF_USE_CONSOLE, "staff_account")
         raise ValidationError("El correo o la contraseña no son correctos.", "invalid_credentials")
     if account.suspended_at is not None:
         raise Forbidden(ACCOUNT_SUSPENDED, "account_suspended")
-    throttle.reset(session, account_bucket)
+    for bucket, _limit, _seconds in pair:
+        throttle.reset(session, bucket)
     return account
 
 

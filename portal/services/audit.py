@@ -59,6 +59,9 @@ def _newest_first(query: Select[tuple[AuditEntry]]) -> Select[tuple[AuditEntry]]
     return query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
 
 
+LAST_PAGE = 10**9
+
+
 @dataclass
 class AuditPage:
     """Entries of one page of the log and whether older ones follow."""
@@ -79,6 +82,8 @@ def entries(
         query = query.where(AuditEntry.account_id == account_id)
     if staff_id:
         query = query.where(AuditEntry.staff_id == staff_id)
+    if page > LAST_PAGE:  # nothing is that far, and the offset would overflow the database
+        return AuditPage([], False)
     offset = (max(page, 1) - 1) * PAGE_SIZE
     rows = list(session.scalars(_newest_first(query).limit(PAGE_SIZE + 1).offset(offset)))
     return AuditPage(rows[:PAGE_SIZE], len(rows) > PAGE_SIZE)

@@ -8,13 +8,14 @@ a ``Problem`` with the field's path (``address.zip``, ``items[0].quantity``) whe
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from portal.cfdi.types import NOT_XML_CHARACTER
+from portal.cfdi.types import NOT_XML_CHARACTER, in_amount_range
 from portal.errors import Problem, ValidationError
 
 MISSING = object()
@@ -28,6 +29,21 @@ ADDRESS_FIELDS = {
     "municipality": 100,
     "state": 100,
 }
+
+
+SERIES_MAX = 25  # CFDI 4.0's Serie: 1–25 characters
+SERIES_FORBIDDEN = frozenset("|\"'`/\\<>:*?")
+SERIES_MESSAGE = (
+    "La serie admite de 1 a 25 caracteres, sin comillas, barras, «|», «<>:*?» ni caracteres "
+    "de control."
+)
+
+
+def _safe_in_file_name(char: str) -> bool:
+    category = unicodedata.category(char)
+    if char == " ":
+        return True
+    return char not in SERIES_FORBIDDEN and category[0] not in "CZ"
 
 
 class Checker:
@@ -144,6 +160,9 @@ class Checker:
         if not number.is_finite():
             self.fail(key, f"El campo {self.path(key)} debe ser un número.", "invalid_type")
             return None
+        if not in_amount_range(number):
+            self.fail(key, f"El campo {self.path(key)} está fuera de rango.", "out_of_range")
+            return None
         if minimum is not None and number < minimum:
             self.fail(
                 key,
@@ -190,6 +209,17 @@ class Checker:
         except EmailNotValidError:
             self.fail(key, f"El correo «{value}» no es válido.", "invalid_email")
             return None
+
+    def series(self, key: str, *, required: bool = False) -> str | None:
+        """A folio series name: it ends up in file names and download headers, so only
+        characters safe in both (no control characters, quotes, slashes or «|»)."""
+        value = self.text(key, required=required, max_len=SERIES_MAX)
+        if value is None:
+            return None
+        if not value or not all(_safe_in_file_name(char) for char in value):
+            self.fail(key, SERIES_MESSAGE, "invalid_series")
+            return None
+        return value
 
     def obj(self, key: str, *, required: bool = False) -> Checker | None:
         """A nested object, checked with the same problem list."""

@@ -23,7 +23,7 @@ from portal.errors import Problem, ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.customers import Customer
 from portal.models.organizations import Organization
-from portal.services import mail
+from portal.services import mail, mail_limits
 from portal.services.checks import ADDRESS_FIELDS, Checker
 from portal.tenancy import Tenant, scoped_get, scoped_select
 
@@ -305,8 +305,9 @@ def email_edit_link(
             "email", "El cliente no tiene correo; indica a quién enviar el enlace.", "required"
         )
     check.done()
-    link = issue_edit_link(customer)
     organization = tenant.organization
+    mail_limits.admit(session, organization, tenant.livemode, [address])  # type: ignore[list-item]
+    link = issue_edit_link(customer)
     mail.queue_email(
         session,
         "customer_edit_link",

@@ -7,17 +7,20 @@ the XML.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import io
 import zipfile
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from portal.cfdi import acuse, pdf
 from portal.errors import ValidationError
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
-from portal.services import mail
+from portal.services import mail, mail_limits, rendered_files
 from portal.services.checks import Checker
 
 
@@ -35,6 +38,10 @@ def filename(invoice: Invoice, extension: str) -> str:
     return f"{folio}_{invoice.uuid}.{extension}" if folio else f"{invoice.id}.{extension}"
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None  # bodies stored before it was checked
+
+
 def branding(organization: Organization) -> pdf.Branding:
     """How the organization's documents look."""
     return pdf.Branding(
@@ -47,16 +54,59 @@ def xml_of(invoice: Invoice) -> bytes:
     return _stamped_xml(invoice)
 
 
-def pdf_of(invoice: Invoice, organization: Organization) -> bytes:
-    """The PDF with the organization's branding and ``pdf_extra`` (the invoice's own wins)."""
-    extra = {**(organization.pdf_extra or {}), **(invoice.data.get("pdf_extra") or {})}
-    return pdf.render_invoice(
-        _stamped_xml(invoice),
-        branding(organization),
-        pdf_extra=extra,
-        custom_section=invoice.data.get("pdf_custom_section"),
-        test_mode=not invoice.livemode,
+def pdf_key(invoice: Invoice, organization: Organization, extra: dict[str, Any]) -> str:
+    """What the PDF depends on: the stamped document, the branding, the PDF options, the
+    status and cancellation status, and the renderer's own code and templates."""
+    logo = organization.logo
+    return rendered_files.digest(
+        {
+            "renderer": _renderer_digest(),
+            "uuid": invoice.uuid,
+            "stamp": (invoice.stamp or {}).get("date"),
+            "livemode": invoice.livemode,
+            "status": invoice.status,
+            "cancellation_status": invoice.cancellation_status,
+            "name": organization.name,
+            "color": organization.color,
+            "logo": hashlib.sha256(logo).hexdigest() if logo else None,
+            "pdf_extra": extra,
+            "custom_section": invoice.data.get("pdf_custom_section"),
+        }
     )
+
+
+@functools.cache
+def _renderer_digest() -> str:
+    return rendered_files.source_digest(Path(pdf.__file__), Path(pdf.__file__).parent / "templates")
+
+
+def pdf_of(invoice: Invoice, organization: Organization) -> bytes:
+    """The PDF with the organization's branding and ``pdf_extra`` (the invoice's own wins),
+    rendered once and then served from ``rendered_files`` until something it shows changes; the
+    invoice's ``pdf_options`` (Facturapi's name for the per-invoice switches) win."""
+    data = invoice.data or {}
+    extra = {
+        **(organization.pdf_extra or {}),
+        **(data.get("pdf_extra") or {}),
+        **(data.get("pdf_options") or {}),
+    }
+    if invoice.uuid is None:  # refuse an unstamped invoice (a stamped one's XML loads lazily)
+        _stamped_xml(invoice)
+
+    def render() -> bytes:
+        return pdf.render_invoice(
+            _stamped_xml(invoice),
+            branding(organization),
+            pdf_extra=extra,
+            custom_section=_text(invoice.data.get("pdf_custom_section")),
+            test_mode=not invoice.livemode,
+        )
+
+    session = object_session(invoice)
+    if session is None:
+        return render()
+    key = pdf_key(invoice, organization, extra)
+    return rendered_files.rendered(session, invoice.id, "pdf", key, render)
 
 
 def zip_of(invoice: Invoice, organization: Organization) -> bytes:
@@ -115,10 +165,17 @@ def _recipients(invoice: Invoice, body: dict[str, Any]) -> list[str]:
 
 
 def email(
-    session: Session, invoice: Invoice, organization: Organization, body: dict[str, Any]
+    session: Session,
+    invoice: Invoice,
+    organization: Organization,
+    body: dict[str, Any],
+    limited: bool = True,
 ) -> None:
-    """Queue the invoice (PDF + XML) to the customer's email or the addresses given."""
+    """Queue the invoice (PDF + XML) to the customer's email or the addresses given; counted
+    against the tenant's email limits unless not ``limited`` (the self-invoice visitor's)."""
     to = _recipients(invoice, body)
+    if limited:
+        mail_limits.admit(session, organization, invoice.livemode, to)
     xml = xml_of(invoice)
     attachments = [
         mail.attachment(filename(invoice, "pdf"), "application/pdf", pdf_of(invoice, organization)),

@@ -11,28 +11,37 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from lxml import etree
-from sqlalchemy import Select, and_, func, select, text, update
+from sqlalchemy import Select, and_, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from portal import search as text_search
-from portal.cfdi import documents, money, qr, rules
-from portal.cfdi.pac import CancelTarget, stamp_result
-from portal.cfdi.types import InvoiceInput
+from portal.cfdi import documents, money, qr, rules, zones
+from portal.cfdi.pac import (
+    PAC,
+    CancelResult,
+    CancelTarget,
+    StampResult,
+    StatusResult,
+    stamp_result,
+)
+from portal.cfdi.types import InvoiceInput, in_amount_range
 from portal.errors import Conflict, PortalError, ValidationError
 from portal.models.base import iso, utcnow
+from portal.models.files import StampingLease
 from portal.models.invoices import Invoice, InvoiceCount
 from portal.models.organizations import FolioSeries, Organization
 from portal.services import (
     cancellation_rules,
     customers,
     events,
+    organizations,
     payments,
     products,
     related_documents,
@@ -107,18 +116,27 @@ def _read_meta(body: dict[str, Any], header_key: str | None) -> dict[str, Any]:
         "external_id": check.text("external_id", max_len=255),
         "idempotency_key": check.text("idempotency_key", max_len=64) or header_key,
         "type": check.choice("type", TYPES) or "I",
-        "series": check.text("series", max_len=25),
+        "series": check.series("series"),
         "folio_number": check.integer("folio_number", minimum=1, maximum=2_000_000_000),
     }
     check.items("items", max_items=MAX_ITEMS)
+    organizations.pdf_switches(check, "pdf_options")  # kept in the body; the PDF reads it
+    custom_section = body.get("pdf_custom_section")
+    if custom_section is not None and not isinstance(custom_section, str):
+        check.fail(
+            "pdf_custom_section", "El campo pdf_custom_section debe ser texto.", "invalid_type"
+        )
     if header_key is not None and len(header_key) > 64:
         check.fail("idempotency_key", "La llave de idempotencia admite 64 caracteres.", "too_long")
     check.done()
     return meta
 
 
-def parse(data: dict[str, Any], issuer_zip: str | None = None) -> InvoiceInput:
-    """The engine's input for a stored body, with the receiver checked by SAT's rules."""
+def parse(
+    data: dict[str, Any], issuer_zip: str | None = None, issuer_regime: str | None = None
+) -> InvoiceInput:
+    """The engine's input for a stored body, with the receiver checked by SAT's rules (and the
+    global period against the issuer's regime, when given)."""
     parsed = InvoiceInput.from_dict(data)
     customer = parsed.customer
     foreign = customer.is_foreign
@@ -132,15 +150,26 @@ def parse(data: dict[str, Any], issuer_zip: str | None = None) -> InvoiceInput:
         issuer_zip=issuer_zip,
         foreign_tax_id=customer.tax_id if foreign else None,
         country=customer.address.country,
+        document_type=parsed.type,
     )
+    info = parsed.global_info
+    problems += [
+        problem
+        for problem in (
+            rules.global_problem(parsed.type, customer.tax_id, customer.legal_name, bool(info)),
+            rules.global_period_problem(info.periodicity_code if info else None, issuer_regime),
+        )
+        if problem is not None
+    ]
     rules.raise_problems(problems)
+    documents.custom_complements(parsed.custom_complements, parsed.namespaces)  # 400 before a folio
     return parsed
 
 
 def is_ready_to_stamp(invoice: Invoice, organization: Organization) -> bool:
     """Whether a draft passes the checks that stamping starts with."""
     try:
-        parse(invoice.data, organization.address.get("zip"))
+        parse(invoice.data, organization.address.get("zip"), organization.tax_system)
     except PortalError:
         return False
     return not (invoice.type != "P" and not invoice.data.get("items"))
@@ -172,7 +201,7 @@ def _describe(invoice: Invoice, data: dict[str, Any], *, totals: bool = True) ->
     invoice.use = _short("CP01" if invoice.type == "P" else data.get("use") or "G01", 4)
     invoice.related_documents = data.get("related_documents") or []
     preview = preview_totals(data) if totals and invoice.type != "P" else None
-    if preview is not None:
+    if preview is not None and all(map(in_amount_range, (preview.total, preview.subtotal))):
         invoice.total, invoice.subtotal = preview.total, preview.subtotal
     _index_text(invoice)
 
@@ -254,7 +283,11 @@ def create(
     prepared = None
     if not draft:  # refused here, before a folio is taken; kept for stamping
         balanced = _with_balances(session, invoice, data)
-        prepared = balanced, parse(balanced, tenant.organization.address.get("zip"))
+        organization = tenant.organization
+        prepared = (
+            balanced,
+            parse(balanced, organization.address.get("zip"), organization.tax_system),
+        )
     # Stamped now, the totals come from the document itself.
     _describe(invoice, data, totals=draft or run_async)
     if key and (raced := _claim(session, tenant, invoice)) is not None:
@@ -285,12 +318,16 @@ def _start(
     prepared: tuple[dict[str, Any], InvoiceInput],
 ) -> None:
     stamping.issuer_of(tenant.organization)  # refuse early when the organization is not ready
-    assign_folio(session, tenant.organization, invoice)
     if run_async:
+        assign_folio(session, tenant.organization, invoice)
         invoice.status = "pending"  # the worker stamps it (portal.jobs.invoices)
         session.flush()
         return
-    stamp(session, invoice, prepared)
+    # The test PAC's certificate row is stored on first use: outside the savepoint below.
+    stamping.pac_for(session, tenant.organization, invoice.livemode)
+    with session.begin_nested():  # refused by SAT's matrix: the folio taken here is given back
+        assign_folio(session, tenant.organization, invoice)
+        stamp(session, invoice, prepared)
 
 
 def _folio_counter(organization: Organization, livemode: bool, series: str | None) -> Any:
@@ -342,12 +379,26 @@ def _take_folio(session: Session, statement: Any) -> int | None:
 # Stamping ---------------------------------------------------------------------------------
 
 
-def stamp(
+@dataclasses.dataclass(frozen=True)
+class StampCall:
+    """A sealed document for the PAC and what recording its stamp needs."""
+
+    pac: PAC
+    document: documents.BuiltDocument
+    data: dict[str, Any]
+    parsed: InvoiceInput
+
+    def send(self) -> StampResult:
+        """Stamp it (network I/O for a real PAC: the worker calls it with no transaction open)."""
+        return self.pac.stamp(self.document)
+
+
+def stamp_call(
     session: Session,
     invoice: Invoice,
     prepared: tuple[dict[str, Any], InvoiceInput] | None = None,
-) -> None:
-    """Build, seal and stamp the invoice now; raises (nothing changes) when refused.
+) -> StampCall:
+    """Build and seal the invoice for the PAC; raises (nothing changes) when refused.
     ``prepared``: its body with the balances and the engine's input, when the caller has just
     read them (a new invoice); otherwise they are read from the stored body."""
     organization = session.get(Organization, invoice.organization_id)
@@ -356,7 +407,7 @@ def stamp(
     pac = stamping.pac_for(session, organization, invoice.livemode)
     if prepared is None:
         data = _with_balances(session, invoice, dict(invoice.data))
-        prepared = data, parse(data, issuer.zip)
+        prepared = data, parse(data, issuer.zip, issuer.tax_system)
     data, parsed = prepared
     parsed.series, parsed.folio_number = invoice.series, invoice.folio_number
     csd = stamping.csd_of(organization.certificate)  # type: ignore[arg-type]
@@ -364,7 +415,16 @@ def stamp(
         document = documents.build_invoice(csd, issuer, parsed)
     except ArithmeticError:  # the engine's Decimal context refuses absurd amounts (1e999)
         raise ValidationError("Un importe está fuera de rango.", "invalid_amount") from None
-    result = pac.stamp(document)
+    if not in_amount_range(document.total):  # each amount fits, their total would not
+        raise ValidationError("El total de la factura está fuera de rango.", "invalid_amount")
+    return StampCall(pac, document, data, parsed)
+
+
+def record_stamp(session: Session, invoice: Invoice, call: StampCall, result: StampResult) -> None:
+    """Store the stamped XML and what is derived from it; the invoice becomes ``valid``."""
+    organization = session.get(Organization, invoice.organization_id)
+    assert organization is not None
+    document = call.document
     invoice.xml, invoice.uuid, invoice.status = result.xml, result.uuid, "valid"
     invoice.stamp = {
         "date": result.stamp_date.replace(tzinfo=MEXICO).astimezone(UTC).isoformat(),
@@ -373,16 +433,28 @@ def stamp(
         "signature": result.sello_cfd,
     }
     invoice.verification_url = verification_url(result.xml, result.uuid, result.sello_cfd)
-    invoice.date = document.issued_at.replace(tzinfo=ZoneInfo(organization.timezone))
+    place = document.element.get("LugarExpedicion") or organization.address["zip"]
+    invoice.date = document.issued_at.replace(tzinfo=zones.zone_of(place))
     invoice.total = document.total
     if document.totals is not None:
         invoice.subtotal = document.totals.subtotal
-    invoice.data = data
+    invoice.data = call.data
     invoice.failure_reason = None
     _index_text(invoice)
-    _record_payments(session, invoice, parsed)
+    _record_payments(session, invoice, call.parsed)
     session.flush()
     related_documents.index(session, invoice)
+
+
+def stamp(
+    session: Session,
+    invoice: Invoice,
+    prepared: tuple[dict[str, Any], InvoiceInput] | None = None,
+) -> None:
+    """Build, seal and stamp the invoice now, in the caller's transaction; raises (nothing
+    changes) when refused. The worker instead calls the PAC between two transactions."""
+    call = stamp_call(session, invoice, prepared)
+    record_stamp(session, invoice, call, call.send())
 
 
 def stamp_draft(session: Session, invoice: Invoice) -> None:
@@ -391,13 +463,56 @@ def stamp_draft(session: Session, invoice: Invoice) -> None:
         raise ValidationError("Sólo se puede timbrar una factura en borrador.", "not_a_draft")
     organization = session.get(Organization, invoice.organization_id)
     assert organization is not None
-    stamping.issuer_of(organization)
-    assign_folio(session, organization, invoice)
-    stamp(session, invoice)
+    issuer = stamping.issuer_of(organization)
+    stamping.pac_for(session, organization, invoice.livemode)  # outside the savepoint below
+    data = _with_balances(session, invoice, dict(invoice.data))
+    prepared = data, parse(data, issuer.zip, issuer.tax_system)  # refused before the folio
+    with session.begin_nested():  # refused by SAT's matrix: the draft keeps no folio
+        assign_folio(session, organization, invoice)
+        stamp(session, invoice, prepared)
+
+
+def claim_stamp(session: Session, invoice: Invoice, lease: timedelta) -> bool:
+    """Take a pending invoice (locked by the caller) for one stamping attempt; commit before
+    calling the PAC. The lease keeps a second job (the sweep, a retry) from stamping it again
+    meanwhile; it ends by itself if the worker dies."""
+    now = utcnow()
+    if invoice.status != "pending":
+        return False  # already stamped or failed: a job that runs twice does nothing
+    held = session.get(StampingLease, invoice.id)
+    if held is not None and held.until > now:
+        return False  # another worker is stamping it
+    if held is None:
+        session.add(StampingLease(invoice_id=invoice.id, until=now + lease))
+    else:
+        held.until = now + lease
+    session.flush()
+    return True
+
+
+def release_stamp(session: Session, invoice_id: str) -> None:
+    """End the lease (stamped, failed, or an unexpected error that a retry may fix)."""
+    session.execute(delete(StampingLease).where(StampingLease.invoice_id == invoice_id))
+
+
+def fail_stamp(session: Session, invoice: Invoice, error: PortalError) -> None:
+    """The worker's outcome when the invoice is refused: ``failed`` with the reason."""
+    invoice.status, invoice.failure_reason = "failed", error.message
+    release_stamp(session, invoice.id)
+    session.flush()
+    status_event(session, invoice)
+
+
+def finish_stamp(session: Session, invoice: Invoice, call: StampCall, result: StampResult) -> None:
+    """The worker's outcome when the PAC stamped it: ``valid``, and the event."""
+    record_stamp(session, invoice, call, result)
+    release_stamp(session, invoice.id)
+    status_event(session, invoice)
 
 
 def stamp_pending(session: Session, invoice: Invoice) -> None:
-    """The worker's step: stamp a pending invoice, or mark it failed with the reason."""
+    """Stamp a pending invoice in the caller's transaction, or mark it failed with the reason
+    (the worker uses ``claim_stamp``/``stamp_call``/``finish_stamp`` instead)."""
     if invoice.status != "pending":
         return
     try:
@@ -405,7 +520,7 @@ def stamp_pending(session: Session, invoice: Invoice) -> None:
             stamp(session, invoice)
     except PortalError as error:
         invoice.status, invoice.failure_reason = "failed", error.message
-    session.flush()
+        session.flush()
     status_event(session, invoice)
 
 
@@ -479,15 +594,29 @@ def cancel_target(invoice: Invoice) -> CancelTarget:
     )
 
 
-def cancel(
+@dataclasses.dataclass(frozen=True)
+class CancelCall:
+    """A signed cancellation request for the PAC, ready to send after the transaction ends."""
+
+    pac: PAC
+    target: CancelTarget
+    request: documents.CancellationRequest
+    motive: str
+
+    def send(self) -> CancelResult:
+        """Send it (network I/O for a real PAC: call it with no transaction open)."""
+        return self.pac.cancel(self.target, self.request)
+
+
+def cancel_call(
     session: Session, tenant: Tenant, invoice: Invoice, motive: str | None, substitution: str | None
-) -> Invoice:
-    """Cancel with SAT (``canceled``, or ``pending`` acceptance) once SAT's rules allow it
-    (``cancellation_rules``); a draft is simply deleted."""
+) -> CancelCall | None:
+    """Check the cancellation against SAT's rules (``cancellation_rules``) and sign its request;
+    a draft is simply deleted (None)."""
     if invoice.status == "draft":
         session.delete(invoice)
         session.flush()
-        return invoice
+        return None
     if invoice.status == "canceled":
         raise ValidationError("La factura ya está cancelada.", "already_canceled")
     if invoice.status != "valid":
@@ -503,17 +632,32 @@ def cancel(
     organization = tenant.organization
     csd = stamping.csd_of(organization.certificate)  # type: ignore[arg-type]
     request = documents.build_cancellation(csd, invoice.uuid or "", clean_motive, substitution_uuid)
-    result = stamping.pac_for(session, organization, invoice.livemode).cancel(
-        cancel_target(invoice), request
-    )
+    pac = stamping.pac_for(session, organization, invoice.livemode)
+    return CancelCall(pac, cancel_target(invoice), request, clean_motive)
+
+
+def record_cancellation(
+    session: Session, invoice: Invoice, call: CancelCall, result: CancelResult
+) -> Invoice:
+    """Record the PAC's answer: ``canceled``, or ``pending`` the receiver's acceptance."""
     invoice.cancellation_motive, invoice.cancellation_substitution = (
-        clean_motive,
-        request.substitution_uuid,
+        call.motive,
+        call.request.substitution_uuid,
     )
     invoice.cancellation_requested_at = result.requested_at.replace(tzinfo=MEXICO)
     invoice.cancellation_xml = result.acuse
     _settle(session, invoice, "canceled" if result.status == "accepted" else "valid", result.status)
     return invoice
+
+
+def cancel(
+    session: Session, tenant: Tenant, invoice: Invoice, motive: str | None, substitution: str | None
+) -> Invoice:
+    """Cancel with SAT (``canceled``, or ``pending`` acceptance) once SAT's rules allow it
+    (``cancellation_rules``); a draft is simply deleted. Calls the PAC in the caller's
+    transaction: requests use ``portal.pac_calls.cancel``."""
+    call = cancel_call(session, tenant, invoice, motive, substitution)
+    return invoice if call is None else record_cancellation(session, invoice, call, call.send())
 
 
 def _settle(session: Session, invoice: Invoice, status: str, cancellation_status: str) -> None:
@@ -541,17 +685,41 @@ def _release(session: Session, invoice: Invoice) -> None:
     receipts.release_from(session, invoice)
 
 
-def refresh_status(session: Session, tenant: Tenant, invoice: Invoice) -> Invoice:
-    """Ask the PAC about a stamped invoice and its cancellation (``PUT /invoices/{id}/status``)."""
+@dataclasses.dataclass(frozen=True)
+class StatusQuery:
+    """A status question for the PAC, read from the database so it can be asked after commit."""
+
+    pac: PAC
+    target: CancelTarget
+    requested_at: datetime | None
+
+    def ask(self) -> StatusResult:
+        """Ask the PAC (network I/O for a real PAC: call it with no transaction open)."""
+        return self.pac.status(self.target, cancellation_requested_at=self.requested_at)
+
+
+def status_query(session: Session, tenant: Tenant, invoice: Invoice) -> StatusQuery | None:
+    """What to ask the PAC about a stamped invoice (None for an unstamped one)."""
     if invoice.uuid is None or invoice.xml is None:
-        return invoice
+        return None
     requested = invoice.cancellation_requested_at
-    answer = stamping.pac_for(session, tenant.organization, invoice.livemode).status(
+    return StatusQuery(
+        stamping.pac_for(session, tenant.organization, invoice.livemode),
         cancel_target(invoice),
-        cancellation_requested_at=_mexico(requested) if requested else None,
+        _mexico(requested) if requested else None,
     )
+
+
+def apply_status(session: Session, invoice: Invoice, answer: StatusResult) -> Invoice:
+    """Record the PAC's answer about the invoice and its cancellation."""
     _settle(session, invoice, answer.status, answer.cancellation_status)
     return invoice
+
+
+def refresh_status(session: Session, tenant: Tenant, invoice: Invoice) -> Invoice:
+    """Ask the PAC about a stamped invoice and its cancellation (``PUT /invoices/{id}/status``)."""
+    query = status_query(session, tenant, invoice)
+    return invoice if query is None else apply_status(session, invoice, query.ask())
 
 
 # Events -----------------------------------------------------------------------------------

@@ -88,6 +88,16 @@ def build_message(email: OutboxEmail, sender: str) -> EmailMessage:
     return message
 
 
+def unbuildable(email: OutboxEmail) -> str | None:
+    """Why the stored message cannot become a MIME message (a header with a line break, an
+    attachment that is not base64 or has no valid type…), or None when it can."""
+    try:
+        build_message(email, current_app.config["MAIL_FROM"])
+    except Exception as exc:  # any stored value may be at fault, and no retry would fix it
+        return f"No se pudo armar el mensaje: {type(exc).__name__}: {exc}"[:2000]
+    return None
+
+
 def _smtp(url: str) -> smtplib.SMTP:
     parts = urlparse(url)
     options = parse_qs(parts.query)
@@ -116,6 +126,14 @@ def claim(email: OutboxEmail) -> bool:
         return False  # already handled: a job that runs twice must not send twice
     if email.status == EMAIL_PENDING and email.next_attempt_at and email.next_attempt_at > now:
         return False
+    problem = unbuildable(email)
+    if problem is None and email.attempts > len(RETRY_DELAYS):
+        # Every attempt was claimed and none recorded (the worker died while sending each
+        # time): give up as after the last retry, not claim it forever.
+        problem = email.last_error or f"Sin respuesta tras {email.attempts} intentos."
+    if problem is not None:  # no retry would help: give up now, with the reason
+        email.status, email.next_attempt_at, email.last_error = EMAIL_FAILED, None, problem
+        return False
     if not current_app.config["MAIL_URL"]:
         email.status = EMAIL_KEPT
         return False
@@ -125,14 +143,24 @@ def claim(email: OutboxEmail) -> bool:
     return True
 
 
-def send(email: OutboxEmail) -> str | None:
-    """Talk to the SMTP server, outside any transaction; the error text, or None when sent."""
+def prepare(email: OutboxEmail) -> EmailMessage:
+    """The MIME message of a claimed email, built before the transaction ends."""
+    return build_message(email, current_app.config["MAIL_FROM"])
+
+
+def deliver(message: EmailMessage) -> str | None:
+    """Talk to the SMTP server with no transaction open; the error text, or None when sent."""
     try:
         with _smtp(current_app.config["MAIL_URL"]) as server:
-            server.send_message(build_message(email, current_app.config["MAIL_FROM"]))
-    except (smtplib.SMTPException, OSError) as exc:
+            server.send_message(message)
+    except Exception as exc:  # SMTP, network, or an address the server cannot take: retried
         return f"{type(exc).__name__}: {exc}"
     return None
+
+
+def send(email: OutboxEmail) -> str | None:
+    """Build and send at once (only for callers that hold no transaction)."""
+    return deliver(prepare(email))
 
 
 def record_attempt(email: OutboxEmail, error: str | None) -> None:

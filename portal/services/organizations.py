@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,9 +13,8 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.cfdi import catalogs, rules
-from portal.cfdi.csd import load_csd
-from portal.cfdi.errors import CSD_NOT_ISSUED_BY_SAT, CSDError
+from portal.cfdi import catalogs, rules, zones
+from portal.cfdi.csd import issued_by_sat, load_csd
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.models.accounts import Account
 from portal.models.base import utcnow
@@ -34,7 +34,7 @@ DOCUMENT_TYPES = ("I", "E", "P", "N", "T")
 LOGO_MAX_BYTES = 500 * 1024
 LOGO_MIN_SIDE, LOGO_MAX_SIDE = 32, 4000
 CERTIFICATE_WARNING_DAYS = 30
-SERIES_PATTERN = r"[^|]{1,25}"  # CFDI 4.0's Serie: 1–25 characters, no pipe
+MEXICO_CITY = "America/Mexico_City"
 
 
 def create_organization(session: Session, account: Account, name: Any) -> Organization:
@@ -120,6 +120,7 @@ def update_legal(organization: Organization, data: dict[str, Any]) -> None:
     check.done()
     organization.name, organization.legal_name = name, rules.normalize_legal_name(legal_name)
     organization.tax_system, organization.address = tax_system, address
+    organization.timezone = zones.zone_name(address["zip"]) if address.get("zip") else MEXICO_CITY
     organization.website, organization.support_email, organization.phone = (
         website,
         support_email,
@@ -183,18 +184,7 @@ def upload_certificate(
 
 def is_sat_issued(certificate: Certificate) -> bool:
     """Whether the stored CSD chains to SAT's roots (required for live documents)."""
-    try:
-        load_csd(
-            certificate.cer_der,
-            secrets.decrypt(certificate.key_encrypted),
-            secrets.decrypt(certificate.password_encrypted).decode(),
-            require_sat_chain=True,
-        )
-    except CSDError as error:
-        if error.code == CSD_NOT_ISSUED_BY_SAT:
-            return False
-        raise
-    return True
+    return issued_by_sat(certificate.cer_der)
 
 
 def delete_certificate(session: Session, organization: Organization) -> datetime:
@@ -225,10 +215,22 @@ def upload_logo(organization: Organization, data: bytes) -> None:
             path="file",
         )
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-            kind, (width, height) = image.format, image.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        with warnings.catch_warnings():
+            # A header claiming more pixels than Pillow's bomb limit is refused, not warned
+            # about: the size is read from the header, before anything is decoded.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                kind, (width, height) = image.format, image.size
+                if max(width, height) <= LOGO_MAX_SIDE:
+                    image.load()  # decode it all: a truncated or corrupt image fails here
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
         raise ValidationError(
             "El archivo no es una imagen JPG o PNG válida.", "logo_invalid_image", path="file"
         ) from exc
@@ -275,7 +277,13 @@ def update_customization(
 
 
 def _pdf_extra(check: Checker) -> dict[str, bool]:
-    nested = check.obj("pdf_extra")
+    return pdf_switches(check, "pdf_extra")
+
+
+def pdf_switches(check: Checker, key: str) -> dict[str, bool]:
+    """The PDF switches of an object (``pdf_extra`` of an organization, ``pdf_options`` of an
+    invoice): known keys, booleans only."""
+    nested = check.obj(key)
     if nested is None:
         return {}
     values = {key: nested.boolean(key) for key in DEFAULT_PDF_EXTRA}
@@ -398,12 +406,7 @@ def create_series(
 ) -> FolioSeries:
     """A new folio series with its next folio per environment."""
     check = Checker(data)
-    name = check.text(
-        "series",
-        required=True,
-        pattern=SERIES_PATTERN,
-        message="La serie debe tener de 1 a 25 caracteres, sin «|».",
-    )
+    name = check.series("series", required=True)
     folio = check.integer("next_folio", minimum=1, maximum=2_000_000_000)
     folio_test = check.integer("next_folio_test", minimum=1, maximum=2_000_000_000)
     check.done()
@@ -451,8 +454,8 @@ class PendingStep:
     description: str
 
 
-def pending_steps(organization: Organization, now: datetime | None = None) -> list[PendingStep]:
-    """What is missing before production, derived from the data."""
+def setup_steps(organization: Organization, now: datetime | None = None) -> list[PendingStep]:
+    """What is missing before the organization can issue any invoice (test mode included)."""
     steps = []
     if not (
         organization.legal_name and organization.tax_system and organization.address.get("zip")
@@ -471,3 +474,39 @@ def pending_steps(organization: Organization, now: datetime | None = None) -> li
             PendingStep("certificate", "El certificado de sello digital venció. Sube uno vigente.")
         )
     return steps
+
+
+def pending_steps(
+    organization: Organization, now: datetime | None = None, *, pac_configured: bool | None = None
+) -> list[PendingStep]:
+    """What is missing before live invoices with fiscal validity: ``setup_steps``, a CSD issued
+    by SAT (a test authority's CSD only signs test documents) and a real PAC (``pac_configured``;
+    None asks the running app's settings)."""
+    steps = setup_steps(organization, now)
+    certificate = organization.certificate
+    if certificate is not None and not steps and not is_sat_issued(certificate):
+        steps.append(PendingStep("certificate", TEST_CSD_STEP))
+    if not (_live_pac_configured() if pac_configured is None else pac_configured):
+        steps.append(PendingStep("pac", NO_PAC_STEP))
+    return steps
+
+
+TEST_CSD_STEP = (
+    "El CSD no fue emitido por el SAT (es de prueba): sirve para facturas de prueba. Para "
+    "facturas con validez fiscal sube el CSD que te entregó el SAT."
+)
+NO_PAC_STEP = (
+    "El portal aún no tiene un PAC configurado para timbrar en producción: por ahora solo se "
+    "emiten facturas de prueba (lo configura el operador del portal)."
+)
+
+
+def is_test_ready(organization: Organization, now: datetime | None = None) -> bool:
+    """Whether test-mode invoices can be issued (a test CSD is enough)."""
+    return not setup_steps(organization, now)
+
+
+def _live_pac_configured() -> bool:
+    from portal.services import stamping  # stamping reads readiness from here
+
+    return stamping.live_config() is not None

@@ -13,6 +13,7 @@ import ipaddress
 import socket
 import ssl
 import time
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -33,9 +34,38 @@ class Response:
     error: str | None = None
 
 
-def _refused(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# IPv6 ranges whose addresses carry an IPv4 address in their last 32 bits: IPv4-mapped
+# (::ffff:0:0/96), SIIT (::ffff:0:0:0/96), the deprecated IPv4-compatible ::/96 and NAT64's
+# well-known prefix (64:ff9b::/96). A host reaches the embedded IPv4 address through them.
+_LOW_32_EMBEDDING = tuple(
+    ipaddress.IPv6Network(net)
+    for net in ("::ffff:0:0/96", "::ffff:0:0:0/96", "::/96", "64:ff9b::/96")
+)
+# Tunnels and translators that are never a webhook's address: Teredo (its client address is
+# obfuscated inside) and NAT64's local-use prefix (RFC 8215), which any network may route.
+_TUNNELS = tuple(ipaddress.IPv6Network(net) for net in ("2001::/32", "64:ff9b:1::/48"))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for (mapped, NAT64, 6to4…), if any."""
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if any(ip in net for net in _LOW_32_EMBEDDING) and int(ip) > 1:  # not :: nor ::1
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def _refused(ip: IPAddress, allow_loopback: bool) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in net for net in _TUNNELS):
+            return True
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            # Only a plain IPv4-mapped loopback is the loopback; through a translator or a
+            # tunnel it would be somebody's network, so it is refused even in development.
+            mapped = ip.ipv4_mapped is not None
+            return _refused(embedded, allow_loopback and mapped)
     if ip.is_loopback:
         return not allow_loopback
     # is_global is False for private, link-local (cloud metadata), shared, reserved and
@@ -43,13 +73,25 @@ def _refused(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: 
     return ip.is_multicast or not ip.is_global
 
 
+def _malformed(url: str) -> bool:
+    """Whitespace or control characters anywhere: parsers disagree on what they mean."""
+    return any(
+        char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in url
+    )
+
+
 def resolve(url: str, allow_loopback: bool) -> tuple[str, int, str]:
     """Check a URL and return (host, port, first safe IP); raise ``UnsafeURL`` otherwise."""
+    if _malformed(url):
+        raise UnsafeURL("La URL no puede llevar espacios ni caracteres de control.")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeURL("La URL debe comenzar con http:// o https:// e incluir un dominio.")
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = parts.port
+        if port == 0:
+            raise UnsafeURL("El puerto 0 no es válido.")
+        port = port or (443 if parts.scheme == "https" else 80)
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (ValueError, OSError) as exc:
         raise UnsafeURL(f"No se pudo resolver el dominio {parts.hostname}.") from exc

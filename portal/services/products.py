@@ -22,7 +22,7 @@ from portal.tenancy import Tenant, scoped_get, scoped_select
 DEFAULT_TAX = {"type": "IVA", "rate": "0.16", "withholding": False, "factor": "Tasa"}
 TAX_TYPES = tuple(cfdi.TAX_CODES)
 IEPS_MODES = ("sum_before_taxes", "break_down", "unconsidered")
-DEFAULTS: dict[str, Any] = {"tax_included": True, "unit_key": "H87", "unit_name": "Elemento"}
+DEFAULTS: dict[str, Any] = {"tax_included": True, "unit_key": "H87"}
 MAX_TAXES = 10
 REQUIRED = ("description", "product_key", "price")
 
@@ -107,6 +107,9 @@ def _apply(product: Product, fields: dict[str, Any]) -> None:
         elif value is None and key in DEFAULTS:
             value = DEFAULTS[key]
         setattr(product, key, value)
+    if fields.get("unit_name") is None and ("unit_key" in fields or "unit_name" in fields):
+        # No name given: SAT's name for the key (H87 "Pieza", KGM "Kilogramo"), never a fixed one.
+        product.unit_name = catalogs.unit_name(product.unit_key)
     derive = "taxes" in fields or "taxability" in fields or not product.taxability
     if fields.get("taxability") is None and derive:
         product.taxability = "02" if product.taxes else "01"

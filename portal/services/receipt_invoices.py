@@ -75,7 +75,7 @@ def _require_customer(body: dict[str, Any]) -> None:
     if not isinstance(customer, dict | str) or not customer:
         check.fail("customer", "Indica el cliente: su id o un objeto con sus datos.", "required")
     check.text("use", max_len=4)
-    check.text("series", max_len=25)
+    check.series("series")
     check.done()
 
 
@@ -180,6 +180,8 @@ class GlobalSelection:
     payment_form: str | None
     receipts: list[Receipt]
     receipt_ids: list[Any] | None = None  # an explicit list instead of the period
+    currency: str | None = None  # only receipts in this currency (one invoice per currency)
+    exchange: Decimal | None = None  # the invoice's TipoCambio when its receipts' rates differ
 
     @property
     def total(self) -> Decimal:
@@ -219,7 +221,9 @@ def read_global(organization: Organization, body: dict[str, Any]) -> GlobalSelec
         "payment_form", [c for c, _ in catalogs.options("payment_form")], label="c_FormaPago"
     )
     ids = check.items("receipts", max_items=MAX_GLOBAL_CONCEPTS)
-    check.text("series", max_len=25)
+    currency = check.choice("currency", catalogs_currencies(), label="c_Moneda")
+    exchange = check.decimal("exchange", minimum=Decimal("0.000001"))
+    check.series("series")
     check.integer("folio_number", minimum=1, maximum=2_000_000_000)
     check.done()
     closed_start, closed_end = receipts.last_closed_period(organization, periodicity)
@@ -230,7 +234,14 @@ def read_global(organization: Organization, body: dict[str, Any]) -> GlobalSelec
         )
     local_start = start.astimezone(zone)
     months = months or _months(local_start, periodicity)
-    return GlobalSelection(periodicity, start, end, months, local_start.year, payment_form, [], ids)
+    return GlobalSelection(
+        periodicity, start, end, months, local_start.year, payment_form, [], ids, currency, exchange
+    )
+
+
+def catalogs_currencies() -> list[str]:
+    """Every code of SAT's c_Moneda."""
+    return [code for code, _ in catalogs.options("currency")]
 
 
 def select_global(
@@ -251,6 +262,8 @@ def select_global(
         query = query.where(Receipt.date >= selection.start, Receipt.date <= selection.end)
     if selection.payment_form:
         query = query.where(Receipt.payment_form == selection.payment_form)
+    if selection.currency:
+        query = query.where(Receipt.currency == selection.currency)
     query = query.order_by(Receipt.date, Receipt.id).limit(limit)
     selection.receipts = list(session.scalars(query.with_for_update() if lock else query))
     return selection
@@ -305,6 +318,34 @@ def _global_concepts(receipt: Receipt) -> list[dict[str, Any]]:
     ]
 
 
+def _global_currency(selection: GlobalSelection) -> tuple[str, Decimal]:
+    """The currency and exchange rate of the global invoice: its receipts' own. Receipts in
+    several currencies go into one global invoice per currency (``currency``), never into MXN
+    with foreign amounts; several rates in one currency need the invoice's ``exchange``."""
+    currencies = sorted({row.currency for row in selection.receipts})
+    if len(currencies) > 1:
+        raise ValidationError(
+            f"El periodo tiene recibos en varias monedas ({', '.join(currencies)}): emite una "
+            "factura global por moneda indicando «currency».",
+            "mixed_currencies",
+            path="currency",
+        )
+    currency = currencies[0]
+    if currency in ("MXN", "XXX"):
+        return currency, Decimal(1)
+    rates = {row.exchange for row in selection.receipts}
+    if selection.exchange is not None:
+        return currency, selection.exchange
+    if len(rates) > 1:
+        raise ValidationError(
+            f"Los recibos en {currency} tienen tipos de cambio distintos: indica en «exchange» "
+            "el tipo de cambio de la factura global.",
+            "mixed_exchange_rates",
+            path="exchange",
+        )
+    return currency, rates.pop()
+
+
 def _global_body(selection: GlobalSelection, tenant: Tenant, body: dict[str, Any]) -> dict:
     concepts = [c for row in selection.receipts for c in _global_concepts(row)]
     if len(concepts) > MAX_GLOBAL_CONCEPTS:
@@ -316,8 +357,11 @@ def _global_body(selection: GlobalSelection, tenant: Tenant, body: dict[str, Any
         )
     zip_code = (tenant.organization.address or {}).get("zip")
     extra = {k: body[k] for k in ("series", "folio_number", "date") if body.get(k) is not None}
+    currency, exchange = _global_currency(selection)
     return {
         **extra,
+        "currency": currency,
+        "exchange": str(exchange),
         "customer": {
             "legal_name": rules.GENERAL_PUBLIC_NAME,
             "tax_id": rules.GENERIC_NATIONAL,
@@ -344,7 +388,6 @@ def global_invoice(
     selection = select_global(session, tenant, body, lock=True, limit=max_receipts)
     if not selection.receipts:
         raise _nothing_open(selection, ZoneInfo(tenant.organization.timezone))
-    _same_currency(selection.receipts)
     invoice = invoices.create(session, tenant, _global_body(selection, tenant, body))
     ids = [row.id for row in selection.receipts]
     session.execute(
@@ -380,6 +423,7 @@ def preview(selection: GlobalSelection, zone: ZoneInfo) -> dict[str, Any]:
         "year": selection.year,
         "count": len(selection.receipts),
         "total": selection.total,
+        "currencies": sorted({row.currency for row in selection.receipts}),
         "by_payment_form": sorted(by_form.items()),
     }
 
@@ -405,6 +449,8 @@ def start_run(session: Session, tenant: Tenant, selection: GlobalSelection) -> G
             "to": iso(selection.end),
             "months": selection.months,
             **({"payment_form": selection.payment_form} if selection.payment_form else {}),
+            **({"currency": selection.currency} if selection.currency else {}),
+            **({"exchange": str(selection.exchange)} if selection.exchange else {}),
         },
         total=len(selection.receipts),
     )

@@ -21,13 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.cfdi import catalogs, money, pdf
-from portal.cfdi.types import InvoiceInput
+from portal.cfdi.types import InvoiceInput, in_amount_range
 from portal.errors import ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import STATUSES, Receipt
-from portal.services import events, invoice_files, invoices, mail
+from portal.services import events, invoice_files, invoices, mail, mail_limits
 from portal.services.checks import Checker
 from portal.tenancy import Tenant, scoped_select
 
@@ -150,8 +150,14 @@ def priced_items(tenant: Tenant, body: dict[str, Any]) -> tuple[list[dict[str, A
     """The items with product ids resolved, and their total by the engine's money math."""
     _, data = invoices.resolve(tenant, {"items": body.get("items")})
     currency = str(body.get("currency") or "MXN")
-    lines = lines_of(data["items"], currency, body.get("exchange", 1))
-    return data["items"], money.summarize(lines, money.currency_decimals(currency.upper())).total
+    try:
+        lines = lines_of(data["items"], currency, body.get("exchange", 1))
+        total = money.summarize(lines, money.currency_decimals(currency.upper())).total
+    except ArithmeticError:  # the engine's Decimal context refuses absurd amounts
+        total = None
+    if total is None or not in_amount_range(total):
+        raise ValidationError("El total del recibo está fuera de rango.", "invalid_amount")
+    return data["items"], total
 
 
 # Creating ---------------------------------------------------------------------------------
@@ -405,6 +411,7 @@ def _recipients(body: dict[str, Any]) -> list[str]:
 def email(session: Session, receipt: Receipt, organization: Organization, body: dict) -> None:
     """Queue the ticket (PDF attached) with an «Invoice this purchase» button."""
     to = _recipients(body)
+    mail_limits.admit(session, organization, receipt.livemode, to)
     name = organization.legal_name or organization.name
     mail.queue_email(
         session,

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import Select, and_, bindparam, literal, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from portal.cfdi import catalogs, rules
@@ -30,11 +30,14 @@ from portal.services.checks import Checker
 from portal.services.organizations import RESERVED_DOMAINS
 from portal.tenancy import Tenant
 
-# Unknown keys tolerated before the portal answers 429: per visitor, and per domain.
+# Unknown keys tolerated before the portal answers 429 to a further unknown key: per visitor,
+# and per key prefix of the domain (guesses spread over many addresses). A key that exists is
+# never refused, so nobody can lock a merchant's customers out by guessing.
 MISSES_PER_IP, IP_WINDOW = 20, 600
-MISSES_PER_DOMAIN, DOMAIN_WINDOW = 200, 3600
-# Wrong RFCs typed to see an invoiced receipt's invoice again, per receipt.
-RFC_TRIES, RFC_WINDOW = 5, 3600
+MISSES_PER_PREFIX, PREFIX_WINDOW, PREFIX_LENGTH = 30, 3600, 2
+# Wrong RFCs typed to see an invoiced receipt's invoice again: per visitor and receipt, and
+# (many more) per receipt, so that one visitor's guesses do not lock out the customer.
+RFC_TRIES, RFC_TRIES_PER_RECEIPT, RFC_WINDOW = 5, 50, 3600
 DOWNLOAD_DAYS = 30
 # SAT receiver rule paths → the form's fields.
 FIELD_OF = {
@@ -90,10 +93,11 @@ def organization_for(session: Session, domain: str) -> Organization:
 
 
 def _ip_bucket(ip: str) -> str:
-    return f"selfinvoice:ip:{ip}"
+    return f"selfinvoice:ip:{throttle.client(ip)}"
 
 
-DOMAIN_BUCKET = "selfinvoice:domain:"
+def _prefix_bucket(domain: str, key: str) -> str:
+    return f"selfinvoice:prefix:{domain}:{key[:PREFIX_LENGTH]}"
 
 
 @functools.cache
@@ -105,7 +109,7 @@ def _lookup_statement() -> Select[tuple[Organization, Receipt, int | None, int |
             Organization,
             Receipt,
             throttle.hits(bindparam("ip_bucket"), bindparam("ip_window")),
-            throttle.hits(literal(DOMAIN_BUCKET) + Organization.id, bindparam("domain_window")),
+            throttle.hits(bindparam("prefix_bucket"), bindparam("prefix_window")),
         )
         .outerjoin(
             Receipt,
@@ -121,8 +125,8 @@ def _lookup_statement() -> Select[tuple[Organization, Receipt, int | None, int |
 
 def lookup(session: Session, domain: str, key: str, ip: str) -> tuple[Organization, Receipt | None]:
     """The domain's organization and its receipt with this key (None when unknown), read in
-    one query with the visitor's and the domain's misses: 404 for an unknown domain, 429 once
-    this visitor, or everyone on this domain, typed too many unknown keys."""
+    one query with the visitor's and the key prefix's misses: 404 for an unknown domain; for an
+    unknown key, 429 once this visitor, or everyone on this key prefix, typed too many."""
     if domain in RESERVED_DOMAINS:
         raise NotFound(NOT_FOUND)
     now, key = time.time(), key.strip()
@@ -133,21 +137,24 @@ def lookup(session: Session, domain: str, key: str, ip: str) -> tuple[Organizati
             "key": key if len(key) <= 16 else "",  # no receipt has an empty key
             "ip_bucket": _ip_bucket(ip),
             "ip_window": throttle.window(IP_WINDOW, now),
-            "domain_window": throttle.window(DOMAIN_WINDOW, now),
+            "prefix_bucket": _prefix_bucket(domain, key),
+            "prefix_window": throttle.window(PREFIX_WINDOW, now),
         },
     ).first()
     if row is None:
         raise NotFound(NOT_FOUND)
-    organization, receipt, ip_misses, domain_misses = row
-    throttle.refuse_over(ip_misses, MISSES_PER_IP, IP_WINDOW, now)
-    throttle.refuse_over(domain_misses, MISSES_PER_DOMAIN, DOMAIN_WINDOW, now)
+    organization, receipt, ip_misses, prefix_misses = row
+    if receipt is None:
+        throttle.refuse_over(ip_misses, MISSES_PER_IP, IP_WINDOW, now)
+        throttle.refuse_over(prefix_misses, MISSES_PER_PREFIX, PREFIX_WINDOW, now)
     return organization, receipt
 
 
-def record_miss(session: Session, organization: Organization, ip: str) -> None:
-    """Count an unknown key against the visitor and the domain (the caller commits it)."""
+def record_miss(session: Session, organization: Organization, key: str, ip: str) -> None:
+    """Count an unknown key against the visitor and the key's prefix (the caller commits)."""
+    assert organization.domain is not None
     throttle.hit(session, _ip_bucket(ip), IP_WINDOW)
-    throttle.hit(session, DOMAIN_BUCKET + organization.id, DOMAIN_WINDOW)
+    throttle.hit(session, _prefix_bucket(organization.domain, key.strip()), PREFIX_WINDOW)
 
 
 def state(receipt: Receipt) -> str:
@@ -178,9 +185,11 @@ def regime_choices(lang: str) -> tuple[tuple[str, str, str], ...]:
 
 
 def offered_uses(organization: Organization) -> list[str]:
-    """The CFDI uses the organization offers (none chosen: all but payments' CP01)."""
-    chosen = organization.self_invoice_uses or list(rules.USE_REGIMES)
-    return [use for use in chosen if use in rules.USE_REGIMES and use != "CP01"]
+    """The CFDI uses the organization offers on its invoices (type I: never payroll's CN01
+    nor payments' CP01; none chosen: all the others)."""
+    allowed = rules.uses_for_type("I")
+    chosen = organization.self_invoice_uses or allowed
+    return [use for use in chosen if use in allowed]
 
 
 def use_choices(organization: Organization, lang: str) -> tuple[tuple[str, str, str], ...]:
@@ -208,7 +217,7 @@ def read_tax_data(organization: Organization, data: dict[str, Any]) -> TaxData:
     email = check.email("email")
     issuer_zip = (organization.address or {}).get("zip")
     found = rules.check_receiver(tax_id, legal_name, tax_system, zip_code, use,
-                                 issuer_zip=issuer_zip)  # fmt: skip
+                                 issuer_zip=issuer_zip, document_type="I")  # fmt: skip
     problems = check.problems + [
         Problem(p.message, p.code, FIELD_OF.get(p.path or "", p.path)) for p in found
     ]
@@ -234,12 +243,15 @@ def _same_receiver(invoice: Invoice | None, tax_id: str) -> bool:
 
 
 def redeem(
-    session: Session, organization: Organization, receipt: Receipt, data: TaxData
+    session: Session, organization: Organization, receipt: Receipt, data: TaxData, ip: str
 ) -> Invoice:
     """Invoice the receipt to the visitor, exactly once: the row is locked and its status
-    checked inside the lock. A second visitor with the same RFC gets the first's invoice."""
+    checked inside the lock. A second visitor with the same RFC gets the first's invoice
+    (the RFC check is throttled as on ``invoice_for_rfc``; the caller has run that one first,
+    this covers a receipt invoiced meanwhile)."""
     receipt = receipts.lock(session, receipt)
     if receipt.status == "invoiced_to_customer":
+        throttle.check_all(session, _rfc_limits(receipt, ip))
         existing = session.get(Invoice, receipt.invoice_id)
         if _same_receiver(existing, data.tax_id):
             return existing  # type: ignore[return-value]
@@ -257,20 +269,29 @@ def redeem(
         {"type": "receipt", "object": receipts.to_dict(receipt, organization)},
     )  # fmt: skip
     if data.email:
-        invoice_files.email(session, invoice, organization, {"email": data.email})
+        invoice_files.email(session, invoice, organization, {"email": data.email}, limited=False)
     return invoice
 
 
 def invoice_for_rfc(session: Session, receipt: Receipt, tax_id: str, ip: str) -> Invoice | None:
     """The invoice of an invoiced receipt, when ``tax_id`` is the RFC it went to (a few wrong
-    tries per receipt and hour, then 429)."""
-    bucket = f"selfinvoice:rfc:{receipt.id}"
-    throttle.check(session, bucket, RFC_TRIES, RFC_WINDOW)
+    tries per visitor and receipt an hour, then 429)."""
+    limits = _rfc_limits(receipt, ip)
+    throttle.check_all(session, limits)
     invoice = session.get(Invoice, receipt.invoice_id) if receipt.invoice_id else None
     if _same_receiver(invoice, rules.normalize_tax_id(tax_id)):
         return invoice
-    throttle.hit(session, bucket, RFC_WINDOW)
+    for bucket, _limit, seconds in limits:
+        throttle.hit(session, bucket, seconds)
     return None
+
+
+def _rfc_limits(receipt: Receipt, ip: str) -> list[tuple[str, int, int]]:
+    """The RFC guesses allowed on one invoiced receipt: per visitor, and per receipt."""
+    return [
+        (f"selfinvoice:rfc:{receipt.id}:{throttle.client(ip)}", RFC_TRIES, RFC_WINDOW),
+        (f"selfinvoice:rfc:{receipt.id}", RFC_TRIES_PER_RECEIPT, RFC_WINDOW),
+    ]
 
 
 # Download links ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from portal.errors import Problem, ValidationError
+from portal.jsonio import UnreadableJSON, loads_untrusted
 from portal.models.accounts import Account
 from portal.models.base import iso, utcnow
 from portal.models.events import (
@@ -164,7 +166,14 @@ def validate_signature(session: Session, organization_id: str, livemode: bool, d
         raise ValidationError(
             "La firma no corresponde al contenido.", "invalid_signature", path="signature"
         )
-    return json.loads(body) if isinstance(payload, str) else payload
+    if not isinstance(payload, str):
+        return payload
+    try:
+        return loads_untrusted(body)
+    except UnreadableJSON:
+        raise ValidationError(
+            "El payload firmado no es JSON válido.", "invalid_json", path="payload"
+        ) from None
 
 
 def _tenant_secrets(session: Session, organization_id: str, livemode: bool) -> list[str]:
@@ -215,21 +224,38 @@ def claim(delivery: WebhookDelivery) -> bool:
     return True
 
 
-def send(delivery: WebhookDelivery) -> outbound.Response:
-    """POST the signed event to the webhook, outside any transaction."""
+@dataclass(frozen=True)
+class Outgoing:
+    """One signed request, read from the database before the transaction ends."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    allow_loopback: bool
+
+
+def prepare(delivery: WebhookDelivery) -> Outgoing:
+    """The signed request for a claimed delivery (read it, then commit, then ``post`` it)."""
     body = encode(event_payload(delivery.event))
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "FacturaPortal-Webhooks/1",
         SIGNATURE_HEADER: sign(secret_of(delivery.webhook), body),
     }
+    allow_loopback = current_app.config["WEBHOOKS_ALLOW_LOOPBACK"]
+    return Outgoing(delivery.webhook.url, body, headers, allow_loopback)
+
+
+def post(outgoing: Outgoing) -> outbound.Response:
+    """POST a prepared request; call it with no transaction open (it touches no row)."""
     return outbound.post(
-        delivery.webhook.url,
-        body,
-        headers,
-        TIMEOUT_SECONDS,
-        current_app.config["WEBHOOKS_ALLOW_LOOPBACK"],
+        outgoing.url, outgoing.body, outgoing.headers, TIMEOUT_SECONDS, outgoing.allow_loopback
     )
+
+
+def send(delivery: WebhookDelivery) -> outbound.Response:
+    """Prepare and POST at once (only for callers that hold no transaction)."""
+    return post(prepare(delivery))
 
 
 def record_attempt(

@@ -160,3 +160,67 @@ def test_global_invoice_never_takes_another_tenants_receipts(
     response = api(key).post("/receipts/global-invoice", json={"receipts": [theirs["id"]]})
     assert response.status_code == 400 and response.json["code"] == "no_open_receipts"
     assert api(other_key).get(f"/receipts/{theirs['id']}").json["status"] == "open"
+
+
+def _window() -> dict[str, str]:
+    start = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    return {"from": start, "to": (datetime.now(UTC) + timedelta(minutes=1)).isoformat()}
+
+
+def _sum_of_receipts(receipts_: list[dict]) -> Decimal:
+    return sum((Decimal(str(r["total"])) for r in receipts_), Decimal(0))
+
+
+def test_usd_receipts_make_a_usd_global_invoice(daily_org, api, receipt_body):
+    """Never MXN with dollar amounts: Moneda and TipoCambio are the receipts' own, and the
+    Total is their sum in dollars."""
+    _, key = daily_org
+    client = api(key)
+    usd = [
+        client.post("/receipts", json=receipt_body(currency="USD", exchange="17.25")).json
+        for _ in range(2)
+    ]
+    response = client.post("/receipts/global-invoice", json=_window())
+    assert response.status_code == 200, response.json
+    root = etree.fromstring(client.get(f"/invoices/{response.json['id']}/xml").data)
+    assert (root.get("Moneda"), Decimal(root.get("TipoCambio"))) == ("USD", Decimal("17.25"))
+    assert Decimal(root.get("Total")) == _sum_of_receipts(usd)
+    assert root.find(f"{CFDI}InformacionGlobal") is not None
+
+
+def test_receipts_in_several_currencies_go_into_one_global_invoice_each(
+    daily_org, api, receipt_body
+):
+    _, key = daily_org
+    client = api(key)
+    pesos = client.post("/receipts", json=receipt_body()).json
+    dollars = client.post("/receipts", json=receipt_body(currency="USD", exchange="18")).json
+    mixed = client.post("/receipts/global-invoice", json=_window())
+    assert mixed.status_code == 400 and mixed.json["code"] == "mixed_currencies"
+    assert mixed.json["path"] == "currency" and "USD" in mixed.json["message"]
+    for receipt, currency in ((dollars, "USD"), (pesos, "MXN")):
+        response = client.post("/receipts/global-invoice", json={**_window(), "currency": currency})
+        assert response.status_code == 200, response.json
+        root = etree.fromstring(client.get(f"/invoices/{response.json['id']}/xml").data)
+        assert root.get("Moneda") == currency
+        assert Decimal(root.get("Total")) == Decimal(str(receipt["total"]))
+        assert client.get(f"/receipts/{receipt['id']}").json["status"] == "invoiced_globally"
+
+
+def test_different_rates_need_the_invoices_exchange(daily_org, api, receipt_body):
+    _, key = daily_org
+    client = api(key)
+    for rate in ("17.10", "17.40"):
+        client.post("/receipts", json=receipt_body(currency="USD", exchange=rate))
+    refused = client.post("/receipts/global-invoice", json=_window())
+    assert refused.status_code == 400 and refused.json["path"] == "exchange"
+    response = client.post("/receipts/global-invoice", json={**_window(), "exchange": "17.30"})
+    assert response.status_code == 200, response.json
+    root = etree.fromstring(client.get(f"/invoices/{response.json['id']}/xml").data)
+    assert (root.get("Moneda"), root.get("TipoCambio")) == ("USD", "17.30")
+
+
+def test_unknown_currency_is_a_400(daily_org, api):
+    _, key = daily_org
+    response = api(key).post("/receipts/global-invoice", json={"currency": "ZZZ"})
+    assert response.status_code == 400 and response.json["path"] == "currency"

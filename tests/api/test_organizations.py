@@ -48,14 +48,14 @@ def test_create_list_retrieve(user):
     org = _create(user)
     assert org["legal"]["name"] == "Mi Tienda"
     assert org["is_production_ready"] is False
-    assert {s["type"] for s in org["pending_steps"]} == {"legal", "certificate"}
+    assert {s["type"] for s in org["pending_steps"]} == {"legal", "certificate", "pac"}
     _create(user, "Otra Empresa")
     listed = user.get("/organizations?q=tienda").json
     assert [o["id"] for o in listed["data"]] == [org["id"]]
     assert user.get(f"/organizations/{org['id']}").json["id"] == org["id"]
 
 
-def test_full_onboarding_reaches_production_ready(user, org_csd):
+def test_full_onboarding_with_a_test_csd_is_ready_for_test_invoices_only(user, org_csd):
     org_id = _create(user)["id"]
     legal = user.put(f"/organizations/{org_id}/legal", json=LEGAL)
     assert legal.status_code == 200, legal.json
@@ -64,7 +64,10 @@ def test_full_onboarding_reaches_production_ready(user, org_csd):
     body = response.json
     assert body["legal"]["tax_id"] == "EKU9003173C9"
     assert body["certificate"]["has_certificates"] is True
-    assert body["is_production_ready"] is True and body["pending_steps"] == []
+    # A test authority's CSD and no PAC: never "ready to issue invoices with fiscal validity".
+    assert body["is_production_ready"] is False
+    assert [s["type"] for s in body["pending_steps"]] == ["certificate", "pac"]
+    assert "no fue emitido por el SAT" in body["pending_steps"][0]["description"]
     logo = user.put(
         f"/organizations/{org_id}/logo",
         data={"file": (io.BytesIO(_png()), "file")},
@@ -302,3 +305,65 @@ def test_receipt_and_self_invoice_settings(user):
     assert body["self_invoice"] == {"allowed_cfdi_uses": ["G03", "S01"], "support_email": "a@b.mx"}
     bad = user.put(f"/organizations/{org_id}/self-invoice", json={"allowed_cfdi_uses": ["X"]})
     assert bad.json["path"] == "allowed_cfdi_uses[0]"
+
+
+def _onboarded(user, org_csd) -> str:
+    org_id = _create(user)["id"]
+    assert user.put(f"/organizations/{org_id}/legal", json=LEGAL).status_code == 200
+    response = _upload_csd(user, org_id, org_csd.cer_der, org_csd.key_der, org_csd.password)
+    assert response.status_code == 200, response.json
+    return org_id
+
+
+def test_test_csd_still_issues_test_invoices(user, api, org_csd):
+    """Test-readiness is not live-readiness: the test key invoices with the test CSD."""
+    org_id = _onboarded(user, org_csd)
+    test_key = user.get(f"/organizations/{org_id}/apikeys/test").json
+    invoice = api(test_key).post(
+        "/invoices",
+        json={
+            "customer": {
+                "legal_name": "UNIVERSIDAD ROBOTICA ESPAÑOLA",
+                "tax_id": "URE180429TM6",
+                "tax_system": "601",
+                "address": {"zip": "86991"},
+            },
+            "items": [
+                {"product": {"description": "Servicio", "product_key": "01010101", "price": 100}}
+            ],
+            "payment_form": "03",
+        },
+    )
+    assert invoice.status_code == 200, invoice.json
+    assert invoice.json["status"] == "valid"
+
+
+def test_configured_pac_leaves_only_the_test_csd_step(user, org_csd, app, monkeypatch):
+    monkeypatch.setitem(app.config, "PAC_PROVIDER", "finkok")
+    org_id = _onboarded(user, org_csd)
+    body = user.get(f"/organizations/{org_id}").json
+    assert body["is_production_ready"] is False
+    assert [s["type"] for s in body["pending_steps"]] == ["certificate"]
+
+
+def test_sat_csd_and_pac_make_it_production_ready(user, org_csd, app, monkeypatch):
+    """The only path to "ready": a CSD that chains to SAT's roots and a configured PAC. No
+    SAT-issued certificate may be used in tests, so the chain check is stood in for here."""
+    from portal.services import organizations
+
+    monkeypatch.setitem(app.config, "PAC_PROVIDER", "finkok")
+    monkeypatch.setattr(organizations, "issued_by_sat", lambda cer: cer == org_csd.cer_der)
+    body = user.get(f"/organizations/{_onboarded(user, org_csd)}").json
+    assert body["is_production_ready"] is True and body["pending_steps"] == []
+
+
+@pytest.mark.parametrize(
+    ("zip_code", "zone"),
+    [("22000", "America/Tijuana"), ("77500", "America/Cancun"), ("42501", "America/Mexico_City")],
+)
+def test_timezone_follows_the_fiscal_zip(user, zip_code, zone):
+    org_id = _create(user)["id"]
+    legal = {**LEGAL, "address": {**LEGAL["address"], "zip": zip_code}}
+    response = user.put(f"/organizations/{org_id}/legal", json=legal)
+    assert response.status_code == 200, response.json
+    assert response.json["timezone"] == zone

@@ -29,7 +29,7 @@ def test_create_applies_facturapi_defaults(org_api: Any, db: Any) -> None:
     assert body["price"] == 345.6 and body["tax_included"] is True
     assert body["taxes"] == [{"type": "IVA", "rate": 0.16, "withholding": False, "factor": "Tasa"}]
     assert body["taxability"] == "02" and body["local_taxes"] == []
-    assert (body["unit_key"], body["unit_name"]) == ("H87", "Elemento")
+    assert (body["unit_key"], body["unit_name"]) == ("H87", "Pieza")
     assert db.get(Product, body["id"]).price == Decimal("345.6")
     assert org_api.get(f"/products/{body['id']}").json == body
 

@@ -109,3 +109,28 @@ def test_pem_files_are_accepted_too(issuer_credentials: TestCredentials, issuer_
 def test_certificate_number_is_the_ascii_of_the_serial(issuer_csd) -> None:
     serial = issuer_csd.certificate.serial_number.to_bytes(20, "big")
     assert serial.decode("ascii") == issuer_csd.certificate_number
+
+
+def test_test_authority_csd_is_not_issued_by_sat_even_when_expired() -> None:
+    """Readiness asks this of every stored CSD: a generated one is never SAT's, expired or not,
+    and the answer needs no private key."""
+    from portal.cfdi.csd import issued_by_sat
+    from portal.cfdi.testcsd import make_expired_csd, make_test_csd
+
+    assert issued_by_sat(make_test_csd("EKU9003173C9", "ESCUELA KEMPER URGATE")[0]) is False
+    assert issued_by_sat(make_expired_csd("EKU9003173C9", "ESCUELA KEMPER URGATE")[0]) is False
+    assert issued_by_sat(b"not a certificate") is False
+
+
+def test_sats_own_ca_certificates_chain_to_sat() -> None:
+    """The positive side, with SAT's public CA certificates (shipped by satcfdi, not a CSD)."""
+    import os
+    import zipfile
+
+    import satcfdi.transform
+
+    from portal.cfdi.csd import issued_by_sat
+
+    store = os.path.join(os.path.dirname(satcfdi.transform.__file__), "CertsProd.zip")
+    with zipfile.ZipFile(store) as archive:
+        assert issued_by_sat(archive.read("AC4_SAT.cer")) is True

@@ -394,20 +394,7 @@ def test_amount_in_words_other_currencies() -> None:
     assert pdf.amount_in_words(Decimal("30"), "EUR") == "TREINTA EUROS 00/100 EUR"
 
 
-def test_verification_url() -> None:
-    url = qr.verification_url(
-        "5803eb8d-81cd-4557-8719-26632d2fa434",
-        "XOCD720319T86",
-        "CARR861127SB0",
-        Decimal("14300"),
-        "x" * 40 + "rH8/bw==",
-    )
-    assert url == (
-        "https://verificacfdi.facturaelectronica.sat.gob.mx/default.aspx"
-        "?id=5803EB8D-81CD-4557-8719-26632D2FA434&re=XOCD720319T86"
-        "&rr=CARR861127SB0&tt=0000014300.000000&fe=rH8/bw=="
-    )
-    assert qr.format_total("1234.5") == "0000001234.500000"
+def test_qr_data_uris() -> None:
     assert qr.qr_data_uri("hola").startswith("data:image/png;base64,")
     assert qr.qr_data_uri("hola", fmt="svg").startswith("data:image/svg+xml;base64,")
 
@@ -427,10 +414,11 @@ def test_engine_invoice_with_exempt_item_and_discount(
 
 def test_engine_global_invoice(issuer_csd: CSD, issuer: Issuer, test_pac: LocalTestPAC) -> None:
     items = [Item(Product("Venta", "01010101", Decimal("116")))]
-    built = build_global_invoice(issuer_csd, issuer, items, GlobalInfo("05", "13", 2026), "01")
+    # Monthly: bimonthly (05) is for regime 621 only (CFDI40132) and this issuer is 601.
+    built = build_global_invoice(issuer_csd, issuer, items, GlobalInfo("04", "02", 2026), "01")
     text = squeeze(pdf_text(pdf.render_invoice(test_pac.stamp(built).xml)))
-    assert "informaciónglobal" in text.lower() and "13-Enero-Febrero" in text
-    assert "05-Bimestral" in text and "Año:2026" in text
+    assert "informaciónglobal" in text.lower() and "02-Febrero" in text
+    assert "04-Mensual" in text and "Año:2026" in text
     assert "XAXX010101000" in text and "PUBLICOENGENERAL" in text
 
 

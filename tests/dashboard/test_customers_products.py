@@ -102,7 +102,7 @@ def test_create_edit_and_delete_a_product(client: Any, org: Any, db: Any) -> Non
     response = client.post(_url(org, "/products/new"), data=PRODUCT)
     assert response.status_code == 302, response.get_data(as_text=True)
     product = db.scalar(select(Product))
-    assert (product.unit_key, product.unit_name, product.taxability) == ("H87", "Elemento", "02")
+    assert (product.unit_key, product.unit_name, product.taxability) == ("H87", "Pieza", "02")
     assert "Ukelele" in client.get(_url(org, "/products?q=ukel")).get_data(as_text=True)
     form = client.get(_url(org, f"/products/{product.id}")).get_data(as_text=True)
     assert 'value="345.6"' in form

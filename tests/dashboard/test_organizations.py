@@ -27,7 +27,7 @@ def test_create_organization_and_see_its_checklist(client, make_account, login_a
     assert "La Tiendita" in page and "Modo de pruebas" in page
     assert "Completa estos pasos" in page
     home = client.get("/dashboard/").get_data(as_text=True)
-    assert "2 pasos pendientes" in home
+    assert "3 pasos pendientes" in home  # legal data, CSD, and the PAC for live invoices
 
 
 def test_empty_name_is_refused(client, make_account, login_as, db):
@@ -224,3 +224,16 @@ def test_branding_preview_is_a_pdf_in_the_brand(client, make_organization, login
     pdf.write_bytes(response.data)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "Marca Propia" in text or "MARCA PROPIA" in text.upper()
+
+
+def test_test_csd_is_never_called_ready_for_fiscal_validity(client, make_organization, login_as):
+    """A test authority's CSD and no PAC: the screens say test invoices only, and what is
+    missing for live ones (issue 14 item 5)."""
+    org, _key = make_organization()
+    login_as(org_account(org))
+    page = client.get(f"/dashboard/o/{org.id}/").get_data(as_text=True)
+    assert "puede emitir facturas con validez fiscal" not in page
+    assert "Solo pruebas" in page
+    assert "no fue emitido por el SAT" in page and "PAC configurado" in page
+    home = client.get("/dashboard/").get_data(as_text=True)
+    assert "Solo facturas de prueba" in home and "Lista para facturar" not in home

@@ -178,3 +178,33 @@ def test_email_the_receipt_from_the_detail(merchant, make_receipt, db):
     client.post(f"{base}/receipts/{receipt['id']}/email", data={"email": "cliente@example.com"})
     email = db.scalars(select(OutboxEmail)).one()
     assert email.to == ["cliente@example.com"] and "Facturar esta compra" in email.html_body
+
+
+def test_global_invoice_by_currency(merchant, make_receipt, db):
+    """Receipts in pesos and dollars: the preview asks for a currency, each currency gets its
+    own global invoice with its receipts' Moneda and TipoCambio."""
+    from lxml import etree
+
+    from portal.models.invoices import Invoice
+
+    org, key, client, base = merchant
+    org.receipts_periodicity = "day"
+    db.commit()
+    yesterday = (datetime.now(ZoneInfo("America/Mexico_City")) - timedelta(days=1)).replace(hour=9)
+    date = yesterday.astimezone(UTC).isoformat()
+    pesos = make_receipt(key, date=date)
+    dollars = make_receipt(key, date=date, currency="USD", exchange="17.5")
+    mixed = client.get(f"{base}/receipts/global").get_data(as_text=True)
+    assert "varias monedas (MXN, USD)" in mixed and "Emitir factura global" not in mixed
+    only_usd = client.get(f"{base}/receipts/global?currency=USD").get_data(as_text=True)
+    assert "USD</strong>" in only_usd and "Emitir factura global" in only_usd
+    for receipt, currency, rate in ((dollars, "USD", "17.5"), (pesos, "MXN", None)):
+        issued = client.post(
+            f"{base}/receipts/global", data={"periodicity": "day", "currency": currency}
+        )
+        assert issued.status_code == 302 and "/invoices/" in issued.headers["Location"]
+        stored = db.get(Receipt, receipt["id"], populate_existing=True)
+        assert stored.status == "invoiced_globally"
+        root = etree.fromstring(db.get(Invoice, stored.invoice_id).xml)
+        assert root.get("Moneda") == currency
+        assert (root.get("TipoCambio") and float(root.get("TipoCambio"))) == (rate and float(rate))

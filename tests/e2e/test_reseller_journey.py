@@ -101,10 +101,10 @@ def test_reseller_onboards_an_organization(page, tmp_path, org_csd):
     expect(page.get_by_text(live[:12])).to_have_count(0)
 
     page.get_by_role("link", name="Resumen").click()
-    expect(
-        page.get_by_text("La organización puede emitir facturas con validez fiscal.")
-    ).to_be_visible()
+    # A generated test CSD and no PAC: test invoices only, never "with fiscal validity".
+    expect(page.get_by_text("Ya puedes emitir facturas de prueba", exact=False)).to_be_visible()
+    expect(page.get_by_text("no fue emitido por el SAT", exact=False)).to_be_visible()
     screenshot(page, "org-overview-ready")
     page.get_by_role("link", name="Organizaciones").first.click()
-    expect(page.get_by_text("Lista para facturar")).to_be_visible()
+    expect(page.get_by_text("Solo facturas de prueba")).to_be_visible()
     screenshot(page, "org-list")

@@ -134,7 +134,9 @@ def _organizations(result: dict[str, Any]) -> None:
     assert created["is_production_ready"] is False
     assert result["legal"]["legal"]["tax_system"] == LEGAL["tax_system"]
     certified = result["certified"]
-    assert certified["certificate"]["has_certificates"] and certified["is_production_ready"]
+    # A generated test CSD and no PAC: ready for test invoices, not for live ones.
+    assert certified["certificate"]["has_certificates"] and not certified["is_production_ready"]
+    assert [s["type"] for s in certified["pending_steps"]] == ["certificate", "pac"]
     assert result["wrongPassword"]["status"] == 400
     assert result["testKey"].startswith("sk_test_") and result["liveKey"].startswith("sk_live_")
     assert [k["first_12"] for k in result["liveKeys"]] == [result["liveKey"][:12]]

@@ -190,18 +190,20 @@ def test_guessing_keys_gets_429_per_ip(client, shop):
     blocked = client.get("/kemper/guess99999")
     assert blocked.status_code == 429 and "Demasiadas solicitudes" in blocked.get_data(True)
     assert blocked.headers["Retry-After"]
-    assert client.get(_page(receipt)).status_code == 429  # even a real key, from this visitor
-    other_visitor = client.get(_page(receipt), environ_base={"REMOTE_ADDR": "10.0.0.9"})
-    assert other_visitor.status_code == 200
+    assert client.get(_page(receipt)).status_code == 200  # a real key is never refused
+    other_visitor = client.get("/kemper/guess99998", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other_visitor.status_code == 404
 
 
-def test_guessing_is_limited_per_domain_across_visitors(client, shop, monkeypatch):
+def test_guessing_is_limited_per_key_prefix_across_visitors(client, shop, monkeypatch):
     _, _, receipt = shop
-    monkeypatch.setattr(self_invoice, "MISSES_PER_DOMAIN", 3)
+    monkeypatch.setattr(self_invoice, "MISSES_PER_PREFIX", 3)
     for index in range(3):
-        client.get(f"/kemper/guess{index}", environ_base={"REMOTE_ADDR": f"10.0.1.{index}"})
-    blocked = client.get(_page(receipt), environ_base={"REMOTE_ADDR": "10.0.2.1"})
+        client.get(f"/kemper/zz{index}", environ_base={"REMOTE_ADDR": f"10.0.1.{index}"})
+    blocked = client.get("/kemper/zz9", environ_base={"REMOTE_ADDR": "10.0.2.1"})
     assert blocked.status_code == 429
+    assert client.get("/kemper/yy9", environ_base={"REMOTE_ADDR": "10.0.2.1"}).status_code == 404
+    assert client.get(_page(receipt), environ_base={"REMOTE_ADDR": "10.0.2.1"}).status_code == 200
 
 
 def test_download_links_are_scoped_to_their_receipt(client, shop, make_receipt):
