@@ -93,3 +93,50 @@ def test_invoice_counts_move_to_their_table_and_back(fresh_database):
         ).one()
     engine.dispose()
     assert tuple(row) == (1, 0)
+
+
+def test_invoice_relations_are_backfilled_from_the_stored_xml(fresh_database):
+    """The migration that adds ``invoice_relations`` fills it from every stamped invoice's
+    XML: CfdiRelacionados by TipoRelacion, Pagos 2.0 DoctoRelacionado as ``pago``."""
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from portal.migrate import alembic_config
+    from portal.models import Account, Invoice, Organization
+
+    paid, replaced = "8E2B6D5C-1F3A-4B7E-9C0D-2A4F6B8D0E1A", "1C3E5A7B-9D2F-4E6A-8B0C-3D5F7A9B1C2E"
+    xml = (
+        '<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/4" '
+        'xmlns:pago20="http://www.sat.gob.mx/Pagos20">'
+        '<cfdi:CfdiRelacionados TipoRelacion="04">'
+        f'<cfdi:CfdiRelacionado UUID="{replaced.lower()}"/>'
+        "</cfdi:CfdiRelacionados><cfdi:Complemento><pago20:Pagos><pago20:Pago>"
+        f'<pago20:DoctoRelacionado IdDocumento="{paid}"/><pago20:DoctoRelacionado IdDocumento="x"/>'
+        "</pago20:Pago></pago20:Pagos></cfdi:Complemento></cfdi:Comprobante>"
+    ).encode()
+    url = fresh_database("migrations_relations")
+    upgrade(url, "c1a5e7b0d9f4")
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with Session(engine) as session:
+        account = Account(email="a@example.com", password_hash="x")
+        session.add(account)
+        session.flush()
+        organization = Organization(account_id=account.id, name="Kemper")
+        session.add(organization)
+        session.flush()
+        stamped = Invoice(organization_id=organization.id, livemode=True, data={}, xml=xml)
+        draft = Invoice(organization_id=organization.id, livemode=True, data={})
+        session.add_all([stamped, draft])
+        session.commit()
+        stamped_id = stamped.id
+
+    upgrade(url)
+    query = text("SELECT from_invoice_id, to_uuid, kind, livemode FROM invoice_relations")
+    with engine.connect() as connection:
+        rows = sorted(tuple(row) for row in connection.execute(query))
+    assert rows == sorted([(stamped_id, paid, "pago", True), (stamped_id, replaced, "04", True)])
+    command.downgrade(alembic_config(url), "c1a5e7b0d9f4")
+    with engine.connect() as connection:
+        assert "invoice_relations" not in inspect(connection).get_table_names()
+    engine.dispose()

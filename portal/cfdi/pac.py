@@ -14,7 +14,7 @@ import importlib
 import uuid as uuid_module
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
@@ -42,9 +42,11 @@ ROOT_VERSIONS = {
     "{http://www.sat.gob.mx/cfd/4}Comprobante": "4.0",
     "{http://www.sat.gob.mx/esquemas/retencionpago/2}Retenciones": "2.0",
 }
-ACCEPTANCE_AGE = timedelta(hours=24)  # SAT: older than this and over $1,000 needs acceptance
+# RMF 2.7.1.35: no acceptance for totals up to $1,000 (fr. I, payment complements excepted since
+# the RMF 2026), nómina (II), egresos (III), traslado (IV), retenciones (VI), público en general
+# (VII), foreign receivers (VIII), or a cancellation within the next business day (IX).
 ACCEPTANCE_AMOUNT = Decimal(1000)
-NO_ACCEPTANCE_KINDS = frozenset({"E", "T", "N", "P", "retenciones"})
+NO_ACCEPTANCE_KINDS = frozenset({"E", "T", "N", "retenciones"})
 
 
 @dataclass(frozen=True)
@@ -248,10 +250,44 @@ def verify_tfd(
 
 
 def requires_acceptance(target: CancelTarget, at: datetime) -> bool:
-    """SAT's rule: the receiver must accept when older than 24 h and over $1,000."""
+    """SAT's rule (RMF 2.7.1.35): the receiver must accept a cancellation requested after the
+    business day following the stamping, of an income CFDI over $1,000 or of any payment."""
     if target.kind in NO_ACCEPTANCE_KINDS or target.receiver_rfc in (PUBLIC_RFC, FOREIGN_RFC):
         return False
-    return at - target.stamped_at > ACCEPTANCE_AGE and target.total_mxn > ACCEPTANCE_AMOUNT
+    if at < next_business_day(target.stamped_at.date()) + timedelta(days=1):
+        return False
+    return target.kind == "P" or target.total_mxn > ACCEPTANCE_AMOUNT
+
+
+def _nth_monday(year: int, month: int, n: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(7 - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def mexican_holidays(year: int) -> set[date]:
+    """Days CFF article 12 does not count, besides weekends (SAT's own vacation periods, which
+    it announces each year, are not modelled)."""
+    holidays = {
+        date(year, 1, 1),
+        _nth_monday(year, 2, 1),
+        _nth_monday(year, 3, 3),
+        date(year, 5, 1),
+        date(year, 5, 5),
+        date(year, 9, 16),
+        _nth_monday(year, 11, 3),
+        date(year, 12, 25),
+    }
+    if year % 6 == 2:  # the federal executive's inauguration (1 October since 2024)
+        holidays.add(date(year, 10, 1) if year >= 2024 else date(year, 12, 1))
+    return holidays
+
+
+def next_business_day(day: date) -> datetime:
+    """Midnight starting the first business day after ``day`` (CFF article 12)."""
+    following = day + timedelta(days=1)
+    while following.weekday() >= 5 or following in mexican_holidays(following.year):
+        following += timedelta(days=1)
+    return datetime.combine(following, datetime.min.time())
 
 
 TFD_SCHEMA_LOCATION = (

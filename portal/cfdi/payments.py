@@ -9,7 +9,9 @@ pagos" defines it.
   CRP20254/CRP20261).
 - ``ImpuestosP``: per Pago, the documents' taxes grouped by impuesto (withholdings) or by
   impuesto, factor and rate (transfers), each converted to the payment's currency (divided by
-  EquivalenciaDR) and truncated to 6 decimals, as phpcfdi's CfdiUtils (SumasPagos20) does.
+  EquivalenciaDR) and rounded half up to 6 decimals: phpcfdi's CfdiUtils (SumasPagos20) truncated
+  until 2.24.1 (July 2023) and rounds since, as PACs such as Finkok announced; SAT's validation
+  accepts either reading (see ``sat_matrix.pagos20``).
 - ``Totales``: in MXN, each ImpuestosP amount times its Pago's TipoCambioP, summed and rounded
   to 2 decimals (CRP20201-CRP20211); ``Monto`` is the documents' ImpPagado in the payment's
   currency (divided by EquivalenciaDR), rounded to its decimals (CRP20217, CRP20276).
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from lxml import etree
 
@@ -27,7 +29,6 @@ from portal.cfdi.money import LineTax, round_to, tidy
 from portal.cfdi.types import PaidInvoice, PaidTax
 
 CFDI_NS = "http://www.sat.gob.mx/cfd/4"
-SIX = Decimal("0.000001")
 CUOTA_DECIMALS = 6  # a Cuota's base is a quantity, not money
 NO_BREAKDOWN = ("01", "03", "04")  # ObjetoImp codes an untaxed invoice may pass on as ObjetoImpDR
 # Totales attributes of the IVA transfers, by (factor, rate): (base attribute, amount attribute).
@@ -151,8 +152,8 @@ def _traslado_p(tax: LineTax, decimals: int) -> dict[str, object]:
     return row
 
 
-def _truncate(value: Decimal) -> Decimal:
-    return value.quantize(SIX, rounding=ROUND_DOWN)
+def _round6(value: Decimal) -> Decimal:
+    return round_to(value, 6)
 
 
 def payment_sums(shares: Iterable[DocumentShare], decimals: int) -> PaymentSums:
@@ -172,7 +173,7 @@ def payment_sums(shares: Iterable[DocumentShare], decimals: int) -> PaymentSums:
             row.base += base
             row.amount = (row.amount or 0) + value
     for row in (*transfers.values(), *withholdings.values()):
-        row.base, row.amount = _truncate(row.base), _truncate(row.amount or Decimal(0))
+        row.base, row.amount = _round6(row.base), _round6(row.amount or Decimal(0))
     rows = list(transfers.values()), list(withholdings.values())
     return PaymentSums(round_to(total, decimals), *rows)
 

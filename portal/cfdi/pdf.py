@@ -502,28 +502,21 @@ def _global_info(cfdi: Mapping[str, Any], extra: PdfExtra) -> dict[str, str] | N
 
 
 def _payments(cfdi: Mapping[str, Any], extra: PdfExtra) -> list[dict[str, Any]]:
-    """Pagos 2.0 complement: one entry per payment with its related documents."""
+    """Pagos 2.0 complement: one entry per payment with its related documents, its exchange
+    rate (TipoCambioP) and its taxes (ImpuestosP)."""
     pagos = (cfdi.get("Complemento") or {}).get("Pagos") or {}
     result = []
     for pago in _as_nodes(pagos.get("Pago")):
-        docs = [
-            {
-                "uuid": d.get("IdDocumento"),
-                "series_folio": _series_folio(d),
-                "installment": d.get("NumParcialidad"),
-                "previous": money(d.get("ImpSaldoAnt")),
-                "paid": money(d.get("ImpPagado")),
-                "remaining": money(d.get("ImpSaldoInsoluto")),
-            }
-            for d in _as_nodes(pago.get("DoctoRelacionado"))
-        ]
+        currency = _code(pago.get("MonedaP"))
         result.append(
             {
                 "date": when(pago.get("FechaPago")),
                 "form": _describe("payment_form", pago.get("FormaDePagoP"), extra),
-                "currency": _code(pago.get("MonedaP")),
+                "currency": currency,
                 "amount": money(pago.get("Monto")),
-                "documents": docs,
+                "exchange": None if currency == "MXN" else plain_number(pago.get("TipoCambioP")),
+                "documents": [_paid_document(d) for d in _as_nodes(pago.get("DoctoRelacionado"))],
+                "taxes": _payment_taxes(pago.get("ImpuestosP")),
             }
         )
     return result
@@ -590,6 +583,65 @@ def _foreign_trade(cfdi: Mapping[str, Any]) -> dict[str, Any] | None:
         "receiver_address": _address_line(receptor.get("Domicilio")),
         "goods": goods,
     }
+
+
+def _paid_document(node: Mapping[str, Any]) -> dict[str, Any]:
+    equivalence = _decimal(node.get("EquivalenciaDR") or 1)
+    return {
+        "uuid": node.get("IdDocumento"),
+        "series_folio": _series_folio(node),
+        "installment": node.get("NumParcialidad"),
+        "currency": _code(node.get("MonedaDR")),
+        "equivalence": None if equivalence == 1 else plain_number(equivalence),
+        "previous": money(node.get("ImpSaldoAnt")),
+        "paid": money(node.get("ImpPagado")),
+        "remaining": money(node.get("ImpSaldoInsoluto")),
+    }
+
+
+def _without_suffix(tax: Mapping[str, Any], suffix: str) -> dict[str, Any]:
+    """A Pagos tax row (``ImpuestoP``, ``BaseP``...) under the CFDI's own attribute names."""
+    return {key.removesuffix(suffix): value for key, value in tax.items()}
+
+
+def _payment_taxes(node: Mapping[str, Any] | None) -> list[dict[str, str]]:
+    """ImpuestosP as stamped (6 decimals): transfers with their base, then withholdings."""
+    rows = []
+    for tax in (_without_suffix(t, "P") for t in _taxes_of(node, "TrasladosP")):
+        amount = "" if _code(tax.get("TipoFactor")) == "Exento" else tax.get("Importe")
+        rows.append(
+            {
+                "name": _tax_name(tax),
+                "base": unit_price(tax.get("Base"), False),
+                "amount": unit_price(amount, False) if amount != "" else "",
+            }
+        )
+    for tax in (_without_suffix(t, "P") for t in _taxes_of(node, "RetencionesP")):
+        name = _TAX_NAMES.get(_code(tax.get("Impuesto")) or "", "")
+        amount = unit_price(tax.get("Importe"), False)
+        rows.append({"name": f"{name} retenido", "base": "", "amount": amount})
+    return rows
+
+
+def _payment_totals(cfdi: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The complement's Totales (in MXN), as stamped."""
+    totals = ((cfdi.get("Complemento") or {}).get("Pagos") or {}).get("Totales") or {}
+    return [(label, money(totals[key])) for key, label in PAYMENT_TOTALS.items() if key in totals]
+
+
+PAYMENT_TOTALS = {
+    "TotalTrasladosBaseIVA16": "Base IVA 16%",
+    "TotalTrasladosImpuestoIVA16": "IVA 16%",
+    "TotalTrasladosBaseIVA8": "Base IVA 8%",
+    "TotalTrasladosImpuestoIVA8": "IVA 8%",
+    "TotalTrasladosBaseIVA0": "Base IVA 0%",
+    "TotalTrasladosImpuestoIVA0": "IVA 0%",
+    "TotalTrasladosBaseIVAExento": "Base IVA exento",
+    "TotalRetencionesISR": "ISR retenido",
+    "TotalRetencionesIVA": "IVA retenido",
+    "TotalRetencionesIEPS": "IEPS retenido",
+    "MontoTotalPagos": "Monto total de los pagos",
+}
 
 
 def _series_folio(node: Mapping[str, Any]) -> str:
@@ -674,6 +726,7 @@ def invoice_context(
         "global_info": _global_info(cfdi, extra),
         "payments": _payments(cfdi, extra),
         "foreign_trade": _foreign_trade(cfdi),
+        "payment_totals": _payment_totals(cfdi),
         "stamp": _stamp(cfdi),
     }
 

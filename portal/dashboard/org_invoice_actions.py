@@ -25,7 +25,7 @@ from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attach_errors
 from portal.models.invoices import Invoice
-from portal.services import invoices, related_documents
+from portal.services import invoices, payments, related_documents
 from portal.tenancy import current_tenant, scoped_get
 
 
@@ -35,10 +35,6 @@ def _lang() -> str:
 
 def _load(invoice_id: str) -> Invoice:
     return scoped_get(Invoice, invoice_id, message=_("La factura no existe."))
-
-
-def _payable(invoice: Invoice) -> bool:
-    return invoice.type == "I" and invoice.payment_method == "PPD" and invoice.status == "valid"
 
 
 # Form -> Facturapi body -------------------------------------------------------------------
@@ -142,7 +138,8 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
         ],
         "relation_names": RELATION_NAMES,
         "credit_notes": notes,
-        "payable": _payable(invoice) and invoice.balance > 0,
+        "payable": payments.accepts_payments(invoice) and invoice.balance > 0,
+        "accepts_credit_notes": related_documents.accepts_credit_notes(invoice),
         **_forms(invoice),
         **forms,
     }
@@ -172,7 +169,7 @@ def register_payment(invoice_id: str):
     """Register a payment against a PPD invoice: a payment complement is issued."""
     invoice = _load(invoice_id)
     form = PaymentForm(lang=_lang())
-    if not _payable(invoice):
+    if not payments.accepts_payments(invoice):
         form.form_errors.append(_("Sólo una factura PPD vigente recibe pagos."))
     elif form.validate():
         zone = ZoneInfo(current_tenant().organization.timezone)
@@ -194,7 +191,7 @@ def issue_credit_note(invoice_id: str):
     """Issue a credit note related to the invoice (TipoRelacion 01)."""
     invoice = _load(invoice_id)
     form = CreditNoteForm(lang=_lang())
-    if invoice.type != "I" or invoice.status != "valid":
+    if not related_documents.accepts_credit_notes(invoice):
         form.form_errors.append(_("Sólo una factura de ingreso vigente admite notas de crédito."))
     elif form.validate():
         try:

@@ -444,6 +444,7 @@ def record_stamp(session: Session, invoice: Invoice, call: StampCall, result: St
     _index_text(invoice)
     _record_payments(session, invoice, call.parsed)
     session.flush()
+    related_documents.index(session, invoice)
 
 
 def stamp(

@@ -23,6 +23,7 @@ from portal.cfdi.payments import read_paid_invoice
 from portal.cfdi.types import InvoiceInput
 from portal.errors import ValidationError
 from portal.models.invoices import Invoice
+from portal.services.related_documents import label
 
 FOREIGN_RFC = "XEXX010101000"
 
@@ -61,13 +62,6 @@ def _documents(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def _label(invoice: Invoice) -> str:
-    if invoice.folio_number is None:
-        return invoice.uuid or invoice.id
-    folio = str(invoice.folio_number)
-    return f"{invoice.series}-{folio}" if invoice.series else folio
-
-
 def _money(value: Decimal, currency: str) -> str:
     decimals = money.currency_decimals(currency)
     return f"{value:,.{decimals}f} {currency}"
@@ -84,25 +78,30 @@ def _invoice_receiver(invoice: Invoice) -> str:
     return _receiver_rfc(invoice.customer)
 
 
+def accepts_payments(invoice: Invoice) -> bool:
+    """A stamped, valid PPD income invoice: the only document a payment complement pays."""
+    return invoice.type == "I" and invoice.payment_method == "PPD" and invoice.status == "valid"
+
+
 def _check_payable(invoice: Invoice, receiver: str, path: str) -> None:
     """Refuse paying a cancelled, non-income, PUE or another receiver's invoice."""
-    label = _label(invoice)
+    name = label(invoice)
     if invoice.status == "canceled":
         raise ValidationError(
-            f"La factura {label} está cancelada; no se le pueden registrar pagos.",
+            f"La factura {name} está cancelada; no se le pueden registrar pagos.",
             "payment_invoice_canceled",
             path=f"{path}.uuid",
         )
     if invoice.type != "I" or invoice.status != "valid":
         raise ValidationError(
-            f"El documento {label} no es una factura de ingreso timbrada; solo esas reciben "
+            f"El documento {name} no es una factura de ingreso timbrada; solo esas reciben "
             "complementos de pago.",
             "payment_invoice_not_payable",
             path=f"{path}.uuid",
         )
     if invoice.payment_method != "PPD":
         raise ValidationError(
-            f"La factura {label} se emitió con método de pago {invoice.payment_method} (pago en "
+            f"La factura {name} se emitió con método de pago {invoice.payment_method} (pago en "
             "una sola exhibición): ya está pagada y no recibe complementos de pago; solo una "
             "factura PPD los recibe.",
             "payment_invoice_pue",
@@ -111,7 +110,7 @@ def _check_payable(invoice: Invoice, receiver: str, path: str) -> None:
     invoice_receiver = _invoice_receiver(invoice)
     if receiver != invoice_receiver:
         raise ValidationError(
-            f"La factura {label} se emitió al RFC {invoice_receiver} y el pago es del receptor "
+            f"La factura {name} se emitió al RFC {invoice_receiver} y el pago es del receptor "
             f"{receiver or '(sin RFC)'}: un complemento de pago solo paga facturas de su mismo "
             "receptor.",
             "payment_receiver_mismatch",
@@ -168,7 +167,7 @@ def _fill(document: dict[str, Any], link: _Link, path: str) -> None:
     amount = _amount(document)
     if amount is not None and amount > link.balance:
         raise ValidationError(
-            f"El pago excede el saldo pendiente de la factura {_label(invoice)} (saldo "
+            f"El pago excede el saldo pendiente de la factura {label(invoice)} (saldo "
             f"{_money(link.balance, invoice.currency)}; se quieren pagar "
             f"{_money(amount, invoice.currency)}).",
             "payment_exceeds_balance",
@@ -196,6 +195,6 @@ def record(session: Session, owner: Invoice, parsed: InvoiceInput) -> None:
             paid[document.uuid] = (amount + document.amount, max(installment, document.installment))
     for uuid, (amount, installment) in paid.items():
         invoice = paid_invoice(session, owner, uuid)
-        if invoice is not None and invoice.payment_method == "PPD" and invoice.status == "valid":
+        if invoice is not None and accepts_payments(invoice):
             invoice.amount_paid += amount
             invoice.last_installment = max(invoice.last_installment, installment)

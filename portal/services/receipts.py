@@ -24,6 +24,7 @@ from portal.cfdi import catalogs, money, pdf
 from portal.cfdi.types import InvoiceInput, in_amount_range
 from portal.errors import ValidationError
 from portal.models.base import iso, utcnow
+from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import STATUSES, Receipt
 from portal.services import events, invoice_files, invoices, mail, mail_limits
@@ -313,9 +314,13 @@ def self_invoice_url(receipt: Receipt, organization: Organization | None) -> str
     return f"{base}/{organization.domain}/{receipt.key}"
 
 
-def release_from(session: Session, invoice: Any) -> list[Receipt]:
-    """A cancelled global invoice gives its receipts back: ``open`` again (expired or not by
-    their own dates) so they can be invoiced to a customer or in a new global invoice; each
+def release_from(session: Session, invoice: Invoice) -> list[Receipt]:
+    """The receipts a cancelled invoice (global, or to a customer from a receipt) held.
+
+    Cancelled with motive 01, its substitute takes them over: the operations are invoiced by
+    the substitute, and opening them again would invoice them twice (in the next global
+    invoice, say). Otherwise they are ``open`` again (expired or not by their own dates), to
+    be invoiced to a customer (on the self-invoice page too) or in a new global invoice. Each
     gets a ``receipt.status_updated``."""
     rows = session.scalars(
         select(Receipt)
@@ -323,15 +328,34 @@ def release_from(session: Session, invoice: Any) -> list[Receipt]:
             Receipt.organization_id == invoice.organization_id,
             Receipt.livemode.is_(invoice.livemode),
             Receipt.invoice_id == invoice.id,
-            Receipt.status == "invoiced_globally",
+            Receipt.status.in_(("invoiced_globally", "invoiced_to_customer")),
         )
         .order_by(Receipt.folio_number)
         .with_for_update()
     ).all()
+    substitute = _substitute_of(session, invoice)
     for row in rows:
-        row.invoice_id = None
-        set_status(session, row, "open", None)
+        if substitute is not None:
+            set_status(session, row, row.status, substitute.id)
+        else:
+            row.invoice_id = None
+            set_status(session, row, "open", None)
     return list(rows)
+
+
+def _substitute_of(session: Session, invoice: Invoice) -> Invoice | None:
+    """The tenant's valid invoice that substitutes ``invoice`` (motive 01), if any."""
+    uuid = invoice.cancellation_substitution if invoice.cancellation_motive == "01" else None
+    if not uuid:
+        return None
+    return session.scalar(
+        select(Invoice).where(
+            Invoice.organization_id == invoice.organization_id,
+            Invoice.livemode.is_(invoice.livemode),
+            Invoice.uuid == uuid.upper(),
+            Invoice.status == "valid",
+        )
+    )
 
 
 def to_dict(receipt: Receipt, organization: Organization | None) -> dict[str, Any]:

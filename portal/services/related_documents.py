@@ -10,16 +10,17 @@ from datetime import datetime
 from decimal import Decimal
 
 from lxml import etree
-from sqlalchemy import Select, String, cast, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
 from portal.cfdi import documents
+from portal.cfdi.relations import PAYMENT, relations_in
+from portal.models.invoice_relations import InvoiceRelation
 from portal.models.invoices import Invoice
 
 CFDI = f"{{{documents.CFDI_NS}}}"
 PAGOS = "{http://www.sat.gob.mx/Pagos20}"
 SUBSTITUTION = "04"
-PAYMENT = "pago"
 UUID_PATTERN = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
 
 
@@ -37,13 +38,7 @@ def read(invoice: Invoice) -> Seen:
     """The parties, whether it is a global invoice, and the UUIDs it relates to or pays."""
     root = etree.fromstring(invoice.xml or b"")
     issuer, receiver = root.find(f"{CFDI}Emisor"), root.find(f"{CFDI}Receptor")
-    relations: dict[str, set[str]] = {}
-    for group in root.iter(f"{CFDI}CfdiRelacionados"):
-        for related in group.iter(f"{CFDI}CfdiRelacionado"):
-            uuid = related.get("UUID", "").upper()
-            relations.setdefault(uuid, set()).add(group.get("TipoRelacion", ""))
-    for paid in root.iter(f"{PAGOS}DoctoRelacionado"):
-        relations.setdefault(paid.get("IdDocumento", "").upper(), set()).add(PAYMENT)
+    relations = relations_in(root)
     receiver_rfc = receiver.get("Rfc", "") if receiver is not None else ""
     return Seen(
         issuer.get("Rfc", "") if issuer is not None else "",
@@ -51,6 +46,11 @@ def read(invoice: Invoice) -> Seen:
         receiver_rfc == documents.PUBLIC_RFC and root.find(f"{CFDI}InformacionGlobal") is not None,
         relations,
     )
+
+
+def accepts_credit_notes(invoice: Invoice) -> bool:
+    """A valid income invoice: what a credit note (TipoRelacion 01) can relate to."""
+    return invoice.type == "I" and invoice.status == "valid" and invoice.uuid is not None
 
 
 def label(invoice: Invoice) -> str:
@@ -71,23 +71,47 @@ def dependents(
     session: Session, invoice: Invoice, statuses: tuple[str, ...] = ("valid",)
 ) -> list[tuple[Invoice, set[str]]]:
     """The tenant's CFDI (valid ones, by default) that pay or relate to ``invoice``, with how
-    (read from their XML)."""
+    (the relations their XML stated when they were stamped)."""
     uuid = (invoice.uuid or "").upper()
     if not uuid:
         return []
-    # The body names the UUID (its related_documents, a payment's documents): a first cut
-    # in the database, confirmed by each candidate's XML.
-    query = tenant_invoices(invoice).where(
-        Invoice.status.in_(statuses),
-        Invoice.xml.is_not(None),
-        cast(Invoice.data, String).ilike(f"%{uuid}%"),
+    query = (
+        select(Invoice, InvoiceRelation.kind)
+        .join(InvoiceRelation, InvoiceRelation.from_invoice_id == Invoice.id)
+        .where(
+            InvoiceRelation.organization_id == invoice.organization_id,
+            InvoiceRelation.livemode.is_(invoice.livemode),
+            InvoiceRelation.to_uuid == uuid,
+            Invoice.id != invoice.id,
+            Invoice.status.in_(statuses),
+        )
+        .order_by(Invoice.created_at, Invoice.id)
     )
-    found = []
-    for candidate in session.scalars(query.order_by(Invoice.created_at, Invoice.id)):
-        how = read(candidate).relations.get(uuid)
-        if how:
-            found.append((candidate, how))
-    return found
+    found: dict[str, tuple[Invoice, set[str]]] = {}
+    for candidate, kind in session.execute(query):
+        found.setdefault(candidate.id, (candidate, set()))[1].add(kind)
+    return list(found.values())
+
+
+def index(session: Session, invoice: Invoice) -> None:
+    """Record what a just-stamped ``invoice`` relates to or pays (``invoice_relations``)."""
+    if invoice.id is not None:
+        session.execute(
+            delete(InvoiceRelation).where(InvoiceRelation.from_invoice_id == invoice.id)
+        )
+    relations = relations_in(etree.fromstring(invoice.xml or b""))
+    session.add_all(
+        InvoiceRelation(
+            organization_id=invoice.organization_id,
+            livemode=invoice.livemode,
+            invoice=invoice,
+            to_uuid=uuid,
+            kind=kind,
+        )
+        for uuid, kinds in relations.items()
+        if UUID_PATTERN.match(uuid)
+        for kind in sorted(kinds)
+    )
 
 
 @dataclass(frozen=True)

@@ -261,6 +261,27 @@ def test_another_tenants_substitute_is_not_found(
         _refused(docs.cancel(target, "01", value), "cancel_substitution_not_found", "substitution")
 
 
+def test_another_tenants_relations_never_block_a_cancellation(
+    docs: Docs, make_organization: Any, api: Any, invoice_body: Any, db: Any
+) -> None:
+    """``invoice_relations`` is read in the tenant's scope: another organization's credit
+    note naming this UUID is recorded for that organization only and blocks nothing here."""
+    from portal.models.invoice_relations import InvoiceRelation
+
+    target = docs.invoice()
+    _, key = make_organization()
+    relation = [{"relationship": "01", "documents": [target["uuid"]]}]
+    theirs = _ok(
+        api(key).post("/invoices", json=invoice_body(type="E", related_documents=relation))
+    )
+    recorded = db.scalars(
+        select(InvoiceRelation).where(InvoiceRelation.from_invoice_id == theirs["id"])
+    ).all()
+    assert [(r.to_uuid, r.kind) for r in recorded] == [(target["uuid"], "01")]
+    assert recorded[0].organization_id != docs.client.organization.id
+    assert _ok(docs.cancel(target, "02"))["status"] == "canceled"
+
+
 def test_only_motive_01_takes_a_substitution(docs: Docs) -> None:
     target = docs.invoice()
     substitute = docs.related("04", target)
@@ -331,6 +352,59 @@ def test_cancelling_a_global_invoice_releases_its_receipts(docs, global_invoice,
     assert _ok(docs.client.post("/receipts/global-invoice", json={}))["total"] == rows[1]["total"]
 
 
+def _receipt_events(db: Any, receipt_id: str) -> list[dict]:
+    from portal.models.events import Event
+
+    events = db.scalars(
+        select(Event).where(Event.type == "receipt.status_updated").order_by(Event.created_at)
+    ).all()
+    return [e.data["object"] for e in events if e.data["object"]["id"] == receipt_id]
+
+
+def test_cancelling_a_receipts_invoice_opens_the_receipt_again(docs, org_api, receipt_body, db):
+    """A receipt invoiced to a customer whose invoice is cancelled (motive 02: wrong data) is
+    ``open`` again, announced, and can be invoiced anew or go into a global invoice."""
+    receipt = _ok(org_api.post("/receipts", json=receipt_body()))
+    invoice = _ok(
+        docs.client.post(
+            f"/receipts/{receipt['id']}/invoice", json={"customer": CUSTOMER, "use": "G03"}
+        )
+    )
+    assert docs.client.get(f"/receipts/{receipt['id']}").get_json()["status"] == (
+        "invoiced_to_customer"
+    )
+    assert _ok(docs.cancel(invoice, "02"))["status"] == "canceled"
+    now = docs.client.get(f"/receipts/{receipt['id']}").get_json()
+    assert (now["status"], now["invoice"]) == ("open", None)
+    assert _receipt_events(db, receipt["id"])[-1]["status"] == "open"
+    again = docs.client.post(
+        f"/receipts/{receipt['id']}/invoice", json={"customer": CUSTOMER, "use": "G03"}
+    )
+    assert again.status_code == 200, again.get_json()
+
+
+def test_a_substitute_takes_over_the_receipts_of_the_invoice_it_replaces(
+    docs, org_api, receipt_body, db
+):
+    """Motive 01: the operations are now invoiced by the substitute, so the receipt follows
+    it (still ``invoiced_to_customer``) instead of opening again, and no global invoice can
+    declare it a second time."""
+    receipt = _ok(org_api.post("/receipts", json=receipt_body()))
+    invoice = _ok(
+        docs.client.post(
+            f"/receipts/{receipt['id']}/invoice", json={"customer": CUSTOMER, "use": "G03"}
+        )
+    )
+    substitute = docs.related("04", invoice)
+    answer = _ok(docs.cancel(invoice, "01", substitute["uuid"]))
+    assert answer["status"] == "canceled"
+    now = docs.client.get(f"/receipts/{receipt['id']}").get_json()
+    assert (now["status"], now["invoice"]) == ("invoiced_to_customer", substitute["id"])
+    assert _receipt_events(db, receipt["id"])[-1]["invoice"] == substitute["id"]
+    refused = docs.client.post("/receipts/global-invoice", json={})
+    assert refused.status_code == 400, refused.get_json()  # nothing open to include
+
+
 # Receiver acceptance (RMF 2.7.1.35) --------------------------------------------------------
 
 
@@ -341,38 +415,59 @@ def test_pac(db: Any, org_api: Any) -> Any:
     return stamping.test_pac(db)
 
 
-def _back_dated(docs: Docs, test_pac: Any, monkeypatch: Any, hours: int, **body: Any) -> dict:
-    """An invoice issued and stamped ``hours`` ago (the test PAC's clock moved back)."""
-    issued = datetime.now(MX).replace(microsecond=0) - timedelta(hours=hours)
-    with monkeypatch.context() as patch:
-        patch.setattr(test_pac, "clock", lambda: issued.replace(tzinfo=None))
-        return docs.invoice(date=issued.isoformat(), **body)
+def _aged(docs: Docs, test_pac: Any, monkeypatch: Any, later: timedelta, **body: Any) -> dict:
+    """An invoice stamped now, then the test PAC's clock moved ``later`` forward: its
+    cancellation is asked that long after the stamping (a back-dated CFDI, as SAT sees it)."""
+    invoice = docs.invoice(**body)
+    _move_clock(test_pac, monkeypatch, later)
+    return invoice
 
 
+def _move_clock(test_pac: Any, monkeypatch: Any, later: timedelta) -> None:
+    stamped = datetime.now(MX).replace(microsecond=0, tzinfo=None)
+    monkeypatch.setattr(test_pac, "clock", lambda: stamped + later)
+
+
+OLD = timedelta(days=7)  # past the business day after the stamping, whatever today is
+YOUNG = timedelta(hours=1)  # inside it (RMF 2.7.1.35 fr. IX)
 PIANO = {"description": "Piano", "product_key": "60131324", "price": 900}
 BIG = [{"quantity": 3, "product": PIANO}]  # $3,132.00 with IVA
 
 
 @pytest.mark.parametrize(
-    ("hours", "items", "motive", "needs_acceptance"),
+    ("later", "items", "motive", "needs_acceptance"),
     [
-        (30, BIG, "02", True),  # over $1,000 and older than 24 h
-        (20, BIG, "02", False),  # younger than 24 h
-        (30, None, "02", False),  # $691.20: not over $1,000
-        (30, "USD", "02", True),  # 116 USD at 20 pesos: over $1,000 in pesos
-        (30, "USD-cheap", "02", False),  # 116 USD at 8 pesos: $928
+        (OLD, BIG, "02", True),  # over $1,000 and after the next business day
+        (YOUNG, BIG, "02", False),  # within the next business day (fr. IX)
+        (OLD, None, "02", False),  # $691.20: not over $1,000 (fr. I)
+        (OLD, "USD", "02", True),  # 116 USD at 20 pesos: over $1,000 in pesos
+        (OLD, "USD-cheap", "02", False),  # 116 USD at 8 pesos: $928
     ],
 )
 def test_receiver_acceptance_rule(
-    docs, test_pac, monkeypatch, hours, items, motive, needs_acceptance
+    docs, test_pac, monkeypatch, later, items, motive, needs_acceptance
 ):
+    """RMF 2.7.1.35 (SAT's rule for cancelling without the receiver's acceptance)."""
     body: dict[str, Any] = {"items": items} if isinstance(items, list) else {}
     if isinstance(items, str):  # 100 USD + IVA, at this exchange rate
         dollar = {"description": "Servicio", "product_key": "81112100", "price": 116}
         rate = "20" if items == "USD" else "8"
         body = {"items": [{"product": dollar}], "currency": "USD", "exchange": rate}
-    invoice = _back_dated(docs, test_pac, monkeypatch, hours, **body)
+    invoice = _aged(docs, test_pac, monkeypatch, later, **body)
     answer = _ok(docs.cancel(invoice, motive))
+    expected = ("valid", "pending") if needs_acceptance else ("canceled", "accepted")
+    assert (answer["status"], answer["cancellation_status"]) == expected
+
+
+@pytest.mark.parametrize(("later", "needs_acceptance"), [(OLD, True), (YOUNG, False)])
+def test_a_payment_needs_acceptance_after_the_next_business_day(
+    docs, test_pac, monkeypatch, later, needs_acceptance
+) -> None:
+    """RMF 2026, rule 2.7.1.35 fr. I: CFDI with the payment complement no longer count among
+    the totals up to $1,000 (a payment's Total is 0), so only fr. IX spares the acceptance."""
+    payment = docs.payment(docs.ppd(), "100.00")
+    _move_clock(test_pac, monkeypatch, later)
+    answer = _ok(docs.cancel(payment, "02"))
     expected = ("valid", "pending") if needs_acceptance else ("canceled", "accepted")
     assert (answer["status"], answer["cancellation_status"]) == expected
 
@@ -390,7 +485,7 @@ def test_receiver_answer_settles_a_pending_cancellation(
     from portal.jobs.cancellations import poll_cancellations
     from portal.models.invoices import Invoice
 
-    invoice = _back_dated(docs, test_pac, monkeypatch, 48, items=BIG)
+    invoice = _aged(docs, test_pac, monkeypatch, OLD, items=BIG)
     monkeypatch.setattr(test_pac, "acceptance_delay", timedelta(hours=1))
     pending = _ok(docs.cancel(invoice, "02"))
     assert (pending["status"], pending["cancellation_status"]) == ("valid", "pending")

@@ -18,6 +18,7 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from portal.models.invoices import Invoice
+from tests.cfdi.test_pdf import pdf_text
 from tests.fixtures.sat_checks import (
     PAGO,
     check_stamped_payment,
@@ -338,6 +339,19 @@ def test_usd_payment_of_an_mxn_invoice(org_api, invoice_body) -> None:
     payment_id = org_api.get("/invoices?type=P").get_json()["data"][0]["id"]
     pdf = org_api.get(f"/invoices/{payment_id}/pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    # The PDF shows what the XML says: TipoCambioP, EquivalenciaDR, ImpuestosP and Totales.
+    text = " ".join(pdf_text(pdf.data).split())
+    traslado = pago.find(f"{PAGO}ImpuestosP/{PAGO}TrasladosP/{PAGO}TrasladoP")
+    totales = root.find(f".//{PAGO}Totales")
+    assert "Tipo de cambio 17.2345 MXN/USD" in text and "equivalencia 17.2345 MXN/USD" in text
+    assert "Impuestos del pago (USD)" in text and "Totales de los pagos (MXN)" in text
+    written = [
+        f"${traslado.get('BaseP')}",
+        f"${traslado.get('ImporteP')}",  # as stamped, 6 decimals
+        f"${Decimal(totales.get('TotalTrasladosImpuestoIVA16')):,.2f}",
+        f"Monto total de los pagos ${Decimal(totales.get('MontoTotalPagos')):,.2f}",
+    ]
+    assert all(value in text for value in written), (written, text)
 
 
 def test_mxn_payment_of_a_usd_invoice_with_its_equivalence(org_api, invoice_body) -> None:

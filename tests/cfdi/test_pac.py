@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,6 +18,7 @@ from portal.cfdi.pac import (
     live_pac,
     make_pac,
     mexico_now,
+    requires_acceptance,
     select_pac,
     verify_seal,
     verify_tfd,
@@ -92,7 +93,7 @@ def test_recent_cancellation_is_accepted_at_once(stamped, issuer_csd, test_pac) 
 
 def test_old_and_large_cancellation_waits_for_acceptance(stamped, issuer_csd, test_pac) -> None:
     document, result = stamped
-    target = _target(document, result, age=timedelta(hours=25))
+    target = _target(document, result, age=timedelta(days=7))
     answer = test_pac.cancel(target, build_cancellation(issuer_csd, result.uuid, "03"))
     assert answer.status == "pending"
     settled = test_pac.status(target, cancellation_requested_at=answer.requested_at)
@@ -116,7 +117,7 @@ def test_settlement_delay_and_rejection(stamped, issuer_csd, test_pac_credential
         pending_outcome="rejected",
         clock=lambda: clock[0],
     )
-    target = _target(document, result, age=timedelta(days=2))
+    target = _target(document, result, age=timedelta(days=7))
     answer = pac.cancel(target, build_cancellation(issuer_csd, result.uuid, "02"))
     assert pac.status(
         target, cancellation_requested_at=answer.requested_at
@@ -216,3 +217,56 @@ def test_cancellation_substituted_by_itself_is_refused(stamped, issuer_csd, test
     with pytest.raises(PACError) as caught:
         test_pac.cancel(_target(document, result), request)
     assert caught.value.code == E.PAC_CANCEL_REJECTED
+
+
+def _stamped_on(
+    stamped_at: str, kind: str = "I", total: str = "2320.00", rfc: str = "URE180429TM6"
+):
+    return CancelTarget(
+        "6F1D6E7D-6D3B-4F7B-9A55-1C1E2E3F4A5B",
+        "EKU9003173C9",
+        rfc,
+        Decimal(total),
+        datetime.fromisoformat(stamped_at),
+        kind=kind,
+    )
+
+
+@pytest.mark.parametrize(
+    ("stamped_at", "free_until"),
+    [
+        ("2026-12-01T09:00:00", "2026-12-02T23:59:59"),  # Tuesday → Wednesday
+        ("2026-12-04T23:30:00", "2026-12-07T23:59:59"),  # Friday → Monday
+        ("2026-12-24T10:00:00", "2026-12-28T23:59:59"),  # 25 December is not a business day
+        ("2026-11-13T10:00:00", "2026-11-17T23:59:59"),  # third Monday of November (16th)
+        ("2026-02-01T10:00:00", "2026-02-03T23:59:59"),  # first Monday of February (2nd)
+        ("2026-03-13T10:00:00", "2026-03-17T23:59:59"),  # third Monday of March (16th)
+        ("2026-04-30T10:00:00", "2026-05-04T23:59:59"),  # 1 May, then the weekend
+        ("2030-09-30T10:00:00", "2030-10-02T23:59:59"),  # 1 October of an inauguration year
+    ],
+)
+def test_acceptance_is_needed_after_the_next_business_day(stamped_at, free_until) -> None:
+    """RMF 2.7.1.35 fr. IX: no acceptance while the cancellation is asked by the end of the
+    business day after the stamping (CFF art. 12: weekends and its holidays do not count)."""
+    target = _stamped_on(stamped_at)
+    last = datetime.fromisoformat(free_until)
+    assert requires_acceptance(target, last) is False
+    assert requires_acceptance(target, last + timedelta(seconds=1)) is True
+
+
+@pytest.mark.parametrize(
+    ("kind", "total", "rfc", "needed"),
+    [
+        ("I", "1000.00", "URE180429TM6", False),  # fr. I: up to $1,000
+        ("I", "1000.01", "URE180429TM6", True),
+        ("P", "0", "URE180429TM6", True),  # fr. I excludes payment complements (RMF 2026)
+        ("P", "0", "XAXX010101000", False),  # fr. VII: público en general
+        ("I", "5000.00", "XEXX010101000", False),  # fr. VIII: foreign receiver
+        ("E", "5000.00", "URE180429TM6", False),  # fr. III: egresos
+        ("T", "0", "URE180429TM6", False),  # fr. IV: traslado
+        ("N", "5000.00", "URE180429TM6", False),  # fr. II: nómina
+    ],
+)
+def test_acceptance_exceptions_of_rule_2_7_1_35(kind, total, rfc, needed) -> None:
+    target = _stamped_on("2026-12-01T09:00:00", kind, total, rfc)
+    assert requires_acceptance(target, datetime(2026, 12, 10, 12)) is needed

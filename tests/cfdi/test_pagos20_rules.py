@@ -294,3 +294,27 @@ def test_other_documents_are_not_payments() -> None:
         b'Moneda="MXN" SubTotal="10" Total="11.60" FormaPago="03" MetodoPago="PUE"/>'
     )
     assert [p.code for p in violations(root, _now()) if p.code.startswith("CRP")] == []
+
+
+IVA8_P = f"{TRASLADO_P}[@TasaOCuotaP='0.080000']"
+
+
+def test_impuestos_p_is_rounded_to_six_decimals_and_sat_reads_either_way(built) -> None:
+    """CRP20268/CRP20274: BaseP and ImporteP are the documents' sums divided by EquivalenciaDR
+    to 6 decimals. The USD payment's IVA 8 % share is 120.00 × 875.00 / 1669.33 = 62.90 MXN of
+    base (5.03 of tax), ÷ 17.5: 3.5942857… and 0.2874285…; the engine rounds (3.594286,
+    0.287429), phpcfdi's reading since 2.24.1; the truncated reading (3.594285, 0.287428) also
+    passes, and one millionth further off does not."""
+    root = built["usd"]
+    node = _one(root, IVA8_P)
+    assert (node.get("BaseP"), node.get("ImporteP")) == ("3.594286", "0.287429")
+    for base, amount, refused in (
+        ("3.594285", "0.287428", set()),
+        ("3.594284", "0.287429", {"CRP20268"}),
+        ("3.594286", "0.287430", {"CRP20274"}),
+    ):
+        changed = copy.deepcopy(root)
+        _one(changed, IVA8_P).set("BaseP", base)
+        _one(changed, IVA8_P).set("ImporteP", amount)
+        found = {p.code for p in violations(changed, _now()) if p.code in ("CRP20268", "CRP20274")}
+        assert found == refused, (base, amount, found)

@@ -162,22 +162,16 @@ def test_cancel_with_a_back_dated_big_invoice_waits_for_the_receiver(
     from portal.services import stamping
 
     pac = stamping.test_pac(db)
-    issued = datetime.now(ZoneInfo("America/Mexico_City")).replace(microsecond=0) - timedelta(
-        hours=30
-    )
     items = [
         {
             "quantity": 3,
             "product": {"description": "Piano", "product_key": "60131324", "price": 900},
         }
     ]
-    with monkeypatch.context() as patch:
-        patch.setattr(pac, "clock", lambda: issued.replace(tzinfo=None))
-        big = (
-            api(org.key)
-            .post("/invoices", json=invoice_body(items=items, date=issued.isoformat()))
-            .get_json()
-        )
+    big = api(org.key).post("/invoices", json=invoice_body(items=items)).get_json()
+    # Asked a week after the stamping: past the next business day (RMF 2.7.1.35 fr. IX).
+    issued = datetime.now(ZoneInfo("America/Mexico_City")).replace(microsecond=0, tzinfo=None)
+    monkeypatch.setattr(pac, "clock", lambda: issued + timedelta(days=7))
     response = client.post(
         _url(org, big["id"], "/cancellation"), data={"cancel-motive": "02"}, follow_redirects=True
     )
@@ -199,3 +193,14 @@ def test_substitute_draft_then_cancel_with_motive_01(client, org, api, invoice_b
     assert client.post(_url(org, original["id"], "/cancellation"), data=data).status_code == 302
     canceled = db.get(Invoice, original["id"], populate_existing=True)
     assert canceled.status == "canceled" and canceled.cancellation_substitution == substitute.uuid
+
+
+def test_the_invoice_page_reads_in_english(client, org, ppd) -> None:
+    """The payments, credit-note and cancellation sections have English translations."""
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    page = _text(client.get(_url(org, ppd["id"])))
+    for english in ("Payments", "Record a payment", "Balance due:", "Issue a credit note"):
+        assert english in page, english
+    for spanish in ("Registrar un pago", "Saldo pendiente", "Emitir una nota de crédito"):
+        assert spanish not in page, spanish

@@ -3,9 +3,10 @@
 Codes and messages follow SAT's "Matriz de errores" of the complemento para recepción de pagos
 2.0 (CRP20101-CRP20279), as real PACs return them. Sums follow SAT's guide the way phpcfdi's
 CfdiUtils (SumasPagos20) computes them: ImpuestosP from the documents' taxes divided by
-EquivalenciaDR (truncated to 6 decimals), Totales from ImpuestosP times TipoCambioP, rounded to
-2 decimals in MXN. Rules that apply only to a document carrying the Pagos 2.0 complement check
-for it first, so every other document passes them untouched.
+EquivalenciaDR, to 6 decimals either rounded or truncated (SAT's guide admitted both from June
+2023; CfdiUtils truncated until 2.24.1 and rounds since, as Finkok announced), Totales from
+ImpuestosP times TipoCambioP, rounded to 2 decimals in MXN. Rules that apply only to a document
+carrying the Pagos 2.0 complement check for it first, so every other document passes them untouched.
 """
 
 from __future__ import annotations
@@ -193,7 +194,8 @@ def _no_taxes(context: Context) -> Iterator[str]:
 
 def _impuestos_p(pago: etree._Element) -> dict[tuple[str, str, str, str], tuple[Decimal, Decimal]]:
     """ImpuestosP as SAT recomputes it: (kind, impuesto, factor, rate) → (base, importe), in the
-    payment's currency, from the documents' ImpuestosDR divided by EquivalenciaDR, truncated."""
+    payment's currency, from the documents' ImpuestosDR divided by EquivalenciaDR (exact: each
+    declared value is compared with its 6-decimal rounding and truncation)."""
     sums: dict[tuple[str, str, str, str], tuple[Decimal, Decimal]] = {}
     for docto in _doctos(pago):
         equivalence = _equivalence(docto)
@@ -211,9 +213,12 @@ def _impuestos_p(pago: etree._Element) -> dict[tuple[str, str, str, str], tuple[
                 amount = (_decimal(tax.get("ImporteDR")) or Decimal(0)) / equivalence
                 old_base, old_amount = sums.get(key, (Decimal(0), Decimal(0)))
                 sums[key] = (old_base + base, old_amount + amount)
-    return {
-        k: (b.quantize(SIX, ROUND_DOWN), a.quantize(SIX, ROUND_DOWN)) for k, (b, a) in sums.items()
-    }
+    return sums
+
+
+def _six_decimals(value: Decimal) -> tuple[Decimal, Decimal]:
+    """The two 6-decimal readings of an exact sum SAT accepts: rounded half up and truncated."""
+    return value.quantize(SIX, ROUND_HALF_UP), value.quantize(SIX, ROUND_DOWN)
 
 
 def _rate(value: str) -> str:
@@ -679,7 +684,7 @@ def _p_rule(code: str, message: str, kind: str, index: int, exempt: bool | None)
                     continue
                 want = expected.get(key, (None, None))[index]
                 have = declared.get(key, (None, None))[index]
-                if want is None or have is None or want != have:
+                if want is None or have is None or have not in _six_decimals(want):
                     yield _path(pago) + f"/pago20:ImpuestosP[{'/'.join(key[1:])}]"
 
 
