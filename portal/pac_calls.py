@@ -61,7 +61,12 @@ def stamp_lease() -> timedelta:
     return timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
 
 
-def stamp(session: Session, invoice: Invoice, call: invoices.StampCall | None) -> Invoice:
+def stamp(
+    session: Session,
+    invoice: Invoice,
+    call: invoices.StampCall | None,
+    on_refused: Callable[[Session, Invoice], None] | None = None,
+) -> Invoice:
     """Finish a synchronous stamp that ``invoices.create_call``/``stamp_draft_call`` left to us
     (a remote PAC; ``None``: already stamped in the transaction, nothing to do).
 
@@ -71,7 +76,8 @@ def stamp(session: Session, invoice: Invoice, call: invoices.StampCall | None) -
     transaction, committed here:
     - stamped: ``valid`` with its XML;
     - refused: ``failed`` with the PAC's reason, and the PAC's error is raised (the same API
-      error as an in-process stamp; the folio stays unused, a gap SAT allows);
+      error as an in-process stamp; the folio stays unused, a gap SAT allows); ``on_refused``
+      undoes what the first transaction linked to it (receipts become ``open`` again);
     - no answer (timeout, unreachable): still ``pending``, lease ended; the worker's sweep
       (``portal.jobs.invoices``) stamps it later and the caller answers the pending invoice.
     """
@@ -99,6 +105,8 @@ def stamp(session: Session, invoice: Invoice, call: invoices.StampCall | None) -
         invoices.release_stamp(session, invoice_id)
     else:
         invoices.fail_stamp(session, invoice, result)
+        if on_refused is not None:
+            on_refused(session, invoice)
         session.commit()
         raise result
     session.commit()

@@ -51,12 +51,15 @@ class FakePACServer:
         self.refusal: str | None = None
         self.client_timeout = CLIENT_TIMEOUT  # how long the PAC's client waits
         self.requests = 0
+        self.on_request: Any = None  # called with the XML while the PAC "works"
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 xml = self.rfile.read(int(self.headers["Content-Length"]))
                 server.requests += 1
+                if server.on_request is not None:
+                    server.on_request(xml)
                 time.sleep(server.delay)
                 if server.refusal:
                     status, answer = 400, server.refusal.encode()
@@ -276,3 +279,87 @@ def test_a_timeout_leaves_the_invoice_pending_and_the_sweep_stamps_it(
     db.rollback()
     invoice = db.get(Invoice, created.json["id"])
     assert invoice.status == "valid" and invoice.xml
+
+
+# Receipts: linked to the pending invoice in the first transaction, open again on a refusal --
+
+
+def _yesterday() -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    moment = datetime.now(ZoneInfo("America/Mexico_City")) - timedelta(days=1)
+    return moment.replace(hour=12, minute=0, second=0, microsecond=0).isoformat()
+
+
+def test_receipts_are_invoiced_with_no_transaction_open_around_the_pac(
+    db: Any, make_organization: Any, api: Any, make_receipt: Any, remote_pac: FakePACServer
+) -> None:
+    """One receipt, several by key, and the global invoice: each stamped by the remote PAC
+    outside a transaction, each receipt linked to its (valid) invoice."""
+    org, key = make_organization()
+    org.receipts_periodicity = "day"
+    db.commit()
+    client = api(key)
+    one, two, three = (make_receipt(key) for _ in range(3))
+    old = make_receipt(key, date=_yesterday())
+    db.rollback()
+    single = _no_violation(
+        lambda: client.post(f"/receipts/{one['id']}/invoice", json={"customer": CUSTOMER})
+    )
+    several = _no_violation(
+        lambda: client.post(
+            "/receipts/to-invoice", json={"keys": [two["key"], three["key"]], "customer": CUSTOMER}
+        )
+    )
+    global_ = _no_violation(lambda: client.post("/receipts/global-invoice", json={}))
+    db.rollback()
+    for answer in (single, several, global_):
+        assert answer.status_code == 200, answer.json
+        assert answer.json["status"] == "valid"
+    assert remote_pac.requests == 3
+    linked = {r["id"]: client.get(f"/receipts/{r['id']}").json for r in (one, two, three, old)}
+    assert linked[one["id"]]["invoice"] == single.json["id"]
+    assert linked[two["id"]]["invoice"] == linked[three["id"]]["invoice"] == several.json["id"]
+    assert linked[old["id"]]["status"] == "invoiced_globally"
+    assert linked[old["id"]]["invoice"] == global_.json["id"]
+
+
+def test_a_refused_receipt_invoice_leaves_the_receipt_open_again(
+    db: Any, make_organization: Any, api: Any, make_receipt: Any, remote_pac: FakePACServer
+) -> None:
+    """While the PAC is called the receipt is taken (linked to the pending invoice); the PAC
+    refuses: the API error carries its words, the invoice is ``failed``, the receipt ``open``
+    and invoicing it again works."""
+    _, key = make_organization()
+    client = api(key)
+    receipt = make_receipt(key)
+    db.rollback()
+    seen: list[str] = []
+
+    def during_call(xml: bytes) -> None:  # what another request would see meanwhile
+        with remote_pac_app.app_context():
+            from portal.extensions import db as fresh
+            from portal.models.receipts import Receipt
+
+            seen.append(fresh.session.get(Receipt, receipt["id"]).status)
+            fresh.session.rollback()
+
+    remote_pac_app = client.client.application
+    remote_pac.refusal = "CFDI40147 - El PAC rechaza el recibo de prueba."
+    remote_pac.on_request = during_call
+    refused = _no_violation(
+        lambda: client.post(f"/receipts/{receipt['id']}/invoice", json={"customer": CUSTOMER})
+    )
+    db.rollback()
+    assert refused.status_code == 422 and "CFDI40147" in refused.json["message"]
+    assert seen == ["invoiced_to_customer"]
+    failed = db.scalars(select(Invoice)).one()
+    assert failed.status == "failed" and "CFDI40147" in failed.failure_reason
+    again = client.get(f"/receipts/{receipt['id']}").json
+    assert again["status"] == "open" and again["invoice"] is None
+
+    remote_pac.refusal, remote_pac.on_request = None, None
+    invoiced = client.post(f"/receipts/{receipt['id']}/invoice", json={"customer": CUSTOMER})
+    db.rollback()
+    assert invoiced.status_code == 200 and invoiced.json["status"] == "valid"
