@@ -66,6 +66,8 @@ def stamp(
     invoice: Invoice,
     call: invoices.StampCall | None,
     on_refused: Callable[[Session, Invoice], None] | None = None,
+    on_stamped: Callable[[Session, Invoice], None] | None = None,
+    no_answer_fails: bool = False,
 ) -> Invoice:
     """Finish a synchronous stamp that ``invoices.create_call``/``stamp_draft_call`` left to us
     (a remote PAC; ``None``: already stamped in the transaction, nothing to do).
@@ -80,6 +82,9 @@ def stamp(
       undoes what the first transaction linked to it (receipts become ``open`` again);
     - no answer (timeout, unreachable): still ``pending``, lease ended; the worker's sweep
       (``portal.jobs.invoices``) stamps it later and the caller answers the pending invoice.
+      With ``no_answer_fails`` (a self-invoicing visitor, who cannot be told "later") it is
+      ``failed`` and refused like a refusal instead, so the receipt is open to try again.
+    ``on_stamped`` runs in the recording transaction once it is ``valid``.
     """
     if call is None:
         return invoice
@@ -101,7 +106,9 @@ def stamp(
     if isinstance(result, StampResult):
         invoices.record_stamp(session, invoice, call, result)
         invoices.release_stamp(session, invoice_id)
-    elif invoices.is_transient(result):
+        if on_stamped is not None:
+            on_stamped(session, invoice)
+    elif invoices.is_transient(result) and not no_answer_fails:
         invoices.release_stamp(session, invoice_id)
     else:
         invoices.fail_stamp(session, invoice, result)

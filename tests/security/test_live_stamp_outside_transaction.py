@@ -363,3 +363,75 @@ def test_a_refused_receipt_invoice_leaves_the_receipt_open_again(
     invoiced = client.post(f"/receipts/{receipt['id']}/invoice", json={"customer": CUSTOMER})
     db.rollback()
     assert invoiced.status_code == 200 and invoiced.json["status"] == "valid"
+
+
+# The self-invoice page ----------------------------------------------------------------------
+
+
+def test_self_invoice_redeem_calls_the_remote_pac_with_no_transaction_open(
+    db: Any, client: Any, make_organization: Any, make_receipt: Any, remote_pac: Any
+) -> None:
+    """The visitor's invoice is stamped outside a transaction; the event and the email with the
+    stamped XML follow in the recording transaction."""
+    from portal.models.events import Event
+    from portal.models.mail import OutboxEmail
+    from portal.models.receipts import Receipt
+    from tests.fixtures.receipts import BUYER
+
+    org, key = make_organization(domain="kemper")
+    receipt = make_receipt(key)
+    db.rollback()
+    done = _no_violation(lambda: client.post(f"/kemper/{receipt['key']}/confirm", data=BUYER))
+    db.rollback()
+    assert done.status_code == 302, done.data[:500]
+    assert "Tu factura está emitida" in client.get(done.headers["Location"]).get_data(True)
+    stored = db.get(Receipt, receipt["id"])
+    invoice = db.get(Invoice, stored.invoice_id)
+    assert stored.status == "invoiced_to_customer" and invoice.status == "valid"
+    assert remote_pac.requests == 1
+    kinds = db.scalars(select(Event.type).where(Event.organization_id == org.id)).all()
+    assert "receipt.self_invoice_complete" in kinds
+    email = db.scalars(select(OutboxEmail)).one()
+    assert email.to == [BUYER["email"]] and len(email.attachments) == 2
+
+
+@pytest.mark.parametrize(
+    ("refusal", "spanish"),
+    [
+        ("CFDI40147 - Rechazado por el PAC de prueba.", "El PAC rechazó la solicitud al timbrar"),
+        (None, "El PAC no respondió al timbrar"),
+    ],
+)
+def test_a_refused_or_unanswered_redeem_leaves_the_receipt_open_with_a_spanish_error(
+    db: Any,
+    client: Any,
+    make_organization: Any,
+    make_receipt: Any,
+    remote_pac: Any,
+    refusal: str | None,
+    spanish: str,
+) -> None:
+    """The visitor cannot be told "later": a refusal or no answer shows the form again with the
+    error in Spanish, the receipt is open (redeemable again) and the invoice ``failed``."""
+    from portal.models.receipts import Receipt
+    from tests.fixtures.receipts import BUYER
+
+    _, key = make_organization(domain="kemper")
+    receipt = make_receipt(key)
+    db.rollback()
+    remote_pac.refusal = refusal
+    if refusal is None:
+        remote_pac.client_timeout, remote_pac.delay = 1.0, 2.0
+    page = _no_violation(lambda: client.post(f"/kemper/{receipt['key']}/confirm", data=BUYER))
+    db.rollback()
+    assert page.status_code == 400, page.status_code  # the form again, with the error
+    assert spanish in page.get_data(as_text=True)
+    stored = db.get(Receipt, receipt["id"])
+    assert stored.status == "open" and stored.invoice_id is None
+    assert db.scalars(select(Invoice)).one().status == "failed"
+
+    remote_pac.refusal, remote_pac.delay = None, 0
+    again = client.post(f"/kemper/{receipt['key']}/confirm", data=BUYER)
+    db.rollback()
+    assert again.status_code == 302, again.data[:500]
+    assert db.get(Receipt, receipt["id"]).status == "invoiced_to_customer"
