@@ -372,7 +372,9 @@ def _stamp_now(
     with session.begin_nested():  # refused by SAT's matrix: the folio taken here is given back
         assign_folio(session, organization, invoice)
         call = stamp_call(session, invoice, prepared)
-        if lease is None or not getattr(pac, "remote", False):
+        # A payment complement checks the paid invoices' balances under a lock that must last
+        # until they are updated: it stamps in one transaction (as in the worker).
+        if lease is None or not getattr(pac, "remote", False) or invoice.type == "P":
             record_stamp(session, invoice, call, call.send())
             return None
         enforce(call.document.element, mexico_now())  # refused now: no row kept, as in-process

@@ -435,3 +435,29 @@ def test_a_refused_or_unanswered_redeem_leaves_the_receipt_open_with_a_spanish_e
     db.rollback()
     assert again.status_code == 302, again.data[:500]
     assert db.get(Receipt, receipt["id"]).status == "invoiced_to_customer"
+
+
+def test_a_payment_complement_still_stamps_inside_its_transaction(
+    db: Any, make_organization: Any, api: Any, invoice_body: Any, remote_pac: FakePACServer
+) -> None:
+    """The documented exception (CRP20238: ImpSaldoAnt must be the paid invoice's balance):
+    a payment complement keeps its paid invoice's balance locked until it is updated, so the
+    remote PAC is called inside that transaction (the guard sees it) and the balance is right."""
+    _, key = make_organization()
+    client = api(key)
+    ppd = client.post("/invoices", json=invoice_body(payment_method="PPD", payment_form="99")).json
+    db.rollback()
+    assert ppd["status"] == "valid" and ppd["balance"] == 691.2
+    complement = {
+        "type": "pago",
+        "data": [
+            {"payment_form": "03", "related_documents": [{"uuid": ppd["uuid"], "amount": "200"}]}
+        ],
+    }
+    body = invoice_body(type="P", items=[], complements=[complement])
+    with GUARD.expect_violation() as caught:
+        payment = client.post("/invoices", json=body)
+    db.rollback()
+    assert payment.status_code == 200, payment.json
+    assert payment.json["status"] == "valid" and len(caught) == 1
+    assert client.get(f"/invoices/{ppd['id']}").json["balance"] == 491.2
