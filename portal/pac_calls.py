@@ -10,10 +10,14 @@ decides where the I/O happens, so a view or a job never has to.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
+from portal.cfdi.pac import StampResult
+from portal.errors import PortalError
 from portal.models.invoices import Invoice
 from portal.services import invoices
 from portal.tenancy import Tenant
@@ -50,3 +54,67 @@ def cancel(
         return invoice
     result = outside_transaction(session, call.send)
     return invoices.record_cancellation(session, load(), call, result)
+
+
+def stamp_lease() -> timedelta:
+    """How long a request's stamping lease keeps jobs and the sweep off its pending invoice."""
+    return timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
+
+
+def stamp(
+    session: Session,
+    invoice: Invoice,
+    call: invoices.StampCall | None,
+    on_refused: Callable[[Session, Invoice], None] | None = None,
+    on_stamped: Callable[[Session, Invoice], None] | None = None,
+    no_answer_fails: bool = False,
+) -> Invoice:
+    """Finish a synchronous stamp that ``invoices.create_call``/``stamp_draft_call`` left to us
+    (a remote PAC; ``None``: already stamped in the transaction, nothing to do).
+
+    The pending invoice (its folio, idempotency key and lease) is committed, so a parallel
+    request with the same key gets it as ``pending`` and no job stamps it meanwhile; the PAC is
+    called with no transaction open; its answer is recorded on the locked row in a new short
+    transaction, committed here:
+    - stamped: ``valid`` with its XML;
+    - refused: ``failed`` with the PAC's reason, and the PAC's error is raised (the same API
+      error as an in-process stamp; the folio stays unused, a gap SAT allows); ``on_refused``
+      undoes what the first transaction linked to it (receipts become ``open`` again);
+    - no answer (timeout, unreachable): still ``pending``, lease ended; the worker's sweep
+      (``portal.jobs.invoices``) stamps it later and the caller answers the pending invoice.
+      With ``no_answer_fails`` (a self-invoicing visitor, who cannot be told "later") it is
+      ``failed`` and refused like a refusal instead, so the receipt is open to try again.
+    ``on_stamped`` runs in the recording transaction once it is ``valid``.
+    """
+    if call is None:
+        return invoice
+    invoice_id = invoice.id
+    try:
+        result: StampResult | PortalError = outside_transaction(session, call.send)
+    except PortalError as error:
+        result = error
+    except Exception:  # unexpected: leave it pending, free for the sweep
+        session.rollback()
+        invoices.release_stamp(session, invoice_id)
+        session.commit()
+        raise
+    invoice = session.get(Invoice, invoice_id, with_for_update=True, populate_existing=True)
+    assert invoice is not None
+    if invoice.status != "pending":  # our lease ran out and a job settled it meanwhile
+        session.commit()
+        return invoice
+    if isinstance(result, StampResult):
+        invoices.record_stamp(session, invoice, call, result)
+        invoices.release_stamp(session, invoice_id)
+        if on_stamped is not None:
+            on_stamped(session, invoice)
+    elif invoices.is_transient(result) and not no_answer_fails:
+        invoices.release_stamp(session, invoice_id)
+    else:
+        invoices.fail_stamp(session, invoice, result)
+        if on_refused is not None:
+            on_refused(session, invoice)
+        session.commit()
+        raise result
+    session.commit()
+    return invoice

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 
+from portal import pac_calls
 from portal.api import bp
 from portal.api.auth import organization_key_required
 from portal.api.common import json_body
@@ -97,7 +98,10 @@ def email_receipt(receipt_id: str):
 def invoice_receipt(receipt_id: str):
     """Invoice one open receipt to a customer."""
     receipt = _load(receipt_id)
-    invoice = receipt_invoices.invoice_receipt(db.session, current_tenant(), receipt, json_body())
+    invoice, call = receipt_invoices.invoice_receipt(
+        db.session, current_tenant(), receipt, json_body(), pac_calls.stamp_lease()
+    )
+    invoice = pac_calls.stamp(db.session, invoice, call, on_refused=receipt_invoices.reopen)
     db.session.commit()
     return _invoice(invoice)
 
@@ -106,17 +110,24 @@ def invoice_receipt(receipt_id: str):
 @organization_key_required
 def receipts_to_invoice():
     """Several open receipts (by key) into one invoice; ``dry_run`` reports without invoicing."""
-    result = receipt_invoices.receipts_to_invoice(db.session, current_tenant(), json_body())
+    result = receipt_invoices.receipts_to_invoice(
+        db.session, current_tenant(), json_body(), pac_calls.stamp_lease()
+    )
     if isinstance(result, dict):
         return jsonify(result)
+    invoice, call = result
+    invoice = pac_calls.stamp(db.session, invoice, call, on_refused=receipt_invoices.reopen)
     db.session.commit()
-    return _invoice(result)
+    return _invoice(invoice)
 
 
 @bp.post("/receipts/global-invoice")
 @organization_key_required
 def global_invoice():
     """The global invoice of every receipt left open in the period."""
-    invoice = receipt_invoices.global_invoice(db.session, current_tenant(), json_body())
+    invoice, call = receipt_invoices.global_invoice_call(
+        db.session, current_tenant(), json_body(), lease=pac_calls.stamp_lease()
+    )
+    invoice = pac_calls.stamp(db.session, invoice, call, on_refused=receipt_invoices.reopen)
     db.session.commit()
     return _invoice(invoice)

@@ -107,6 +107,9 @@ class PAC(Protocol):
     """A stamping provider."""
 
     livemode: bool
+    # Whether a call goes over the network: a request then stamps in three steps (commit the
+    # pending invoice, call with no transaction open, record), see ``portal.pac_calls.stamp``.
+    remote: bool
 
     def stamp(self, document: BuiltDocument | bytes) -> StampResult:
         """Stamp a sealed document; returns the XML with its Timbre Fiscal Digital."""
@@ -361,6 +364,7 @@ class LocalTestPAC:
     """
 
     livemode = False
+    remote = False  # stamps in-process: a request stamps inside its own transaction
 
     def __init__(
         self,
@@ -535,6 +539,7 @@ class SatcfdiPAC:
     """A real PAC through satcfdi's client (Finkok, SW Sapien, Facturama, ...)."""
 
     livemode = True
+    remote = True  # satcfdi's clients call the PAC over HTTP
 
     def __init__(self, client: Any, environment: Any = None) -> None:
         self.client = client

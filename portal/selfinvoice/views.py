@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug import exceptions as werkzeug_exceptions
 
-from portal import errorhandlers
+from portal import errorhandlers, pac_calls
 from portal.cfdi import catalogs, pdf
 from portal.database import set_write_intent
 from portal.downloads import set_disposition
@@ -24,7 +24,7 @@ from portal.models.organizations import Organization
 from portal.models.receipts import Receipt
 from portal.selfinvoice import bp
 from portal.selfinvoice.forms import KeyForm, RfcForm, TaxDataForm
-from portal.services import customers, invoice_files, receipts, self_invoice
+from portal.services import customers, invoice_files, receipt_invoices, receipts, self_invoice
 
 
 @bp.errorhandler(NotFound)
@@ -201,7 +201,20 @@ def confirm(domain: str, key: str):
         data = self_invoice.read_tax_data(organization, form.data)
         if found.status == "invoiced_to_customer":  # an RFC check, throttled as on /lookup
             return _invoiced_to(domain, organization, found, data.tax_id, ip)
-        invoice = self_invoice.redeem(db.session, organization, found, data, ip)
+        invoice, call = self_invoice.redeem(
+            db.session, organization, found, data, ip, pac_calls.stamp_lease()
+        )
+        if call is not None:  # a remote PAC: called with no transaction open
+            invoice = pac_calls.stamp(
+                db.session,
+                invoice,
+                call,
+                on_refused=receipt_invoices.reopen,
+                on_stamped=lambda session, stamped: self_invoice.complete(
+                    session, organization, found, stamped, data
+                ),
+                no_answer_fails=True,
+            )
     except TooManyRequests:
         db.session.rollback()
         raise

@@ -23,14 +23,17 @@ from sqlalchemy.orm import Session, aliased
 
 from portal import search as text_search
 from portal.cfdi import documents, money, qr, rules, zones
+from portal.cfdi.errors import PAC_UNAVAILABLE
 from portal.cfdi.pac import (
     PAC,
     CancelResult,
     CancelTarget,
     StampResult,
     StatusResult,
+    mexico_now,
     stamp_result,
 )
+from portal.cfdi.sat_matrix import enforce
 from portal.cfdi.types import InvoiceInput, in_amount_range
 from portal.errors import Conflict, PortalError, ValidationError
 from portal.models.base import iso, utcnow
@@ -261,11 +264,35 @@ def create(
     body_size: int = 0,
 ) -> Invoice:
     """A new invoice: a draft, stamped now, or ``pending`` for the worker (async / huge body)."""
+    invoice, _ = create_call(
+        session,
+        tenant,
+        body,
+        idempotency_key=idempotency_key,
+        run_async=run_async,
+        body_size=body_size,
+    )
+    return invoice
+
+
+def create_call(
+    session: Session,
+    tenant: Tenant,
+    body: dict[str, Any],
+    *,
+    idempotency_key: str | None = None,
+    run_async: bool = False,
+    body_size: int = 0,
+    lease: timedelta | None = None,
+) -> tuple[Invoice, StampCall | None]:
+    """``create``; with ``lease``, a remote PAC is not called here: the invoice is left
+    ``pending`` under a stamping lease and the call is returned, for the caller to commit,
+    send it with no transaction open and record the answer (``portal.pac_calls.stamp``)."""
     meta = _read_meta(body, idempotency_key)
     key = meta["idempotency_key"]
     digest = body_hash({k: v for k, v in body.items() if k != "idempotency_key"})
     if key and (existing := replay(find_by_key(session, tenant, key), digest)):
-        return existing
+        return existing, None  # a parallel request still stamping it: the pending invoice
     customer_id, data = resolve(tenant, body)
     draft = meta["status"] == "draft"
     invoice = Invoice(
@@ -292,12 +319,13 @@ def create(
     # Stamped now, the totals come from the document itself.
     _describe(invoice, data, totals=draft or run_async)
     if key and (raced := _claim(session, tenant, invoice)) is not None:
-        return replay(raced, digest)  # type: ignore[return-value]
+        return replay(raced, digest), None  # type: ignore[return-value]
+    call = None
     if prepared is not None:
-        _start(session, tenant, invoice, run_async, prepared)
+        call = _start(session, tenant, invoice, run_async, prepared, lease)
     session.add(invoice)  # without a key, the row is written once, stamped
     session.flush()
-    return invoice
+    return invoice, call
 
 
 def _claim(session: Session, tenant: Tenant, invoice: Invoice) -> Invoice | None:
@@ -317,18 +345,46 @@ def _start(
     invoice: Invoice,
     run_async: bool,
     prepared: tuple[dict[str, Any], InvoiceInput],
-) -> None:
+    lease: timedelta | None,
+) -> StampCall | None:
     stamping.issuer_of(tenant.organization)  # refuse early when the organization is not ready
     if run_async:
         assign_folio(session, tenant.organization, invoice)
         invoice.status = "pending"  # the worker stamps it (portal.jobs.invoices)
         session.flush()
-        return
+        return None
+    return _stamp_now(session, tenant.organization, invoice, prepared, lease)
+
+
+def _stamp_now(
+    session: Session,
+    organization: Organization,
+    invoice: Invoice,
+    prepared: tuple[dict[str, Any], InvoiceInput],
+    lease: timedelta | None,
+) -> StampCall | None:
+    """Take the folio and stamp, the one flow of a new invoice and of a draft. An in-process
+    PAC (test mode), or no ``lease``: stamped here, in the caller's transaction. A remote PAC
+    with a ``lease``: sealed and checked against SAT's matrix here, then left ``pending`` under
+    a stamping lease (no job or sweep stamps it meanwhile) and the call is returned; the caller
+    commits, sends it with no transaction open, and records the answer."""
     # The test PAC's certificate row is stored on first use: outside the savepoint below.
-    stamping.pac_for(session, tenant.organization, invoice.livemode)
+    pac = stamping.pac_for(session, organization, invoice.livemode)
     with session.begin_nested():  # refused by SAT's matrix: the folio taken here is given back
-        assign_folio(session, tenant.organization, invoice)
-        stamp(session, invoice, prepared)
+        assign_folio(session, organization, invoice)
+        call = stamp_call(session, invoice, prepared)
+        # A payment complement checks the paid invoices' balances under a lock that must last
+        # until they are updated: it stamps in one transaction (as in the worker).
+        if lease is None or not getattr(pac, "remote", False) or invoice.type == "P":
+            record_stamp(session, invoice, call, call.send())
+            return None
+        enforce(call.document.element, mexico_now())  # refused now: no row kept, as in-process
+        invoice.status = "pending"
+        invoice.total = call.document.total
+        session.add(invoice)
+        session.flush()
+        claim_stamp(session, invoice, lease)
+        return call
 
 
 def _folio_counter(organization: Organization, livemode: bool, series: str | None) -> Any:
@@ -460,6 +516,13 @@ def stamp(
 
 def stamp_draft(session: Session, invoice: Invoice) -> None:
     """Stamp a draft (``POST /invoices/{id}/stamp``): its folio is taken now."""
+    stamp_draft_call(session, invoice)
+
+
+def stamp_draft_call(
+    session: Session, invoice: Invoice, lease: timedelta | None = None
+) -> StampCall | None:
+    """``stamp_draft``; with ``lease``, a remote PAC's call is returned as in ``create_call``."""
     if invoice.status != "draft":
         raise ValidationError("Sólo se puede timbrar una factura en borrador.", "not_a_draft")
     organization = session.get(Organization, invoice.organization_id)
@@ -468,9 +531,7 @@ def stamp_draft(session: Session, invoice: Invoice) -> None:
     stamping.pac_for(session, organization, invoice.livemode)  # outside the savepoint below
     data = _with_balances(session, invoice, dict(invoice.data))
     prepared = data, parse(data, issuer.zip, issuer.tax_system)  # refused before the folio
-    with session.begin_nested():  # refused by SAT's matrix: the draft keeps no folio
-        assign_folio(session, organization, invoice)
-        stamp(session, invoice, prepared)
+    return _stamp_now(session, organization, invoice, prepared, lease)
 
 
 def claim_stamp(session: Session, invoice: Invoice, lease: timedelta) -> bool:
@@ -494,6 +555,11 @@ def claim_stamp(session: Session, invoice: Invoice, lease: timedelta) -> bool:
 def release_stamp(session: Session, invoice_id: str) -> None:
     """End the lease (stamped, failed, or an unexpected error that a retry may fix)."""
     session.execute(delete(StampingLease).where(StampingLease.invoice_id == invoice_id))
+
+
+def is_transient(error: PortalError) -> bool:
+    """The PAC did not answer (timeout, unreachable): the invoice may still be stamped later."""
+    return error.code == PAC_UNAVAILABLE
 
 
 def fail_stamp(session: Session, invoice: Invoice, error: PortalError) -> None:

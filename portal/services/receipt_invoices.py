@@ -80,15 +80,33 @@ def _require_customer(body: dict[str, Any]) -> None:
 
 
 def invoice_receipt(
-    session: Session, tenant: Tenant, receipt: Receipt, body: dict[str, Any]
-) -> Invoice:
-    """Invoice one open receipt to a customer (``POST /receipts/{id}/invoice``)."""
+    session: Session,
+    tenant: Tenant,
+    receipt: Receipt,
+    body: dict[str, Any],
+    lease: timedelta | None = None,
+) -> tuple[Invoice, invoices.StampCall | None]:
+    """Invoice one open receipt to a customer (``POST /receipts/{id}/invoice``). With
+    ``lease`` and a remote PAC, the receipt is linked to the pending invoice and the PAC call
+    is returned (``invoices.create_call``; ``reopen`` if the PAC refuses it)."""
     _require_customer(body)
     receipt = receipts.lock(session, receipt)
     receipts.require_open(receipt)
-    invoice = invoices.create(session, tenant, _invoice_body([receipt], body, receipt.payment_form))
+    body = _invoice_body([receipt], body, receipt.payment_form)
+    invoice, call = invoices.create_call(session, tenant, body, lease=lease)
     _mark(session, [receipt], "invoiced_to_customer", invoice)
-    return invoice
+    return invoice, call
+
+
+def reopen(session: Session, invoice: Invoice) -> None:
+    """The PAC refused ``invoice`` (now ``failed``): its receipts can be invoiced again."""
+    query = select(Receipt).where(
+        Receipt.invoice_id == invoice.id,
+        Receipt.status.in_(("invoiced_to_customer", "invoiced_globally")),
+    )
+    for row in session.scalars(query.with_for_update()):
+        row.invoice_id = None
+        receipts.set_status(session, row, "open", None)
 
 
 # Several receipts into one invoice --------------------------------------------------------
@@ -129,9 +147,12 @@ def _same_currency(rows: list[Receipt]) -> None:
         )
 
 
-def receipts_to_invoice(session: Session, tenant: Tenant, body: dict[str, Any]) -> Any:
-    """Several open receipts (by key) into one invoice; ``dry_run`` only reports what it would
-    include (``POST /receipts/to-invoice``)."""
+def receipts_to_invoice(
+    session: Session, tenant: Tenant, body: dict[str, Any], lease: timedelta | None = None
+) -> Any:
+    """Several open receipts (by key) into one invoice, with the PAC call as in
+    ``invoice_receipt``; ``dry_run`` only reports what it would include (a dict)
+    (``POST /receipts/to-invoice``)."""
     check = Checker(body)
     keys = check.items("keys", required=True, max_items=MAX_TO_INVOICE)
     dry_run = check.boolean("dry_run") or False
@@ -148,9 +169,11 @@ def receipts_to_invoice(session: Session, tenant: Tenant, body: dict[str, Any]) 
     form = payment_form or _main_payment_form(rows)
     if dry_run:
         return _summary(rows, form)
-    invoice = invoices.create(session, tenant, _invoice_body(rows, body, form))
+    invoice, call = invoices.create_call(
+        session, tenant, _invoice_body(rows, body, form), lease=lease
+    )
     _mark(session, rows, "invoiced_to_customer", invoice)
-    return invoice
+    return invoice, call
 
 
 def _summary(rows: list[Receipt], payment_form: str) -> dict[str, Any]:
@@ -385,10 +408,23 @@ def global_invoice(
     """Invoice every open receipt of the period (or the first ``max_receipts``) to the general
     public (XAXX010101000) and mark them ``invoiced_globally``; nothing open is a clear 400,
     not an empty invoice."""
+    return global_invoice_call(session, tenant, body, max_receipts=max_receipts)[0]
+
+
+def global_invoice_call(
+    session: Session,
+    tenant: Tenant,
+    body: dict[str, Any],
+    *,
+    max_receipts: int | None = None,
+    lease: timedelta | None = None,
+) -> tuple[Invoice, invoices.StampCall | None]:
+    """``global_invoice``, with the PAC call as in ``invoice_receipt``."""
     selection = select_global(session, tenant, body, lock=True, limit=max_receipts)
     if not selection.receipts:
         raise _nothing_open(selection, ZoneInfo(tenant.organization.timezone))
-    invoice = invoices.create(session, tenant, _global_body(selection, tenant, body))
+    global_body = _global_body(selection, tenant, body)
+    invoice, call = invoices.create_call(session, tenant, global_body, lease=lease)
     ids = [row.id for row in selection.receipts]
     session.execute(
         update(Receipt)
@@ -405,7 +441,7 @@ def global_invoice(
         "invoice.global_invoice_created",
         {"type": "invoice", "object": invoices.to_dict(invoice)},
     )
-    return invoice
+    return invoice, call
 
 
 def preview(selection: GlobalSelection, zone: ZoneInfo) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -275,18 +276,27 @@ def _same_receiver(invoice: Invoice | None, tax_id: str) -> bool:
 
 
 def redeem(
-    session: Session, organization: Organization, receipt: Receipt, data: TaxData, ip: str
-) -> Invoice:
+    session: Session,
+    organization: Organization,
+    receipt: Receipt,
+    data: TaxData,
+    ip: str,
+    lease: timedelta | None = None,
+) -> tuple[Invoice, invoices.StampCall | None]:
     """Invoice the receipt to the visitor, exactly once: the row is locked and its status
     checked inside the lock. A second visitor with the same RFC gets the first's invoice
     (the RFC check is throttled as on ``invoice_for_rfc``; the caller has run that one first,
-    this covers a receipt invoiced meanwhile)."""
+    this covers a receipt invoiced meanwhile).
+
+    With ``lease`` and a remote PAC the receipt is linked to the pending invoice (so it cannot
+    be redeemed twice while the PAC answers) and the call is returned: the caller commits,
+    sends it, then ``complete`` (stamped) or ``receipt_invoices.reopen`` (refused)."""
     receipt = receipts.lock(session, receipt)
     if receipt.status == "invoiced_to_customer":
         throttle.check_all(session, _rfc_limits(receipt, ip))
         existing = session.get(Invoice, receipt.invoice_id)
         if _same_receiver(existing, data.tax_id):
-            return existing  # type: ignore[return-value]
+            return existing, None  # type: ignore[return-value]
     receipts.require_open(receipt)
     if receipts.is_expired(receipt):
         raise ValidationError("El plazo para facturar esta compra ya venció.", "receipt_expired")
@@ -294,15 +304,23 @@ def redeem(
     body = {"customer": data.customer(), "use": data.use, "items": receipt.items,
             "payment_form": receipt.payment_form, "currency": receipt.currency,
             "exchange": str(receipt.exchange)}  # fmt: skip
-    invoice = invoices.create(session, tenant, body)
+    invoice, call = invoices.create_call(session, tenant, body, lease=lease)
     receipts.set_status(session, receipt, "invoiced_to_customer", invoice.id)
+    if call is None:
+        complete(session, organization, receipt, invoice, data)
+    return invoice, call
+
+
+def complete(
+    session: Session, organization: Organization, receipt: Receipt, invoice: Invoice, data: TaxData
+) -> None:
+    """The receipt's invoice is stamped: the event, and the email the visitor asked for."""
     events.record(
         session, receipt.organization_id, receipt.livemode, "receipt.self_invoice_complete",
         {"type": "receipt", "object": receipts.to_dict(receipt, organization)},
     )  # fmt: skip
     if data.email:
         invoice_files.email(session, invoice, organization, {"email": data.email}, limited=False)
-    return invoice
 
 
 def invoice_for_rfc(session: Session, receipt: Receipt, tax_id: str, ip: str) -> Invoice | None:
