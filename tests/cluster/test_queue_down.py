@@ -45,8 +45,8 @@ def test_async_invoice_saved_while_redis_is_down_answers_200_and_is_relayed_late
     assert relay() == 0  # still down: the job stays
     assert db.scalar(select(func.count()).select_from(QueuedJob)) == 1
 
+    db.rollback()  # no transaction of the test's open while it connects to Redis either
     redis_queue.start()
-    db.rollback()
     assert relay() == 1
     db.rollback()
     assert db.scalar(select(func.count()).select_from(QueuedJob)) == 0
