@@ -6,7 +6,7 @@ valid signature, and every email reached the SMTP server at least once.
 Real processes on free local ports (the harness of ``tests/cluster/topology.py``): a PostgreSQL
 and a Redis of the test's own, one ``portal web`` node, one ``portal worker``, one ``portal
 scheduler``; a slow webhook receiver and a slow aiosmtpd server on 127.0.0.1. Scaled for a
-shared 2-core machine (about a minute): ``CHAOS_INVOICES`` parallel invoices (40), 6 more while
+shared 2-core machine (25 to 70 s): ``CHAOS_INVOICES`` parallel invoices (40), 6 more while
 the receiver is slow, 6 emails. ``JOB_LEASE_SECONDS`` is 3, so a killed worker's claimed
 deliveries are due again 3 s later; the restarted worker sweeps on start.
 """
