@@ -7,13 +7,13 @@ PORT ?= 5000
 PUBLIC_BASE_URL ?= http://localhost:$(PORT)
 PYTEST_ARGS ?= -n 2
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
-TEST_DEBS := $(RUN_DEBS) chromium postgresql poppler-utils nodejs:node npm:npm
+TEST_DEBS := $(RUN_DEBS) chromium postgresql redis-server poppler-utils nodejs:node npm:npm
 
-.PHONY: run test lint audit check bench translations system-run system-test install-run install-test migrate
+.PHONY: run test lint audit check bench bench-cluster translations system-run system-test install-run install-test migrate
 
 run: system-run install-run translations migrate
 	@PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(BIN)/portal seed-demo
-	@echo "Open http://localhost:$(PORT)/ (Ctrl-C stops the web server and the worker)"
+	@echo "Open http://localhost:$(PORT)/ (Ctrl-C stops the web server, the worker and the scheduler)"
 	PORT=$(PORT) PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(BIN)/portal serve --port $(PORT)
 
 test: system-test install-test translations lint audit
@@ -31,6 +31,11 @@ bench: system-test install-test translations
 	$(BIN)/python bench/bench_catalogs.py
 	.ci/with-postgres $(BIN)/python bench/bench_api.py
 	.ci/with-postgres $(BIN)/python bench/bench_selfinvoice.py
+
+# Two web nodes against one, with a worker and the scheduler on PostgreSQL and Redis.
+bench-cluster: system-test install-test translations
+	@.ci/apt-ensure wrk
+	.ci/with-postgres $(BIN)/python bench/bench_cluster.py
 
 lint:
 	$(BIN)/ruff check .

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
 from flask_babel import get_locale
 from flask_sqlalchemy.session import Session as FlaskSession
 
-from portal import cache_control, errorhandlers, jobs, links, security
+from portal import cache_control, errorhandlers, jobs, links, logs, security
 from portal.config import PROJECT_ROOT, load_config
 from portal.database import configure_engine
 from portal.extensions import babel, csrf, db, login_manager
 from portal.i18n import select_locale
-from portal.jobs import outbox
+from portal.jobs import cluster, outbox
 from portal.jobs.queue import backlog, init_queue
 from portal.jsonio import OrjsonProvider
 
@@ -33,10 +33,12 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.json = OrjsonProvider(app)
     _init_extensions(app)
     security.init_app(app)
+    logs.init_app(app)
     cache_control.init_app(app)
     _register_blueprints(app)
     errorhandlers.init_app(app)
     app.add_url_rule("/healthz", "healthz", healthz)
+    app.add_url_rule("/readyz", "readyz", readyz)
     from portal import cli
 
     cli.init_app(app)
@@ -77,10 +79,33 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def healthz() -> tuple[Any, int]:
-    """200 once the database answers, 503 otherwise; includes the queue and outbox backlogs."""
+    """The cluster's health: database, queue, workers' heartbeat and the oldest pending job;
+    503 when the database is down or (if required) no worker has beaten recently."""
     try:
         db.session.execute(db.text("SELECT 1"))
+        workers = cluster.health(current_app.config["HEALTH_MAX_HEARTBEAT_AGE"])
+        waiting = outbox.health()
     except Exception:
         db.session.rollback()
         return jsonify(status="unavailable", database="down"), 503
-    return jsonify(status="ok", database="ok", queue=backlog(), outbox=outbox.health()), 200
+    finally:
+        db.session.rollback()
+    status = 200 if workers["ok"] else 503
+    return jsonify(
+        status="ok" if workers["ok"] else "no_worker",
+        database="ok",
+        queue=backlog(),
+        workers=workers,
+        outbox=waiting,
+    ), status
+
+
+def readyz() -> tuple[Any, int]:
+    """Whether this web node can serve requests (its database answers): for load balancers."""
+    try:
+        db.session.execute(db.text("SELECT 1"))
+    except Exception:
+        return jsonify(status="unavailable", database="down"), 503
+    finally:
+        db.session.rollback()
+    return jsonify(status="ok", database="ok"), 200

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from portal.config import PROJECT_ROOT
 from portal.extensions import db
 from portal.models.accounts import ROLE_RESELLER, ROLE_STAFF
 from portal.services import accounts
@@ -127,10 +125,13 @@ def make_test_csd(
 @click.command("migrate")
 @with_appcontext
 def migrate() -> None:
-    """Apply every pending database migration."""
-    from portal.migrate import upgrade
+    """Apply every pending database migration (under a database-wide lock: safe to run from
+    several places at once)."""
+    from portal import logs
+    from portal.migrate import upgrade_locked
 
-    upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    logs.configure("migrate")
+    upgrade_locked(current_app.config["SQLALCHEMY_DATABASE_URI"])
     click.echo("database is up to date")
 
 
@@ -138,15 +139,51 @@ def migrate() -> None:
 @click.option("--workers", default=2, show_default=True)
 @with_appcontext
 def worker(workers: int) -> None:
-    """Run the background job worker in the foreground."""
+    """Run jobs from the queue in the foreground (periodic jobs come from ``portal scheduler``)."""
     from huey.consumer import Consumer
 
+    from portal import logs
+    from portal.jobs.cluster import HeartbeatThread
     from portal.jobs.queue import enqueue_periodic_jobs, huey
 
     if huey.immediate:
         raise click.ClickException("HUEY_IMMEDIATE is set: jobs run inline, no worker needed")
+    logs.configure("worker")
+    heartbeat = HeartbeatThread(current_app._get_current_object(), "worker")
+    heartbeat.start()
+    # Once at start, so that a killed worker's leftovers (expired leases) resume at once; the
+    # sweeps are idempotent, and the ticks after that come from the one scheduler.
     enqueue_periodic_jobs()
-    Consumer(huey, workers=workers, worker_type="thread", periodic=True).run()
+    try:
+        Consumer(huey, workers=workers, worker_type="thread", periodic=False).run()
+    finally:
+        heartbeat.stop()
+
+
+@click.command("scheduler")
+@click.option("--relay-seconds", default=2.0, show_default=True)
+@with_appcontext
+def scheduler(relay_seconds: float) -> None:
+    """Enqueue periodic jobs and relay jobs kept while the queue was down: one per cluster (a
+    second scheduler waits on the lock and takes over when the first stops)."""
+    from portal import logs
+    from portal.jobs.scheduler import Scheduler
+
+    logs.configure("scheduler")
+    Scheduler(current_app._get_current_object(), relay_seconds).run()
+
+
+@click.command("heartbeat-check")
+@click.option("--max-age", default=60, show_default=True, help="seconds")
+@with_appcontext
+def heartbeat_check(max_age: int) -> None:
+    """Exit 0 when a worker or scheduler on this host has beaten within ``--max-age`` seconds
+    (a container's health check)."""
+    from portal.jobs.cluster import beating_on_this_host
+
+    if not beating_on_this_host(max_age):
+        raise click.ClickException(f"no heartbeat from this host in the last {max_age} s")
+    click.echo("alive")
 
 
 def gunicorn_args(workers: int) -> list[str]:
@@ -154,47 +191,46 @@ def gunicorn_args(workers: int) -> list[str]:
     only when it is free, so CPU-bound requests spread over every process. (A gthread worker
     accepts every keep-alive connection it can, and measured here it often held all of a
     client's connections while the other process sat idle, halving the throughput.) Slow
-    clients and keep-alive are for a buffering proxy in front, as gunicorn advises."""
-    return ["--workers", str(workers), "--worker-class", "sync"]
+    clients and keep-alive are for a buffering proxy in front, as gunicorn advises. No control
+    socket: its default path is shared by every gunicorn of the user, so several instances on
+    one host would clash."""
+    return ["--workers", str(workers), "--worker-class", "sync", "--no-control-socket"]
+
+
+def _bin(name: str) -> str:
+    return os.path.join(os.path.dirname(sys.executable), name)
+
+
+@click.command("web")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")))
+@click.option("--host", default=lambda: os.environ.get("HOST", "0.0.0.0"))
+@click.option(
+    "--web-workers", default=lambda: int(os.environ.get("WEB_CONCURRENCY", "2")), type=int
+)
+def web(port: int, host: str, web_workers: int) -> None:
+    """Serve the web app with gunicorn (this process becomes gunicorn)."""
+    args = [_bin("gunicorn"), *gunicorn_args(web_workers), "-b", f"{host}:{port}", "wsgi:app"]
+    os.chdir(PROJECT_ROOT)
+    os.execv(args[0], args)
 
 
 @click.command("serve")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")))
 @click.option("--web-workers", default=2, show_default=True)
 def serve(port: int, web_workers: int) -> None:
-    """Run gunicorn and the job worker together; Ctrl-C or SIGTERM stops both."""
-    bin_dir = os.path.dirname(sys.executable)
+    """Web server, worker and scheduler together (``make run``): a dead worker or scheduler is
+    restarted with a back-off; if the web server dies the command exits non-zero."""
+    from portal.supervisor import Child, supervise
+
+    portal = _bin("portal")
+    web_args = [portal, "web", "--port", str(port), "--web-workers", str(web_workers)]
     children = [
-        subprocess.Popen(
-            [
-                os.path.join(bin_dir, "gunicorn"),
-                *gunicorn_args(web_workers),
-                "-b",
-                f"0.0.0.0:{port}",
-                "--access-logfile",
-                "-",
-                "wsgi:app",
-            ]
-        ),
-        subprocess.Popen([os.path.join(bin_dir, "portal"), "worker"]),
+        Child("web", web_args, restart=False),
+        Child("worker", [portal, "worker"]),
+        Child("scheduler", [portal, "scheduler"]),
     ]
     click.echo(f"web: http://localhost:{port}/  ·  health: http://localhost:{port}/healthz")
-    _supervise(children)
-
-
-def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
-    def stop(_signum: int, _frame: object) -> None:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    while all(child.poll() is None for child in children):
-        time.sleep(0.5)
-    stop(0, None)  # one died: take the other down too
-    for child in children:
-        child.wait(timeout=30)
+    sys.exit(supervise(children))
 
 
 COMMANDS = (
@@ -205,6 +241,9 @@ COMMANDS = (
     import_efos,
     migrate,
     worker,
+    scheduler,
+    heartbeat_check,
+    web,
     serve,
 )
 

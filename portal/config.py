@@ -80,6 +80,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "HUEY_IMMEDIATE": env.get("HUEY_IMMEDIATE") == "1",
         "WEBHOOKS_ALLOW_LOOPBACK": env.get("WEBHOOKS_ALLOW_LOOPBACK") == "1",
         "JOB_LEASE_SECONDS": int(env.get("JOB_LEASE_SECONDS") or 300),
+        # A pending invoice older than this is enqueued again by the sweep (its job was lost).
+        "PENDING_INVOICE_SWEEP_SECONDS": int(env.get("PENDING_INVOICE_SWEEP_SECONDS") or 120),
+        # /healthz answers 503 when no worker has beaten for this long (0: not required).
+        "HEALTH_MAX_HEARTBEAT_AGE": int(
+            env.get("HEALTH_MAX_HEARTBEAT_AGE") or (60 if production else 0)
+        ),
         "PAC_PROVIDER": env.get("PAC_PROVIDER") or None,
         "PAC_USERNAME": env.get("PAC_USERNAME") or None,
         "PAC_PASSWORD": env.get("PAC_PASSWORD") or None,

@@ -31,6 +31,7 @@ from portal.cfdi.acuse import build_acuse
 from portal.cfdi.csd import load_certificate
 from portal.cfdi.documents import FOREIGN_RFC, PUBLIC_RFC, BuiltDocument, CancellationRequest
 from portal.cfdi.errors import PACError, pac_error
+from portal.cfdi.sat_matrix import enforce
 from portal.cfdi.validation import as_element
 
 TFD_NS = "http://www.sat.gob.mx/TimbreFiscalDigital"
@@ -350,8 +351,9 @@ class LocalTestPAC:
         root = _sealed_root(document)
         if next(root.iter(TFD_TAG), None) is not None:
             raise pac_error("El comprobante ya está timbrado.", E.PAC_STAMP_REJECTED, 409)
-        uuid = str(uuid_module.uuid4()).upper()
         stamped_at = self.clock()
+        enforce(root, stamped_at)  # SAT's matrix, as a real PAC applies it
+        uuid = str(uuid_module.uuid4()).upper()
         sello_cfd = root.get("Sello", "")
         tfd = make_tfd(self.signer, self.rfc, self.certificate_number, uuid, stamped_at, sello_cfd)
         _complemento(root).append(tfd)
@@ -507,6 +509,7 @@ class SatcfdiPAC:
         from satcfdi.cfdi import CFDI
 
         xml = document.xml if isinstance(document, BuiltDocument) else document
+        enforce(as_element(xml), mexico_now())  # never send what the PAC would refuse
         try:
             answer = self.client.stamp(CFDI.from_string(xml))
         except Exception as error:  # satcfdi and requests raise many types; all are mapped

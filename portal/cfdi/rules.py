@@ -73,6 +73,12 @@ USE_REGIMES: dict[str, frozenset[str]] = {
     "CN01": frozenset({"605"}),
 }
 
+# Uses reserved to one document type (c_UsoCFDI): payroll (N) and payment receipts (P).
+TYPE_ONLY_USES: dict[str, str] = {"CN01": "N", "CP01": "P"}
+USE_OF_TYPE: dict[str, str] = {kind: use for use, kind in TYPE_ONLY_USES.items()}
+USE_NOT_FOR_TYPE = "use_not_allowed_for_type"
+GLOBAL_REQUIRED = "CFDI40130"  # SAT's code: the general public needs InformacionGlobal
+
 RFC_PATTERN = re.compile(
     r"([A-Z&Ñ]{3,4})(\d{2})(0[1-9]|1[012])(0[1-9]|[12]\d|3[01])[A-Z0-9]{2}[0-9A]"
 )
@@ -256,9 +262,75 @@ def _regimes_of(tax_id: str | None) -> frozenset[str]:
     return {"fisica": FISICA_REGIMES, "moral": MORAL_REGIMES}.get(kind or "", frozenset())
 
 
-def uses_for(tax_system: str | None) -> list[str]:
-    """CFDI uses (c_UsoCFDI codes) a receiver under ``tax_system`` may choose."""
-    return [use for use, regimes in USE_REGIMES.items() if tax_system in regimes]
+def uses_for(tax_system: str | None, document_type: str | None = None) -> list[str]:
+    """CFDI uses (c_UsoCFDI codes) a receiver under ``tax_system`` may choose; with a
+    ``document_type``, only those SAT allows on that type (CN01 for N, CP01 for P)."""
+    return [
+        use
+        for use, regimes in USE_REGIMES.items()
+        if tax_system in regimes and use_fits_type(use, document_type)
+    ]
+
+
+def use_fits_type(use: str, document_type: str | None) -> bool:
+    """Whether SAT allows ``use`` on a document of ``document_type`` (None: any type)."""
+    if document_type is None:
+        return True
+    required = USE_OF_TYPE.get(document_type)
+    return use == required if required else use not in TYPE_ONLY_USES
+
+
+def uses_for_type(document_type: str) -> list[str]:
+    """Every CFDI use allowed on ``document_type``, whatever the regime."""
+    return [use for use in USE_REGIMES if use_fits_type(use, document_type)]
+
+
+def use_problem_for_type(document_type: str | None, use: str | None) -> Problem | None:
+    """Why ``use`` cannot go on a ``document_type`` (CN01 only payroll, CP01 only payments)."""
+    if not use or use not in USE_REGIMES or use_fits_type(use, document_type):
+        return None
+    required = USE_OF_TYPE.get(document_type or "")
+    if required:
+        message = f"Un comprobante de tipo {document_type} debe llevar el uso {required}."
+    else:
+        kind = {"N": "nómina", "P": "pago"}[TYPE_ONLY_USES[use]]
+        message = f"El uso {use} solo es para comprobantes de {kind}; elige otro uso."
+    return Problem(message, USE_NOT_FOR_TYPE, "use")
+
+
+def is_general_public(tax_id: str | None, legal_name: str | None) -> bool:
+    """XAXX010101000 named PUBLICO EN GENERAL: only a global invoice may go to it."""
+    return (
+        normalize_tax_id(tax_id) == GENERIC_NATIONAL
+        and normalize_legal_name(legal_name) == GENERAL_PUBLIC_NAME
+    )
+
+
+def global_period_problem(periodicity: str | None, issuer_regime: str | None) -> Problem | None:
+    """SAT's CFDI40132: a bimonthly (05) global invoice is only for the issuer regime 621."""
+    if periodicity != "05" or not issuer_regime or issuer_regime == "621":
+        return None
+    return Problem(
+        "La periodicidad bimestral (05) de una factura global solo es para el régimen 621 "
+        "(Incorporación Fiscal); elige otra periodicidad.",
+        "CFDI40132",
+        "global.periodicity",
+    )
+
+
+def global_problem(
+    document_type: str | None, tax_id: str | None, legal_name: str | None, has_global: bool
+) -> Problem | None:
+    """SAT's CFDI40130: an income CFDI to PUBLICO EN GENERAL needs ``global``."""
+    if (document_type or "I") != "I" or has_global or not is_general_public(tax_id, legal_name):
+        return None
+    return Problem(
+        f"Una factura a «{GENERAL_PUBLIC_NAME}» con el RFC {GENERIC_NATIONAL} es una factura "
+        "global: indica el periodo en «global» (periodicity, months, year), o escribe el nombre "
+        "del cliente para una operación nominativa con el RFC genérico.",
+        GLOBAL_REQUIRED,
+        "global",
+    )
 
 
 def regimes_for(tax_id: str | None) -> list[str]:
@@ -271,9 +343,20 @@ def regime_options(tax_id: str | None, lang: str = "es") -> list[tuple[str, str]
     return [(r, catalogs.label("tax_system", r, lang) or r) for r in regimes_for(tax_id)]
 
 
-def use_options(tax_system: str | None, lang: str = "es") -> list[tuple[str, str]]:
-    """(code, label) of ``uses_for(tax_system)``, for a select field."""
-    return [(u, catalogs.label("use", u, lang) or u) for u in uses_for(tax_system)]
+def type_use_options(document_type: str, lang: str = "es") -> list[tuple[str, str, str]]:
+    """(code, label, regimes that may use it) of every use allowed on ``document_type``: the
+    options of a select that a script narrows down to the receiver's regime."""
+    return [
+        (u, catalogs.label("use", u, lang) or u, " ".join(sorted(USE_REGIMES[u])))
+        for u in uses_for_type(document_type)
+    ]
+
+
+def use_options(
+    tax_system: str | None, lang: str = "es", document_type: str | None = None
+) -> list[tuple[str, str]]:
+    """(code, label) of ``uses_for(tax_system, document_type)``, for a select field."""
+    return [(u, catalogs.label("use", u, lang) or u) for u in uses_for(tax_system, document_type)]
 
 
 # --------------------------------------------------------------------------- field checks
@@ -295,9 +378,10 @@ def _name_problem(rfc: str, legal_name: str | None) -> Problem | None:
             LEGAL_NAME_INVALID_CHARACTERS,
             path,
         )
-    if rfc == GENERIC_NATIONAL and name != GENERAL_PUBLIC_NAME:
-        return Problem(
-            f"Con el RFC genérico {GENERIC_NATIONAL} el nombre debe ser «{GENERAL_PUBLIC_NAME}».",
+    if name == GENERAL_PUBLIC_NAME and rfc != GENERIC_NATIONAL:
+        return Problem(  # SAT's CFDI40146; XAXX010101000 with another name is a nominative sale
+            f"El nombre «{GENERAL_PUBLIC_NAME}» solo se usa con el RFC genérico "
+            f"{GENERIC_NATIONAL}.",
             GENERIC_RFC_LEGAL_NAME,
             path,
         )
@@ -337,14 +421,19 @@ def _tax_system_problem(rfc: str, tax_system: str | None) -> Problem | None:
     return None
 
 
-def _use_problem(rfc: str, tax_system: str | None, use: str | None) -> Problem | None:
-    """Why the CFDI use does not fit the regime (SAT error CFDI40161), or None."""
+def _use_problem(
+    rfc: str, tax_system: str | None, use: str | None, document_type: str | None = None
+) -> Problem | None:
+    """Why the CFDI use does not fit the document type or the regime (SAT error CFDI40161)."""
     if not use:
         return Problem("Elige el uso que le darás a la factura.", USE_REQUIRED, "use")
     if use not in USE_REGIMES:
         return Problem(
             f"El uso de CFDI «{use}» no existe en el catálogo del SAT.", USE_NOT_FOUND, "use"
         )
+    type_problem = use_problem_for_type(document_type, use)
+    if type_problem is not None:
+        return type_problem
     if rfc in GENERIC_RFCS:
         if use not in GENERIC_USES:
             return Problem(
@@ -492,8 +581,10 @@ def check_receiver(
     country: str | None = None,
     issue_date: datetime | None = None,
     now: datetime | None = None,
+    document_type: str | None = None,
 ) -> list[Problem]:
-    """Every problem with a CFDI 4.0 receiver at once (empty list: all good)."""
+    """Every problem with a CFDI 4.0 receiver at once (empty list: all good); with a
+    ``document_type``, the use is also checked against it (CN01 only N, CP01 only P)."""
     rfc = normalize_tax_id(tax_id)
     checks: list[Callable[[], Problem | None]] = [
         lambda: rfc_problem(rfc),
@@ -502,7 +593,7 @@ def check_receiver(
         lambda: _zip_problem(rfc, zip, issuer_zip),
         lambda: _country_problem(rfc, country),
         lambda: _foreign_tax_id_problem(rfc, foreign_tax_id),
-        lambda: _use_problem(rfc, tax_system, use),
+        lambda: _use_problem(rfc, tax_system, use, document_type),
         lambda: date_problem(issue_date, now),
     ]
     return [p for p in (check() for check in checks) if p is not None]

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField
 
-from portal.cfdi import catalogs
+from portal.cfdi import catalogs, rules
 from portal.dashboard.org_forms import ADDRESS_KEYS as ORG_ADDRESS_KEYS
 from portal.forms import max_length, strip
 
@@ -55,7 +55,7 @@ class CustomerForm(FlaskForm):
             (code, f"{code} · {label}") for code, label in catalogs.options("tax_system", lang)
         ]
         self.default_invoice_use.choices = [("", _l("Sin uso predeterminado"))] + [
-            (code, f"{code} · {label}") for code, label in catalogs.options("use", lang)
+            (code, f"{code} · {label}") for code, label, _ in rules.type_use_options("I", lang)
         ]
 
     def fill(self, customer: Any) -> None:

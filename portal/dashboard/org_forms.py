@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.cfdi import catalogs
+from portal.cfdi import catalogs, rules
 from portal.forms import max_length, strip
 from portal.services.checks import ADDRESS_FIELDS
 
@@ -149,8 +149,8 @@ class ReceiptSettingsForm(FlaskForm):
 
     def __init__(self, *args: object, lang: str = "es", **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.allowed_cfdi_uses.choices = [
-            (code, f"{code} · {label}") for code, label in catalogs.options("use", lang)
+        self.allowed_cfdi_uses.choices = [  # the page issues type I: no CN01, no CP01
+            (code, f"{code} · {label}") for code, label, _ in rules.type_use_options("I", lang)
         ]
 
 

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal import pac_calls
 from portal.api.pagination import filter_dates, paginate
-from portal.cfdi import catalogs
+from portal.cfdi import catalogs, rules
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp
 from portal.dashboard.org_invoice_actions import invoice_page
@@ -119,7 +119,7 @@ def _form_page(invoice: Invoice | None, error: PortalError | None = None) -> tup
         "invoice": invoice,
         "error": error,
         "customers": [c for c in customers if c.legal_name],
-        "uses": catalogs.options("use", _lang()),
+        "uses": rules.type_use_options("I", _lang()),
         "regimes": catalogs.options("tax_system", _lang()),
         "payment_forms": catalogs.options("payment_form", _lang()),
         "confirm": ConfirmForm(),

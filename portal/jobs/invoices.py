@@ -26,6 +26,12 @@ SWEEP_AFTER = timedelta(minutes=2)
 log = logging.getLogger(__name__)
 
 
+def _sweep_after() -> timedelta:
+    """How long an invoice waits in ``pending`` before the sweep enqueues it again."""
+    seconds = current_app.config.get("PENDING_INVOICE_SWEEP_SECONDS")
+    return timedelta(seconds=seconds) if seconds else SWEEP_AFTER
+
+
 @job(retries=2, retry_delay=30)
 def stamp_invoice(invoice_id: str) -> None:
     """Stamp one pending invoice into ``valid`` or ``failed`` (with the reason).
@@ -83,7 +89,7 @@ def sweep_pending_invoices() -> None:
     """Enqueue invoices that have waited too long in ``pending``."""
     due = db.session.scalars(
         select(Invoice.id)
-        .where(Invoice.status == "pending", Invoice.created_at <= utcnow() - SWEEP_AFTER)
+        .where(Invoice.status == "pending", Invoice.created_at <= utcnow() - _sweep_after())
         .limit(500)
     ).all()
     db.session.rollback()

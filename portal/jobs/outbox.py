@@ -8,6 +8,7 @@ between commit and enqueue), or whose job died with its worker, is picked up by 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from portal.models.events import WebhookDelivery
 from portal.models.invoices import Invoice
 from portal.models.mail import OutboxEmail
 
+log = logging.getLogger(__name__)
 _PENDING_KEY = "outbox_new_rows"
 OUTBOX_MODELS = (OutboxEmail, WebhookDelivery)
 
@@ -56,7 +58,10 @@ def _dispatch(session: Session) -> None:
     if rows:
         watched = _watched()
         for model, row_id in sorted(rows, key=lambda row: (row[0].__name__, row[1])):
-            watched[model][1](row_id)
+            try:  # the data is committed: nothing here may fail the request
+                watched[model][1](row_id)
+            except Exception:  # neither queue nor database took it: the sweep will
+                log.exception("job for %s %s left to the sweep", model.__name__, row_id)
 
 
 def _forget(session: Session) -> None:

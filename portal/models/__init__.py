@@ -3,6 +3,7 @@
 from portal.models.accounts import Account
 from portal.models.audit import AuditEntry
 from portal.models.base import Base
+from portal.models.cluster import Heartbeat, QueuedJob
 from portal.models.customers import Customer
 from portal.models.efos import EfosEntry
 from portal.models.events import Event, Webhook, WebhookAttempt, WebhookDelivery
@@ -26,12 +27,14 @@ __all__ = [
     "Event",
     "FolioSeries",
     "GlobalInvoiceRun",
+    "Heartbeat",
     "Invoice",
     "InvoiceCount",
     "LocalPacCredential",
     "Organization",
     "OutboxEmail",
     "Product",
+    "QueuedJob",
     "RateCounter",
     "Receipt",
     "RenderedFile",

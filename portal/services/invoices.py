@@ -132,8 +132,11 @@ def _read_meta(body: dict[str, Any], header_key: str | None) -> dict[str, Any]:
     return meta
 
 
-def parse(data: dict[str, Any], issuer_zip: str | None = None) -> InvoiceInput:
-    """The engine's input for a stored body, with the receiver checked by SAT's rules."""
+def parse(
+    data: dict[str, Any], issuer_zip: str | None = None, issuer_regime: str | None = None
+) -> InvoiceInput:
+    """The engine's input for a stored body, with the receiver checked by SAT's rules (and the
+    global period against the issuer's regime, when given)."""
     parsed = InvoiceInput.from_dict(data)
     customer = parsed.customer
     foreign = customer.is_foreign
@@ -147,7 +150,17 @@ def parse(data: dict[str, Any], issuer_zip: str | None = None) -> InvoiceInput:
         issuer_zip=issuer_zip,
         foreign_tax_id=customer.tax_id if foreign else None,
         country=customer.address.country,
+        document_type=parsed.type,
     )
+    info = parsed.global_info
+    problems += [
+        problem
+        for problem in (
+            rules.global_problem(parsed.type, customer.tax_id, customer.legal_name, bool(info)),
+            rules.global_period_problem(info.periodicity_code if info else None, issuer_regime),
+        )
+        if problem is not None
+    ]
     rules.raise_problems(problems)
     documents.custom_complements(parsed.custom_complements, parsed.namespaces)  # 400 before a folio
     return parsed
@@ -156,7 +169,7 @@ def parse(data: dict[str, Any], issuer_zip: str | None = None) -> InvoiceInput:
 def is_ready_to_stamp(invoice: Invoice, organization: Organization) -> bool:
     """Whether a draft passes the checks that stamping starts with."""
     try:
-        parse(invoice.data, organization.address.get("zip"))
+        parse(invoice.data, organization.address.get("zip"), organization.tax_system)
     except PortalError:
         return False
     return not (invoice.type != "P" and not invoice.data.get("items"))
@@ -270,7 +283,11 @@ def create(
     prepared = None
     if not draft:  # refused here, before a folio is taken; kept for stamping
         balanced = _with_balances(session, invoice, data)
-        prepared = balanced, parse(balanced, tenant.organization.address.get("zip"))
+        organization = tenant.organization
+        prepared = (
+            balanced,
+            parse(balanced, organization.address.get("zip"), organization.tax_system),
+        )
     # Stamped now, the totals come from the document itself.
     _describe(invoice, data, totals=draft or run_async)
     if key and (raced := _claim(session, tenant, invoice)) is not None:
@@ -301,12 +318,16 @@ def _start(
     prepared: tuple[dict[str, Any], InvoiceInput],
 ) -> None:
     stamping.issuer_of(tenant.organization)  # refuse early when the organization is not ready
-    assign_folio(session, tenant.organization, invoice)
     if run_async:
+        assign_folio(session, tenant.organization, invoice)
         invoice.status = "pending"  # the worker stamps it (portal.jobs.invoices)
         session.flush()
         return
-    stamp(session, invoice, prepared)
+    # The test PAC's certificate row is stored on first use: outside the savepoint below.
+    stamping.pac_for(session, tenant.organization, invoice.livemode)
+    with session.begin_nested():  # refused by SAT's matrix: the folio taken here is given back
+        assign_folio(session, tenant.organization, invoice)
+        stamp(session, invoice, prepared)
 
 
 def _folio_counter(organization: Organization, livemode: bool, series: str | None) -> Any:
@@ -386,7 +407,7 @@ def stamp_call(
     pac = stamping.pac_for(session, organization, invoice.livemode)
     if prepared is None:
         data = _with_balances(session, invoice, dict(invoice.data))
-        prepared = data, parse(data, issuer.zip)
+        prepared = data, parse(data, issuer.zip, issuer.tax_system)
     data, parsed = prepared
     parsed.series, parsed.folio_number = invoice.series, invoice.folio_number
     csd = stamping.csd_of(organization.certificate)  # type: ignore[arg-type]
@@ -441,9 +462,13 @@ def stamp_draft(session: Session, invoice: Invoice) -> None:
         raise ValidationError("Sólo se puede timbrar una factura en borrador.", "not_a_draft")
     organization = session.get(Organization, invoice.organization_id)
     assert organization is not None
-    stamping.issuer_of(organization)
-    assign_folio(session, organization, invoice)
-    stamp(session, invoice)
+    issuer = stamping.issuer_of(organization)
+    stamping.pac_for(session, organization, invoice.livemode)  # outside the savepoint below
+    data = _with_balances(session, invoice, dict(invoice.data))
+    prepared = data, parse(data, issuer.zip, issuer.tax_system)  # refused before the folio
+    with session.begin_nested():  # refused by SAT's matrix: the draft keeps no folio
+        assign_folio(session, organization, invoice)
+        stamp(session, invoice, prepared)
 
 
 def claim_stamp(session: Session, invoice: Invoice, lease: timedelta) -> bool:

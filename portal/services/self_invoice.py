@@ -185,9 +185,11 @@ def regime_choices(lang: str) -> tuple[tuple[str, str, str], ...]:
 
 
 def offered_uses(organization: Organization) -> list[str]:
-    """The CFDI uses the organization offers (none chosen: all but payments' CP01)."""
-    chosen = organization.self_invoice_uses or list(rules.USE_REGIMES)
-    return [use for use in chosen if use in rules.USE_REGIMES and use != "CP01"]
+    """The CFDI uses the organization offers on its invoices (type I: never payroll's CN01
+    nor payments' CP01; none chosen: all the others)."""
+    allowed = rules.uses_for_type("I")
+    chosen = organization.self_invoice_uses or allowed
+    return [use for use in chosen if use in allowed]
 
 
 def use_choices(organization: Organization, lang: str) -> tuple[tuple[str, str, str], ...]:
@@ -215,7 +217,7 @@ def read_tax_data(organization: Organization, data: dict[str, Any]) -> TaxData:
     email = check.email("email")
     issuer_zip = (organization.address or {}).get("zip")
     found = rules.check_receiver(tax_id, legal_name, tax_system, zip_code, use,
-                                 issuer_zip=issuer_zip)  # fmt: skip
+                                 issuer_zip=issuer_zip, document_type="I")  # fmt: skip
     problems = check.problems + [
         Problem(p.message, p.code, FIELD_OF.get(p.path or "", p.path)) for p in found
     ]

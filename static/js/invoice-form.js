@@ -55,9 +55,30 @@
     renumber();
     refreshTotals();
   });
+  // Uses offered: those SAT allows for the receiver's regime (CFDI40161); the server checks too.
+  function filterUses() {
+    var customer = form.querySelector("#customer_id");
+    var saved = customer.options[customer.selectedIndex];
+    var regime = customer.value ? saved.dataset.regime : form.querySelector("#tax_system").value;
+    var use = form.querySelector("#use");
+    Array.prototype.forEach.call(use.options, function (option) {
+      var shown = !regime || option.dataset.regimes.split(" ").indexOf(regime) >= 0;
+      option.hidden = !shown;
+      option.disabled = !shown;
+    });
+    var current = use.options[use.selectedIndex];
+    if (current && current.disabled) {
+      var first = Array.prototype.find.call(use.options, function (o) { return !o.disabled; });
+      use.value = first ? first.value : "";
+    }
+  }
+
   form.addEventListener("input", refreshTotals);
   form.querySelector("#customer_id").addEventListener("change", toggleCustomer);
+  form.querySelector("#customer_id").addEventListener("change", filterUses);
+  form.querySelector("#tax_system").addEventListener("change", filterUses);
   toggleCustomer();
+  filterUses();
   renumber();
   refreshTotals();
 })();

@@ -121,9 +121,12 @@ def test_general_public_customer_needs_its_fixed_data(org_api: Any) -> None:
         "address": {"zip": "42501"},
     }
     paths = {e["path"] for e in _create(org_api, body).json["errors"]}
-    assert paths == {"legal_name", "tax_system"}
+    assert paths == {"tax_system"}  # any name: SAT allows a nominative sale to XAXX010101000
     fixed = {**body, "legal_name": "Público en general", "tax_system": "616"}
     assert _create(org_api, fixed).status_code == 200
+    assert _create(org_api, {**fixed, "legal_name": "Cliente"}).status_code == 200
+    named = _create(org_api, {**fixed, "tax_id": "URE180429TM6", "tax_system": "601"})
+    assert named.status_code == 400 and named.json["path"] == "legal_name"  # CFDI40146
 
 
 def test_list_searches_and_paginates(org_api: Any) -> None:

@@ -183,8 +183,8 @@ def test_foreign_customer(issuer_csd, issuer, stamp_and_check) -> None:
         Item(Product("Consultoría", "80101500", Decimal("100"), taxes=[Tax("IVA", Decimal(0))]))
     ]
     data = InvoiceInput(
-        foreign, items, "03", use="S01", currency="USD", exchange=Decimal("17.25"), export="02"
-    )
+        foreign, items, "03", use="S01", currency="USD", exchange=Decimal("17.25"), export="01"
+    )  # a service to a foreign resident; Exportacion 02 needs Comercio Exterior (CFDI40122)
     stamped = stamp_and_check(build_invoice(issuer_csd, issuer, data))
     assert _attr(stamped.xml, CFDI + "Receptor", "Rfc") == "XEXX010101000"
     assert _attr(stamped.xml, CFDI + "Receptor", "ResidenciaFiscal") == "USA"

@@ -414,10 +414,11 @@ def test_engine_invoice_with_exempt_item_and_discount(
 
 def test_engine_global_invoice(issuer_csd: CSD, issuer: Issuer, test_pac: LocalTestPAC) -> None:
     items = [Item(Product("Venta", "01010101", Decimal("116")))]
-    built = build_global_invoice(issuer_csd, issuer, items, GlobalInfo("05", "13", 2026), "01")
+    # Monthly: bimonthly (05) is for regime 621 only (CFDI40132) and this issuer is 601.
+    built = build_global_invoice(issuer_csd, issuer, items, GlobalInfo("04", "02", 2026), "01")
     text = squeeze(pdf_text(pdf.render_invoice(test_pac.stamp(built).xml)))
-    assert "informaciónglobal" in text.lower() and "13-Enero-Febrero" in text
-    assert "05-Bimestral" in text and "Año:2026" in text
+    assert "informaciónglobal" in text.lower() and "02-Febrero" in text
+    assert "04-Mensual" in text and "Año:2026" in text
     assert "XAXX010101000" in text and "PUBLICOENGENERAL" in text
 
 

@@ -236,7 +236,6 @@ def test_use_not_allowed_for_person_regime() -> None:
 @pytest.mark.parametrize(
     ("change", "code"),
     [
-        ({"legal_name": "JUAN PEREZ"}, rules.GENERIC_RFC_LEGAL_NAME),
         ({"tax_system": "601"}, rules.GENERIC_RFC_TAX_SYSTEM),
         ({"use": "G03"}, rules.GENERIC_RFC_USE),
         ({"zip": "06600"}, rules.GENERIC_RFC_ZIP),
@@ -244,6 +243,65 @@ def test_use_not_allowed_for_person_regime() -> None:
 )
 def test_general_public_rules(change: dict[str, object], code: str) -> None:
     assert codes(**{**PUBLIC, **change}, issuer_zip="64000") == [code]
+
+
+def test_generic_rfc_with_a_name_is_a_nominative_operation() -> None:
+    """SAT allows XAXX010101000 with the buyer's own name (a nominative operation)."""
+    assert codes(**{**PUBLIC, "legal_name": "JUAN PEREZ"}, issuer_zip="64000") == []
+
+
+def test_general_public_name_needs_the_generic_rfc() -> None:
+    """CFDI40146: the name PUBLICO EN GENERAL goes only with XAXX010101000."""
+    fields = {**COMPANY, "legal_name": "Público en general"}
+    assert codes(**fields) == [rules.GENERIC_RFC_LEGAL_NAME]
+
+
+@pytest.mark.parametrize(
+    ("document_type", "use", "allowed"),
+    [
+        ("I", "CN01", False),
+        ("I", "CP01", False),
+        ("E", "CP01", False),
+        ("N", "CN01", True),
+        ("N", "G03", False),
+        ("P", "CP01", True),
+        ("P", "G03", False),
+        ("I", "S01", True),
+        ("I", "D01", True),
+    ],
+)
+def test_uses_by_document_type(document_type: str, use: str, allowed: bool) -> None:
+    """CFDI40161: CN01 only on payroll (N), CP01 only on payments (P)."""
+    fields = {**PERSON, "tax_system": "605" if use in ("CN01", "D01") else "612", "use": use}
+    found = codes(**fields, document_type=document_type)
+    assert (found == []) is allowed
+    if not allowed:
+        assert found == [rules.USE_NOT_FOR_TYPE]
+
+
+def test_use_lists_by_document_type() -> None:
+    assert rules.uses_for("605", "I") == [f"D{n:02d}" for n in range(1, 11)] + ["S01"]
+    assert rules.uses_for("605", "N") == ["CN01"]
+    assert rules.uses_for("616", "P") == ["CP01"] and rules.uses_for("616", "I") == ["S01"]
+    assert "CN01" not in rules.uses_for_type("I") and "CP01" not in rules.uses_for_type("E")
+
+
+@pytest.mark.parametrize(
+    ("document_type", "name", "has_global", "refused"),
+    [
+        ("I", "PUBLICO EN GENERAL", False, True),
+        ("I", "Público en General", False, True),
+        ("I", "PUBLICO EN GENERAL", True, False),
+        ("I", "JUAN PEREZ", False, False),
+        ("E", "PUBLICO EN GENERAL", False, False),
+    ],
+)
+def test_general_public_needs_global(document_type, name, has_global, refused) -> None:
+    """CFDI40130: an income CFDI to PUBLICO EN GENERAL is a global invoice."""
+    problem = rules.global_problem(document_type, "XAXX010101000", name, has_global)
+    assert (problem is not None) is refused
+    if problem:
+        assert (problem.code, problem.path) == ("CFDI40130", "global")
 
 
 @pytest.mark.parametrize(
@@ -301,3 +359,15 @@ def test_dates_with_time_zones() -> None:
     assert rules.date_problem(datetime(2026, 3, 10, 12, 30), now).code == rules.DATE_IN_FUTURE
     local_now = datetime.now(rules.MEXICO_TZ).replace(tzinfo=None)
     assert rules.date_problem(local_now - timedelta(minutes=1)) is None
+
+
+@pytest.mark.parametrize(
+    ("periodicity", "regime", "refused"),
+    [("05", "601", True), ("05", "621", False), ("04", "601", False), (None, "601", False)],
+)
+def test_bimonthly_global_period_is_for_regime_621(periodicity, regime, refused) -> None:
+    """CFDI40132: Periodicidad 05 only when the issuer's regime is 621."""
+    problem = rules.global_period_problem(periodicity, regime)
+    assert (problem is not None) is refused
+    if problem:
+        assert (problem.code, problem.path) == ("CFDI40132", "global.periodicity")

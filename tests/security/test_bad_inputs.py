@@ -501,15 +501,19 @@ def test_an_unexpected_error_while_sending_is_recorded_and_retried_with_backoff(
     db: Any, app: Any, smtp_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An error that is not SMTP's while sending (injected here: the library failing to encode
-    the message) is recorded as a failed attempt with its error, not left claimed."""
+    the message as it talks to the server) is recorded as a failed attempt with its error, not
+    left claimed."""
+    import smtplib
+
     from portal.jobs.mail import deliver_email
     from portal.models.mail import OutboxEmail
-    from portal.services import mail
 
     smtp_server()
-    monkeypatch.setattr(
-        mail, "build_message", _fail_on_second_call(mail.build_message)
-    )  # built fine when claimed, then the library refuses it while sending
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise UnicodeEncodeError("ascii", "josé", 3, 4, "ordinal not in range(128)")
+
+    monkeypatch.setattr(smtplib.SMTP, "send_message", refuse)
     email = OutboxEmail(
         kind="invoice", to=["cliente@example.com"], subject="Factura", text_body="hola",
         html_body="<p>hola</p>", attachments=[],
@@ -522,15 +526,3 @@ def test_an_unexpected_error_while_sending_is_recorded_and_retried_with_backoff(
     assert email.status == "pending" and email.attempts == 1
     assert "UnicodeEncodeError" in (email.last_error or "")
     assert email.next_attempt_at is not None
-
-
-def _fail_on_second_call(build: Any) -> Any:
-    calls = []
-
-    def flaky(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) > 1:
-            raise UnicodeEncodeError("ascii", "josé", 3, 4, "ordinal not in range(128)")
-        return build(*args, **kwargs)
-
-    return flaky
