@@ -25,6 +25,7 @@ import pytest
 from lxml import etree
 
 from portal.models.invoices import LocalPacCredential
+from portal.services import organizations as orgs
 from tests.fixtures.factories import LEGAL
 from tests.fixtures.sat_checks import CFDI, IMPLOCAL, PAGO, check_stamped_cfdi
 
@@ -407,8 +408,10 @@ def test_corpus_document_passes_sat_checks(
         _become_persona_fisica(organization, doc.regime)
         db.commit()
     if doc.zip != LEGAL["address"]["zip"]:
-        organization.address = {**organization.address, "zip": doc.zip}
+        address = {**LEGAL["address"], "zip": doc.zip}
+        orgs.update_legal(organization, {**LEGAL, "address": address})
         db.commit()
+        assert organization.timezone == doc.zone
     client = api(key)
     body = copy.deepcopy(doc.body)
     if doc.needs is not None and doc.fill is not None:
