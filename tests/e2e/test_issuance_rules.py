@@ -114,6 +114,7 @@ def test_border_zone_generic_and_foreign_receivers_from_the_dashboard(
     foreign = _api(page, key, "/customers", FOREIGN)
     page.goto(f"/dashboard/o/{org.id}/invoices/new")
     page.locator("#customer_id").select_option(foreign["id"])
+    expect(page.locator("#tax_id")).to_be_hidden()  # no empty RFC fields beside a saved one
     page.locator("#use").select_option("S01")
     _line(page, "Ukelele de exportación", "1000")
     screenshot(page, "issuance-foreign-form")
