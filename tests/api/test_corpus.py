@@ -481,3 +481,25 @@ def test_corpus_totals_are_redone_not_copied() -> None:
     root.set("Total", "116.00")
     check_cfdi_arithmetic(root)
     assert Decimal(root.get("Total")) == Decimal("116.00")
+
+
+def test_tfd_check_fails_with_another_certificate_or_a_changed_uuid(
+    make_organization: Any, api: Any, org_csd: Any, pac_certificate: Any
+) -> None:
+    """The TFD check is able to fail: the issuer's certificate did not seal the TFD, and a TFD
+    whose UUID was altered no longer matches SelloSAT."""
+    from cryptography.exceptions import InvalidSignature
+
+    from tests.fixtures.sat_checks import TFD, verify_tfd
+
+    _organization, key = make_organization()
+    client = api(key)
+    xml = client.get(f"/invoices/{_issue(client, invoice())['id']}/xml").data
+    verify_tfd(xml, pac_certificate())
+    with pytest.raises(AssertionError):
+        verify_tfd(xml, org_csd.cer_der)  # NoCertificadoSAT is the PAC's, not the issuer's
+    root = etree.fromstring(xml)
+    tfd = root.find(f"{CFDI}Complemento/{TFD}TimbreFiscalDigital")
+    tfd.set("UUID", "00000000-0000-4000-8000-000000000000")
+    with pytest.raises(InvalidSignature):
+        verify_tfd(etree.tostring(root), pac_certificate())
