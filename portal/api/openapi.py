@@ -85,12 +85,22 @@ def _owned(props: dict[str, Schema]) -> Schema:
     return _obj({**common, **props})
 
 
+FOREIGN_OR_MEXICAN_ZIP = _t(
+    "string",
+    maxLength=12,
+    description="5 dígitos de c_CodigoPostal; el código postal de su país (90210, K1A 0B6) "
+    "si el cliente reside en el extranjero (country distinto de MEX).",
+)
 ADDRESS_IN = _obj(
     {
         "zip": ZIP,
         **{k: STR for k in "street exterior interior neighborhood city municipality state".split()},
         "country": _t("string", pattern=r"^[A-Z]{3}$"),
     },
+    required=False,
+)
+CUSTOMER_ADDRESS_IN = _obj(
+    {**ADDRESS_IN["properties"], "zip": FOREIGN_OR_MEXICAN_ZIP},
     required=False,
 )
 TAX = _obj(
@@ -127,7 +137,7 @@ CUSTOMER_IN = _obj(
         "phone": STR,
         "emails": OBJECTS,
         "phones": OBJECTS,
-        "address": ADDRESS_IN,
+        "address": CUSTOMER_ADDRESS_IN,
         "default_invoice_use": _codes("use"),
         "external_id": STR,
     },
@@ -166,7 +176,13 @@ INVOICE_IN = _obj(
         "pdf_custom_section": STR,
         "addenda": STR,
         "namespaces": OBJECTS,
-        "complements": OBJECTS,
+        "complements": _t(
+            "array",
+            items=ANY_OBJECT,
+            description='Complementos: {"type": "pago", "data": [...]} o {"type": '
+            '"comercio_exterior", "data": {...}} (Comercio Exterior 2.0, obligatorio con '
+            "export 02; ver docs/comercio-exterior.md).",
+        ),
         "pdf_options": _t("object", additionalProperties=BOOL),
         "global": ANY_OBJECT,
         "address": ADDRESS_IN,

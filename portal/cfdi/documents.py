@@ -22,7 +22,7 @@ from satcfdi.create.cfd import cfdi40, implocal10, pago20
 from satcfdi.create.retencion import retenciones20
 from satcfdi.transform import xslt_transform
 
-from portal.cfdi import catalogs, money, payments, sat_matrix, zones
+from portal.cfdi import catalogs, comercio_exterior, money, payments, sat_matrix, zones
 from portal.cfdi import errors as E
 from portal.cfdi.csd import CSD
 from portal.cfdi.errors import invalid
@@ -560,6 +560,9 @@ def build_invoice(
     comprobante = _invoice_comprobante(issuer, data, items, lines, totals, currency, check_date)
     extra = custom_complements(data.custom_complements, data.namespaces)
     document = _finish(comprobante, csd, data.type, lines, totals, validate_schema, extra)
+    if data.export != "01":
+        # Export documents answer to the Comercio Exterior rules before a PAC sees them.
+        sat_matrix.enforce(document.element, local_now(comprobante["LugarExpedicion"]))
     if data.addenda:
         attach_addenda(document.element, data.addenda, data.namespaces)
     return document
@@ -627,7 +630,48 @@ def _invoice_comprobante(
         fecha=issue_date(data.date, place, check_date),
     )
     _set_totals(comprobante, lines, totals)
+    _attach_foreign_trade(comprobante, issuer, data, items, lines)
     return comprobante
+
+
+def _attach_foreign_trade(
+    comprobante: _Comprobante,
+    issuer: Issuer,
+    data: InvoiceInput,
+    items: Sequence[Item],
+    lines: Sequence[Line],
+) -> None:
+    """Exportacion 02 carries Comercio Exterior 2.0 (CFDI40122); 01, 03 and 04 never do
+    (CCE20102)."""
+    trade = data.foreign_trade
+    if data.export == "02" and trade is None:
+        raise invalid(
+            "Una exportación definitiva (export 02) requiere el complemento de comercio "
+            'exterior: complements: [{"type": "comercio_exterior", "data": {...}}].',
+            comercio_exterior.INVALID_FOREIGN_TRADE,
+            "complements",
+        )
+    if trade is None:
+        return
+    if data.export != "02":
+        raise invalid(
+            "El complemento de comercio exterior solo va con export 02 (exportación "
+            "definitiva con clave A1); 03 y 04 no lo llevan.",
+            comercio_exterior.INVALID_FOREIGN_TRADE,
+            "export",
+        )
+    node = comercio_exterior.build(
+        trade,
+        document_type=data.type,
+        currency=comprobante["Moneda"],
+        exchange=comprobante.get("TipoCambio") or Decimal(1),
+        concepts=[(i.product.sku, ln.amount) for i, ln in zip(items, lines, strict=True)],
+        customer=data.customer,
+        issuer_zip=issuer.zip,
+        issuer_street=issuer.street,
+    )
+    existing = comprobante.get("Complemento")
+    comprobante["Complemento"] = [existing, node] if existing else node
 
 
 def _set_totals(comprobante: _Comprobante, lines: Sequence[Line], totals: Totals) -> None:

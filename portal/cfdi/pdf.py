@@ -529,6 +529,69 @@ def _payments(cfdi: Mapping[str, Any], extra: PdfExtra) -> list[dict[str, Any]]:
     return result
 
 
+def _catalog_text(table: str, code: Any) -> str:
+    """``code · description`` from a SAT catalog the label helpers do not cover."""
+    code = _code(code)
+    if not code:
+        return ""
+    value = catalogs._select(table, code)
+    text = value if isinstance(value, str) else (value[-1] if value else "")
+    return f"{code} · {text}" if text else code
+
+
+def _address_line(node: Mapping[str, Any] | None) -> str:
+    """A Comercio Exterior Domicilio on one line (street, numbers, zip, state, country)."""
+    if not node:
+        return ""
+    street = " ".join(str(node.get(k)) for k in ("Calle", "NumeroExterior") if node.get(k))
+    if node.get("NumeroInterior"):
+        street += f" int. {node.get('NumeroInterior')}"
+    parts = [street, node.get("Colonia"), node.get("Municipio"), f"C.P. {node.get('CodigoPostal')}"]
+    parts += [_code(node.get("Estado")), _code(node.get("Pais"))]
+    return ", ".join(str(p) for p in parts if p)
+
+
+def _goods_of(mercancias: Any) -> list[Mapping[str, Any]]:
+    # satcfdi reads Mercancias as the list of its Mercancia nodes.
+    if isinstance(mercancias, Mapping):
+        return _as_nodes(mercancias.get("Mercancia"))
+    return _as_nodes(mercancias)
+
+
+def _foreign_trade(cfdi: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The Comercio Exterior 2.0 complement, readable: header, addresses and goods."""
+    cce = (cfdi.get("Complemento") or {}).get("ComercioExterior")
+    if not cce:
+        return None
+    goods = [
+        {
+            "sku": m.get("NoIdentificacion") or "",
+            "tariff": _catalog_text("C5bc_c_FraccionArancelaria", m.get("FraccionArancelaria")),
+            "quantity": plain_number(m.get("CantidadAduana")) if m.get("CantidadAduana") else "",
+            "unit": _catalog_text("C5bc_c_UnidadAduana", m.get("UnidadAduana")),
+            "unit_price": plain_number(m.get("ValorUnitarioAduana"))
+            if m.get("ValorUnitarioAduana") is not None
+            else "",
+            "usd": money(m.get("ValorDolares")),
+        }
+        for m in _goods_of(cce.get("Mercancias"))
+    ]
+    receptor = cce.get("Receptor") or {}
+    return {
+        "pedimento": _catalog_text("C5bc_c_ClavePedimento", cce.get("ClaveDePedimento")),
+        "incoterm": _catalog_text("C5bc_c_INCOTERM", cce.get("Incoterm")),
+        "reason": _catalog_text("C5bc_c_MotivoTraslado", cce.get("MotivoTraslado")),
+        "origin": "Sí" if str(cce.get("CertificadoOrigen")) == "1" else "No",
+        "origin_number": cce.get("NumCertificadoOrigen") or "",
+        "exchange_usd": plain_number(cce.get("TipoCambioUSD")),
+        "total_usd": money(cce.get("TotalUSD")),
+        "notes": cce.get("Observaciones") or "",
+        "issuer_address": _address_line((cce.get("Emisor") or {}).get("Domicilio")),
+        "receiver_address": _address_line(receptor.get("Domicilio")),
+        "goods": goods,
+    }
+
+
 def _series_folio(node: Mapping[str, Any]) -> str:
     """ "A-123" from ``Serie`` and ``Folio``."""
     return "-".join(str(p) for p in (node.get("Serie"), node.get("Folio")) if p)
@@ -610,6 +673,7 @@ def invoice_context(
         "related": _related(cfdi, extra),
         "global_info": _global_info(cfdi, extra),
         "payments": _payments(cfdi, extra),
+        "foreign_trade": _foreign_trade(cfdi),
         "stamp": _stamp(cfdi),
     }
 

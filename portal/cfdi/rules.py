@@ -457,6 +457,14 @@ def _zip_problem(rfc: str, zip_code: str | None, issuer_zip: str | None) -> Prob
     """Why the fiscal zip cannot be used, or None."""
     path = "customer.address.zip"
     zip_code = (zip_code or "").strip()
+    if rfc == GENERIC_FOREIGN:
+        # A foreign customer keeps its own zip (90210, "K1A 0B6"): the CFDI writes the place of
+        # issue as DomicilioFiscalReceptor, and Comercio Exterior carries the foreign address.
+        if len(zip_code) > 12:
+            return Problem(
+                "El código postal extranjero admite 12 caracteres.", INVALID_ZIP_FORMAT, path
+            )
+        return None
     if rfc in GENERIC_RFCS:
         if zip_code and issuer_zip and zip_code != issuer_zip:
             return Problem(

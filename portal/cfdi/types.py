@@ -12,9 +12,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from portal.cfdi.errors import INVALID_INPUT, invalid
+
+if TYPE_CHECKING:
+    from portal.cfdi.comercio_exterior import ForeignTrade
 
 # What XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE/U+FFFF): refused as
 # input, since a stamped document, and every text that may end up in one, must serialize.
@@ -36,6 +39,7 @@ class Issuer:
     legal_name: str
     tax_system: str
     zip: str
+    street: str | None = None  # Comercio Exterior's Emisor:Domicilio needs it
 
 
 @dataclass
@@ -273,6 +277,7 @@ class InvoiceInput:
     addenda: str | None = None
     namespaces: list[Namespace] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
+    foreign_trade: ForeignTrade | None = None
     custom_complements: list[str] = field(default_factory=list)
 
     @classmethod
@@ -616,7 +621,7 @@ def _payments_of(r: _Reader) -> list[Payment]:
     return payments + r.items("payments", _payment)
 
 
-COMPLEMENT_TYPES = ("pago", "custom")
+COMPLEMENT_TYPES = ("pago", "custom", "comercio_exterior")
 
 
 def _custom_complements(r: _Reader) -> list[str]:
@@ -630,7 +635,10 @@ def _custom_complements(r: _Reader) -> list[str]:
         c = _Reader(complement, f"{r.at('complements')}[{index}]")
         kind = c.text("type", required=True)
         if kind not in COMPLEMENT_TYPES:
-            message = f"El tipo de complemento «{kind}» no está soportado; usa pago o custom."
+            message = (
+                f"El tipo de complemento «{kind}» no está soportado; usa pago, "
+                "comercio_exterior o custom."
+            )
             raise invalid(message, INVALID_INPUT, c.at("type"))
         if kind == "custom":
             data = c.raw("data")
@@ -667,8 +675,16 @@ def _invoice(r: _Reader) -> InvoiceInput:
         addenda=r.text("addenda"),
         namespaces=r.items("namespaces", _namespace),
         payments=_payments_of(r),
+        foreign_trade=_foreign_trade_of(r),
         custom_complements=_custom_complements(r),
     )
+
+
+def _foreign_trade_of(r: _Reader) -> ForeignTrade | None:
+    # complements: [{"type": "comercio_exterior", "data": {...}}] (Comercio Exterior 2.0).
+    from portal.cfdi.comercio_exterior import from_complements
+
+    return from_complements(r)
 
 
 def _date_or_now(r: _Reader) -> datetime | None:

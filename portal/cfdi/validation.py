@@ -45,6 +45,10 @@ SCHEMAS: tuple[tuple[str, str], ...] = (
     ),
     ("http://www.sat.gob.mx/implocal", "www.sat.gob.mx/sitio_internet/cfd/implocal/implocal.xsd"),
     (
+        "http://www.sat.gob.mx/ComercioExterior20",
+        "www.sat.gob.mx/sitio_internet/cfd/ComercioExterior20/ComercioExterior20.xsd",
+    ),
+    (
         "http://www.sat.gob.mx/esquemas/retencionpago/2",
         "www.sat.gob.mx/esquemas/retencionpago/2/retencionpagov2.xsd",
     ),

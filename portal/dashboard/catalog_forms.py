@@ -37,7 +37,7 @@ class CustomerForm(FlaskForm):
     email = EmailField(_l("Correo"), [max_length(254)], filters=[strip])
     phone = _text(_l("Teléfono"), 40)
     external_id = _text(_l("ID en tu sistema"), 255)
-    zip = _text(_l("Código postal"), 5)
+    zip = _text(_l("Código postal (el de su país si es extranjero)"), 12)
     country = StringField(
         _l("País (clave de 3 letras)"), [max_length(3)], filters=[strip], default="MEX"
     )

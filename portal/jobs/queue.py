@@ -106,29 +106,35 @@ def _keep_for_later(task: Any, message: bytes, exc: Exception) -> None:
 
 
 def relay() -> int:
-    """Hand the jobs kept in ``queued_jobs`` to the queue; how many went (stops at a failure)."""
+    """Hand the jobs kept in ``queued_jobs`` to the queue; how many went (stops at a failure).
+
+    The rows are read, the transaction ends, the queue is called with none open, and the rows
+    sent are deleted in a short transaction of their own: a relay that dies in between sends a
+    job twice, which every job tolerates (they claim their work), and never loses one."""
     from portal.database import writing
     from portal.extensions import db
     from portal.models.cluster import QueuedJob
 
-    sent = 0
-    with _flask_app().app_context(), writing(), db.engine.begin() as connection:
-        rows = connection.execute(
-            select(QueuedJob.id, QueuedJob.message, QueuedJob.priority)
-            .order_by(QueuedJob.id)
-            .limit(RELAY_BATCH)
-        ).all()
+    with _flask_app().app_context():
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                select(QueuedJob.id, QueuedJob.message, QueuedJob.priority)
+                .order_by(QueuedJob.id)
+                .limit(RELAY_BATCH)
+            ).all()
+        sent: list[int] = []
         for row_id, message, priority in rows:
             try:
                 huey.storage.enqueue(message, priority)
             except Exception as exc:
                 log.warning("relay: queue still unavailable (%s)", type(exc).__name__)
                 break
-            connection.execute(delete(QueuedJob).where(QueuedJob.id == row_id))
-            sent += 1
-    if sent:
-        log.info("relay: %d kept jobs enqueued", sent)
-    return sent
+            sent.append(row_id)
+        if sent:
+            with writing(), db.engine.begin() as connection:
+                connection.execute(delete(QueuedJob).where(QueuedJob.id.in_(sent)))
+            log.info("relay: %d kept jobs enqueued", len(sent))
+    return len(sent)
 
 
 def job(**task_options: Any) -> Callable[[Callable[..., Any]], Any]:

@@ -25,6 +25,7 @@ class TaxDataForm(FlaskForm):
     legal_name = StringField(_l("Nombre o razón social"), filters=[strip])
     tax_system = SelectField(_l("Régimen fiscal"), validate_choice=False)
     zip = StringField(_l("Código postal de tu domicilio fiscal"), filters=[strip])
+    country = StringField(_l("País de residencia fiscal"), filters=[strip], default="MEX")
     use = SelectField(_l("Uso del CFDI"), validate_choice=False)
     email = EmailField(_l("Correo para recibir la factura"), filters=[strip])
 

@@ -97,7 +97,9 @@ def _address(check: Checker) -> dict[str, str] | None:
     if nested is None:
         return None
     # Keys sent as null stay (as None) so that an edit can clear them.
-    limits = {**ADDRESS_FIELDS, "zip": 5}
+    # 12: a foreign customer's zip (Comercio Exterior's CodigoPostal); Mexican ones are checked
+    # against c_CodigoPostal (5 digits) by the receiver rules.
+    limits = {**ADDRESS_FIELDS, "zip": 12}
     address = {key: nested.text(key, max_len=limit) for key, limit in limits.items()}
     address["country"] = nested.text("country", pattern=r"[A-Za-z]{3}", upper=True)
     return {key: value for key, value in address.items() if nested.has(key)}

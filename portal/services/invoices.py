@@ -144,7 +144,8 @@ def parse(
     problems = rules.check_receiver(
         rules.GENERIC_FOREIGN if foreign else customer.tax_id,
         customer.legal_name,
-        customer.tax_system,
+        # A foreign receiver's regime is always 616 (the CFDI writes it; Facturapi omits it).
+        customer.tax_system or (rules.GENERIC_TAX_SYSTEM if foreign else None),
         customer.address.zip,
         use,
         issuer_zip=issuer_zip,

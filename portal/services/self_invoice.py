@@ -46,6 +46,7 @@ FIELD_OF = {
     "customer.tax_system": "tax_system",
     "customer.address.zip": "zip",
     "customer.zip": "zip",
+    "customer.address.country": "country",
     "use": "use",
 }
 NOT_FOUND = "No encontramos esta página."
@@ -69,15 +70,16 @@ class TaxData:
     zip: str
     use: str
     email: str | None
+    country: str = "MEX"
 
     def customer(self) -> dict[str, Any]:
-        """The invoice body's inline customer."""
+        """The invoice body's inline customer (a foreign one keeps its own tax id and zip)."""
         return {
             "tax_id": self.tax_id,
             "legal_name": rules.normalize_legal_name(self.legal_name),
             "tax_system": self.tax_system,
             "email": self.email,
-            "address": {"zip": self.zip},
+            "address": {"zip": self.zip, "country": self.country},
         }
 
 
@@ -216,6 +218,9 @@ def _use_choices(uses: tuple[str, ...], lang: str) -> tuple[tuple[str, str, str]
 def read_tax_data(organization: Organization, data: dict[str, Any]) -> TaxData:
     """The visitor's tax data checked with SAT's receiver rules; every problem at once, each
     on the form field it concerns."""
+    country = (str(data.get("country") or "MEX")).strip().upper()
+    if country != "MEX":
+        return _read_foreign_tax_data(organization, data, country)
     check = Checker(data)
     tax_id = (check.text("tax_id", max_len=13, upper=True) or "").replace(" ", "")
     legal_name = check.text("legal_name", max_len=300) or ""
@@ -240,6 +245,33 @@ def read_tax_data(organization: Organization, data: dict[str, Any]) -> TaxData:
     if problems:
         raise ValidationError.from_problems(problems)
     return TaxData(rules.normalize_tax_id(tax_id), legal_name, tax_system, zip_code, use, email)
+
+
+def _read_foreign_tax_data(
+    organization: Organization, data: dict[str, Any], country: str
+) -> TaxData:
+    """A customer abroad: XEXX010101000 in the CFDI with its own tax id (NumRegIdTrib) and
+    country; regime 616 and use S01 as SAT requires; its own zip (90210) is kept."""
+    check = Checker(data)
+    tax_id = check.text("tax_id", max_len=40, upper=True) or ""
+    legal_name = check.text("legal_name", max_len=300) or ""
+    zip_code = check.text("zip", max_len=12, upper=True) or ""
+    email = check.email("email")
+    found = rules.check_receiver(
+        rules.GENERIC_FOREIGN,
+        legal_name,
+        rules.GENERIC_TAX_SYSTEM,
+        zip_code,
+        "S01",
+        foreign_tax_id=tax_id,
+        country=country,
+    )
+    problems = check.problems + [
+        Problem(p.message, p.code, FIELD_OF.get(p.path or "", p.path)) for p in found
+    ]
+    if problems:
+        raise ValidationError.from_problems(problems)
+    return TaxData(tax_id, legal_name, rules.GENERIC_TAX_SYSTEM, zip_code, "S01", email, country)
 
 
 # Redeeming -----------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ def issuer_of(organization: Organization) -> Issuer:
         organization.legal_name or certificate.legal_name,
         organization.tax_system or "",
         organization.address["zip"],
+        organization.address.get("street"),
     )
 
 

@@ -83,7 +83,7 @@ def rule(code: str, message: str) -> Callable[[Check], Check]:
 
 def _load_families() -> None:
     # Imported for their @rule side effect; each family module imports this package.
-    from portal.cfdi.sat_matrix import cfdi40, pagos20  # noqa: F401
+    from portal.cfdi.sat_matrix import cce20, cfdi40, pagos20  # noqa: F401
 
 
 def violations(root: etree._Element, now: datetime) -> Iterator[Problem]:
