@@ -55,8 +55,8 @@ GENERIC_RFC_HELP = {
     rules.GENERIC_NATIONAL: "No necesitas facturar con el RFC genérico XAXX010101000: si no "
     "facturas con tu propio RFC, tu compra se incluye en la factura global que el comercio "
     "emite al público en general.",
-    rules.GENERIC_FOREIGN: "El RFC genérico XEXX010101000 es para clientes en el extranjero y "
-    "esta página no lo acepta: pide tu factura directamente al comercio.",
+    rules.GENERIC_FOREIGN: "Si resides en el extranjero, no escribas XEXX010101000: escribe en "
+    "«País de residencia fiscal» la clave de tu país (USA, CAN…) y aquí tu número fiscal.",
 }
 
 

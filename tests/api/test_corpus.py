@@ -26,6 +26,7 @@ from lxml import etree
 
 from portal.models.invoices import LocalPacCredential
 from portal.services import organizations as orgs
+from tests.cfdi.test_comercio_exterior import check_export, export_body
 from tests.fixtures.factories import LEGAL
 from tests.fixtures.sat_checks import CFDI, IMPLOCAL, PAGO, check_stamped_cfdi
 
@@ -51,14 +52,13 @@ FOREIGN = {
     "legal_name": "Acme Corporation",
     "tax_id": "123456789",
     "tax_system": "616",
-    # A foreign zip (90210) is the export lane's (issue 14, foreign customers): add it when merged.
-    "address": {"country": "USA"},
+    "address": {"country": "USA", "zip": "90210"},  # its own zip, kept in the record
 }
 FOREIGN_CA = {
     "legal_name": "Maple Goods Ltd",
     "tax_id": "123456789RT0001",
     "tax_system": "616",
-    "address": {"country": "CAN"},
+    "address": {"country": "CAN", "zip": "M5V 2T6"},
 }
 LEYENDA = (
     '<leyendasFisc:LeyendasFiscales xmlns:leyendasFisc="http://www.sat.gob.mx/leyendasFiscales" '
@@ -263,6 +263,19 @@ CORPUS: dict[str, Doc] = {
         invoice(FOREIGN_CA, use="S01", items=[item(800)]),
         {"Receptor@ResidenciaFiscal": "CAN", "Receptor@NumRegIdTrib": "123456789RT0001"},
     ),
+    # --- export (Exportacion 02) with Comercio Exterior 2.0
+    "export_usd": Doc(export_body(), {"Exportacion": "02", "Moneda": "USD"}),
+    "export_mxn": Doc(
+        {**export_body(usd_exchange="18.25"), "currency": "MXN", "exchange": 1},
+        {"Exportacion": "02", "Moneda": "MXN"},
+    ),
+    "export_cif": Doc(export_body(incoterm="CIF"), {"Exportacion": "02"}),
+    "export_tijuana": Doc(
+        export_body(),
+        {"LugarExpedicion": "22000", "Receptor@DomicilioFiscalReceptor": "22000"},
+        zip="22000",
+        zone="America/Tijuana",
+    ),
     # --- general public: nominative with the generic RFC, and global invoices by periodicity
     "xaxx_nominative": Doc(
         invoice(NOMINATIVE, use="S01", payment_form="01", items=[item(250, included=True)]),
@@ -420,6 +433,8 @@ def test_corpus_document_passes_sat_checks(
     issued = _issue(client, body)
     xml = client.get(f"/invoices/{issued['id']}/xml").data
     root = check_stamped_cfdi(xml, pac_certificate())
+    if root.get("Exportacion") == "02":
+        check_export(xml)  # the complement's own sums (the export lane's checks)
     _check_expectations(root, doc.expect)
     _check_fecha(root, doc.zone, before)
     if root.get("TipoDeComprobante") == "I" and body.get("global") is not None:

@@ -143,4 +143,4 @@ def test_self_invoice_page_explains_the_generic_rfc(page, make_account, make_org
     screenshot(page, "issuance-selfinvoice-generic-submitted")
     page.get_by_label("RFC").fill("XEXX010101000")
     page.get_by_role("button", name="Revisar mi factura").click()
-    expect(page.locator("#tax_id-err")).to_contain_text("clientes en el extranjero")
+    expect(page.locator("#tax_id-err")).to_contain_text("País de residencia fiscal")
