@@ -144,3 +144,20 @@ def test_self_invoice_page_explains_the_generic_rfc(page, make_account, make_org
     page.get_by_label("RFC").fill("XEXX010101000")
     page.get_by_role("button", name="Revisar mi factura").click()
     expect(page.locator("#tax_id-err")).to_contain_text("País de residencia fiscal")
+
+    # As the hint says: the country and the foreign tax id, stamped in Tijuana.
+    page.get_by_label("País de residencia fiscal").fill("USA")
+    page.get_by_label("RFC").fill("123456789")
+    page.get_by_label("Nombre o razón social").fill("Acme Trading Inc")
+    page.get_by_label("Código postal").fill("90210")
+    page.get_by_label("Correo para recibir").fill("ap@acme.example")
+    page.get_by_role("button", name="Revisar mi factura").click()
+    expect(page.get_by_role("heading", name="Confirma tu factura")).to_be_visible()
+    screenshot(page, "issuance-selfinvoice-foreign-confirm")
+    page.get_by_role("button", name="Emitir mi factura").click()
+    expect(page.get_by_role("heading", name="¡Listo! Tu factura está emitida")).to_be_visible()
+    screenshot(page, "issuance-selfinvoice-foreign-done")
+    root = _stamped_receptor(db, 1)
+    receptor = root.find(f"{CFDI}Receptor")
+    assert (receptor.get("Rfc"), receptor.get("ResidenciaFiscal")) == ("XEXX010101000", "USA")
+    assert receptor.get("DomicilioFiscalReceptor") == root.get("LugarExpedicion") == "22000"
