@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -111,6 +112,38 @@ def _form_values(invoice: Invoice | None) -> dict[str, Any]:
     return {"fields": fields, "lines": lines or [{}]}
 
 
+def _field_labels() -> dict[str, str]:
+    """The form's label for each API path a problem can name (the form has no other fields)."""
+    return {
+        "customer.tax_id": _("RFC"),
+        "customer.legal_name": _("Nombre o razón social"),
+        "customer.tax_system": _("Régimen fiscal"),
+        "customer.address.zip": _("Código postal fiscal"),
+        "use": _("Uso del CFDI"),
+        "payment_form": _("Forma de pago"),
+        "payment_method": _("Método de pago"),
+    }
+
+
+def _problem_rows(error: PortalError | None) -> list[tuple[str | None, str]]:
+    """Each problem as (the form's label or None, a message for the dashboard, not the API)."""
+    if error is None:
+        return []
+    labels, rows = _field_labels(), []
+    for problem in error.problems:
+        message = problem.message
+        if problem.code == rules.GLOBAL_REQUIRED:
+            message = _(
+                "Una factura a «PUBLICO EN GENERAL» con el RFC XAXX010101000 es una factura "
+                "global: emítela desde Recibos → Factura global. Para facturar a una persona "
+                "con el RFC genérico, escribe su nombre en lugar de PUBLICO EN GENERAL."
+            )
+        line = re.match(r"items\[(\d+)\]", problem.path or "")
+        label = _("Concepto %(n)s", n=int(line.group(1)) + 1) if line else None
+        rows.append((labels.get(problem.path or "", label), message))
+    return rows
+
+
 def _form_page(invoice: Invoice | None, error: PortalError | None = None) -> tuple[str, int]:
     customers = db.session.scalars(
         scoped_select(Customer).order_by(Customer.legal_name).limit(200)
@@ -118,6 +151,7 @@ def _form_page(invoice: Invoice | None, error: PortalError | None = None) -> tup
     context = {
         "invoice": invoice,
         "error": error,
+        "problems": _problem_rows(error),
         "customers": [c for c in customers if c.legal_name],
         "uses": rules.type_use_options("I", _lang()),
         "regimes": catalogs.options("tax_system", _lang()),

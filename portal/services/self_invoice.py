@@ -51,6 +51,14 @@ FIELD_OF = {
     "use": "use",
 }
 NOT_FOUND = "No encontramos esta página."
+# What happens to a purchase when the visitor types a generic RFC instead of their own.
+GENERIC_RFC_HELP = {
+    rules.GENERIC_NATIONAL: "No necesitas facturar con el RFC genérico XAXX010101000: si no "
+    "facturas con tu propio RFC, tu compra se incluye en la factura global que el comercio "
+    "emite al público en general.",
+    rules.GENERIC_FOREIGN: "Si resides en el extranjero, no escribas XEXX010101000: escribe en "
+    "«País de residencia fiscal» la clave de tu país (USA, CAN…) y aquí tu número fiscal.",
+}
 
 
 @dataclass
@@ -229,8 +237,7 @@ def read_tax_data(organization: Organization, data: dict[str, Any]) -> TaxData:
     ]
     if rules.normalize_tax_id(tax_id) in rules.GENERIC_RFCS:
         problems.append(Problem(
-            "Para facturar a público en general no necesitas este formulario.",
-            "generic_rfc_not_allowed", "tax_id",
+            GENERIC_RFC_HELP[rules.normalize_tax_id(tax_id)], "generic_rfc_not_allowed", "tax_id"
         ))  # fmt: skip
     if use and use not in offered_uses(organization) and not any(p.path == "use" for p in found):
         problems.append(
