@@ -303,18 +303,27 @@ def _factor(taxes: Sequence[Tax], local: Sequence[LocalTax]) -> tuple[Decimal, D
 
 
 def _solve_base(
-    gross: Decimal, quantity: Decimal, taxes: Sequence[Tax], local: Sequence[LocalTax], dec: int
+    gross: Decimal,
+    quantity: Decimal,
+    taxes: Sequence[Tax],
+    local: Sequence[LocalTax],
+    dec: int,
+    path: str = "items[0]",
 ) -> Decimal:
     """The cent-rounded base whose base + taxes equals ``gross`` (or the nearest one)."""
     factor, per_unit = _factor(taxes, local)
     if factor <= 0:
-        raise invalid("Las retenciones no pueden igualar o superar al precio.", E.INVALID_TAX)
+        raise invalid(
+            "Las retenciones no pueden igualar o superar al precio.",
+            E.INVALID_TAX,
+            f"{path}.product.taxes",
+        )
     estimate = round_to((gross - quantity * per_unit) / factor, dec)
     if estimate <= 0:
         raise invalid(
             "El precio no alcanza a cubrir los impuestos por cuota del concepto.",
             E.INVALID_AMOUNT,
-            "product.price",
+            f"{path}.product.price",
         )
     step = _exponent(dec)
     best, best_gap = estimate, None
@@ -379,7 +388,7 @@ def compute_line(
         check_tax(tax, f"{path}.product.taxes[{index}]")
     local = item.product.local_taxes
     if item.product.tax_included and (taxes or local):
-        line = _from_gross(item, taxes, local, decimals)
+        line = _from_gross(item, taxes, local, decimals, path)
     else:
         line = _from_net(item, taxes, local, decimals)
     line.taxability = taxability
@@ -399,12 +408,14 @@ def _from_net(item: Item, taxes: Sequence[Tax], local: Sequence[LocalTax], dec: 
     return _line(item.quantity, unit, amount, discount, taxes, local, dec)
 
 
-def _from_gross(item: Item, taxes: Sequence[Tax], local: Sequence[LocalTax], dec: int) -> Line:
+def _from_gross(
+    item: Item, taxes: Sequence[Tax], local: Sequence[LocalTax], dec: int, path: str
+) -> Line:
     quantity = item.quantity
     gross = round_to(quantity * item.product.price, dec) - round_to(item.discount, dec)
     factor, _ = _factor(taxes, local)
     discount = round_to(item.discount / factor, dec) if item.discount else Decimal(0)
-    base = _solve_base(gross, quantity, taxes, local, dec) if gross > 0 else Decimal(0)
+    base = _solve_base(gross, quantity, taxes, local, dec, path) if gross > 0 else Decimal(0)
     unit, amount = _unit_value(base + discount, quantity, dec)
     line = _line(quantity, unit, amount, discount, taxes, local, dec)
     _settle_within_limits(line, gross, dec)
