@@ -44,7 +44,8 @@ def test_a_use_the_rules_refuse_is_explained_and_nothing_is_stamped(client, org,
     )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "<code>use</code>" in html
+    assert "<strong>Uso del CFDI</strong>:" in html  # the form's label, never the API's path
+    assert "<code>use</code>" not in html
     assert db.scalar(select(func.count()).select_from(Invoice)) == 0
 
 
