@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from portal.cfdi.pac import StampResult
 from portal.errors import PortalError
 from portal.models.invoices import Invoice
-from portal.services import invoices
+from portal.services import invoices, receipt_invoices
 from portal.tenancy import Tenant
 
 T = TypeVar("T")
@@ -118,3 +118,22 @@ def stamp(
         raise result
     session.commit()
     return invoice
+
+
+def create(session: Session, tenant: Tenant, body: dict[str, Any], **options: Any) -> Invoice:
+    """``invoices.create`` with a remote PAC called outside the transaction (``stamp``)."""
+    invoice, call = invoices.create_call(session, tenant, body, lease=stamp_lease(), **options)
+    return stamp(session, invoice, call)
+
+
+def stamp_draft(session: Session, invoice: Invoice) -> Invoice:
+    """``invoices.stamp_draft`` with a remote PAC called outside the transaction."""
+    call = invoices.stamp_draft_call(session, invoice, stamp_lease())
+    return stamp(session, invoice, call)
+
+
+def global_invoice(session: Session, tenant: Tenant, body: dict[str, Any]) -> Invoice:
+    """``receipt_invoices.global_invoice`` with a remote PAC called outside the transaction;
+    refused, its receipts are open again."""
+    invoice, call = receipt_invoices.global_invoice_call(session, tenant, body, lease=stamp_lease())
+    return stamp(session, invoice, call, on_refused=receipt_invoices.reopen)

@@ -43,17 +43,14 @@ def create_invoice():
     (``pac_calls.stamp``): a parallel request with the same ``Idempotency-Key`` meanwhile gets
     it with ``status: pending``; if the PAC does not answer, this request answers it ``pending``
     too and the worker stamps it later (like ``?async=true``)."""
-    invoice, call = invoices.create_call(
+    invoice = pac_calls.create(
         db.session,
         current_tenant(),
         json_body(),
         idempotency_key=request.headers.get("Idempotency-Key") or None,
         run_async=request.args.get("async", "").lower() in ("true", "1"),
         body_size=request.content_length or 0,
-        lease=pac_calls.stamp_lease(),
     )
-    if call is not None:
-        invoice = pac_calls.stamp(db.session, invoice, call)
     answer = _answer(invoice)  # as committed: an async job may stamp it right after
     db.session.commit()
     return answer
@@ -94,8 +91,7 @@ def update_draft(invoice_id: str):
 def stamp_draft(invoice_id: str):
     """Stamp a draft (a remote PAC: with no transaction open, as in ``create_invoice``)."""
     invoice = _load(invoice_id)
-    call = invoices.stamp_draft_call(db.session, invoice, pac_calls.stamp_lease())
-    invoice = pac_calls.stamp(db.session, invoice, call)
+    invoice = pac_calls.stamp_draft(db.session, invoice)
     db.session.commit()
     return _answer(invoice)
 

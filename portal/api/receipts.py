@@ -125,9 +125,6 @@ def receipts_to_invoice():
 @organization_key_required
 def global_invoice():
     """The global invoice of every receipt left open in the period."""
-    invoice, call = receipt_invoices.global_invoice_call(
-        db.session, current_tenant(), json_body(), lease=pac_calls.stamp_lease()
-    )
-    invoice = pac_calls.stamp(db.session, invoice, call, on_refused=receipt_invoices.reopen)
+    invoice = pac_calls.global_invoice(db.session, current_tenant(), json_body())
     db.session.commit()
     return _invoice(invoice)

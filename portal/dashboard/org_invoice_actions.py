@@ -17,6 +17,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal import pac_calls
 from portal.cfdi import catalogs
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.invoice_forms import CancelForm, CreditNoteForm, PaymentForm
@@ -174,6 +175,8 @@ def register_payment(invoice_id: str):
     elif form.validate():
         zone = ZoneInfo(current_tenant().organization.timezone)
         try:
+            # A payment complement stamps in the transaction that locks the paid invoices'
+            # balances (``invoices._stamp_now``): no PAC call is left for ``pac_calls``.
             payment = invoices.create(
                 db.session, current_tenant(), payment_body(invoice, form, zone)
             )
@@ -195,7 +198,7 @@ def issue_credit_note(invoice_id: str):
         form.form_errors.append(_("Sólo una factura de ingreso vigente admite notas de crédito."))
     elif form.validate():
         try:
-            note = invoices.create(db.session, current_tenant(), credit_note_body(invoice, form))
+            note = pac_calls.create(db.session, current_tenant(), credit_note_body(invoice, form))
         except PortalError as error:
             db.session.rollback()
             attach_errors(form, error)

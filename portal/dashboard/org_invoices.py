@@ -170,13 +170,13 @@ def _save_form(invoice: Invoice | None) -> Any:
     try:
         if invoice is None:
             status = {"status": "draft"} if action == "draft" else {}
-            invoice = invoices.create(
+            invoice = pac_calls.create(
                 db.session, tenant, {**body, **status}, run_async=action == "async"
             )
         else:
             invoices.update_draft(db.session, tenant, invoice, body)
             if action != "draft":
-                invoices.stamp_draft(db.session, invoice)
+                invoice = pac_calls.stamp_draft(db.session, invoice)
     except PortalError as error:
         db.session.rollback()
         return _form_page(invoice if invoice and invoice.id else None, error)
@@ -283,7 +283,7 @@ def invoice_action(invoice_id: str, action: str):
     """Stamp a draft, copy, cancel with a motive, email, or refresh the SAT status."""
     found, tenant, form = _load(invoice_id), current_tenant(), request.form
     steps = {
-        "stamp": lambda: invoices.stamp_draft(db.session, found),
+        "stamp": lambda: pac_calls.stamp_draft(db.session, found),
         "copy": lambda: invoices.copy_to_draft(db.session, found),
         "cancel": lambda: pac_calls.cancel(
             db.session,

@@ -10,6 +10,7 @@ from flask import Response, flash, g, redirect, render_template, request, url_fo
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from portal import pac_calls
 from portal.api.pagination import paginate
 from portal.cfdi import catalogs, qr
 from portal.dashboard.forms import ConfirmForm
@@ -176,7 +177,7 @@ def _issue_global(body: dict[str, str]) -> Response:
         db.session.commit()
         receipt_jobs.issue_global_invoices(run_id)
         return redirect(url_for("org.global_run", run_id=run_id))
-    invoice = receipt_invoices.global_invoice(db.session, tenant, body)
+    invoice = pac_calls.global_invoice(db.session, tenant, body)
     db.session.commit()
     flash(_("Emitimos la factura global."), "success")
     return redirect(url_for("org.invoice", invoice_id=invoice.id))

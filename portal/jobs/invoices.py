@@ -69,13 +69,21 @@ def stamp_invoice(invoice_id: str) -> None:
 def _record(invoice_id: str, call: invoices.StampCall, result: StampResult | PortalError) -> None:
     invoice = db.session.get(Invoice, invoice_id, with_for_update=True)
     if invoice is not None and invoice.status == "pending":
-        if isinstance(result, PortalError):
+        if isinstance(result, PortalError) and _retry_later(call, result):
+            invoices.release_stamp(db.session, invoice_id)  # still pending: the sweep retries
+        elif isinstance(result, PortalError):
             invoices.fail_stamp(db.session, invoice, result)
         else:
             invoices.finish_stamp(db.session, invoice, call, result)
     elif not isinstance(result, PortalError):  # our lease ran out and another job finished it
         log.warning("invoice %s: stamp %s not recorded (settled)", invoice_id, result.uuid)
     db.session.commit()
+
+
+def _retry_later(call: invoices.StampCall, error: PortalError) -> bool:
+    """A remote PAC that did not answer (timeout, unreachable) may still stamp it later, as in
+    ``pac_calls.stamp``; a refusal (or the in-process test PAC) marks it ``failed``."""
+    return getattr(call.pac, "remote", False) and invoices.is_transient(error)
 
 
 def _release(invoice_id: str) -> None:

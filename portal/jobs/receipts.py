@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from portal import pac_calls
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.jobs.queue import job, periodic_job
 from portal.models.base import utcnow
@@ -25,10 +27,27 @@ def issue_global_invoices(run_id: str) -> None:
         if run is None or run.status in ("done", "failed"):
             db.session.commit()
             return
-        more = receipt_invoices.run_batch(db.session, run, BATCH_RECEIPTS)
-        db.session.commit()
-        if not more:
+        started = receipt_invoices.start_batch(
+            db.session, run, BATCH_RECEIPTS, pac_calls.stamp_lease()
+        )
+        if started is None:
+            db.session.commit()
             return
+        invoice, call = started
+        try:  # a remote PAC: called with no transaction open (the run's lock is let go)
+            invoice = pac_calls.stamp(db.session, invoice, call, on_refused=receipt_invoices.reopen)
+        except PortalError as error:
+            receipt_invoices.fail_run(_locked(run_id), error)
+            db.session.commit()
+            return
+        receipt_invoices.record_batch(db.session, _locked(run_id), invoice)
+        db.session.commit()
+
+
+def _locked(run_id: str) -> GlobalInvoiceRun:
+    run = db.session.get(GlobalInvoiceRun, run_id, with_for_update=True, populate_existing=True)
+    assert run is not None
+    return run
 
 
 @periodic_job(minute="*/5")

@@ -495,23 +495,36 @@ def start_run(session: Session, tenant: Tenant, selection: GlobalSelection) -> G
     return run
 
 
-def run_batch(session: Session, run: GlobalInvoiceRun, batch: int) -> bool:
-    """Issue the next global invoice of a run (up to ``batch`` receipts); False once no open
-    receipt is left. Each batch is its own transaction: a crash loses no stamped invoice."""
+def start_batch(
+    session: Session, run: GlobalInvoiceRun, batch: int, lease: timedelta | None = None
+) -> tuple[Invoice, invoices.StampCall | None] | None:
+    """Issue the next global invoice of a run (up to ``batch`` receipts), with the PAC call
+    left to the caller as in ``invoice_receipt`` (``lease``: a remote PAC); None once no open
+    receipt is left (the run is done or failed). The caller commits each batch (a crash loses
+    no stamped invoice) and counts it with ``record_batch``."""
     organization = session.get(Organization, run.organization_id)
     tenant = Tenant(organization, run.livemode)  # type: ignore[arg-type]
     run.status = "running"
     try:
         with session.begin_nested():  # a refused batch leaves nothing behind
-            invoice = global_invoice(session, tenant, run.params, max_receipts=batch)
+            return global_invoice_call(session, tenant, run.params, max_receipts=batch, lease=lease)
     except PortalError as error:
         if error.code != "no_open_receipts" or not run.invoice_ids:
-            run.status, run.error = "failed", error.message
+            fail_run(run, error)
         else:
             run.status = "done"
-        run.finished_at = utcnow()
-        return False
+            run.finished_at = utcnow()
+        return None
+
+
+def fail_run(run: GlobalInvoiceRun, error: PortalError) -> None:
+    """The run stops: a batch was refused (by the rules or by the PAC)."""
+    run.status, run.error = "failed", error.message
+    run.finished_at = utcnow()
+
+
+def record_batch(session: Session, run: GlobalInvoiceRun, invoice: Invoice) -> None:
+    """Count the batch's invoice (stamped, or pending for the sweep) and its receipts."""
     run.invoice_ids = [*run.invoice_ids, invoice.id]
     included = select(func.count()).where(Receipt.invoice_id == invoice.id)
     run.processed += session.scalar(included) or 0
-    return True

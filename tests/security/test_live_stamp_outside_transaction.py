@@ -461,3 +461,159 @@ def test_a_payment_complement_still_stamps_inside_its_transaction(
     assert payment.status_code == 200, payment.json
     assert payment.json["status"] == "valid" and len(caught) == 1
     assert client.get(f"/invoices/{ppd['id']}").json["balance"] == 491.2
+
+
+# The dashboard, the background global-invoice run and the async worker -------------------
+
+DASHBOARD_FORM = {
+    "customer_id": "",
+    "tax_id": "URE180429TM6",
+    "legal_name": "UNIVERSIDAD ROBOTICA ESPAÑOLA",
+    "tax_system": "601",
+    "zip": "86991",
+    "use": "G03",
+    "payment_form": "03",
+    "payment_method": "PUE",
+    "items-0-description": "Ukelele",
+    "items-0-product_key": "60131324",
+    "items-0-unit_key": "H87",
+    "items-0-quantity": "2",
+    "items-0-price": "345.60",
+}
+
+
+@pytest.fixture
+def signed_in(db: Any, make_organization: Any, login_as: Any) -> Any:
+    """An organization (with ``key``) whose owner is signed in to the dashboard."""
+    from portal.models.accounts import Account
+
+    org, key = make_organization()
+    org.key = key
+    client = login_as(db.get(Account, org.account_id))
+    return org, client
+
+
+def test_dashboard_create_and_stamp_draft_call_the_remote_pac_with_no_transaction_open(
+    db: Any, signed_in: Any, remote_pac: FakePACServer
+) -> None:
+    """The invoice form ("stamp") and a draft's "stamp" button: ``valid`` through the remote
+    PAC, lease ended; the old flow stamped inside the request's transaction (caught)."""
+    org, client = signed_in
+    base = f"/dashboard/o/{org.id}/invoices"
+    made = _no_violation(
+        lambda: client.post(f"{base}/new", data={**DASHBOARD_FORM, "action": "stamp"})
+    )
+    assert made.status_code == 302, made.get_data(as_text=True)
+    db.rollback()
+    invoice = db.scalars(select(Invoice)).one()
+    assert invoice.status == "valid" and b"TimbreFiscalDigital" in invoice.xml
+    assert remote_pac.requests == 1 and db.get(StampingLease, invoice.id) is None
+
+    drafted = client.post(f"{base}/new", data={**DASHBOARD_FORM, "action": "draft"})
+    assert drafted.status_code == 302
+    db.rollback()
+    draft = db.scalars(select(Invoice).where(Invoice.status == "draft")).one()
+    stamped = _no_violation(lambda: client.post(f"{base}/{draft.id}/stamp"))
+    assert stamped.status_code == 302
+    db.rollback()
+    assert db.get(Invoice, draft.id, populate_existing=True).status == "valid"
+    assert remote_pac.requests == 2
+
+
+def test_dashboard_credit_note_calls_the_remote_pac_with_no_transaction_open(
+    db: Any, signed_in: Any, api: Any, invoice_body: Any, remote_pac: FakePACServer
+) -> None:
+    """A credit note (type E, TipoRelacion 01) from the invoice's page: stamped remotely
+    outside a transaction (payment complements, type P, still stamp in one: their balances)."""
+    org, client = signed_in
+    ppd = api(org.key).post("/invoices", json=invoice_body(payment_method="PPD", payment_form="99"))
+    assert ppd.status_code == 200, ppd.json
+    data = {
+        "credit-description": "Descuento por pronto pago",
+        "credit-amount": "116.00",
+        "credit-payment_form": "15",
+        "credit-product_key": "84111506",
+    }
+    url = f"/dashboard/o/{org.id}/invoices/{ppd.json['id']}/credit-notes"
+    issued = _no_violation(lambda: client.post(url, data=data))
+    assert issued.status_code == 302, issued.get_data(as_text=True)
+    db.rollback()
+    note = db.scalars(select(Invoice).where(Invoice.type == "E")).one()
+    assert note.status == "valid" and b"TimbreFiscalDigital" in note.xml
+    assert remote_pac.requests == 2
+
+
+def test_dashboard_global_invoice_calls_the_remote_pac_with_no_transaction_open(
+    db: Any, signed_in: Any, make_receipt: Any, remote_pac: FakePACServer
+) -> None:
+    """ "Emitir factura global" on the dashboard: the receipt is linked to a ``valid`` invoice
+    stamped by the remote PAC outside a transaction."""
+    from portal.models.receipts import Receipt
+
+    org, client = signed_in
+    org.receipts_periodicity = "day"
+    db.commit()
+    receipt = make_receipt(org.key, date=_yesterday())
+    url = f"/dashboard/o/{org.id}/receipts/global"
+    issued = _no_violation(lambda: client.post(url, data={"periodicity": "day"}))
+    assert issued.status_code == 302 and "/invoices/" in issued.headers["Location"]
+    db.rollback()
+    stored = db.get(Receipt, receipt["id"], populate_existing=True)
+    assert stored.status == "invoiced_globally"
+    assert db.get(Invoice, stored.invoice_id).status == "valid" and remote_pac.requests == 1
+
+
+def test_background_global_invoice_run_calls_the_remote_pac_with_no_transaction_open(
+    db: Any, make_organization: Any, make_receipt: Any, remote_pac: FakePACServer, monkeypatch: Any
+) -> None:
+    """The background run (``portal.jobs.receipts``, resumed by its periodic sweep) issues
+    each batch's global invoice with the PAC called outside the run's transaction."""
+    from portal.jobs import receipts as receipt_jobs
+    from portal.models.receipts import GlobalInvoiceRun, Receipt
+    from portal.services import receipt_invoices
+    from portal.tenancy import Tenant
+
+    org, key = make_organization()
+    org.receipts_periodicity = "day"
+    db.commit()
+    monkeypatch.setattr(receipt_jobs, "BATCH_RECEIPTS", 2)
+    made = [make_receipt(key, date=_yesterday()) for _ in range(3)]
+    tenant = Tenant(org, False)
+    selection = receipt_invoices.select_global(db, tenant, {"periodicity": "day"})
+    run_id = receipt_invoices.start_run(db, tenant, selection).id
+    db.commit()
+    _no_violation(lambda: receipt_jobs.issue_global_invoices(run_id))
+    db.rollback()
+    run = db.get(GlobalInvoiceRun, run_id, populate_existing=True)
+    assert run.status == "done" and run.processed == 3 and len(run.invoice_ids) == 2
+    assert remote_pac.requests == 2
+    for invoice_id in run.invoice_ids:
+        assert db.get(Invoice, invoice_id).status == "valid"
+    statuses = {db.get(Receipt, r["id"], populate_existing=True).status for r in made}
+    assert statuses == {"invoiced_globally"}
+
+
+def test_async_job_leaves_a_remote_timeout_pending_and_a_refusal_failed(
+    db: Any, make_organization: Any, api: Any, invoice_body: Any, remote_pac: FakePACServer
+) -> None:
+    """``?async=true`` with a remote PAC: no answer (timeout) leaves it ``pending`` with the
+    lease ended (the sweep retries); a refusal marks it ``failed`` with the PAC's words."""
+    from portal.jobs.invoices import stamp_invoice
+
+    _, key = make_organization()
+    remote_pac.client_timeout, remote_pac.delay = 1.0, 2.0
+    created = _no_violation(lambda: api(key).post("/invoices?async=true", json=invoice_body()))
+    assert created.status_code == 200, created.json
+    db.rollback()
+    invoice = db.get(Invoice, created.json["id"], populate_existing=True)
+    assert remote_pac.requests == 1  # its job ran inline and timed out
+    assert invoice.status == "pending" and invoice.failure_reason is None
+    assert db.get(StampingLease, invoice.id) is None
+
+    remote_pac.delay, remote_pac.refusal = 0, "CFDI40999 rechazado por el PAC"
+    invoice_id = invoice.id
+    db.rollback()  # the job runs inline: no read snapshot of ours may hold SQLite's lock
+    _no_violation(lambda: stamp_invoice(invoice_id))
+    db.rollback()
+    invoice = db.get(Invoice, created.json["id"], populate_existing=True)
+    assert invoice.status == "failed" and "rechazado por el PAC" in invoice.failure_reason
