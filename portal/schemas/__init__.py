@@ -1,0 +1,132 @@
+"""API resource shapes, declared once with pydantic v2.
+
+Every request body, query string and answer of ``/v2`` is a model in this package (one module a
+resource). ``parse`` validates untrusted input against a model and turns pydantic's errors into
+the Facturapi error body (``path`` such as ``items[0].quantity``, Spanish messages, our codes).
+``operation`` attaches the shapes to a view so that ``/v2/openapi.json`` is generated from the
+routes and these models (``portal.api.openapi``).
+
+This package imports neither Flask nor SQLAlchemy: services may use the models too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
+
+from portal.errors import Problem, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ApiModel(BaseModel):
+    """Base of every request and answer model (unknown input fields are ignored, as Facturapi)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+def error_path(loc: tuple[str | int, ...], prefix: str = "") -> str | None:
+    """``('items', 0, 'quantity')`` → ``items[0].quantity`` (the API's way of naming a field)."""
+    path = prefix
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path = f"{path}.{part}" if path else str(part)
+    return path or None
+
+
+# pydantic's error types → (our code, Spanish message); ``{path}`` and the error's context fill in.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "missing": ("required", "El campo {path} es obligatorio."),
+    "string_type": ("invalid_type", "El campo {path} debe ser texto."),
+    "string_too_long": ("too_long", "El campo {path} admite como máximo {max_length} caracteres."),
+    "string_too_short": ("too_short", "El campo {path} requiere al menos {min_length} caracteres."),
+    "string_pattern_mismatch": ("invalid_format", "El campo {path} no tiene un formato válido."),
+    "int_type": ("invalid_type", "El campo {path} debe ser un número entero."),
+    "int_parsing": ("invalid_type", "El campo {path} debe ser un número entero."),
+    "int_from_float": ("invalid_type", "El campo {path} debe ser un número entero."),
+    "bool_type": ("invalid_type", "El campo {path} debe ser true o false."),
+    "bool_parsing": ("invalid_type", "El campo {path} debe ser true o false."),
+    "float_type": ("invalid_type", "El campo {path} debe ser un número."),
+    "float_parsing": ("invalid_type", "El campo {path} debe ser un número."),
+    "decimal_type": ("invalid_type", "El campo {path} debe ser un número."),
+    "decimal_parsing": ("invalid_type", "El campo {path} debe ser un número."),
+    "finite_number": ("invalid_type", "El campo {path} debe ser un número."),
+    "greater_than": ("out_of_range", "El campo {path} debe ser mayor que {gt}."),
+    "greater_than_equal": ("out_of_range", "El campo {path} debe ser mayor o igual a {ge}."),
+    "less_than": ("out_of_range", "El campo {path} debe ser menor que {lt}."),
+    "less_than_equal": ("out_of_range", "El campo {path} debe ser menor o igual a {le}."),
+    "literal_error": (
+        "invalid_enum",
+        "El valor no es válido para {path}. Valores permitidos: {expected}.",
+    ),
+    "enum": ("invalid_enum", "El valor no es válido para {path}. Valores permitidos: {expected}."),
+    "dict_type": ("invalid_type", "Se esperaba un objeto JSON en {path}."),
+    "model_type": ("invalid_type", "Se esperaba un objeto JSON en {path}."),
+    "model_attributes_type": ("invalid_type", "Se esperaba un objeto JSON en {path}."),
+    "list_type": ("invalid_type", "El campo {path} debe ser una lista."),
+    "too_long": ("too_long", "El campo {path} admite como máximo {max_length} elementos."),
+    "too_short": ("too_short", "El campo {path} requiere al menos {min_length} elementos."),
+    "datetime_type": ("invalid_type", "El campo {path} debe ser una fecha ISO 8601."),
+    "datetime_parsing": ("invalid_type", "El campo {path} debe ser una fecha ISO 8601."),
+    "datetime_from_date_parsing": ("invalid_type", "El campo {path} debe ser una fecha ISO 8601."),
+    "date_parsing": ("invalid_type", "El campo {path} debe ser una fecha AAAA-MM-DD."),
+    "extra_forbidden": ("unknown_field", "El campo {path} no se reconoce."),
+}
+
+
+def problem_of(error: dict[str, Any], prefix: str = "") -> Problem:
+    """One pydantic error as one ``Problem`` of the API's error body."""
+    path = error_path(tuple(error["loc"]), prefix)
+    shown = path or "del cuerpo"
+    known = MESSAGES.get(error["type"])
+    if known is None:  # a PydanticCustomError: its type is our code, its message is Spanish
+        code, message = error["type"], error["msg"]
+    else:
+        code, template = known
+        context = {k: v for k, v in (error.get("ctx") or {}).items() if k != "path"}
+        try:
+            message = template.format(path="{path}", **context)
+        except (KeyError, IndexError):
+            message = template
+    return Problem(message.replace("{path}", shown), code, path)
+
+
+def parse(model: type[M], data: Any, prefix: str = "") -> M:
+    """Validate untrusted input against ``model``; one ``ValidationError`` lists every problem."""
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        problems = [problem_of(e, prefix) for e in exc.errors(include_url=False)]
+        raise ValidationError.from_problems(problems) from None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What ``/v2/openapi.json`` says of one view: its shapes, summary and tag."""
+
+    body: type[BaseModel] | None = None
+    response: Any = None
+    query: type[BaseModel] | None = None
+    summary: str | None = None
+    tags: tuple[str, ...] = ()
+    responses: dict[int, str] = field(default_factory=dict)
+
+
+def operation(**spec: Any) -> Callable[[F], F]:
+    """Describe a view for the generated OpenAPI document; put it right above ``def``."""
+    if "tags" in spec:
+        spec["tags"] = tuple(spec["tags"])
+    described = Operation(**spec)
+
+    def attach(view: F) -> F:
+        view.__api_operation__ = described  # type: ignore[attr-defined]
+        return view
+
+    return attach
