@@ -14,6 +14,10 @@ from portal.api.pagination import filter_dates, paginate
 from portal.downloads import set_disposition
 from portal.extensions import db
 from portal.models.invoices import Invoice
+from portal.schemas import operation
+from portal.schemas.common import EmailIn, Ok, Page
+from portal.schemas.invoices import CancelQuery, CreateInvoiceQuery, InvoiceIn, InvoiceQuery
+from portal.schemas.invoices import Invoice as InvoiceOut
 from portal.services import invoice_files, invoices
 from portal.tenancy import current_tenant, scoped_get
 
@@ -36,6 +40,9 @@ def _file(data: bytes, name: str, kind: str) -> Response:
 
 @bp.post("/invoices")
 @organization_key_required
+@operation(
+    body=InvoiceIn, query=CreateInvoiceQuery, response=InvoiceOut, summary="Crear una factura"
+)
 def create_invoice():
     """Create (and stamp, unless ``status: draft`` or ``?async=true``) an invoice.
 
@@ -58,6 +65,7 @@ def create_invoice():
 
 @bp.get("/invoices")
 @organization_key_required
+@operation(query=InvoiceQuery, response=Page[InvoiceOut], summary="Listar facturas")
 def list_invoices():
     """The environment's invoices, newest first, with Facturapi's filters."""
     tenant = current_tenant()
@@ -71,6 +79,7 @@ def list_invoices():
 
 @bp.get("/invoices/<invoice_id>")
 @organization_key_required
+@operation(response=InvoiceOut, summary="Obtener una factura")
 def retrieve_invoice(invoice_id: str):
     """One invoice."""
     return _answer(_load(invoice_id))
@@ -78,6 +87,7 @@ def retrieve_invoice(invoice_id: str):
 
 @bp.put("/invoices/<invoice_id>")
 @organization_key_required
+@operation(body=InvoiceIn, response=InvoiceOut, summary="Editar un borrador")
 def update_draft(invoice_id: str):
     """Edit the fields sent of a draft."""
     invoice = _load(invoice_id)
@@ -88,6 +98,7 @@ def update_draft(invoice_id: str):
 
 @bp.post("/invoices/<invoice_id>/stamp")
 @organization_key_required
+@operation(response=InvoiceOut, summary="Timbrar un borrador")
 def stamp_draft(invoice_id: str):
     """Stamp a draft (a remote PAC: with no transaction open, as in ``create_invoice``)."""
     invoice = _load(invoice_id)
@@ -98,6 +109,7 @@ def stamp_draft(invoice_id: str):
 
 @bp.post("/invoices/<invoice_id>/copy")
 @organization_key_required
+@operation(response=InvoiceOut, summary="Copiar como borrador")
 def copy_invoice(invoice_id: str):
     """A new draft with the same content."""
     draft = invoices.copy_to_draft(db.session, _load(invoice_id))
@@ -107,6 +119,9 @@ def copy_invoice(invoice_id: str):
 
 @bp.delete("/invoices/<invoice_id>")
 @organization_key_required
+@operation(
+    query=CancelQuery, response=InvoiceOut, summary="Cancelar una factura (un borrador se elimina)"
+)
 def cancel_invoice(invoice_id: str):
     """Cancel with SAT (``?motive=01..04&substitution=``); a draft is deleted."""
     invoice = _load(invoice_id)
@@ -124,6 +139,7 @@ def cancel_invoice(invoice_id: str):
 
 @bp.put("/invoices/<invoice_id>/status")
 @organization_key_required
+@operation(response=InvoiceOut, summary="Consultar el estado")
 def refresh_status(invoice_id: str):
     """Ask the PAC for the current status (settles pending cancellations)."""
     invoice = pac_calls.refresh_status(db.session, current_tenant(), lambda: _load(invoice_id))
@@ -133,6 +149,7 @@ def refresh_status(invoice_id: str):
 
 @bp.get("/invoices/<invoice_id>/<any(pdf, xml, zip):kind>")
 @organization_key_required
+@operation(media=MIME, summary="Descargar el XML, el PDF o ambos en un ZIP")
 def download_invoice(invoice_id: str, kind: str):
     """The stamped XML, its PDF, or both in a ZIP."""
     invoice = _load(invoice_id)
@@ -147,6 +164,7 @@ def download_invoice(invoice_id: str, kind: str):
 
 @bp.get("/invoices/<invoice_id>/cancellation_receipt/<any(pdf, xml):kind>")
 @organization_key_required
+@operation(media=MIME, summary="Acuse de cancelación")
 def cancellation_receipt(invoice_id: str, kind: str):
     """The cancellation receipt (acuse) as XML or PDF."""
     invoice = _load(invoice_id)
@@ -159,6 +177,7 @@ def cancellation_receipt(invoice_id: str, kind: str):
 
 @bp.post("/invoices/<invoice_id>/email")
 @organization_key_required
+@operation(body=EmailIn, response=Ok, summary="Enviar por correo")
 def email_invoice(invoice_id: str):
     """Send the invoice (PDF + XML) to the customer's email or to ``email``."""
     invoice = _load(invoice_id)

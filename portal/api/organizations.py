@@ -13,6 +13,9 @@ from portal.api.pagination import paginate
 from portal.errors import NotFound, ValidationError
 from portal.extensions import db
 from portal.models.organizations import FolioSeries, Organization
+from portal.schemas import operation
+from portal.schemas import organizations as shapes
+from portal.schemas.common import Page, SearchQuery
 from portal.services import api_keys
 from portal.services import organizations as orgs
 from portal.tenancy import current_tenant
@@ -88,6 +91,9 @@ def _saved(org: Organization) -> Any:
 
 @bp.post("/organizations")
 @user_key_required
+@operation(
+    body=shapes.OrganizationIn, response=shapes.Organization, summary="Crear una organización"
+)
 def create_organization():
     """Open a new organization (its test key is issued at once)."""
     org = orgs.create_organization(db.session, g.actor.account, json_body().get("name"))
@@ -96,6 +102,7 @@ def create_organization():
 
 @bp.get("/organizations")
 @user_key_required
+@operation(query=SearchQuery, response=Page[shapes.Organization], summary="Listar organizaciones")
 def list_organizations():
     """The caller's organizations, newest first, with ``q`` search."""
     query = orgs.search(g.actor.account, request.args.get("q"))
@@ -104,6 +111,7 @@ def list_organizations():
 
 @bp.get("/organizations/me")
 @organization_key_required
+@operation(response=shapes.Organization, summary="La organización de la llave")
 def organization_me():
     """The organization the presented key belongs to."""
     return jsonify(serialize_organization(current_tenant().organization))
@@ -111,6 +119,7 @@ def organization_me():
 
 @bp.get("/organizations/<organization_id>")
 @any_key_required
+@operation(response=shapes.Organization, summary="Obtener una organización")
 def retrieve_organization(organization_id: str):
     """One organization; an organization key may read only its own."""
     owner = g.actor.key_owner
@@ -123,6 +132,7 @@ def retrieve_organization(organization_id: str):
 
 @bp.delete("/organizations/<organization_id>")
 @user_key_required
+@operation(response=shapes.Organization, summary="Eliminar una organización")
 def delete_organization(organization_id: str):
     """Delete an organization: its keys stop at once, its documents are kept."""
     org = _own(organization_id)
@@ -132,6 +142,7 @@ def delete_organization(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/legal")
 @user_key_required
+@operation(body=shapes.LegalIn, response=shapes.Organization, summary="Datos fiscales")
 def update_legal(organization_id: str):
     """Replace the legal data."""
     org = _own(organization_id)
@@ -141,6 +152,7 @@ def update_legal(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/certificate")
 @user_key_required
+@operation(form=shapes.CertificateUpload, response=shapes.Organization, summary="Subir el CSD")
 def upload_certificate(organization_id: str):
     """Upload the CSD (multipart ``cer``, ``key``, ``password``)."""
     org = _own(organization_id)
@@ -155,6 +167,7 @@ def upload_certificate(organization_id: str):
 
 @bp.delete("/organizations/<organization_id>/certificate")
 @user_key_required
+@operation(response=shapes.CertificateRemoved, summary="Eliminar el CSD")
 def delete_certificate(organization_id: str):
     """Remove the CSD."""
     moment = orgs.delete_certificate(db.session, _own(organization_id))
@@ -164,6 +177,7 @@ def delete_certificate(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/logo")
 @user_key_required
+@operation(form=shapes.LogoUpload, response=shapes.Organization, summary="Subir el logotipo")
 def upload_logo(organization_id: str):
     """Upload or replace the logo (multipart ``file``, JPG or PNG up to 500 KB)."""
     org = _own(organization_id)
@@ -173,6 +187,7 @@ def upload_logo(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/customization")
 @user_key_required
+@operation(body=shapes.CustomizationIn, response=shapes.Organization, summary="Personalización")
 def update_customization(organization_id: str):
     """Colour, next folios, optional PDF fields, default series."""
     org = _own(organization_id)
@@ -182,6 +197,9 @@ def update_customization(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/receipts")
 @user_key_required
+@operation(
+    body=shapes.ReceiptSettingsIn, response=shapes.Organization, summary="Ajustes de recibos"
+)
 def update_receipt_settings(organization_id: str):
     """Receipt periodicity, self-invoice window and next receipt folios."""
     org = _own(organization_id)
@@ -191,6 +209,9 @@ def update_receipt_settings(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/self-invoice")
 @user_key_required
+@operation(
+    body=shapes.SelfInvoiceIn, response=shapes.Organization, summary="Ajustes de autofactura"
+)
 def update_self_invoice_settings(organization_id: str):
     """CFDI uses offered on the self-invoice page and its support email."""
     org = _own(organization_id)
@@ -200,6 +221,12 @@ def update_self_invoice_settings(organization_id: str):
 
 @bp.route("/organizations/domain-check", methods=["GET", "PUT"])
 @user_key_required
+@operation(
+    body=shapes.DomainIn,
+    query=shapes.DomainQuery,
+    response=shapes.DomainAvailability,
+    summary="¿Está libre el dominio?",
+)
 def check_domain():
     """Whether a self-invoice domain can be chosen (GET ?domain= or PUT {"domain"})."""
     domain = request.args.get("domain") if request.method == "GET" else json_body().get("domain")
@@ -209,6 +236,7 @@ def check_domain():
 
 @bp.put("/organizations/<organization_id>/domain")
 @user_key_required
+@operation(body=shapes.DomainIn, response=shapes.Organization, summary="Elegir el dominio")
 def set_domain(organization_id: str):
     """Choose the self-invoice domain."""
     org = _own(organization_id)
@@ -218,6 +246,7 @@ def set_domain(organization_id: str):
 
 @bp.get("/organizations/<organization_id>/apikeys/test")
 @user_key_required
+@operation(response=str, summary="La llave de pruebas")
 def get_test_key(organization_id: str):
     """The test key (it can be read again)."""
     key = api_keys.test_key(db.session, _own(organization_id))
@@ -227,6 +256,7 @@ def get_test_key(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/apikeys/test")
 @user_key_required
+@operation(response=str, summary="Renovar la llave de pruebas")
 def renew_test_key(organization_id: str):
     """A new test key; the previous one stops working at once."""
     key = api_keys.renew_test_key(db.session, _own(organization_id))
@@ -243,6 +273,7 @@ def _live_keys(org: Organization) -> list[dict[str, Any]]:
 
 @bp.get("/organizations/<organization_id>/apikeys/live")
 @user_key_required
+@operation(response=list[shapes.LiveKey], summary="Llaves de producción")
 def list_live_keys(organization_id: str):
     """The live keys by their first 12 characters."""
     return jsonify(_live_keys(_own(organization_id)))
@@ -250,6 +281,7 @@ def list_live_keys(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/apikeys/live")
 @user_key_required
+@operation(response=str, summary="Crear una llave de producción")
 def create_live_key(organization_id: str):
     """A new live key, shown only in this answer."""
     key = api_keys.create_live_key(db.session, _own(organization_id))
@@ -259,6 +291,7 @@ def create_live_key(organization_id: str):
 
 @bp.delete("/organizations/<organization_id>/apikeys/live/<key_id>")
 @user_key_required
+@operation(response=list[shapes.LiveKey], summary="Revocar una llave")
 def revoke_live_key(organization_id: str, key_id: str):
     """Revoke one live key; answers the keys that remain."""
     org = _own(organization_id)
@@ -269,6 +302,7 @@ def revoke_live_key(organization_id: str, key_id: str):
 
 @bp.get("/organizations/<organization_id>/series-group")
 @user_key_required
+@operation(response=shapes.SeriesList, summary="Series")
 def list_series(organization_id: str):
     """The folio series."""
     series = orgs.list_series(db.session, _own(organization_id))
@@ -277,6 +311,7 @@ def list_series(organization_id: str):
 
 @bp.post("/organizations/<organization_id>/series-group")
 @user_key_required
+@operation(body=shapes.SeriesIn, response=shapes.Series, summary="Crear una serie")
 def create_series(organization_id: str):
     """Create a folio series."""
     series = orgs.create_series(db.session, _own(organization_id), json_body())
@@ -286,6 +321,7 @@ def create_series(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/series-group/<name>")
 @user_key_required
+@operation(body=shapes.SeriesIn, response=shapes.Series, summary="Editar una serie")
 def update_series(organization_id: str, name: str):
     """Change a series' next folios."""
     series = orgs.get_series(db.session, _own(organization_id), name)
@@ -296,6 +332,7 @@ def update_series(organization_id: str, name: str):
 
 @bp.delete("/organizations/<organization_id>/series-group/<name>")
 @user_key_required
+@operation(response=shapes.Series, summary="Eliminar una serie")
 def delete_series(organization_id: str, name: str):
     """Delete a series."""
     org = _own(organization_id)

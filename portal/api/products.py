@@ -12,6 +12,10 @@ from portal.api.common import iso, json_body
 from portal.api.pagination import filter_dates, paginate
 from portal.extensions import db
 from portal.models.products import Product
+from portal.schemas import operation
+from portal.schemas.common import Page
+from portal.schemas.products import Product as ProductOut
+from portal.schemas.products import ProductIn, ProductQuery
 from portal.services import products
 from portal.tenancy import current_tenant
 
@@ -42,6 +46,7 @@ def serialize_product(product: Product) -> dict[str, Any]:
 
 @bp.post("/products")
 @organization_key_required
+@operation(body=ProductIn, response=ProductOut, summary="Crear un producto")
 def create_product():
     """Register a product (taxes default to IVA 16 % transferred)."""
     product = products.create_product(db.session, current_tenant(), json_body())
@@ -51,6 +56,7 @@ def create_product():
 
 @bp.get("/products")
 @organization_key_required
+@operation(query=ProductQuery, response=Page[ProductOut], summary="Listar productos")
 def list_products():
     """The environment's products, newest first, with ``q``, ``sku`` and date filters."""
     query = products.search(current_tenant(), request.args.get("q"), request.args.get("sku"))
@@ -59,6 +65,7 @@ def list_products():
 
 @bp.get("/products/<product_id>")
 @organization_key_required
+@operation(response=ProductOut, summary="Obtener un producto")
 def retrieve_product(product_id: str):
     """One product."""
     return jsonify(serialize_product(products.get_product(current_tenant(), product_id)))
@@ -66,6 +73,7 @@ def retrieve_product(product_id: str):
 
 @bp.put("/products/<product_id>")
 @organization_key_required
+@operation(body=ProductIn, response=ProductOut, summary="Editar un producto")
 def update_product(product_id: str):
     """Change the fields sent."""
     product = products.get_product(current_tenant(), product_id)
@@ -76,6 +84,7 @@ def update_product(product_id: str):
 
 @bp.delete("/products/<product_id>")
 @organization_key_required
+@operation(response=ProductOut, summary="Eliminar un producto")
 def delete_product(product_id: str):
     """Delete a product; invoices that use it are kept."""
     product = products.get_product(current_tenant(), product_id)

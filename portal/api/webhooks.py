@@ -12,6 +12,10 @@ from portal.api.common import iso, json_body
 from portal.api.pagination import paginate
 from portal.extensions import db
 from portal.models.events import Webhook
+from portal.schemas import operation
+from portal.schemas.common import JsonObject, Page
+from portal.schemas.webhooks import SignatureIn, WebhookIn, WebhookQuery, WebhookWithSecret
+from portal.schemas.webhooks import Webhook as WebhookOut
 from portal.services import webhooks
 from portal.tenancy import current_tenant, scoped_get, scoped_select
 
@@ -34,6 +38,7 @@ def serialize_webhook(webhook: Webhook) -> dict[str, Any]:
 
 @bp.post("/webhooks")
 @organization_key_required
+@operation(body=WebhookIn, response=WebhookWithSecret, summary="Crear un webhook")
 def create_webhook() -> Any:
     """Register a listening URL; the answer carries its signing secret."""
     tenant = current_tenant()
@@ -46,6 +51,7 @@ def create_webhook() -> Any:
 
 @bp.get("/webhooks")
 @organization_key_required
+@operation(query=WebhookQuery, response=Page[WebhookOut], summary="Listar webhooks")
 def list_webhooks() -> Any:
     """The environment's webhooks, newest first."""
     query = scoped_select(Webhook).order_by(Webhook.created_at.desc(), Webhook.id.desc())
@@ -54,6 +60,7 @@ def list_webhooks() -> Any:
 
 @bp.get("/webhooks/<webhook_id>")
 @organization_key_required
+@operation(response=WebhookOut, summary="Obtener un webhook")
 def retrieve_webhook(webhook_id: str) -> Any:
     """One webhook."""
     return jsonify(serialize_webhook(scoped_get(Webhook, webhook_id, message=NOT_FOUND)))
@@ -61,6 +68,7 @@ def retrieve_webhook(webhook_id: str) -> Any:
 
 @bp.put("/webhooks/<webhook_id>")
 @organization_key_required
+@operation(body=WebhookIn, response=WebhookOut, summary="Editar un webhook")
 def edit_webhook(webhook_id: str) -> Any:
     """Change the URL, the events or enable/disable it."""
     webhook = scoped_get(Webhook, webhook_id, message=NOT_FOUND)
@@ -71,6 +79,7 @@ def edit_webhook(webhook_id: str) -> Any:
 
 @bp.delete("/webhooks/<webhook_id>")
 @organization_key_required
+@operation(response=WebhookOut, summary="Eliminar un webhook")
 def delete_webhook(webhook_id: str) -> Any:
     """Remove a webhook; answers with what was removed."""
     webhook = webhooks.delete_webhook(scoped_get(Webhook, webhook_id, message=NOT_FOUND))
@@ -80,6 +89,7 @@ def delete_webhook(webhook_id: str) -> Any:
 
 @bp.post("/webhooks/validate-signature")
 @organization_key_required
+@operation(body=SignatureIn, response=JsonObject, summary="Validar una firma")
 def validate_signature() -> Any:
     """The event when its signature is right (``{signature, payload, secret?}``), else 400."""
     tenant = current_tenant()

@@ -109,7 +109,11 @@ def parse(model: type[M], data: Any, prefix: str = "") -> M:
 
 @dataclass(frozen=True)
 class Operation:
-    """What ``/v2/openapi.json`` says of one view: its shapes, summary and tag."""
+    """What ``/v2/openapi.json`` says of one view: its shapes, summary and tag.
+
+    ``form`` is a multipart body (``bytes`` fields are files); ``media`` makes the answer a file
+    of that type, or of the type named by the path's last segment (``{"pdf": ..., "xml": ...}``).
+    """
 
     body: type[BaseModel] | None = None
     response: Any = None
@@ -117,6 +121,8 @@ class Operation:
     summary: str | None = None
     tags: tuple[str, ...] = ()
     responses: dict[int, str] = field(default_factory=dict)
+    form: type[BaseModel] | None = None
+    media: str | dict[str, str] | None = None
 
 
 def operation(**spec: Any) -> Callable[[F], F]:

@@ -1,0 +1,197 @@
+"""Organizations (``/v2/organizations``), managed with the account's user key."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from portal.schemas import ApiModel
+from portal.schemas.common import AddressIn, Answer, JsonObject, Moment
+
+Periodicity = Literal["day", "week", "fortnight", "month", "two_months"]
+
+
+class OrganizationIn(ApiModel):
+    """Una organización nueva."""
+
+    name: str | None = None
+
+
+class LegalIn(ApiModel):
+    """Datos fiscales del emisor."""
+
+    name: str | None = None
+    legal_name: str | None = None
+    tax_system: str | None = None
+    address: AddressIn | None = None
+    website: str | None = None
+    support_email: str | None = None
+    phone: str | None = None
+
+
+class CustomizationIn(ApiModel):
+    """Color, folios siguientes, campos opcionales del PDF y series predeterminadas."""
+
+    color: str | None = None
+    next_folio_number: int | None = None
+    next_folio_number_test: int | None = None
+    pdf_extra: dict[str, bool] | None = None
+    default_series: dict[str, str] | None = None
+
+
+class ReceiptSettingsIn(ApiModel):
+    """Periodicidad de los recibos, ventana de autofactura y folios siguientes."""
+
+    periodicity: Periodicity | None = None
+    duration_days: int | None = None
+    next_folio_number: int | None = None
+    next_folio_number_test: int | None = None
+
+
+class SelfInvoiceIn(ApiModel):
+    """Usos de CFDI ofrecidos en la autofactura y su correo de soporte."""
+
+    allowed_cfdi_uses: list[str] | None = None
+    support_email: str | None = None
+
+
+class DomainIn(ApiModel):
+    """Un dominio de autofactura."""
+
+    domain: str | None = None
+
+
+class DomainQuery(ApiModel):
+    """El dominio a consultar."""
+
+    domain: str | None = Field(None, description="Dominio.")
+
+
+class SeriesIn(ApiModel):
+    """Una serie de folios."""
+
+    series: str | None = None
+    next_folio: int | None = None
+    next_folio_test: int | None = None
+
+
+class PendingStep(Answer):
+    """Un paso pendiente para emitir en producción."""
+
+    type: str
+    description: str
+
+
+class Legal(Answer):
+    """Datos fiscales del emisor."""
+
+    name: str
+    legal_name: str | None
+    tax_id: str | None
+    tax_system: str | None
+    address: JsonObject
+    website: str | None
+    support_email: str | None
+    phone: str | None
+
+
+class Customization(Answer):
+    """Personalización."""
+
+    has_logo: bool
+    color: str
+    next_folio_number: int
+    next_folio_number_test: int
+    pdf_extra: JsonObject
+    default_series: JsonObject
+
+
+class Certificate(Answer):
+    """El CSD (nunca la llave)."""
+
+    has_certificates: bool
+    updated_at: Moment | None
+    expires_at: Moment | None
+    serial_number: str | None
+
+
+class ReceiptSettings(Answer):
+    """Ajustes de recibos."""
+
+    periodicity: str
+    duration_days: int
+    next_folio_number: int
+    next_folio_number_test: int
+
+
+class SelfInvoiceSettings(Answer):
+    """Ajustes de autofactura."""
+
+    allowed_cfdi_uses: list[str]
+    support_email: str | None
+
+
+class Organization(Answer):
+    """Una organización (nunca un secreto)."""
+
+    id: str
+    created_at: Moment
+    is_production_ready: bool
+    pending_steps: list[PendingStep]
+    domain: str | None
+    timezone: str
+    legal: Legal
+    customization: Customization
+    certificate: Certificate
+    receipts: ReceiptSettings
+    self_invoice: SelfInvoiceSettings
+
+
+class DomainAvailability(Answer):
+    """¿Está libre el dominio?"""
+
+    available: bool
+    message: str | None
+
+
+class CertificateRemoved(Answer):
+    """El CSD eliminado."""
+
+    updated_at: Moment | None
+
+
+class CertificateUpload(ApiModel):
+    """El CSD: certificado, llave privada y su contraseña."""
+
+    cer: bytes
+    key: bytes
+    password: str
+
+
+class LogoUpload(ApiModel):
+    """El logotipo (JPG o PNG de hasta 500 KB)."""
+
+    file: bytes
+
+
+class LiveKey(Answer):
+    """Una llave de producción, por sus primeros 12 caracteres."""
+
+    id: str
+    first_12: str
+    created_at: Moment
+
+
+class Series(Answer):
+    """Una serie de folios."""
+
+    series: str
+    next_folio: int
+    next_folio_test: int
+
+
+class SeriesList(Answer):
+    """Las series de folios."""
+
+    data: list[Series]
