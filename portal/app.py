@@ -63,6 +63,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.admin import bp as admin_bp
     from portal.api import bp as api_bp
+    from portal.api.docs import docs_bp
     from portal.auth import bp as auth_bp
     from portal.dashboard import bp as dashboard_bp
     from portal.dashboard.org import bp as org_bp
@@ -71,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(org_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(docs_bp)
     app.register_blueprint(admin_bp)
     from portal.selfinvoice import bp as selfinvoice_bp
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import types
 import typing
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -34,6 +35,17 @@ SECURITY = [{"bearer": []}, {"basic": []}]
 # 400 bad input (with `path`), 401 no/wrong key, 403 wrong kind of key or suspended, 404 not this
 # tenant's, 409 state conflict, 413 too large, 422 rejected by the PAC, 429 throttled.
 ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429)
+TAGS = {
+    "catalogs": "Catálogos del SAT: claves de producto y de unidad.",
+    "customers": "Clientes (receptores) del entorno de la llave.",
+    "invoices": "Facturas, borradores, complementos de pago y cancelaciones.",
+    "openapi": "Esta descripción.",
+    "organizations": "Organizaciones, sus llaves y ajustes (llave de usuario).",
+    "products": "Productos y servicios con sus impuestos.",
+    "receipts": "Recibos, su autofactura y la factura global.",
+    "tools": "Herramientas: el RFC en la lista 69-B.",
+    "webhooks": "Webhooks y validación de firmas.",
+}
 SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "description": "La llave de API."},
     "basic": {
@@ -200,8 +212,13 @@ def build_spec(app: Flask) -> dict[str, Any]:
     routes = list(_routes(app))
     components = _Components(view.__api_operation__ for _path, _method, view in routes)
     paths: dict[str, dict[str, Schema]] = {}
+    uses = Counter(view for _path, _method, view in routes)
     for path, method, view in routes:
-        paths.setdefault(path, {})[method] = _operation(view, method, path, components)
+        described = _operation(view, method, path, components)
+        described["operationId"] = view.__name__
+        if uses[view] > 1:  # one view, several paths or methods: each operation named apart
+            described["operationId"] += f"_{method}_{path.rsplit('/', 1)[1]}"
+        paths.setdefault(path, {})[method] = described
     return {
         "openapi": "3.1.0",
         "info": {
@@ -210,6 +227,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
             "description": "API compatible con Facturapi v2 para emitir CFDI 4.0.",
         },
         "servers": [{"url": "/v2"}],
+        "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": components.schemas,

@@ -99,6 +99,22 @@ def test_the_document_is_served_without_a_key(client: Any) -> None:
     assert set(error) == {"ok", "message", "status", "code", "path", "errors"}
 
 
+def test_every_tag_is_described(api_schema: Any) -> None:
+    document = api_schema.raw_schema
+    described = {tag["name"] for tag in document["tags"]}
+    used = {t for ops in document["paths"].values() for op in ops.values() for t in op["tags"]}
+    assert used <= described
+
+
+def test_the_reference_page_loads_the_viewer_from_this_server(client: Any) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html
+    assert 'data-spec="/v2/openapi.json"' in html
+    assert "//cdn" not in html and 'src="http' not in html
+
+
 def _validate(api_schema: Any, method: str, path: str, response: Any) -> None:
     assert response.status_code < 300, response.json
     api_schema[path][method].validate_response(response)
