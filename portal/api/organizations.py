@@ -8,12 +8,12 @@ from flask import g, jsonify, request
 
 from portal.api import bp
 from portal.api.auth import any_key_required, organization_key_required, user_key_required
-from portal.api.common import iso, json_body, uploaded
+from portal.api.common import json_body, uploaded
 from portal.api.pagination import paginate
 from portal.errors import NotFound, ValidationError
 from portal.extensions import db
 from portal.models.organizations import FolioSeries, Organization
-from portal.schemas import operation
+from portal.schemas import answer, operation
 from portal.schemas import organizations as shapes
 from portal.schemas.common import Page, SearchQuery
 from portal.services import api_keys
@@ -27,9 +27,9 @@ def serialize_organization(org: Organization) -> dict[str, Any]:
     """The organization object of the API (never a secret)."""
     steps = orgs.pending_steps(org)
     cert = org.certificate
-    return {
+    shown = {
         "id": org.id,
-        "created_at": iso(org.created_at),
+        "created_at": org.created_at,
         "is_production_ready": not steps,
         "pending_steps": [{"type": s.type, "description": s.description} for s in steps],
         "domain": org.domain,
@@ -54,8 +54,8 @@ def serialize_organization(org: Organization) -> dict[str, Any]:
         },
         "certificate": {
             "has_certificates": cert is not None,
-            "updated_at": iso(cert.updated_at) if cert else None,
-            "expires_at": iso(cert.valid_to) if cert else None,
+            "updated_at": cert.updated_at if cert else None,
+            "expires_at": cert.valid_to if cert else None,
             "serial_number": cert.certificate_number if cert else None,
         },
         "receipts": {
@@ -69,15 +69,12 @@ def serialize_organization(org: Organization) -> dict[str, Any]:
             "support_email": org.self_invoice_support_email,
         },
     }
+    return answer(shapes.Organization, shown)
 
 
 def serialize_series(series: FolioSeries) -> dict[str, Any]:
     """A folio series as the API shows it."""
-    return {
-        "series": series.name,
-        "next_folio": series.next_folio,
-        "next_folio_test": series.next_folio_test,
-    }
+    return answer(shapes.Series, series)
 
 
 def _own(organization_id: str) -> Organization:
@@ -172,7 +169,7 @@ def delete_certificate(organization_id: str):
     """Remove the CSD."""
     moment = orgs.delete_certificate(db.session, _own(organization_id))
     db.session.commit()
-    return jsonify({"updated_at": iso(moment)})
+    return jsonify(answer(shapes.CertificateRemoved, {"updated_at": moment}))
 
 
 @bp.put("/organizations/<organization_id>/logo")
@@ -265,10 +262,7 @@ def renew_test_key(organization_id: str):
 
 
 def _live_keys(org: Organization) -> list[dict[str, Any]]:
-    return [
-        {"id": k.id, "first_12": k.first_12, "created_at": iso(k.created_at)}
-        for k in api_keys.live_keys(db.session, org)
-    ]
+    return [answer(shapes.LiveKey, key) for key in api_keys.live_keys(db.session, org)]
 
 
 @bp.get("/organizations/<organization_id>/apikeys/live")

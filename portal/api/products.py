@@ -8,11 +8,11 @@ from flask import jsonify, request
 
 from portal.api import bp
 from portal.api.auth import organization_key_required
-from portal.api.common import iso, json_body
+from portal.api.common import json_body
 from portal.api.pagination import filter_dates, paginate
 from portal.extensions import db
 from portal.models.products import Product
-from portal.schemas import operation
+from portal.schemas import answer, operation
 from portal.schemas.common import Page
 from portal.schemas.products import Product as ProductOut
 from portal.schemas.products import ProductIn, ProductQuery
@@ -20,28 +20,9 @@ from portal.services import products
 from portal.tenancy import current_tenant
 
 
-def _rate(tax: dict[str, Any]) -> dict[str, Any]:
-    return {**tax, "rate": float(tax["rate"])}
-
-
 def serialize_product(product: Product) -> dict[str, Any]:
     """The product object of the API (amounts as JSON numbers)."""
-    return {
-        "id": product.id,
-        "created_at": iso(product.created_at),
-        "livemode": product.livemode,
-        "organization": product.organization_id,
-        "description": product.description,
-        "product_key": product.product_key,
-        "price": float(product.price),
-        "tax_included": product.tax_included,
-        "taxability": product.taxability,
-        "taxes": [_rate(t) for t in product.taxes],
-        "local_taxes": [_rate(t) for t in product.local_taxes],
-        "unit_key": product.unit_key,
-        "unit_name": product.unit_name,
-        "sku": product.sku,
-    }
+    return answer(ProductOut, product)
 
 
 @bp.post("/products")

@@ -8,11 +8,11 @@ from flask import jsonify
 
 from portal.api import bp
 from portal.api.auth import organization_key_required
-from portal.api.common import iso, json_body
+from portal.api.common import json_body
 from portal.api.pagination import paginate
 from portal.extensions import db
 from portal.models.events import Webhook
-from portal.schemas import operation
+from portal.schemas import answer, operation
 from portal.schemas.common import JsonObject, Page
 from portal.schemas.webhooks import SignatureIn, WebhookIn, WebhookQuery, WebhookWithSecret
 from portal.schemas.webhooks import Webhook as WebhookOut
@@ -24,16 +24,7 @@ NOT_FOUND = "El webhook solicitado no existe."
 
 def serialize_webhook(webhook: Webhook) -> dict[str, Any]:
     """The webhook object of the API (the secret only appears at creation)."""
-    return {
-        "id": webhook.id,
-        "created_at": iso(webhook.created_at),
-        "livemode": webhook.livemode,
-        "organization": webhook.organization_id,
-        "url": webhook.url,
-        "enabled_events": webhook.enabled_events,
-        "status": webhook.status,
-        "failing_since": iso(webhook.failing_since),
-    }
+    return answer(WebhookOut, webhook)
 
 
 @bp.post("/webhooks")
@@ -46,7 +37,7 @@ def create_webhook() -> Any:
         db.session, tenant.organization.id, tenant.livemode, json_body()
     )
     db.session.commit()
-    return jsonify({**serialize_webhook(webhook), "secret": secret})
+    return jsonify(answer(WebhookWithSecret, {**serialize_webhook(webhook), "secret": secret}))
 
 
 @bp.get("/webhooks")

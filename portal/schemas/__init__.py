@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -28,6 +29,20 @@ class ApiModel(BaseModel):
     """Base of every request and answer model (unknown input fields are ignored, as Facturapi)."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A timestamp as Facturapi writes it: UTC, milliseconds, ``Z``."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def answer(model: type[BaseModel], source: Any) -> dict[str, Any]:
+    """An answer as the API writes it: ``source`` (an object's attributes or a mapping) read
+    through ``model``, so a field the model does not declare is an error, never a leak."""
+    shaped = model.model_validate(source, from_attributes=True)
+    return shaped.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 def error_path(loc: tuple[str | int, ...], prefix: str = "") -> str | None:

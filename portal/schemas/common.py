@@ -8,14 +8,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import ConfigDict, Field
+from pydantic import AliasChoices, ConfigDict, Field, PlainSerializer
 
 from portal.cfdi import catalogs
-from portal.schemas import ApiModel
+from portal.schemas import ApiModel, iso
 
 T = TypeVar("T")
 JsonObject = dict[str, Any]
-Moment = Annotated[datetime, Field(json_schema_extra={"format": "date-time"})]
+Moment = Annotated[
+    datetime,
+    PlainSerializer(iso, return_type=str, when_used="json"),
+    Field(json_schema_extra={"format": "date-time"}),
+]
 
 
 def codes_of(catalog: str) -> Any:
@@ -41,7 +45,7 @@ class Owned(Answer):
     id: str
     created_at: Moment
     livemode: bool
-    organization: str
+    organization: str = Field(validation_alias=AliasChoices("organization_id", "organization"))
 
 
 class Page(Answer, Generic[T]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from portal.schemas import ApiModel
 from portal.schemas.common import AddressIn, Answer, JsonObject, Moment
@@ -186,7 +186,7 @@ class LiveKey(Answer):
 class Series(Answer):
     """Una serie de folios."""
 
-    series: str
+    series: str = Field(validation_alias=AliasChoices("name", "series"))
     next_folio: int
     next_folio_test: int
 

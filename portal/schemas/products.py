@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field
 
 from portal.schemas import ApiModel
-from portal.schemas.common import JsonObject, ListQuery, Owned
+from portal.schemas.common import ListQuery, Owned
 
 PRODUCT_EXAMPLE = {"description": "Ukelele", "product_key": "60131324", "price": 345.6}
 
@@ -45,6 +45,15 @@ class ProductQuery(ListQuery):
     sku: str | None = Field(None, description="SKU.")
 
 
+class Tax(ApiModel):
+    """Un impuesto del producto: tipo, tasa o cuota y los demás datos con que se guardó."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    rate: float
+
+
 class Product(Owned):
     """Un producto."""
 
@@ -53,8 +62,8 @@ class Product(Owned):
     price: float
     tax_included: bool
     taxability: str
-    taxes: list[JsonObject]
-    local_taxes: list[JsonObject]
+    taxes: list[Tax]
+    local_taxes: list[Tax]
     unit_key: str
     unit_name: str | None
     sku: str | None

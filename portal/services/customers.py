@@ -23,6 +23,8 @@ from portal.errors import Problem, ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.customers import Customer
 from portal.models.organizations import Organization
+from portal.schemas import answer
+from portal.schemas import customers as schema
 from portal.services import mail, mail_limits
 from portal.services.checks import ADDRESS_FIELDS, Checker
 from portal.tenancy import Tenant, scoped_get, scoped_select
@@ -385,4 +387,4 @@ def to_dict(customer: Customer, link: EditLink | None = None) -> dict[str, Any]:
     if link is not None:
         body["edit_link"] = edit_link_url(current_app.config["PUBLIC_BASE_URL"], link)
         body["edit_link_expires_at"] = iso(link.expires_at)
-    return body
+    return answer(schema.Customer, body)
