@@ -40,6 +40,8 @@ from portal.models.base import iso, utcnow
 from portal.models.files import StampingLease
 from portal.models.invoices import Invoice, InvoiceCount
 from portal.models.organizations import FolioSeries, Organization
+from portal.schemas import answer
+from portal.schemas.invoices import Invoice as InvoiceShape
 from portal.services import (
     cancellation_rules,
     customers,
@@ -927,7 +929,7 @@ def to_dict(invoice: Invoice, organization: Organization | None = None) -> dict[
         result["balance"] = _number(invoice.balance)
     if invoice.status == "draft" and organization is not None:
         result["is_ready_to_stamp"] = is_ready_to_stamp(invoice, organization)
-    return result
+    return answer(InvoiceShape, result)
 
 
 def _cancellation(invoice: Invoice) -> dict[str, Any] | None:

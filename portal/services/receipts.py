@@ -27,6 +27,8 @@ from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import STATUSES, Receipt
+from portal.schemas import answer
+from portal.schemas.receipts import Receipt as ReceiptShape
 from portal.services import events, invoice_files, invoices, mail, mail_limits
 from portal.services.checks import Checker
 from portal.tenancy import Tenant, scoped_select
@@ -360,7 +362,7 @@ def _substitute_of(session: Session, invoice: Invoice) -> Invoice | None:
 
 def to_dict(receipt: Receipt, organization: Organization | None) -> dict[str, Any]:
     """The receipt as Facturapi returns it."""
-    return {
+    shown = {
         "id": receipt.id,
         "created_at": iso(receipt.created_at),
         "livemode": receipt.livemode,
@@ -381,6 +383,7 @@ def to_dict(receipt: Receipt, organization: Organization | None) -> dict[str, An
         "exchange": float(receipt.exchange),
         "branch": receipt.branch,
     }
+    return answer(ReceiptShape, shown)
 
 
 def pdf_of(receipt: Receipt, organization: Organization) -> bytes:
