@@ -7,13 +7,15 @@ codes. ``None`` and ``""`` count as not given: ``Text(required=True)`` refuses t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, ValidationInfo
+from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from portal.cfdi.types import NOT_XML_CHARACTER
+from portal.cfdi import catalogs
+from portal.cfdi.types import NOT_XML_CHARACTER, in_amount_range
 
 REQUIRED = "El campo {path} es obligatorio."
 
@@ -27,7 +29,9 @@ def _given(value: Any, required: bool) -> bool:
     return True
 
 
-def read_text(value: Any, required: bool = False, max_len: int | None = None) -> str | None:
+def read_text(
+    value: Any, required: bool = False, max_len: int | None = None, upper: bool = False
+) -> str | None:
     """A string, trimmed (numbers are read as text)."""
     if not _given(value, required):
         return None
@@ -39,7 +43,7 @@ def read_text(value: Any, required: bool = False, max_len: int | None = None) ->
         raise PydanticCustomError(
             "invalid_characters", "El campo {path} contiene caracteres de control no permitidos."
         )
-    value = value.strip()
+    value = value.strip().upper() if upper else value.strip()
     if max_len is not None and len(value) > max_len:
         raise PydanticCustomError(
             "too_long", f"El campo {{path}} admite como máximo {max_len} caracteres."
@@ -57,25 +61,70 @@ def Text(required: bool = False, max_len: int | None = None) -> Any:  # noqa: N8
     ]
 
 
+def read_choice(
+    value: Any, allowed: list[str], required: bool = False, label: str | None = None
+) -> str | None:
+    """One of a fixed set of values (a long set is named by ``label`` in the message)."""
+    text = read_text(value, required)
+    if text is not None and text not in allowed:
+        shown = ", ".join(allowed) if len(allowed) <= 12 else label or "los del catálogo"
+        raise PydanticCustomError(
+            "invalid_enum",
+            f"El valor «{text}» no es válido para {{path}}. Valores permitidos: {shown}.",
+        )
+    return text
+
+
 def Choice(choices: Iterable[str], required: bool = False) -> Any:  # noqa: N802
     """One of a fixed set of values (listed in the message)."""
     allowed = list(choices)
-
-    def read(value: Any, info: ValidationInfo) -> str | None:
-        text = read_text(value, required)
-        if text is not None and text not in allowed:
-            raise PydanticCustomError(
-                "invalid_enum",
-                f"El valor «{text}» no es válido para {{path}}. "
-                f"Valores permitidos: {', '.join(allowed)}.",
-            )
-        return text
-
     return Annotated[
         str if required else str | None,
-        BeforeValidator(read),
+        BeforeValidator(lambda value: read_choice(value, allowed, required)),
         Field(json_schema_extra={"enum": allowed}),
     ]
+
+
+def read_decimal(
+    value: Any, required: bool = False, minimum: Decimal | None = None
+) -> Decimal | None:
+    """An exact number (JSON number or numeric string); floats keep their shortest form."""
+    if not _given(value, required):
+        return None
+    try:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise InvalidOperation
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite():
+        raise PydanticCustomError("invalid_type", "El campo {path} debe ser un número.")
+    if not in_amount_range(number):
+        raise PydanticCustomError("out_of_range", "El campo {path} está fuera de rango.")
+    if minimum is not None and number < minimum:
+        raise PydanticCustomError(
+            "out_of_range", f"El campo {{path}} debe ser mayor o igual a {minimum}."
+        )
+    return number
+
+
+def read_boolean(value: Any, required: bool = False) -> bool | None:
+    """A JSON boolean."""
+    if not _given(value, required):
+        return None
+    if not isinstance(value, bool):
+        raise PydanticCustomError("invalid_type", "El campo {path} debe ser true o false.")
+    return value
+
+
+def read_catalog_code(value: Any, catalog: str, name: str, required: bool = False) -> str | None:
+    """A SAT catalog key (upper-cased), refused when the catalog does not have it."""
+    code = read_text(value, required, max_len=8, upper=True)
+    if code is not None and not catalogs.is_valid(catalog, code):
+        raise PydanticCustomError(
+            "not_found", f"La clave «{code}» no existe en el catálogo {name} del SAT."
+        )
+    return code
 
 
 def read_items(value: Any, required: bool = False, max_items: int | None = None) -> list | None:
@@ -101,8 +150,3 @@ def Items(  # noqa: N802
         BeforeValidator(lambda value: read_items(value, required, max_items)),
         Field(json_schema_extra={"maxItems": max_items} if max_items else None),
     ]
-
-
-def checked(read: Callable[[Any, ValidationInfo], Any]) -> BeforeValidator:
-    """A rule-specific reading (it raises ``PydanticCustomError`` with its own code)."""
-    return BeforeValidator(read)

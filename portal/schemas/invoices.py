@@ -18,6 +18,8 @@ INVOICE_EXAMPLE = {
     "use": "G03",
 }
 Status = Literal["draft", "pending", "valid", "canceled", "failed"]
+# Text fields answered as the body sent them (the engine reads numbers there as text).
+Echoed = str | int | float
 
 
 class ItemIn(ApiModel):
@@ -126,13 +128,13 @@ class Invoice(ApiModel):
     related_documents: list[JsonObject]
     currency: str
     exchange: float
-    conditions: str | None
+    conditions: Echoed | None
     complements: list[JsonObject]
     pdf_custom_section: str | None
-    addenda: str | None
+    addenda: Echoed | None
     namespaces: list[JsonObject]
     address: JsonObject | None
-    export: str
+    export: Echoed
     stamp: JsonObject | None
     cancellation: JsonObject | None
     failure_reason: str | None
