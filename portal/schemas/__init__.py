@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
 
 from portal.errors import Problem, ValidationError
 
@@ -96,11 +97,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+def refusal(code: str, message: str) -> PydanticCustomError:
+    """A rule's own error: ``code`` and the Spanish ``message`` (``{path}`` names the field),
+    kept as they are even when the code is also one of pydantic's error types."""
+    return PydanticCustomError(code, message, {"ours": True})
+
+
 def problem_of(error: dict[str, Any], prefix: str = "") -> Problem:
     """One pydantic error as one ``Problem`` of the API's error body."""
     path = error_path(tuple(error["loc"]), prefix)
     shown = path or "del cuerpo"
-    known = MESSAGES.get(error["type"])
+    known = None if (error.get("ctx") or {}).get("ours") else MESSAGES.get(error["type"])
     if known is None:  # a PydanticCustomError: its type is our code, its message is Spanish
         code, message = error["type"], error["msg"]
     else:

@@ -12,10 +12,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
-from pydantic_core import PydanticCustomError
 
 from portal.cfdi import catalogs
 from portal.cfdi.types import NOT_XML_CHARACTER, in_amount_range
+from portal.schemas import refusal
 
 REQUIRED = "El campo {path} es obligatorio."
 
@@ -24,7 +24,7 @@ def _given(value: Any, required: bool) -> bool:
     """Whether a value was sent; a required one that was not is an error."""
     if value is None or value == "":
         if required:
-            raise PydanticCustomError("required", REQUIRED)
+            raise refusal("required", REQUIRED)
         return False
     return True
 
@@ -38,16 +38,14 @@ def read_text(
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise PydanticCustomError("invalid_type", "El campo {path} debe ser texto.")
+        raise refusal("invalid_type", "El campo {path} debe ser texto.")
     if NOT_XML_CHARACTER.search(value):
-        raise PydanticCustomError(
+        raise refusal(
             "invalid_characters", "El campo {path} contiene caracteres de control no permitidos."
         )
     value = value.strip().upper() if upper else value.strip()
     if max_len is not None and len(value) > max_len:
-        raise PydanticCustomError(
-            "too_long", f"El campo {{path}} admite como máximo {max_len} caracteres."
-        )
+        raise refusal("too_long", f"El campo {{path}} admite como máximo {max_len} caracteres.")
     return value
 
 
@@ -68,7 +66,7 @@ def read_choice(
     text = read_text(value, required)
     if text is not None and text not in allowed:
         shown = ", ".join(allowed) if len(allowed) <= 12 else label or "los del catálogo"
-        raise PydanticCustomError(
+        raise refusal(
             "invalid_enum",
             f"El valor «{text}» no es válido para {{path}}. Valores permitidos: {shown}.",
         )
@@ -98,13 +96,11 @@ def read_decimal(
     except InvalidOperation:
         number = Decimal("NaN")
     if not number.is_finite():
-        raise PydanticCustomError("invalid_type", "El campo {path} debe ser un número.")
+        raise refusal("invalid_type", "El campo {path} debe ser un número.")
     if not in_amount_range(number):
-        raise PydanticCustomError("out_of_range", "El campo {path} está fuera de rango.")
+        raise refusal("out_of_range", "El campo {path} está fuera de rango.")
     if minimum is not None and number < minimum:
-        raise PydanticCustomError(
-            "out_of_range", f"El campo {{path}} debe ser mayor o igual a {minimum}."
-        )
+        raise refusal("out_of_range", f"El campo {{path}} debe ser mayor o igual a {minimum}.")
     return number
 
 
@@ -113,7 +109,7 @@ def read_boolean(value: Any, required: bool = False) -> bool | None:
     if not _given(value, required):
         return None
     if not isinstance(value, bool):
-        raise PydanticCustomError("invalid_type", "El campo {path} debe ser true o false.")
+        raise refusal("invalid_type", "El campo {path} debe ser true o false.")
     return value
 
 
@@ -121,9 +117,7 @@ def read_catalog_code(value: Any, catalog: str, name: str, required: bool = Fals
     """A SAT catalog key (upper-cased), refused when the catalog does not have it."""
     code = read_text(value, required, max_len=8, upper=True)
     if code is not None and not catalogs.is_valid(catalog, code):
-        raise PydanticCustomError(
-            "not_found", f"La clave «{code}» no existe en el catálogo {name} del SAT."
-        )
+        raise refusal("not_found", f"La clave «{code}» no existe en el catálogo {name} del SAT.")
     return code
 
 
@@ -132,9 +126,9 @@ def read_items(value: Any, required: bool = False, max_items: int | None = None)
     if not _given(value, required):
         return None
     if not isinstance(value, list):
-        raise PydanticCustomError("invalid_type", "El campo {path} debe ser una lista.")
+        raise refusal("invalid_type", "El campo {path} debe ser una lista.")
     if max_items is not None and len(value) > max_items:
-        raise PydanticCustomError(
+        raise refusal(
             "too_many_items", f"El campo {{path}} admite como máximo {max_items} elementos."
         )
     return value

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, WithJsonSchema
 
 from portal.schemas import ApiModel
 from portal.schemas.common import COUNTRY, AddressIn, JsonObject, ListQuery, Moment, codes_of
 from portal.schemas.customers import CUSTOMER_EXAMPLE, CustomerIn
 from portal.schemas.products import PRODUCT_EXAMPLE, ProductIn
+
+Schema = dict[str, Any]
 
 INVOICE_EXAMPLE = {
     "customer": CUSTOMER_EXAMPLE,
@@ -18,8 +20,16 @@ INVOICE_EXAMPLE = {
     "use": "G03",
 }
 Status = Literal["draft", "pending", "valid", "canceled", "failed"]
-# Text fields answered as the body sent them (the engine reads numbers there as text).
-Echoed = str | int | float
+
+
+def echoed(shape: Schema) -> Any:
+    """A field a draft answers as its body sent it (drafts keep their body unchecked until they
+    are stamped): described as ``shape``, passed through as it is."""
+    return Annotated[Any, WithJsonSchema(shape)]
+
+
+OBJECTS: Schema = {"type": "array", "items": {"type": "object"}}
+TEXT: Schema = {"type": ["string", "null"]}
 
 
 class ItemIn(ApiModel):
@@ -113,7 +123,7 @@ class Invoice(ApiModel):
     verification_url: str | None
     date: Moment | None
     type: str
-    customer: JsonObject
+    customer: echoed({"type": "object"})
     total: float
     subtotal: float
     uuid: str | None
@@ -124,17 +134,17 @@ class Invoice(ApiModel):
     payment_form: str | None
     payment_method: str | None
     use: str | None
-    items: list[JsonObject]
-    related_documents: list[JsonObject]
+    items: echoed(OBJECTS)
+    related_documents: echoed(OBJECTS)
     currency: str
     exchange: float
-    conditions: Echoed | None
-    complements: list[JsonObject]
-    pdf_custom_section: str | None
-    addenda: Echoed | None
-    namespaces: list[JsonObject]
-    address: JsonObject | None
-    export: Echoed
+    conditions: echoed(TEXT)
+    complements: echoed(OBJECTS)
+    pdf_custom_section: echoed(TEXT)
+    addenda: echoed(TEXT)
+    namespaces: echoed(OBJECTS)
+    address: echoed({"type": ["object", "null"]})
+    export: echoed({"type": "string"})
     stamp: JsonObject | None
     cancellation: JsonObject | None
     failure_reason: str | None

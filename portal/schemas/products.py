@@ -14,11 +14,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from portal.cfdi import catalogs
 from portal.cfdi import types as cfdi
-from portal.schemas import ApiModel
+from portal.schemas import ApiModel, refusal
 from portal.schemas.common import ListQuery, Owned, codes_of
 from portal.schemas.fields import (
     Items,
@@ -43,7 +42,7 @@ Number = WithJsonSchema({"type": "number", "minimum": 0})
 
 def _object(value: Any) -> Any:
     if not isinstance(value, dict):
-        raise PydanticCustomError("invalid_type", "Se esperaba un objeto JSON.")
+        raise refusal("invalid_type", "Se esperaba un objeto JSON.")
     return value
 
 
