@@ -120,10 +120,11 @@ def problem_of(error: dict[str, Any], prefix: str = "") -> Problem:
     return Problem(message.replace("{path}", shown), code, path)
 
 
-def parse(model: type[M], data: Any, prefix: str = "") -> M:
-    """Validate untrusted input against ``model``; one ``ValidationError`` lists every problem."""
+def parse(model: type[M], data: Any, prefix: str = "", context: Any = None) -> M:
+    """Validate untrusted input against ``model``; one ``ValidationError`` lists every problem
+    (``context`` reaches the validators that need the caller's settings)."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except PydanticValidationError as exc:
         problems = [problem_of(e, prefix) for e in exc.errors(include_url=False)]
         raise ValidationError.from_problems(problems) from None
