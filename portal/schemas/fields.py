@@ -7,6 +7,8 @@ codes. ``None`` and ``""`` count as not given: ``Text(required=True)`` refuses t
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -18,6 +20,13 @@ from portal.cfdi.types import NOT_XML_CHARACTER, in_amount_range
 from portal.schemas import refusal
 
 REQUIRED = "El campo {path} es obligatorio."
+FOLIO_MAX = 2_000_000_000
+SERIES_MAX = 25  # CFDI 4.0's Serie: 1–25 characters
+SERIES_FORBIDDEN = frozenset("|\"'`/\\<>:*?")
+SERIES_MESSAGE = (
+    "La serie admite de 1 a 25 caracteres, sin comillas, barras, «|», «<>:*?» ni caracteres "
+    "de control."
+)
 
 
 def _given(value: Any, required: bool) -> bool:
@@ -144,3 +153,60 @@ def Items(  # noqa: N802
         BeforeValidator(lambda value: read_items(value, required, max_items)),
         Field(json_schema_extra={"maxItems": max_items} if max_items else None),
     ]
+
+
+def bounds(minimum: int | None, maximum: int | None) -> str:
+    """How a range reads in a message."""
+    if minimum is not None and maximum is not None:
+        return f"un número entre {minimum} y {maximum}"
+    if minimum is not None:
+        return f"mayor o igual a {minimum}"
+    return f"menor o igual a {maximum}"
+
+
+def read_integer(
+    value: Any, required: bool = False, minimum: int | None = None, maximum: int | None = None
+) -> int | None:
+    """A whole number within bounds (booleans and fractions are refused; digits as text read)."""
+    if not _given(value, required):
+        return None
+    if isinstance(value, str) and re.fullmatch(r"-?\d{1,15}", value.strip()):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise refusal("invalid_type", "El campo {path} debe ser un número entero.")
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise refusal("out_of_range", f"El campo {{path}} debe ser {bounds(minimum, maximum)}.")
+    return value
+
+
+def Integer(  # noqa: N802
+    minimum: int | None = None, maximum: int | None = None, required: bool = False
+) -> Any:
+    """A whole number field within bounds."""
+    return Annotated[
+        int if required else int | None,
+        BeforeValidator(lambda value: read_integer(value, required, minimum, maximum)),
+        Field(json_schema_extra={"minimum": minimum, "maximum": maximum}),
+    ]
+
+
+Folio = Integer(1, FOLIO_MAX)
+
+
+def safe_in_file_name(char: str) -> bool:
+    """Whether a series may hold the character (file names and headers carry it)."""
+    category = unicodedata.category(char)
+    if char == " ":
+        return True
+    return char not in SERIES_FORBIDDEN and category[0] not in "CZ"
+
+
+def read_series(value: Any, required: bool = False) -> str | None:
+    """A folio series name: it ends up in file names and download headers, so only characters
+    safe in both (no control characters, quotes, slashes or «|»)."""
+    name = read_text(value, required, SERIES_MAX)
+    if name is None:
+        return None
+    if not name or not all(safe_in_file_name(char) for char in name):
+        raise refusal("invalid_series", SERIES_MESSAGE)
+    return name

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BeforeValidator, Field
 
+from portal.cfdi import types as cfdi
 from portal.schemas import ApiModel
 from portal.schemas.common import AddressIn, Answer, JsonObject, Moment
+from portal.schemas.fields import SERIES_MAX, Choice, Folio, Integer, Text, read_series
 
-Periodicity = Literal["day", "week", "fortnight", "month", "two_months"]
+PERIODICITIES = tuple(cfdi.PERIODICITIES)  # day, week, fortnight, month, two_months
+Periodicity = Annotated[str | None, Field(json_schema_extra={"enum": list(PERIODICITIES)})]
 
 
 class OrganizationIn(ApiModel):
     """Una organización nueva."""
 
-    name: str | None = None
+    name: Text(required=True, max_len=100)
 
 
 class LegalIn(ApiModel):
@@ -43,10 +46,10 @@ class CustomizationIn(ApiModel):
 class ReceiptSettingsIn(ApiModel):
     """Periodicidad de los recibos, ventana de autofactura y folios siguientes."""
 
-    periodicity: Periodicity | None = None
-    duration_days: int | None = None
-    next_folio_number: int | None = None
-    next_folio_number_test: int | None = None
+    periodicity: Choice(PERIODICITIES) = None
+    duration_days: Integer(0, 366) = None
+    next_folio_number: Folio = None
+    next_folio_number_test: Folio = None
 
 
 class SelfInvoiceIn(ApiModel):
@@ -68,12 +71,23 @@ class DomainQuery(ApiModel):
     domain: str | None = Field(None, description="Dominio.")
 
 
-class SeriesIn(ApiModel):
-    """Una serie de folios."""
+class SeriesUpdate(ApiModel):
+    """Los folios siguientes de una serie."""
 
-    series: str | None = None
-    next_folio: int | None = None
-    next_folio_test: int | None = None
+    next_folio: Folio = None
+    next_folio_test: Folio = None
+
+
+class SeriesIn(ApiModel):
+    """Una serie de folios nueva."""
+
+    series: Annotated[
+        str,
+        BeforeValidator(lambda value: read_series(value, True)),
+        Field(json_schema_extra={"maxLength": SERIES_MAX}),
+    ]
+    next_folio: Folio = None
+    next_folio_test: Folio = None
 
 
 class PendingStep(Answer):

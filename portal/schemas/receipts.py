@@ -59,7 +59,7 @@ class ToInvoiceIn(ApiModel):
 class GlobalInvoiceIn(ApiModel):
     """La factura global de los recibos abiertos de un periodo."""
 
-    periodicity: Periodicity | None = None
+    periodicity: Periodicity = None
     from_: Moment | None = Field(None, alias="from")
     to: Moment | None = None
     months: str | None = None

@@ -65,8 +65,7 @@ def _receipt(domain: str, key: str) -> tuple[Organization, Receipt]:
 
 
 def _purchase(receipt: Receipt, organization: Organization) -> dict[str, Any]:
-    ticket = {**receipts.to_dict(receipt, None), "timezone": organization.timezone}
-    return pdf.receipt_context(ticket)
+    return pdf.receipt_context(receipts.ticket(receipt, None, organization.timezone))
 
 
 @functools.lru_cache(maxsize=512)

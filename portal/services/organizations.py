@@ -19,6 +19,8 @@ from portal.errors import Conflict, NotFound, ValidationError
 from portal.models.accounts import Account
 from portal.models.base import utcnow
 from portal.models.organizations import DEFAULT_PDF_EXTRA, Certificate, FolioSeries, Organization
+from portal.schemas import organizations as shapes
+from portal.schemas import parse
 from portal.services import api_keys, secrets
 from portal.services.checks import ADDRESS_FIELDS, Checker
 
@@ -29,7 +31,7 @@ v1 v2 v3 api tax-info static admin dashboard login logout signup password lang h
 www app mail help support soporte status docs blog factura facturas receipts invoices
 organizations webhooks assets media cdn portal account accounts auth""".split()
 )
-PERIODICITIES = ("day", "week", "fortnight", "month", "two_months")
+PERIODICITIES = shapes.PERIODICITIES
 DOCUMENT_TYPES = ("I", "E", "P", "N", "T")
 LOGO_MAX_BYTES = 500 * 1024
 LOGO_MIN_SIDE, LOGO_MAX_SIDE = 32, 4000
@@ -39,9 +41,7 @@ MEXICO_CITY = "America/Mexico_City"
 
 def create_organization(session: Session, account: Account, name: Any) -> Organization:
     """A new organization for the account, with its test key issued."""
-    check = Checker({"name": name})
-    clean = check.text("name", required=True, max_len=100)
-    check.done()
+    clean = parse(shapes.OrganizationIn, {"name": name}).name
     organization = Organization(account_id=account.id, name=clean)
     session.add(organization)
     session.flush()
@@ -312,12 +312,9 @@ def _default_series(
 
 def update_receipt_settings(organization: Organization, data: dict[str, Any]) -> None:
     """Periodicity, how many days receipts can be self-invoiced, next receipt folios."""
-    check = Checker(data)
-    periodicity = check.choice("periodicity", PERIODICITIES)
-    duration = check.integer("duration_days", minimum=0, maximum=366)
-    folio = check.integer("next_folio_number", minimum=1, maximum=2_000_000_000)
-    folio_test = check.integer("next_folio_number_test", minimum=1, maximum=2_000_000_000)
-    check.done()
+    sent = parse(shapes.ReceiptSettingsIn, data)
+    periodicity, duration = sent.periodicity, sent.duration_days
+    folio, folio_test = sent.next_folio_number, sent.next_folio_number_test
     if periodicity:
         organization.receipts_periodicity = periodicity
     if duration is not None:
@@ -405,11 +402,8 @@ def create_series(
     session: Session, organization: Organization, data: dict[str, Any]
 ) -> FolioSeries:
     """A new folio series with its next folio per environment."""
-    check = Checker(data)
-    name = check.series("series", required=True)
-    folio = check.integer("next_folio", minimum=1, maximum=2_000_000_000)
-    folio_test = check.integer("next_folio_test", minimum=1, maximum=2_000_000_000)
-    check.done()
+    sent = parse(shapes.SeriesIn, data)
+    name, folio, folio_test = sent.series, sent.next_folio, sent.next_folio_test
     if any(s.name == name for s in list_series(session, organization)):
         raise Conflict(f"La serie «{name}» ya existe.", "series_exists", "series")
     series = FolioSeries(
@@ -425,10 +419,8 @@ def create_series(
 
 def update_series(series: FolioSeries, data: dict[str, Any]) -> None:
     """Change a series' next folios."""
-    check = Checker(data)
-    folio = check.integer("next_folio", minimum=1, maximum=2_000_000_000)
-    folio_test = check.integer("next_folio_test", minimum=1, maximum=2_000_000_000)
-    check.done()
+    sent = parse(shapes.SeriesUpdate, data)
+    folio, folio_test = sent.next_folio, sent.next_folio_test
     if folio is not None:
         series.next_folio = folio
     if folio_test is not None:

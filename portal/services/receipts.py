@@ -360,9 +360,9 @@ def _substitute_of(session: Session, invoice: Invoice) -> Invoice | None:
     )
 
 
-def to_dict(receipt: Receipt, organization: Organization | None) -> dict[str, Any]:
-    """The receipt as Facturapi returns it."""
-    shown = {
+def _fields(receipt: Receipt, organization: Organization | None) -> dict[str, Any]:
+    """The receipt's fields as the API names them (a preview's unsaved receipt too)."""
+    return {
         "id": receipt.id,
         "created_at": iso(receipt.created_at),
         "livemode": receipt.livemode,
@@ -383,14 +383,25 @@ def to_dict(receipt: Receipt, organization: Organization | None) -> dict[str, An
         "exchange": float(receipt.exchange),
         "branch": receipt.branch,
     }
-    return answer(ReceiptShape, shown)
+
+
+def to_dict(receipt: Receipt, organization: Organization | None) -> dict[str, Any]:
+    """The receipt as Facturapi returns it."""
+    return answer(ReceiptShape, _fields(receipt, organization))
+
+
+def ticket(receipt: Receipt, organization: Organization | None, timezone: str) -> dict[str, Any]:
+    """What a ticket shows (also of a preview's unsaved receipt): the receipt and the zone of
+    its dates; ``organization`` gives it its self-invoice URL."""
+    return {**_fields(receipt, organization), "timezone": timezone}
 
 
 def pdf_of(receipt: Receipt, organization: Organization) -> bytes:
     """The 80 mm ticket with the QR code of the self-invoice URL, in the organization's brand."""
-    ticket = {**to_dict(receipt, organization), "timezone": organization.timezone}
     return pdf.render_receipt(
-        ticket, invoice_files.branding(organization), test_mode=not receipt.livemode
+        ticket(receipt, organization, organization.timezone),
+        invoice_files.branding(organization),
+        test_mode=not receipt.livemode,
     )
 
 
