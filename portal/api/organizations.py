@@ -315,7 +315,7 @@ def create_series(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/series-group/<name>")
 @user_key_required
-@operation(body=shapes.SeriesIn, response=shapes.Series, summary="Editar una serie")
+@operation(body=shapes.SeriesUpdate, response=shapes.Series, summary="Editar una serie")
 def update_series(organization_id: str, name: str):
     """Change a series' next folios."""
     series = orgs.get_series(db.session, _own(organization_id), name)

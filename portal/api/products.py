@@ -15,7 +15,7 @@ from portal.models.products import Product
 from portal.schemas import answer, operation
 from portal.schemas.common import Page
 from portal.schemas.products import Product as ProductOut
-from portal.schemas.products import ProductIn, ProductQuery
+from portal.schemas.products import ProductIn, ProductQuery, ProductUpdate
 from portal.services import products
 from portal.tenancy import current_tenant
 
@@ -54,7 +54,7 @@ def retrieve_product(product_id: str):
 
 @bp.put("/products/<product_id>")
 @organization_key_required
-@operation(body=ProductIn, response=ProductOut, summary="Editar un producto")
+@operation(body=ProductUpdate, response=ProductOut, summary="Editar un producto")
 def update_product(product_id: str):
     """Change the fields sent."""
     product = products.get_product(current_tenant(), product_id)

@@ -14,7 +14,13 @@ from portal.extensions import db
 from portal.models.events import Webhook
 from portal.schemas import answer, operation
 from portal.schemas.common import JsonObject, Page
-from portal.schemas.webhooks import SignatureIn, WebhookIn, WebhookQuery, WebhookWithSecret
+from portal.schemas.webhooks import (
+    SignatureIn,
+    WebhookIn,
+    WebhookQuery,
+    WebhookUpdate,
+    WebhookWithSecret,
+)
 from portal.schemas.webhooks import Webhook as WebhookOut
 from portal.services import webhooks
 from portal.tenancy import current_tenant, scoped_get, scoped_select
@@ -59,7 +65,7 @@ def retrieve_webhook(webhook_id: str) -> Any:
 
 @bp.put("/webhooks/<webhook_id>")
 @organization_key_required
-@operation(body=WebhookIn, response=WebhookOut, summary="Editar un webhook")
+@operation(body=WebhookUpdate, response=WebhookOut, summary="Editar un webhook")
 def edit_webhook(webhook_id: str) -> Any:
     """Change the URL, the events or enable/disable it."""
     webhook = scoped_get(Webhook, webhook_id, message=NOT_FOUND)
