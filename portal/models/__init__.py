@@ -13,6 +13,7 @@ from portal.models.invoices import Invoice, InvoiceCount, LocalPacCredential
 from portal.models.mail import OutboxEmail
 from portal.models.organizations import ApiKey, Certificate, FolioSeries, Organization
 from portal.models.products import Product
+from portal.models.public_links import ApiRateWindow, InvoicePublicLink, RequestLogEntry
 from portal.models.receipts import GlobalInvoiceRun, Receipt
 from portal.models.staff import StaffRecoveryCode, StaffTotp
 from portal.models.throttle import RateCounter
@@ -20,6 +21,7 @@ from portal.models.throttle import RateCounter
 __all__ = [
     "Account",
     "ApiKey",
+    "ApiRateWindow",
     "AuditEntry",
     "Base",
     "Certificate",
@@ -31,6 +33,7 @@ __all__ = [
     "Heartbeat",
     "Invoice",
     "InvoiceCount",
+    "InvoicePublicLink",
     "InvoiceRelation",
     "LocalPacCredential",
     "Organization",
@@ -38,6 +41,7 @@ __all__ = [
     "Product",
     "QueuedJob",
     "RateCounter",
+    "RequestLogEntry",
     "Receipt",
     "RenderedFile",
     "StaffRecoveryCode",
