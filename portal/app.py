@@ -8,7 +8,16 @@ from flask import Flask, current_app, jsonify
 from flask_babel import get_locale
 from flask_sqlalchemy.session import Session as FlaskSession
 
-from portal import cache_control, errorhandlers, jobs, links, logs, security
+from portal import (
+    cache_control,
+    errorhandlers,
+    jobs,
+    links,
+    logs,
+    ratelimit,
+    request_log,
+    security,
+)
 from portal.config import PROJECT_ROOT, load_config
 from portal.database import configure_engine
 from portal.extensions import babel, csrf, db, login_manager
@@ -34,6 +43,8 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     security.init_app(app)
     logs.init_app(app)
+    ratelimit.init_app(app)
+    request_log.init_app(app)
     cache_control.init_app(app)
     _register_blueprints(app)
     errorhandlers.init_app(app)
@@ -66,12 +77,16 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auth import bp as auth_bp
     from portal.dashboard import bp as dashboard_bp
     from portal.dashboard.org import bp as org_bp
+    from portal.docs import bp as docs_bp
+    from portal.public_links import bp as public_links_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(org_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(docs_bp)
+    app.register_blueprint(public_links_bp, url_prefix="/" + app.config["PUBLIC_LINK_PREFIX"])
     from portal.selfinvoice import bp as selfinvoice_bp
 
     app.register_blueprint(selfinvoice_bp)  # last: /<domain> must not shadow other routes

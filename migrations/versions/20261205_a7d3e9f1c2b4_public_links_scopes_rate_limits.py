@@ -54,6 +54,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "request_log",
+        sa.Column("id", sa.String(24), nullable=False),
         sa.Column("request_id", sa.String(64), nullable=False),
         sa.Column("method", sa.String(8), nullable=False),
         sa.Column("path", sa.String(300), nullable=False),
@@ -61,10 +62,10 @@ def upgrade() -> None:
         sa.Column("organization_id", sa.String(24), nullable=True),
         sa.Column("key_id", sa.String(24), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("request_id", name="pk_request_log"),
+        sa.PrimaryKeyConstraint("id", name="pk_request_log"),
     )
+    op.create_index("ix_request_log_request_id", "request_log", ["request_id"])
     op.create_index("ix_request_log_organization_id", "request_log", ["organization_id"])
-    op.create_index("ix_request_log_created_at", "request_log", ["created_at"])
     op.create_table(
         "api_rate_windows",
         sa.Column("key", sa.String(200), nullable=False),
@@ -76,7 +77,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("api_rate_windows")
-    op.drop_index("ix_request_log_created_at", "request_log")
+    op.drop_index("ix_request_log_request_id", "request_log")
     op.drop_index("ix_request_log_organization_id", "request_log")
     op.drop_table("request_log")
     op.drop_index("ix_invoice_public_links_organization_id", "invoice_public_links")

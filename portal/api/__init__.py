@@ -12,6 +12,7 @@ from portal.api import (  # noqa: E402,F401
     openapi,
     organizations,
     products,
+    public_links,
     receipts,
     webhooks,
 )

@@ -13,6 +13,8 @@ from portal.api.pagination import paginate
 from portal.errors import NotFound, ValidationError
 from portal.extensions import db
 from portal.models.organizations import FolioSeries, Organization
+from portal.schemas import parse
+from portal.schemas.public_links import ApiKeyRequest
 from portal.services import api_keys
 from portal.services import organizations as orgs
 from portal.tenancy import current_tenant
@@ -229,14 +231,26 @@ def get_test_key(organization_id: str):
 @user_key_required
 def renew_test_key(organization_id: str):
     """A new test key; the previous one stops working at once."""
-    key = api_keys.renew_test_key(db.session, _own(organization_id))
+    org = _own(organization_id)
+    key = api_keys.renew_test_key(db.session, org, requested_scopes())
     db.session.commit()
     return jsonify(key)
 
 
+def requested_scopes() -> list[str]:
+    """The ``scopes`` of the body (none: full access); 400 naming an unknown one."""
+    return sorted(set(parse(ApiKeyRequest, json_body()).scopes))
+
+
 def _live_keys(org: Organization) -> list[dict[str, Any]]:
     return [
-        {"id": k.id, "first_12": k.first_12, "created_at": iso(k.created_at)}
+        {
+            "id": k.id,
+            "first_12": k.first_12,
+            "created_at": iso(k.created_at),
+            "scopes": k.scopes or [],
+            "last_used_at": iso(k.last_used_at),
+        }
         for k in api_keys.live_keys(db.session, org)
     ]
 
@@ -252,7 +266,8 @@ def list_live_keys(organization_id: str):
 @user_key_required
 def create_live_key(organization_id: str):
     """A new live key, shown only in this answer."""
-    key = api_keys.create_live_key(db.session, _own(organization_id))
+    org = _own(organization_id)
+    key = api_keys.create_live_key(db.session, org, requested_scopes())
     db.session.commit()
     return jsonify(key)
 

@@ -24,18 +24,18 @@ class InvoicePublicLink(IdMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class RequestLogEntry(Base):
-    """One /v2 request, kept a while so support can find it by its ``request_id``."""
+class RequestLogEntry(IdMixin, Base):
+    """One /v2 request, kept a while so support can find it by its ``request_id`` (a client
+    may choose it with ``X-Request-Id``, so it is not unique)."""
 
     __tablename__ = "request_log"
 
-    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64), index=True)
     method: Mapped[str] = mapped_column(String(8))
     path: Mapped[str] = mapped_column(String(300))
     status: Mapped[int] = mapped_column(Integer)
     organization_id: Mapped[str | None] = mapped_column(String(24), index=True)
     key_id: Mapped[str | None] = mapped_column(String(24))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class ApiRateWindow(Base):

@@ -1,0 +1,111 @@
+"""Public links of invoices (``/v2/invoices/{id}/public-link``) and their default lifetime."""
+
+from __future__ import annotations
+
+from flask import Response, g, jsonify
+
+from portal.api import bp
+from portal.api.auth import any_key_required, organization_key_required, user_key_required
+from portal.api.common import json_body
+from portal.errors import NotFound
+from portal.extensions import db
+from portal.links import public_url
+from portal.models.invoices import Invoice
+from portal.models.organizations import Organization
+from portal.models.public_links import InvoicePublicLink
+from portal.schemas import operation, parse
+from portal.schemas.public_links import (
+    PublicLinkEnvelope,
+    PublicLinkSettings,
+    PublicLinkUpdate,
+)
+from portal.services import organizations as orgs
+from portal.services import public_links
+from portal.tenancy import current_tenant, scoped_get
+
+TAGS = ["Invoice public links"]
+
+
+def serialize(link: InvoicePublicLink, organization: Organization) -> dict[str, object]:
+    """A link as the API shows it (``url`` is built from ``PUBLIC_BASE_URL``)."""
+    shape = PublicLinkEnvelope.model_validate(
+        {
+            "data": {
+                "url": public_url("public_links.show", token=link.token),
+                "id": link.token,
+                "enabled": link.enabled,
+                "expires_at": link.expires_at,
+                "max_days": organization.public_link_days,
+            }
+        }
+    )
+    return shape.model_dump(mode="json")
+
+
+def _link(invoice_id: str) -> tuple[InvoicePublicLink, Organization]:
+    invoice = scoped_get(Invoice, invoice_id, message="La factura no existe.")
+    organization = current_tenant().organization
+    return public_links.link_for(db.session, invoice, organization), organization
+
+
+@bp.get("/invoices/<invoice_id>/public-link")
+@organization_key_required
+@operation(response=PublicLinkEnvelope, summary="Retrieve invoice public link", tags=TAGS)
+def retrieve_public_link(invoice_id: str) -> Response:
+    """The invoice's shareable page (created on first use with the default lifetime)."""
+    link, organization = _link(invoice_id)
+    db.session.commit()
+    return jsonify(serialize(link, organization))
+
+
+@bp.put("/invoices/<invoice_id>/public-link")
+@organization_key_required
+@operation(
+    body=PublicLinkUpdate,
+    response=PublicLinkEnvelope,
+    summary="Update invoice public link",
+    tags=TAGS,
+)
+def update_public_link(invoice_id: str) -> Response:
+    """Revoke, activate, extend (``extend_days``) or reset the link."""
+    change = parse(PublicLinkUpdate, json_body())
+    link, organization = _link(invoice_id)
+    public_links.apply(link, organization, change.action, change.extend_days)
+    db.session.commit()
+    return jsonify(serialize(link, organization))
+
+
+def _organization(organization_id: str) -> Organization:
+    """The account's organization (user key), or the key's own (organization key)."""
+    owner = g.actor.key_owner
+    if owner is None:
+        return orgs.get_owned(db.session, g.actor.account, organization_id)
+    if owner.organization.id != organization_id:
+        raise NotFound("La organización no existe.")
+    return owner.organization
+
+
+@bp.get("/organizations/<organization_id>/public-links")
+@any_key_required
+@operation(response=PublicLinkSettings, summary="Public link settings", tags=TAGS)
+def retrieve_public_link_settings(organization_id: str) -> Response:
+    """The lifetime new and reset public links get, in days."""
+    organization = _organization(organization_id)
+    return jsonify({"max_days": organization.public_link_days})
+
+
+@bp.put("/organizations/<organization_id>/public-links")
+@user_key_required
+@operation(
+    body=PublicLinkSettings,
+    response=PublicLinkSettings,
+    summary="Update public link settings",
+    tags=TAGS,
+)
+def update_public_link_settings(organization_id: str) -> Response:
+    """Set the lifetime new and reset public links get."""
+    settings = parse(PublicLinkSettings, json_body())
+    organization = _organization(organization_id)
+    public_links.set_default_days(organization, settings.max_days)
+    db.session.commit()
+    return jsonify({"max_days": organization.public_link_days})
