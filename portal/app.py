@@ -43,8 +43,8 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     security.init_app(app)
     logs.init_app(app)
+    request_log.init_app(app)  # first: its hook starts each request outside a transaction
     ratelimit.init_app(app)
-    request_log.init_app(app)
     cache_control.init_app(app)
     _register_blueprints(app)
     errorhandlers.init_app(app)

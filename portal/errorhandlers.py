@@ -86,7 +86,7 @@ def handle_unexpected(exc: Exception) -> Response:
 
     from portal.extensions import db
 
-    if db.session.in_transaction():  # never undo what a commit already saved
+    if db.session().in_transaction():  # never undo what a commit already saved
         db.session.rollback()
     current_app.logger.exception("unhandled error")
     return error_response(PortalError(_http_message(500), "internal_error", 500))

@@ -46,6 +46,7 @@ def _page(template: str, organization: Organization, token: str, status: int = 2
         brand=pdf.Branding(organization_name=organization.name, color=organization.color),
         support_email=organization.support_email,
         logo_url=url_for(".logo", token=token) if organization.logo_mime else None,
+        token=token,
         **context,
     ), status
 
@@ -56,7 +57,7 @@ def show(token: str):
     link, invoice, organization = _open(token)
     if not public_links.is_open(link):
         return _page("gone", organization, token, 410)
-    return _page("invoice", organization, token, invoice=invoice, token=token)
+    return _page("invoice", organization, token, invoice=invoice)
 
 
 @bp.get("/<token>/<any(pdf, xml):kind>")

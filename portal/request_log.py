@@ -47,7 +47,8 @@ def _record(response: Response) -> Response:
         "organization_id": owner.organization.id if owner else None,
         "key_id": owner.key.id if owner else None,
     }
-    if db.session.in_transaction() and transaction_writes(db.session):
+    session = db.session()
+    if session.in_transaction() and transaction_writes(session):
         # A write the view did not commit (it failed): it is dropped now rather than at the
         # end of the request, so that the log's own short write does not wait on its lock.
         db.session.rollback()
@@ -56,6 +57,16 @@ def _record(response: Response) -> Response:
     return response
 
 
+def _fresh_transaction() -> None:
+    # A request starts outside any transaction (as in production, where each request has its
+    # own session); an app context kept across requests (tests, shells) could otherwise carry
+    # an old SQLite read snapshot into a write and fail once another connection has written.
+    session = db.session()
+    if session.in_transaction():
+        session.commit()
+
+
 def init_app(app: Flask) -> None:
     """Log every /v2 answer."""
+    app.before_request(_fresh_transaction)
     app.after_request(_record)

@@ -7,6 +7,7 @@ from flask import Response, g, jsonify
 from portal.api import bp
 from portal.api.auth import any_key_required, organization_key_required, user_key_required
 from portal.api.common import json_body
+from portal.database import set_write_intent
 from portal.errors import NotFound
 from portal.extensions import db
 from portal.links import public_url
@@ -42,10 +43,13 @@ def serialize(link: InvoicePublicLink, organization: Organization) -> dict[str, 
     return shape.model_dump(mode="json")
 
 
+def _invoice(invoice_id: str) -> Invoice:
+    return scoped_get(Invoice, invoice_id, message="La factura no existe.")
+
+
 def _link(invoice_id: str) -> tuple[InvoicePublicLink, Organization]:
-    invoice = scoped_get(Invoice, invoice_id, message="La factura no existe.")
     organization = current_tenant().organization
-    return public_links.link_for(db.session, invoice, organization), organization
+    return public_links.link_for(db.session, _invoice(invoice_id), organization), organization
 
 
 @bp.get("/invoices/<invoice_id>/public-link")
@@ -53,9 +57,13 @@ def _link(invoice_id: str) -> tuple[InvoicePublicLink, Organization]:
 @operation(response=PublicLinkEnvelope, summary="Retrieve invoice public link", tags=TAGS)
 def retrieve_public_link(invoice_id: str) -> Response:
     """The invoice's shareable page (created on first use with the default lifetime)."""
-    link, organization = _link(invoice_id)
-    db.session.commit()
-    return jsonify(serialize(link, organization))
+    link = public_links.existing_link(db.session, _invoice(invoice_id))
+    if link is None:  # the first call writes, in a transaction that starts as a writer
+        db.session.rollback()
+        set_write_intent(True)
+        link, _organization = _link(invoice_id)
+        db.session.commit()
+    return jsonify(serialize(link, current_tenant().organization))
 
 
 @bp.put("/invoices/<invoice_id>/public-link")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,15 +24,23 @@ def _lifetime(organization: Organization) -> timedelta:
     return timedelta(days=organization.public_link_days)
 
 
-def link_for(session: Session, invoice: Invoice, organization: Organization) -> InvoicePublicLink:
-    """The invoice's public link, created (with the organization's lifetime) on first use."""
+def existing_link(session: Session, invoice: Invoice) -> InvoicePublicLink | None:
+    """The invoice's public link, if it has one (never creates it)."""
     if invoice.status not in SHAREABLE:
         raise Conflict(
             "La factura aún no está timbrada; su enlace público existe cuando se timbra.",
             "invoice_not_stamped",
         )
-    existing = select(InvoicePublicLink).where(InvoicePublicLink.invoice_id == invoice.id)
-    link = session.scalar(existing)
+    return session.scalar(_of(invoice))
+
+
+def _of(invoice: Invoice) -> Select[tuple[InvoicePublicLink]]:
+    return select(InvoicePublicLink).where(InvoicePublicLink.invoice_id == invoice.id)
+
+
+def link_for(session: Session, invoice: Invoice, organization: Organization) -> InvoicePublicLink:
+    """The invoice's public link, created (with the organization's lifetime) on first use."""
+    link = existing_link(session, invoice)
     if link is not None:
         return link
     try:
@@ -47,7 +55,7 @@ def link_for(session: Session, invoice: Invoice, organization: Organization) -> 
             )
             session.add(link)
     except IntegrityError:
-        return session.scalars(existing).one()
+        return session.scalars(_of(invoice)).one()
     return link
 
 
