@@ -10,7 +10,7 @@ from flask import Flask, Response, g, request
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from portal.database import transaction_writes, writing
+from portal.database import writing
 from portal.extensions import db
 from portal.models.base import new_id, utcnow
 from portal.models.public_links import RequestLogEntry
@@ -48,10 +48,11 @@ def _record(response: Response) -> Response:
         "key_id": owner.key.id if owner else None,
     }
     session = db.session()
-    if session.in_transaction() and transaction_writes(session):
-        # A write the view did not commit (it failed): it is dropped now rather than at the
-        # end of the request, so that the log's own short write does not wait on its lock.
-        db.session.rollback()
+    if session.in_transaction():
+        # What the view did not commit is dropped now rather than when the request ends (as it
+        # would be then), so that the log's own short write neither waits on a write lock nor
+        # leaves an older SQLite snapshot behind for the next write.
+        session.rollback()
     with writing(), db.engine.begin() as connection:
         connection.execute(RequestLogEntry.__table__.insert().values(id=new_id(), **entry))
     return response

@@ -13,6 +13,8 @@ from flask import jsonify
 
 from portal.api import bp
 from portal.cfdi import catalogs
+from portal.errors import ERROR_TYPES
+from portal.scopes import SCOPES
 
 Schema = dict[str, Any]
 
@@ -253,6 +255,10 @@ RECEIPT_SETTINGS_IN = _obj(
     required=False,
 )
 SELF_INVOICE_IN = _obj({"allowed_cfdi_uses": STRINGS, "support_email": STR}, required=False)
+KEY_IN = _obj(
+    {"scopes": _t("array", items=_t("string", enum=list(SCOPES)), maxItems=len(SCOPES))},
+    required=False,
+)
 SERIES_IN = _obj({"series": STR, "next_folio": INT, "next_folio_test": INT}, required=False)
 RECEIPT_INVOICE_IN = _obj(
     {"customer": {"oneOf": [STR, CUSTOMER_IN]}, "use": STR, "series": STR, "folio_number": INT},
@@ -320,6 +326,10 @@ SCHEMAS: dict[str, Schema] = {
             "code": STR,
             "path": NSTR,
             "errors": _t("array", items=_ref("Problem")),
+            "type": _t("string", enum=list(ERROR_TYPES)),
+            "param": NSTR,
+            "doc_url": STR,
+            "request_id": STR,
         }
     ),
     "Ok": _obj({"ok": _t("boolean", const=True)}),
@@ -373,7 +383,30 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "Series": _obj({"series": STR, "next_folio": INT, "next_folio_test": INT}),
-    "LiveKey": _obj({"id": STR, "first_12": STR, "created_at": DATE}),
+    "LiveKey": _obj(
+        {
+            "id": STR,
+            "first_12": STR,
+            "created_at": DATE,
+            "scopes": _t("array", items=_t("string", enum=list(SCOPES))),
+            "last_used_at": NDATE,
+        }
+    ),
+    "PublicLink": _obj(
+        {
+            "data": _obj(
+                {
+                    "object": _t("string", const="public_link"),
+                    "url": STR,
+                    "id": STR,
+                    "enabled": BOOL,
+                    "expires_at": NDATE,
+                    "max_days": INT,
+                }
+            )
+        }
+    ),
+    "PublicLinkSettings": _obj({"max_days": _t("integer", minimum=1, maximum=3650)}),
     "Customer": _optional(
         _owned(
             {
@@ -562,11 +595,20 @@ def _organization_paths() -> dict[str, dict[str, Schema]]:
         f"{one}/domain": {"put": _op("Elegir el dominio", USER_KEY, org, body=domain)},
         f"{one}/apikeys/test": {
             "get": _op("La llave de pruebas", USER_KEY, STR),
-            "put": _op("Renovar la llave de pruebas", USER_KEY, STR),
+            "put": _op("Renovar la llave de pruebas", USER_KEY, STR, body=KEY_IN),
         },
         f"{one}/apikeys/live": {
             "get": _op("Llaves de producción", USER_KEY, _t("array", items=_ref("LiveKey"))),
-            "put": _op("Crear una llave de producción", USER_KEY, STR),
+            "put": _op("Crear una llave de producción", USER_KEY, STR, body=KEY_IN),
+        },
+        f"{one}/public-links": {
+            "get": _op("Vigencia de los enlaces públicos", ANY_KEY, _ref("PublicLinkSettings")),
+            "put": _op(
+                "Cambiar la vigencia de los enlaces públicos",
+                USER_KEY,
+                _ref("PublicLinkSettings"),
+                body=_ref("PublicLinkSettings"),
+            ),
         },
         f"{one}/apikeys/live/{{key_id}}": {
             "delete": _op("Revocar una llave", USER_KEY, _t("array", items=_ref("LiveKey")))
@@ -623,6 +665,20 @@ def _invoice_paths() -> dict[str, dict[str, Schema]]:
     paths[f"{one}/stamp"] = {"post": _op("Timbrar un borrador", ORG_KEY, invoice)}
     paths[f"{one}/copy"] = {"post": _op("Copiar como borrador", ORG_KEY, invoice)}
     paths[f"{one}/status"] = {"put": _op("Consultar el estado", ORG_KEY, invoice)}
+    action = _t("string", enum=["revoke", "activate", "extend", "reset"])
+    link_in = _obj({"action": action, "extend_days": _t("integer", minimum=1, maximum=3650)})
+    link_in["required"] = ["action"]
+    link_in.pop("additionalProperties")
+    paths[f"{one}/public-link"] = {
+        "get": _op("Enlace público de la factura", ORG_KEY, _ref("PublicLink")),
+        "put": _op(
+            "Revocar, activar, extender o restablecer el enlace público",
+            ORG_KEY,
+            _ref("PublicLink"),
+            body=link_in,
+            example={"action": "extend", "extend_days": 30},
+        ),
+    }
     paths[f"{one}/email"] = {"post": _op("Enviar por correo", ORG_KEY, _ref("Ok"), body=EMAIL_IN)}
     return paths
 
