@@ -36,6 +36,9 @@ from portal.extensions import db
 from portal.forms import attach_errors
 from portal.impersonation import refuse_if_impersonating, refused_while_impersonating
 from portal.redirects import safe_next
+from portal.schemas import parse
+from portal.schemas.public_links import ApiKeyRequest
+from portal.scopes import SCOPES
 from portal.services import api_keys, previews
 from portal.services import organizations as orgs
 
@@ -334,23 +337,31 @@ def default_series():
 @bp.route("/keys")
 def keys():
     """API keys: the test key on request, live keys by their first characters."""
+    return _keys_page(commit=False)
+
+
+def _keys_page(commit: bool = True, **shown: str):
+    if commit:
+        db.session.commit()
     return render_template(
         "dashboard/org/keys.html",
         confirm_form=ConfirmForm(),
         live_keys=api_keys.live_keys(db.session, g.organization),
-        revealed=None,
-        new_live_key=None,
-    )
-
-
-def _keys_page(**shown: str):
-    db.session.commit()
-    return render_template(
-        "dashboard/org/keys.html",
-        confirm_form=ConfirmForm(),
-        live_keys=api_keys.live_keys(db.session, g.organization),
+        test_key_row=api_keys.current_test_key(db.session, g.organization),
+        all_scopes=SCOPES,
         **{"revealed": None, "new_live_key": None, **shown},
     )
+
+
+def _chosen_scopes() -> list[str] | None:
+    """The scopes ticked on the keys page (none: full access); ``None`` (and a message) when
+    one is unknown."""
+    try:
+        chosen = parse(ApiKeyRequest, {"scopes": request.form.getlist("scopes")}).scopes
+    except PortalError as error:
+        flash(error.message, "error")
+        return None
+    return sorted(set(chosen))
 
 
 @bp.route("/keys/test/reveal", methods=["POST"])
@@ -368,8 +379,11 @@ def renew_test_key():
     """Replace the test key; the old one stops at once."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    scopes = _chosen_scopes()
+    if scopes is None:
+        return redirect(url_for("org.keys"))
     flash(_("Generamos una nueva llave de pruebas. La anterior ya no funciona."), "success")
-    return _keys_page(revealed=api_keys.renew_test_key(db.session, g.organization))
+    return _keys_page(revealed=api_keys.renew_test_key(db.session, g.organization, scopes))
 
 
 @bp.route("/keys/live", methods=["POST"])
@@ -378,7 +392,10 @@ def create_live_key():
     """A new live key, shown this once."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    return _keys_page(new_live_key=api_keys.create_live_key(db.session, g.organization))
+    scopes = _chosen_scopes()
+    if scopes is None:
+        return redirect(url_for("org.keys"))
+    return _keys_page(new_live_key=api_keys.create_live_key(db.session, g.organization, scopes))
 
 
 @bp.route("/keys/live/<key_id>/revoke", methods=["POST"])

@@ -27,7 +27,11 @@ def test_401_is_an_authentication_error_with_its_request_id(api) -> None:
 
 @pytest.mark.parametrize(
     "status, kind",
-    [(400, "invalid_request_error"), (404, "invalid_request_error"), (405, "invalid_request_error")],
+    [
+        (400, "invalid_request_error"),
+        (404, "invalid_request_error"),
+        (405, "invalid_request_error"),
+    ],
 )
 def test_other_errors_carry_their_type(make_organization, api, status, kind) -> None:
     _organization, key = make_organization()
@@ -70,9 +74,7 @@ def tight_limit(app: Any) -> Any:
     app.extensions.pop("api_rate_limiter", None)
 
 
-def test_past_the_limit_calls_get_429_with_retry_after(
-    tight_limit, make_organization, api
-) -> None:
+def test_past_the_limit_calls_get_429_with_retry_after(tight_limit, make_organization, api) -> None:
     _first, key = make_organization()
     _second, other_key = make_organization(name="Otra")
     answers = [api(key).get("/customers") for _ in range(8)]
