@@ -87,6 +87,7 @@ from portal.dashboard import (  # noqa: E402,F401
     org_events,
     org_invoice_actions,
     org_invoices,
+    org_public_links,
     org_receipts,
     org_views,
 )

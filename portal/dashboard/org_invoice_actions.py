@@ -22,6 +22,7 @@ from portal.cfdi import catalogs
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.invoice_forms import CancelForm, CreditNoteForm, PaymentForm
 from portal.dashboard.org import bp
+from portal.dashboard.org_public_links import link_context
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attach_errors
@@ -142,6 +143,7 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
         "payable": payments.accepts_payments(invoice) and invoice.balance > 0,
         "accepts_credit_notes": related_documents.accepts_credit_notes(invoice),
         **_forms(invoice),
+        **link_context(invoice),
         **forms,
     }
     return render_template("dashboard/org/invoice.html", **context), status
