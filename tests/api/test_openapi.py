@@ -100,7 +100,8 @@ def test_the_document_is_served_without_a_key(client: Any) -> None:
     assert response.json["openapi"] == "3.1.0"
     assert set(response.json["components"]["securitySchemes"]) == {"bearer", "basic"}
     error = response.json["components"]["schemas"]["Error"]["properties"]
-    assert set(error) == {"ok", "message", "status", "code", "path", "errors"}
+    facturapi = {"ok", "message", "status", "code", "path", "errors"}
+    assert set(error) == facturapi | {"type", "param", "doc_url", "request_id"}
 
 
 def _validate(method: str, path: str, response: Any) -> None:
