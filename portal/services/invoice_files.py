@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session, object_session
 
 from portal.cfdi import acuse, pdf
 from portal.errors import ValidationError
+from portal.links import public_url
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
-from portal.services import mail, mail_limits, rendered_files
+from portal.services import mail, mail_limits, public_links, rendered_files
 from portal.services.checks import Checker
 
 
@@ -183,11 +184,13 @@ def email(
     ]
     folio = f"{invoice.series or ''}{invoice.folio_number or ''}"
     subject = f"Factura {folio} de {organization.legal_name or organization.name}"
+    token = public_links.shareable_token(session, invoice, organization)
     context = {
         "invoice": invoice,
         "organization": organization,
         "folio": folio,
         "brand_color": f"#{organization.color}",
+        "public_link_url": public_url("public_links.show", token=token) if token else None,
     }
     mail.queue_email(
         session, "invoice", to, subject, context, attachments, organization_id=organization.id

@@ -107,3 +107,12 @@ def by_token(session: Session, token: str) -> tuple[InvoicePublicLink, Invoice, 
 def set_default_days(organization: Organization, days: int) -> None:
     """The lifetime new and reset links get."""
     organization.public_link_days = days
+
+
+def shareable_token(session: Session, invoice: Invoice, organization: Organization) -> str | None:
+    """The token of the invoice's open public link, creating the link if it has none yet;
+    ``None`` when the invoice has no XML yet or its link was revoked or expired."""
+    if invoice.status not in SHAREABLE:
+        return None
+    link = link_for(session, invoice, organization)
+    return link.token if is_open(link) else None

@@ -140,3 +140,17 @@ def test_organization_sets_the_default_lifetime(
     assert link["data"]["max_days"] == 90
     left = _expiry(link) - datetime.now(UTC)
     assert timedelta(days=89) < left <= timedelta(days=90)
+
+
+def test_the_invoice_email_carries_the_open_public_link(org_api, stamped, db) -> None:
+    from portal.models.mail import OutboxEmail
+
+    path = f"/invoices/{stamped['id']}"
+    assert org_api.post(f"{path}/email", json={"email": "a@example.com"}).status_code == 200
+    url = org_api.get(f"{path}/public-link").get_json()["data"]["url"]
+    sent = db.query(OutboxEmail).one()
+    assert url in sent.text_body and f'href="{url}"' in sent.html_body
+    org_api.put(f"{path}/public-link", json={"action": "revoke"})
+    assert org_api.post(f"{path}/email", json={"email": "b@example.com"}).status_code == 200
+    revoked = db.query(OutboxEmail).filter(OutboxEmail.id != sent.id).one()
+    assert "/d/" not in revoked.text_body  # a revoked link is not handed out again
