@@ -10,6 +10,7 @@ that the request's own transaction never waits on the counter.
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from dataclasses import dataclass
 
@@ -109,25 +110,28 @@ class ApiRateLimiter:
     limiter: FixedWindowRateLimiter
 
     def hit(self, identity: str) -> dict[str, str]:
-        """Count one call of ``identity``; its RateLimit-* headers, or 429 over a limit."""
+        """Count one call of ``identity``; its RateLimit-* headers, or 429 over a limit.
+
+        The headers describe the limit with the fewest calls left (the one refused, if any).
+        One counter update per limit and one read of the reported window's end: what
+        ``FixedWindowRateLimiter.hit`` plus ``get_window_stats`` would do, with fewer trips.
+        """
+        storage = self.limiter.storage
         tightest: tuple[int, RateLimitItem] | None = None
-        refused: RateLimitItem | None = None
         for item in self.items:
-            allowed = self.limiter.hit(item, "v2", identity)
-            remaining = self.limiter.get_window_stats(item, "v2", identity).remaining
-            if not allowed and refused is None:
-                refused = item
+            count = storage.incr(item.key_for("v2", identity), item.get_expiry())
+            remaining = item.amount - count
             if tightest is None or remaining < tightest[0]:
                 tightest = (remaining, item)
-        item = refused or tightest[1]  # type: ignore[index]
-        reset = self.limiter.get_window_stats(item, "v2", identity).reset_time
-        wait = max(1, int(reset - time.time() + 0.999))
+        remaining, item = tightest  # type: ignore[misc]
+        reset = storage.get_expiry(item.key_for("v2", identity))
+        wait = max(1, math.ceil(reset - time.time()))
         headers = {
             "RateLimit-Limit": str(item.amount),
-            "RateLimit-Remaining": str(0 if refused else tightest[0]),  # type: ignore[index]
+            "RateLimit-Remaining": str(max(remaining, 0)),
             "RateLimit-Reset": str(wait),
         }
-        if refused is not None:
+        if remaining < 0:
             g.rate_limit_headers = headers
             raise TooManyRequests(
                 f"Excediste el límite de {item.amount} solicitudes por "
