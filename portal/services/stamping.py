@@ -98,16 +98,15 @@ def test_pac(session: Session) -> LocalTestPAC:
     """The local test PAC, from its stored certificate (created on first use)."""
     database = session.get_bind().url.render_as_string()
     pac = _test_pacs.get(database)
-    if pac is None:
-        stored_before = session.get(LocalPacCredential, TEST_PAC_NAME) is not None
+    # Its row may have been rolled back with the transaction that made it: store it again.
+    if pac is None or session.get(LocalPacCredential, TEST_PAC_NAME) is None:
         row = _stored_test_pac(session)
         pac = LocalTestPAC.from_files(
             row.cer_der,
             secrets.decrypt(row.key_encrypted),
             secrets.decrypt(row.password_encrypted).decode(),
         )
-        if stored_before:  # a row made now may yet be rolled back with this transaction
-            _test_pacs[database] = pac
+        _test_pacs[database] = pac
     return pac
 
 
