@@ -13,7 +13,7 @@ from portal.api.pagination import paginate
 from portal.errors import NotFound, ValidationError
 from portal.extensions import db
 from portal.models.organizations import FolioSeries, Organization
-from portal.schemas import parse
+from portal.schemas import operation, parse
 from portal.schemas.public_links import ApiKeyRequest
 from portal.services import api_keys
 from portal.services import organizations as orgs
@@ -229,6 +229,7 @@ def get_test_key(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/apikeys/test")
 @user_key_required
+@operation(body=ApiKeyRequest, response=str, summary="Renew the test key", tags=["Keys"])
 def renew_test_key(organization_id: str):
     """A new test key; the previous one stops working at once."""
     org = _own(organization_id)
@@ -264,6 +265,7 @@ def list_live_keys(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/apikeys/live")
 @user_key_required
+@operation(body=ApiKeyRequest, response=str, summary="Create a live key", tags=["Keys"])
 def create_live_key(organization_id: str):
     """A new live key, shown only in this answer."""
     org = _own(organization_id)
