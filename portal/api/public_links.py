@@ -76,8 +76,8 @@ def retrieve_public_link(invoice_id: str) -> Response:
 )
 def update_public_link(invoice_id: str) -> Response:
     """Revoke, activate, extend (``extend_days``) or reset the link."""
+    link, organization = _link(invoice_id)  # another's is 404 whatever the body
     change = parse(PublicLinkUpdate, json_body())
-    link, organization = _link(invoice_id)
     public_links.apply(link, organization, change.action, change.extend_days)
     db.session.commit()
     return jsonify(serialize(link, organization))
@@ -112,8 +112,8 @@ def retrieve_public_link_settings(organization_id: str) -> Response:
 )
 def update_public_link_settings(organization_id: str) -> Response:
     """Set the lifetime new and reset public links get."""
+    organization = _organization(organization_id)  # another's is 404 whatever the body
     settings = parse(PublicLinkSettings, json_body())
-    organization = _organization(organization_id)
     public_links.set_default_days(organization, settings.max_days)
     db.session.commit()
     return jsonify({"max_days": organization.public_link_days})
