@@ -171,7 +171,7 @@ def limiter() -> ApiRateLimiter:
 
 
 def _count_call() -> None:
-    if request.blueprint != "api" or not current_app.config["API_RATE_LIMITS"]:
+    if not request.path.startswith("/v2/") or not current_app.config["API_RATE_LIMITS"]:
         return
     g.rate_limit_headers = limiter().hit(identity())
 

@@ -35,7 +35,7 @@ def purge(session: Session, days: int) -> int:
 
 
 def _record(response: Response) -> Response:
-    if request.blueprint != "api":
+    if not request.path.startswith("/v2/"):
         return response
     actor = g.get("actor")
     owner = getattr(actor, "key_owner", None)

@@ -102,3 +102,10 @@ def test_the_database_storage_counts_and_expires(app, db) -> None:
     assert storage.incr("gone", 60) == 1
     storage.clear("k")
     assert storage.get("k") == 0
+
+
+def test_unknown_v2_paths_are_counted_and_logged_too(api, db) -> None:
+    response = api(None).get("/no-such-thing", headers={"X-Request-Id": "req-unknown-path"})
+    assert response.status_code == 404 and "RateLimit-Limit" in response.headers
+    assert response.get_json()["type"] == "invalid_request_error"
+    assert db.query(RequestLogEntry).filter_by(request_id="req-unknown-path").one().status == 404
