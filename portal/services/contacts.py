@@ -214,7 +214,9 @@ def _lock_customer(session: Session, customer: Customer) -> None:
 def _make_default(session: Session, customer: Customer, company: CustomerCompanyName) -> None:
     if not company.is_active:
         raise ValidationError(
-            "Una razón social inactiva no puede ser la predeterminada.", "inactive", "is_default"
+            "Una razón social inactiva no puede ser la predeterminada.",
+            "inactive",
+            path="is_default",
         )
     others = CustomerCompanyName.customer_id == customer.id
     session.execute(
@@ -274,7 +276,7 @@ def update_company_name(
     if data.is_default:
         _make_default(session, customer, company)
     elif data.is_default is False and company.is_default:
-        raise ValidationError(_NO_DEFAULT, "default_required", "is_default")
+        raise ValidationError(_NO_DEFAULT, "default_required", path="is_default")
     company.updated_at = utcnow()
     session.flush()
     return company
@@ -292,7 +294,7 @@ def _set_active(company: CustomerCompanyName, active: bool) -> None:
             "La razón social predeterminada no puede desactivarse; elige antes otra "
             "predeterminada.",
             "default_required",
-            "is_active",
+            path="is_active",
         )
     company.is_active = active
 
@@ -356,12 +358,12 @@ def receiver_for_invoice(
         )
     )
     if company is None:
-        raise ValidationError(NOT_FOUND[CustomerCompanyName], "not_found", _INVOICE_PATH)
+        raise ValidationError(NOT_FOUND[CustomerCompanyName], "not_found", path=_INVOICE_PATH)
     if not company.is_active:
         raise ValidationError(
             "La razón social indicada está inactiva; actívala o elige otra.",
             "inactive_company_name",
-            _INVOICE_PATH,
+            path=_INVOICE_PATH,
         )
     return company
 
