@@ -8,11 +8,11 @@ each object also carries the reference's own id key (``email_id``, ``phone_id``,
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from portal.schemas import ApiModel
@@ -49,6 +49,17 @@ Notes = Annotated[str | None, Field(max_length=500)]
 Stamp = str | None
 
 
+def _not_null(value: object) -> object:
+    """An edit may leave a field out, but not empty a required one with ``null``."""
+    if value is None:
+        raise PydanticCustomError("required", "El campo {path} no puede ser null.")
+    return value
+
+
+def _keep(*fields: str) -> Any:
+    return field_validator(*fields)(_not_null)
+
+
 class _ContactIn(ApiModel):
     name: Text100 = None
     role: Text100 = None
@@ -65,6 +76,8 @@ class EmailIn(_ContactIn):
 class EmailUpdate(_ContactIn):
     """Change the fields sent of an email."""
 
+    _required = _keep("email", "is_for_invoicing")
+
     email: Email | None = None
     is_for_invoicing: bool | None = None
 
@@ -79,6 +92,8 @@ class PhoneIn(_ContactIn):
 
 class PhoneUpdate(_ContactIn):
     """Change the fields sent of a phone."""
+
+    _required = _keep("phone", "is_whatsapp")
 
     phone: Phone | None = None
     extension: Annotated[str | None, Field(max_length=10, pattern=r"^[0-9]{1,10}$")] = None
@@ -155,6 +170,8 @@ class CompanyNameIn(ApiModel):
 
 class CompanyNameUpdate(ApiModel):
     """Change the fields sent of a company name (the tax data is checked again)."""
+
+    _required = _keep("name", "tax_id", "tax_system", "address", "is_active", "is_default")
 
     name: Annotated[str | None, Field(min_length=1, max_length=300)] = None
     tax_id: Annotated[str | None, Field(min_length=12, max_length=13)] = None

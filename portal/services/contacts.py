@@ -267,8 +267,6 @@ def update_company_name(
         value = getattr(data, key)
         if key == "address":
             value = {**(company.address or {}), **value.model_dump(exclude_unset=True)}
-        if value is None and key in ("name", "tax_id", "tax_system"):
-            continue
         setattr(company, key, value)
     _checked(session, company, issuer_zip)
     if data.is_active is not None:
