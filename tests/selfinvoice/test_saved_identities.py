@@ -41,7 +41,7 @@ def test_known_rfc_shows_masked_identities_and_fills_the_form(client: Any, shop:
     response = _saved(client, receipt, tax_id="ure180429tm6")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert len(_buttons(html)) == 2, html[html.find("<main"):]
+    assert len(_buttons(html)) == 2, html[html.find("<main") :]
     assert "UNI•••••••• ROB••••• ESP•••••" in html and "C.P. 86•••" in html
     assert "C.P. 42•••" in html and "Campus" not in html and "CAMPUS" not in html
     assert "86991" not in html and "42501" not in html and "ROBÓTICA" not in html
