@@ -36,7 +36,8 @@ class CustomerPhone(_Contact, Base):
 
     __tablename__ = "customer_phones"
 
-    phone: Mapped[str] = mapped_column(String(20))
+    # E.164 (16 characters at most); a number migrated that did not parse stays as written.
+    phone: Mapped[str] = mapped_column(String(40))
     extension: Mapped[str | None] = mapped_column(String(10))
     is_whatsapp: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
