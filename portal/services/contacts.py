@@ -30,7 +30,7 @@ NOT_FOUND = {
 }
 MAX_CONTACTS = 50
 # Paths of the receiver rules (on a customer) → the company name's own fields.
-TAX_PATHS = {"legal_name": "name", "customer.legal_name": "name"}
+TAX_PATHS = {"legal_name": "name"}
 
 
 def _owned(session: Session, model: type[Any], customer: Customer, object_id: str) -> Any:
@@ -56,7 +56,9 @@ def add_contact(session: Session, model: type[C], customer: Customer, data: Any)
     """Add an email or phone (from its parsed ``EmailIn``/``PhoneIn``)."""
     count = len(list_contacts(session, model, customer))
     if count >= MAX_CONTACTS:
-        raise ValidationError(f"Un cliente admite como máximo {MAX_CONTACTS}.", "too_many_items")
+        raise ValidationError(
+            f"Un cliente admite como máximo {MAX_CONTACTS} de estos contactos.", "too_many_items"
+        )
     contact = model(customer_id=customer.id, **data.model_dump())
     session.add(contact)
     session.flush()
@@ -177,7 +179,9 @@ def list_company_names(session: Session, customer: Customer) -> list[CustomerCom
     return list(session.scalars(query.order_by(*order)))
 
 
-def get_company_name(session: Session, customer: Customer, company_name_id: str):
+def get_company_name(
+    session: Session, customer: Customer, company_name_id: str
+) -> CustomerCompanyName:
     """One company name of the customer, or 404."""
     return _owned(session, CustomerCompanyName, customer, company_name_id)
 
@@ -189,6 +193,9 @@ def tax_problems(company: CustomerCompanyName, issuer_zip: str | None) -> list[P
         company.tax_id, company.name, company.tax_system, zip_code, "S01", issuer_zip=issuer_zip
     )
     renamed = []
+    if rules.normalize_tax_id(company.tax_id) in rules.GENERIC_RFCS:
+        message = "Una razón social necesita el RFC propio del cliente, no uno genérico."
+        renamed.append(Problem(message, "generic_rfc_not_allowed", "tax_id"))
     for problem in problems:
         path = (problem.path or "").removeprefix("customer.")
         renamed.append(Problem(problem.message, problem.code, TAX_PATHS.get(path, path)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from portal.cfdi import rules
@@ -62,7 +62,7 @@ def _count(session: Session, receipt: Receipt, ip: str) -> None:
         throttle.hit(session, bucket, seconds)
 
 
-def _customers(organization: Organization, receipt: Receipt):
+def _customers(organization: Organization, receipt: Receipt) -> Select[tuple[str]]:
     return select(Customer.id).where(
         Customer.organization_id == organization.id,
         Customer.livemode == receipt.livemode,

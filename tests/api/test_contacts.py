@@ -166,6 +166,7 @@ def test_phone_add_update_lock_delete_as_the_reference(org_api: Any, customer: s
         ("/phones", {"phone": "5512345678", "extension": "ext"}, "extension", "invalid_format"),
         ("/company-names", {**UNIVERSIDAD, "tax_id": "URE180429TM7"}, "tax_id", None),
         ("/company-names", {**UNIVERSIDAD, "tax_system": "605"}, "tax_system", None),
+        ("/company-names", {**UNIVERSIDAD, "tax_id": "XAXX010101000"}, "tax_id", None),
         ("/company-names", {**UNIVERSIDAD, "address": {"zip": "1234"}}, "address.zip", None),
         (
             "/company-names",
