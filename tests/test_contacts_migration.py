@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 
+from alembic import command
 from sqlalchemy import create_engine, text
 
-from portal.migrate import upgrade
+from portal.migrate import alembic_config, upgrade
 
 BEFORE = "e13f0c5a7b21"
+
+
+def downgrade(url: str, revision: str) -> None:
+    command.downgrade(alembic_config(url), revision)
 
 
 def test_existing_contacts_become_rows(fresh_database):
@@ -40,3 +45,12 @@ def test_existing_contacts_become_rows(fresh_database):
     assert [tuple(r) for r in rows] == [("c1", "pagos@example.com", False, "Ana")]
     assert [tuple(n) for n in numbers] == [("+525512345678", True), ("ext. 12 (old)", False)]
     assert "emails" not in columns and "phones" not in columns
+
+    downgrade(url, BEFORE)  # and back, without losing them
+    with engine.connect() as connection:
+        restored = connection.execute(text("SELECT emails, phones FROM customers")).one()
+    engine.dispose()
+    back = [json.loads(v) if isinstance(v, str) else v for v in restored]
+    assert back[0] == [{"email": "pagos@example.com", "is_for_invoicing": False, "name": "Ana",
+                        "role": None, "notes": None}]  # fmt: skip
+    assert [p["phone"] for p in back[1]] == ["+525512345678", "ext. 12 (old)"]

@@ -165,10 +165,29 @@ def upgrade() -> None:
         batch.drop_column("phones")
 
 
+def _copy_back() -> None:
+    """The rows back into the customers' JSON arrays (company names have no older home)."""
+    bind = op.get_bind()
+    found: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for table, key, extra in (
+        ("customer_emails", "emails", ("email", "is_for_invoicing")),
+        ("customer_phones", "phones", ("phone", "extension", "is_whatsapp")),
+    ):
+        columns = ("customer_id", *extra, "name", "role", "notes")
+        query = f"SELECT {', '.join(columns)} FROM {table} ORDER BY created_at"
+        for row in bind.execute(sa.text(query)).mappings():
+            entry = {c: row[c] for c in columns[1:]}
+            found.setdefault(row["customer_id"], {"emails": [], "phones": []})[key].append(entry)
+    customers = sa.table("customers", sa.column("id"), sa.column("emails", sa.JSON), sa.column("phones", sa.JSON))
+    for customer_id, contacts in found.items():
+        bind.execute(customers.update().where(customers.c.id == customer_id).values(**contacts))
+
+
 def downgrade() -> None:
     with op.batch_alter_table("customers") as batch:
         batch.add_column(sa.Column("emails", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("phones", sa.JSON(), nullable=True))
+    _copy_back()
     op.drop_table("customer_company_names")
     op.drop_table("customer_phones")
     op.drop_table("customer_emails")
