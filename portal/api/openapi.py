@@ -820,6 +820,50 @@ def _other_paths() -> dict[str, dict[str, Schema]]:
     return paths
 
 
+def _described(view: Any) -> Schema:
+    """One operation from the shapes its view declares with ``portal.schemas.operation``."""
+    described = view.__api_operation__
+    template = "#/components/schemas/{model}"
+
+    def schema_of(model: Any) -> Schema:
+        found = model.model_json_schema(ref_template=template)
+        SCHEMAS.update(found.pop("$defs", {}))
+        return found
+
+    body = schema_of(described.body) if described.body else None
+    return _op(described.summary, ORG_KEY, schema_of(described.response), body=body)
+
+
+def _contact_paths() -> dict[str, dict[str, Schema]]:
+    """The customer's emails, phones and company names (until the document is generated)."""
+    from portal.api import contacts as views
+
+    one = "/customers/{customer_id}"
+    table = {
+        f"{one}/emails": {"get": views.list_emails, "post": views.add_email},
+        f"{one}/emails/{{email_id}}": {"put": views.update_email, "delete": views.delete_email},
+        f"{one}/emails/{{email_id}}/toggle-lock": {"post": views.toggle_email_lock},
+        f"{one}/phones": {"get": views.list_phones, "post": views.add_phone},
+        f"{one}/phones/{{phone_id}}": {"put": views.update_phone, "delete": views.delete_phone},
+        f"{one}/phones/{{phone_id}}/toggle-lock": {"post": views.toggle_phone_lock},
+        f"{one}/company-names": {
+            "get": views.list_company_names,
+            "post": views.create_company_name,
+        },
+        f"{one}/company-names/{{company_name_id}}": {"put": views.update_company_name},
+        f"{one}/company-names/{{company_name_id}}/set-default": {
+            "post": views.set_default_company_name
+        },
+        f"{one}/company-names/{{company_name_id}}/toggle-active": {
+            "post": views.toggle_active_company_name
+        },
+    }
+    return {
+        path: {method: _described(view) for method, view in ops.items()}
+        for path, ops in table.items()
+    }
+
+
 def _with_path_parameters(paths: dict[str, dict[str, Schema]]) -> dict[str, dict[str, Schema]]:
     """Declare every ``{name}`` of a path as a required string parameter."""
     for path, operations in paths.items():
@@ -839,6 +883,7 @@ def build_spec() -> dict[str, Any]:
         **_other_paths(),
         **_invoice_paths(),
         **_receipt_paths(),
+        **_contact_paths(),
     }
     document: dict[str, Any] = {
         "openapi": "3.1.0",

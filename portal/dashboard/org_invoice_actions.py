@@ -27,7 +27,7 @@ from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attach_errors
 from portal.models.invoices import Invoice
-from portal.services import invoices, payments, related_documents
+from portal.services import contacts, invoices, payments, related_documents
 from portal.tenancy import current_tenant, scoped_get
 
 
@@ -114,6 +114,19 @@ def _forms(invoice: Invoice) -> dict[str, Any]:
     }
 
 
+def _share_text(invoice: Invoice) -> str:
+    """The invoice's summary sent by WhatsApp (folio, issuer, total, UUID)."""
+    organization = current_tenant().organization
+    return _(
+        "Factura %(folio)s de %(issuer)s por %(total)s %(currency)s. Folio fiscal: %(uuid)s",
+        folio=_folio(invoice),
+        issuer=organization.legal_name or organization.name,
+        total=f"{invoice.total:,.2f}",
+        currency=invoice.currency,
+        uuid=invoice.uuid or "",
+    )
+
+
 def _folio(invoice: Invoice) -> str:
     return related_documents.label(invoice)
 
@@ -142,6 +155,7 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
         "credit_notes": notes,
         "payable": payments.accepts_payments(invoice) and invoice.balance > 0,
         "accepts_credit_notes": related_documents.accepts_credit_notes(invoice),
+        "whatsapp": contacts.whatsapp_links(session, invoice.customer_id, _share_text(invoice)),
         **_forms(invoice),
         **link_context(invoice),
         **forms,

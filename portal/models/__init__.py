@@ -4,6 +4,7 @@ from portal.models.accounts import Account
 from portal.models.audit import AuditEntry
 from portal.models.base import Base
 from portal.models.cluster import Heartbeat, QueuedJob
+from portal.models.contacts import CustomerCompanyName, CustomerEmail, CustomerPhone
 from portal.models.customers import Customer
 from portal.models.efos import EfosEntry
 from portal.models.events import Event, Webhook, WebhookAttempt, WebhookDelivery
@@ -26,6 +27,9 @@ __all__ = [
     "Base",
     "Certificate",
     "Customer",
+    "CustomerCompanyName",
+    "CustomerEmail",
+    "CustomerPhone",
     "EfosEntry",
     "Event",
     "FolioSeries",

@@ -24,7 +24,14 @@ from portal.models.organizations import Organization
 from portal.models.receipts import Receipt
 from portal.selfinvoice import bp
 from portal.selfinvoice.forms import KeyForm, RfcForm, TaxDataForm
-from portal.services import customers, invoice_files, receipt_invoices, receipts, self_invoice
+from portal.services import (
+    customers,
+    invoice_files,
+    receipt_invoices,
+    receipts,
+    saved_identities,
+    self_invoice,
+)
 
 
 @bp.errorhandler(NotFound)
@@ -227,6 +234,36 @@ def confirm(domain: str, key: str):
         return _form_page(organization, found, form)
     db.session.commit()
     return _to_result(domain, found, invoice)
+
+
+@bp.post("/<domain>/<key>/saved")
+def saved(domain: str, key: str):
+    """A returning visitor's identities on file for the RFC typed (masked), or the form filled
+    with the one picked; the same page whether the RFC is known or not, and rate limited."""
+    organization, found = _receipt(domain, key)
+    state = self_invoice.state(found)
+    if state != "form":
+        return _state_page(organization, found, state)
+    form = TaxDataForm()
+    if not form.validate_on_submit() or not form.tax_id.data:
+        form.tax_id.errors = [_("Escribe tu RFC para buscar tus datos guardados.")]
+        return _form_page(organization, found, form)
+    ip = request.remote_addr or ""
+    rfc, picked = form.tax_id.data, request.form.get("identity")
+    if picked:
+        identity = saved_identities.pick(db.session, organization, found, rfc, picked, ip)
+        db.session.commit()
+        if identity is not None:
+            _fill_from_identity(form, identity)
+            return _form_page(organization, found, form, filled=True)
+    identities = saved_identities.for_rfc(db.session, organization, found, rfc, ip)
+    db.session.commit()
+    return _form_page(organization, found, form, saved=identities)
+
+
+def _fill_from_identity(form: TaxDataForm, identity: saved_identities.SavedIdentity) -> None:
+    form.legal_name.data, form.tax_system.data = identity.legal_name, identity.tax_system
+    form.zip.data, form.country.data = identity.zip, "MEX"
 
 
 def _invoiced_to(domain: str, organization: Organization, found: Receipt, tax_id: str, ip: str):

@@ -21,7 +21,7 @@ from portal.errors import ValidationError
 from portal.links import public_url
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
-from portal.services import mail, mail_limits, public_links, rendered_files
+from portal.services import contacts, mail, mail_limits, public_links, rendered_files
 from portal.services.checks import Checker
 
 
@@ -150,7 +150,8 @@ def cancellation_pdf(invoice: Invoice, organization: Organization) -> bytes:
     return pdf.render_cancellation(ack, branding(organization), test_mode=not invoice.livemode)
 
 
-def _recipients(invoice: Invoice, body: dict[str, Any]) -> list[str]:
+def _recipients(session: Session, invoice: Invoice, body: dict[str, Any]) -> list[str]:
+    """The addresses named, else the customer's email and its ``is_for_invoicing`` contacts."""
     check = Checker({"email": body.get("email")})
     raw = body.get("email")
     values = raw if isinstance(raw, list) else [raw] if raw else []
@@ -158,11 +159,15 @@ def _recipients(invoice: Invoice, body: dict[str, Any]) -> list[str]:
         check.fail("email", "Puedes enviar la factura a 10 correos como máximo.", "too_many_items")
     checked = [Checker({"email": v}, f"email[{i}]", check.problems) for i, v in enumerate(values)]
     emails = [c.email("email", required=True) for c in checked]
-    fallback = (invoice.customer or {}).get("email")
+    own = (invoice.customer or {}).get("email")
+    contacts_for_invoicing = contacts.invoicing_emails(session, invoice.customer_id)
+    fallback = list(
+        dict.fromkeys([own, *contacts_for_invoicing] if own else contacts_for_invoicing)
+    )
     if not values and not fallback:
         check.fail("email", "El cliente no tiene correo; indica a quién enviarla.", "required")
     check.done()
-    return [e for e in emails if e] or [fallback]
+    return [e for e in emails if e] or fallback[:10]
 
 
 def email(
@@ -174,7 +179,7 @@ def email(
 ) -> None:
     """Queue the invoice (PDF + XML) to the customer's email or the addresses given; counted
     against the tenant's email limits unless not ``limited`` (the self-invoice visitor's)."""
-    to = _recipients(invoice, body)
+    to = _recipients(session, invoice, body)
     if limited:
         mail_limits.admit(session, organization, invoice.livemode, to)
     xml = xml_of(invoice)

@@ -42,8 +42,8 @@ from portal.models.invoices import Invoice, InvoiceCount
 from portal.models.organizations import FolioSeries, Organization
 from portal.services import (
     cancellation_rules,
-    customers,
     events,
+    invoice_receivers,
     organizations,
     payments,
     products,
@@ -84,10 +84,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def _customer_copy(tenant: Tenant, value: Any) -> tuple[str | None, Any]:
-    """A customer id becomes (id, a copy of its data); an inline customer stays as sent."""
-    if isinstance(value, str):
-        customer = customers.get_customer(tenant, value)
-        return customer.id, _jsonable(dataclasses.asdict(customers.to_cfdi(customer)))
+    """A customer id (or ``{id, company_name_id}``) becomes (id, a copy of its data with the
+    company name chosen); an inline customer stays as sent."""
+    stored = invoice_receivers.receiver(tenant, value)
+    if stored is not None:
+        return stored[0], _jsonable(dataclasses.asdict(stored[1]))
     return None, value
 
 

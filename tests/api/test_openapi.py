@@ -47,6 +47,12 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
 EVENTS = ["invoice.status_updated"]
 INVOICE = {"customer": CUSTOMER, "items": [ITEM], "payment_form": "03", "use": "G03"}
 RECEIPT = {"items": [RECEIPT_ITEM], "payment_form": "01"}
+COMPANY_NAME = {
+    "name": "Escuela Kemper Urgate",
+    "tax_id": "EKU9003173C9",
+    "tax_system": "601",
+    "address": {"zip": "42501"},
+}
 WEBHOOK = {"url": "http://127.0.0.1:9/hook", "enabled_events": EVENTS}
 NOT_FUZZED = {
     ("DELETE", "/organizations/{organization_id}"),
@@ -230,6 +236,10 @@ class FuzzWorld:
             _db.session, api_keys.create_live_key(_db.session, organization)
         ).key.id
 
+    def _contact(self, kind: str, body: dict[str, Any]) -> str:
+        customer = self.ids(["customer_id"], fresh=False)["customer_id"]
+        return self._post(f"/customers/{customer}/{kind}", body)
+
     def _make(self, name: str) -> str:
         org_id = self.organization_id
         makers: dict[str, Callable[[], str]] = {
@@ -240,6 +250,9 @@ class FuzzWorld:
             "receipt_id": lambda: self._post("/receipts", RECEIPT),
             "webhook_id": lambda: self._post("/webhooks", WEBHOOK),
             "key_id": self._live_key_id,
+            "email_id": lambda: self._contact("emails", {"email": "fuzz@example.com"}),
+            "phone_id": lambda: self._contact("phones", {"phone": "5512345678"}),
+            "company_name_id": lambda: self._contact("company-names", COMPANY_NAME),
             "name": lambda: self._post(
                 f"/organizations/{org_id}/series-group",
                 {"series": f"S{next(self.series)}"},
