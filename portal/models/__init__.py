@@ -14,6 +14,7 @@ from portal.models.mail import OutboxEmail
 from portal.models.organizations import ApiKey, Certificate, FolioSeries, Organization
 from portal.models.products import Product
 from portal.models.receipts import GlobalInvoiceRun, Receipt
+from portal.models.retentions import Retention
 from portal.models.staff import StaffRecoveryCode, StaffTotp
 from portal.models.throttle import RateCounter
 
@@ -40,6 +41,7 @@ __all__ = [
     "RateCounter",
     "Receipt",
     "RenderedFile",
+    "Retention",
     "StaffRecoveryCode",
     "StaffTotp",
     "StampingLease",
