@@ -13,5 +13,6 @@ from portal.api import (  # noqa: E402,F401
     organizations,
     products,
     receipts,
+    retentions,
     webhooks,
 )

@@ -98,7 +98,11 @@ class RetentionNamespace(ApiModel):
 class RetentionCreate(ApiModel):
     """``POST /v2/retentions``."""
 
-    customer: RetentionCustomer | str
+    # An inline customer is checked as ``RetentionCustomer`` (with paths such as
+    # ``customer.legal_name``) once it is known not to be an id.
+    customer: dict[str, Any] | str = Field(
+        json_schema_extra={"anyOf": [{"$ref": "#/components/schemas/RetentionCustomer"}]}
+    )
     cve_retenc: str
     fecha_exp: datetime | None = None
     desc_retenc: str | None = Field(default=None, max_length=100)
@@ -168,4 +172,6 @@ class RetentionAnswer(ApiModel):
     external_id: str | None = None
     idempotency_key: str | None = None
     complements: list[str] = Field(default_factory=list)
+    namespaces: list[dict[str, Any]] = Field(default_factory=list)
     pdf_custom_section: str | None = None
+    cancellation: dict[str, Any] | None = None

@@ -10,6 +10,8 @@ commit function), and only the stamped retention is written. SAT cancels a reten
 from __future__ import annotations
 
 import dataclasses
+import io
+import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -20,25 +22,33 @@ from lxml import etree
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from portal.cfdi import documents
+from portal.cfdi import documents, pdf_retention
 from portal.cfdi import types as cfdi
 from portal.cfdi.pac import CancelTarget, StampResult
 from portal.errors import ValidationError
 from portal.models.base import iso
+from portal.models.organizations import Organization
 from portal.models.retentions import Retention
 from portal.schemas import parse
-from portal.schemas.retentions import RetentionCancel, RetentionCreate, RetentionCustomer
-from portal.services import customers, invoices, stamping
+from portal.schemas.retentions import (
+    RetentionCancel,
+    RetentionCreate,
+    RetentionCustomer,
+    RetentionEmail,
+)
+from portal.services import customers, invoice_files, invoices, mail, mail_limits, stamping
+from portal.services.checks import Checker
 from portal.tenancy import Tenant, scoped_select
 
 RET = f"{{{documents.RETENCIONES_NS}}}"
 VERIFY_URL = "https://prodretencionverificacion.clouda.sat.gob.mx/"
 
 
-def _receiver(tenant: Tenant, value: RetentionCustomer | str) -> tuple[str | None, cfdi.Customer]:
-    if isinstance(value, str):
-        record = customers.get_customer(tenant, value)
+def _receiver(tenant: Tenant, raw: dict[str, Any] | str) -> tuple[str | None, cfdi.Customer]:
+    if isinstance(raw, str):
+        record = customers.get_customer(tenant, raw)
         return record.id, customers.to_cfdi(record)
+    value = parse(RetentionCustomer, raw, prefix="customer")
     address = cfdi.Address(**value.address.model_dump())
     address.country = address.country.upper()
     return None, cfdi.Customer(
@@ -88,7 +98,7 @@ def create(
     key = data.idempotency_key or header_key
     if header_key is not None and len(header_key) > 64:
         raise ValidationError(
-            "La llave de idempotencia admite 64 caracteres.", "too_long", "idempotency_key"
+            "La llave de idempotencia admite 64 caracteres.", "too_long", path="idempotency_key"
         )
     digest = invoices.body_hash(body)
     if key:
@@ -219,7 +229,7 @@ def cancel(
             raise ValidationError(
                 "El motivo 01 requiere el UUID de la retención que la sustituye.",
                 "cancellation_substitution_required",
-                "substitution",
+                path="substitution",
             )
         replacement = session.scalar(
             scoped_select(Retention, tenant).where(
@@ -230,14 +240,14 @@ def cancel(
             raise ValidationError(
                 "La retención sustituta no existe o no está vigente.",
                 "cancellation_substitution_invalid",
-                "substitution",
+                path="substitution",
             )
         substitution = replacement.uuid
     elif query.substitution:
         raise ValidationError(
             "Sólo el motivo 01 lleva una retención sustituta.",
             "cancellation_substitution_not_allowed",
-            "substitution",
+            path="substitution",
         )
     organization = tenant.organization
     csd = stamping.csd_of(organization.certificate)  # type: ignore[arg-type]
@@ -334,3 +344,66 @@ def to_dict(retention: Retention) -> dict[str, Any]:
             else None
         ),
     }
+
+
+# Files and email ---------------------------------------------------------------------------
+
+
+def filename(retention: Retention, extension: str) -> str:
+    """``retencion_<UUID>.<ext>``."""
+    return f"retencion_{retention.uuid}.{extension}"
+
+
+def pdf_of(retention: Retention, organization: Organization) -> bytes:
+    """The retention's PDF in the organization's branding."""
+    return pdf_retention.render_retention(
+        retention.xml or b"",
+        verification_url(retention) or "",
+        invoice_files.branding(organization),
+        custom_section=(retention.data or {}).get("pdf_custom_section"),
+        test_mode=not retention.livemode,
+    )
+
+
+def zip_of(retention: Retention, organization: Organization) -> bytes:
+    """PDF and XML together."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(filename(retention, "xml"), retention.xml or b"")
+        archive.writestr(filename(retention, "pdf"), pdf_of(retention, organization))
+    return buffer.getvalue()
+
+
+def email(
+    session: Session, retention: Retention, organization: Organization, body: dict[str, Any]
+) -> None:
+    """Queue the retention (PDF + XML) to the customer's email or to ``email`` (one address or
+    up to 10), counted against the tenant's email limits."""
+    data = parse(RetentionEmail, body)
+    values = data.email if isinstance(data.email, list) else [data.email] if data.email else []
+    check = Checker({})
+    if len(values) > 10:
+        check.fail(
+            "email", "Puedes enviar la retención a 10 correos como máximo.", "too_many_items"
+        )
+    emails = [
+        Checker({"email": v}, f"email[{i}]", check.problems).email("email", required=True)
+        for i, v in enumerate(values)
+    ]
+    customer = (retention.data or {}).get("customer") or {}
+    if not values and not customer.get("email"):
+        check.fail("email", "El cliente no tiene correo; indica a quién enviarla.", "required")
+    check.done()
+    to = [e for e in emails if e] or [customer["email"]]
+    mail_limits.admit(session, organization, retention.livemode, to)
+    attachments = [
+        mail.attachment(
+            filename(retention, "pdf"), "application/pdf", pdf_of(retention, organization)
+        ),
+        mail.attachment(filename(retention, "xml"), "application/xml", retention.xml or b""),
+    ]
+    subject = f"Constancia de retenciones de {organization.legal_name or organization.name}"
+    context = {"retention": retention, "customer": customer, "organization": organization}
+    mail.queue_email(
+        session, "retention", to, subject, context, attachments, organization_id=organization.id
+    )
