@@ -786,14 +786,14 @@ def _retention_paths(components: dict[str, Schema]) -> dict[str, dict[str, Schem
         ("motive", _t("string", enum=["01", "02", "03", "04"]), "Motivo (02 si se omite)."),
         ("substitution", STR, "Motivo 01: UUID de la retención que la sustituye."),
     ]
+    create = _pydantic(shapes.RetentionCreate, components)
+    components["RetentionCustomer"] = _pydantic(shapes.RetentionCustomer, components)
+    create["properties"]["customer"] = {
+        "anyOf": [_ref("RetentionCustomer"), _t("string", description="Id de un cliente.")]
+    }
     paths: dict[str, dict[str, Schema]] = {
         "/retentions": {
-            "post": _op(
-                "Crear una retención",
-                ORG_KEY,
-                answer,
-                body=_pydantic(shapes.RetentionCreate, components),
-            ),
+            "post": _op("Crear una retención", ORG_KEY, answer, body=create),
             "get": _op("Listar retenciones", ORG_KEY, page, query=LIST_PARAMS + query),
         },
         one: {

@@ -100,9 +100,7 @@ class RetentionCreate(ApiModel):
 
     # An inline customer is checked as ``RetentionCustomer`` (with paths such as
     # ``customer.legal_name``) once it is known not to be an id.
-    customer: dict[str, Any] | str = Field(
-        json_schema_extra={"anyOf": [{"$ref": "#/components/schemas/RetentionCustomer"}]}
-    )
+    customer: dict[str, Any] | str
     cve_retenc: str
     fecha_exp: datetime | None = None
     desc_retenc: str | None = Field(default=None, max_length=100)

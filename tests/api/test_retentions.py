@@ -6,41 +6,20 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from portal.models.mail import OutboxEmail
 from tests.fixtures.invoices import CUSTOMER
+from tests.fixtures.retentions import retention_body
 from tests.fixtures.sat_retention_checks import (
     check_retention_totals,
     retention_xsd_problems,
     verify_retention_seal,
 )
 
-NOW = datetime.now(ZoneInfo("America/Mexico_City"))
-
-
-def body(**extra: Any) -> dict[str, Any]:
-    return {
-        "customer": CUSTOMER,
-        "cve_retenc": 14,
-        "folio_int": "R123",
-        "periodo": {"mes_ini": NOW.month, "mes_fin": NOW.month, "ejerc": NOW.year},
-        "totales": {
-            "monto_tot_operacion": 10000,
-            "monto_tot_grav": 10000,
-            "monto_tot_exent": 0,
-            "monto_tot_ret": 1000,
-            "imp_retenidos": [
-                {"base_ret": 10000, "impuesto": "ISR", "monto_ret": 1000, "tipo_pago_ret": 2}
-            ],
-        },
-        **extra,
-    }
+body = retention_body
 
 
 def test_create_stamps_a_valid_retention(make_organization, api) -> None:
