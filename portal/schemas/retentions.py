@@ -104,7 +104,7 @@ class RetentionCreate(ApiModel):
     cve_retenc: str
     fecha_exp: datetime | None = None
     desc_retenc: str | None = Field(default=None, max_length=100)
-    folio_int: str | None = Field(default=None, max_length=20)
+    folio_int: str | None = Field(default=None, max_length=20, pattern=r"^[0-9a-zA-Z]*$")
     periodo: Period
     totales: Totals
     external_id: str | None = Field(default=None, max_length=255)

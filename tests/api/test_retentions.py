@@ -65,6 +65,7 @@ def test_idempotency_key_replays_and_refuses_another_body(make_organization, api
         ({"customer": {"tax_id": "URE180429TM6"}}, "customer.legal_name", None),
         ({"complements": ["<sin-cerrar>"]}, "complements[0].data", "invalid_input"),
         ({"folio_int": "X" * 21}, "folio_int", "too_long"),
+        ({"folio_int": "R-1"}, "folio_int", "invalid_format"),  # FolioInt: [0-9a-zA-Z]{1,20}
     ],
 )
 def test_bad_input_is_refused_with_its_path(make_organization, api, change, path, code) -> None:
