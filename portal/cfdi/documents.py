@@ -586,7 +586,8 @@ def build_invoice(
 def attach_addenda(
     element: etree._Element, addenda: str, namespaces: Sequence[Namespace] = ()
 ) -> None:
-    """Append free-form XML to cfdi:Addenda (outside the seal, so after sealing is fine)."""
+    """Append free-form XML to the root's Addenda (cfdi: or retenciones:; outside the seal, so
+    after sealing is fine)."""
     declarations = " ".join(f'xmlns:{n.prefix}="{n.uri}"' for n in namespaces)
     try:
         wrapper = etree.fromstring(
@@ -596,9 +597,10 @@ def attach_addenda(
         raise invalid(
             f"La addenda no es XML válido: {error}", E.INVALID_ADDENDA, "addenda"
         ) from None
-    node = element.find(f"{{{CFDI_NS}}}Addenda")
+    tag = f"{{{etree.QName(element).namespace}}}Addenda"
+    node = element.find(tag)
     if node is None:
-        node = etree.SubElement(element, f"{{{CFDI_NS}}}Addenda")
+        node = etree.SubElement(element, tag)
     node.extend(list(wrapper))
     locations = [f"{n.uri} {n.schema_location}" for n in namespaces if n.schema_location]
     if locations:
@@ -1037,6 +1039,8 @@ def build_retention(
     element, cadena, signature = seal(document, csd, "2.0", complements)
     validate(element)
     retention_complements.check(element)
+    if data.addenda:
+        attach_addenda(element, data.addenda, data.namespaces)
     return BuiltDocument(
         "retenciones",
         element,

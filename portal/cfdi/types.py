@@ -318,6 +318,7 @@ class RetentionInput:
     # XML nodes of SAT retention complements (``portal.cfdi.retention_complements``).
     complements: list[str] = field(default_factory=list)
     namespaces: list[Namespace] = field(default_factory=list)
+    addenda: str | None = None
 
 
 # ---------------------------------------------------------------- dict reading (from_dict)

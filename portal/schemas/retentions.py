@@ -112,6 +112,7 @@ class RetentionCreate(ApiModel):
     complements: list[str] = Field(default_factory=list, max_length=10)
     namespaces: list[RetentionNamespace] = Field(default_factory=list, max_length=10)
     pdf_custom_section: str | None = Field(default=None, max_length=20000)
+    addenda: str | None = Field(default=None, max_length=100000)
 
     @field_validator("cve_retenc", mode="before")
     @classmethod
@@ -172,4 +173,5 @@ class RetentionAnswer(ApiModel):
     complements: list[str] = Field(default_factory=list)
     namespaces: list[dict[str, Any]] = Field(default_factory=list)
     pdf_custom_section: str | None = None
+    addenda: str | None = None
     cancellation: dict[str, Any] | None = None

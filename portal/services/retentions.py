@@ -76,6 +76,7 @@ def _input(data: RetentionCreate, receiver: cfdi.Customer) -> cfdi.RetentionInpu
         internal_folio=data.folio_int,
         date=data.fecha_exp,
         complements=data.complements,
+        addenda=data.addenda,
         namespaces=[cfdi.Namespace(n.prefix, n.uri, n.schema_location) for n in data.namespaces],
     )
 
@@ -334,6 +335,7 @@ def to_dict(retention: Retention) -> dict[str, Any]:
         "complements": data.get("complements") or [],
         "namespaces": data.get("namespaces") or [],
         "pdf_custom_section": data.get("pdf_custom_section"),
+        "addenda": data.get("addenda"),
         "cancellation": (
             {
                 "motive": retention.cancellation_motive,

@@ -155,3 +155,15 @@ def test_tenant_isolation(make_organization, api) -> None:
     assert api(theirs).post(f"/retentions/{retention['id']}/email", json={}).status_code == 404
     assert api(theirs).get("/retentions").json["total_results"] == 0
     assert api(mine).get(f"/retentions/{retention['id']}").json["status"] == "valid"
+
+
+def test_addenda_is_kept_outside_the_seal(make_organization, api) -> None:
+    _, key = make_organization()
+    addenda = '<acme:Pedido xmlns:acme="urn:acme" numero="77"/>'
+    retention = api(key).post("/retentions", json=body(addenda=addenda)).json
+    assert retention["addenda"] == addenda
+    xml = api(key).get(f"/retentions/{retention['id']}/xml").data
+    assert b'numero="77"' in xml and b"retenciones:Addenda" in xml
+    verify_retention_seal(xml)  # SAT's XSLT leaves the Addenda out of the cadena
+    broken = api(key).post("/retentions", json=body(addenda="<sin-cerrar>"))
+    assert broken.status_code == 400 and broken.json["path"] == "addenda"
