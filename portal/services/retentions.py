@@ -201,7 +201,9 @@ def search(tenant: Tenant, args: dict[str, str]) -> Select[tuple[Retention]]:
     """The tenant's retentions with Facturapi's filters (``q``, ``customer``, ``external_id``)."""
     query = scoped_select(Retention, tenant)
     if args.get("q"):
-        query = query.where(Retention.search_text.contains(args["q"].strip().lower()))
+        query = query.where(
+            Retention.search_text.contains(args["q"].strip().lower(), autoescape=True)
+        )
     if args.get("customer"):
         query = query.where(Retention.customer_id == args["customer"])
     if args.get("external_id"):
