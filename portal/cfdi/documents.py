@@ -17,7 +17,7 @@ from functools import cache, cached_property
 from typing import Any
 
 from lxml import etree
-from satcfdi.create.cancela import cancelacion
+from satcfdi.create.cancela import cancelacion, cancelacionretencion
 from satcfdi.create.cfd import cfdi40, implocal10, pago20
 from satcfdi.create.retencion import retenciones20
 from satcfdi.transform import xslt_transform
@@ -91,7 +91,7 @@ class CancellationRequest:
     substitution_uuid: str | None
     issuer_rfc: str
     date: datetime
-    request: cancelacion.Cancelacion
+    request: cancelacion.Cancelacion | cancelacionretencion.Cancelacion
 
     @cached_property
     def xml(self) -> bytes:
@@ -1065,8 +1065,10 @@ def build_cancellation(
     substitution_uuid: str | None = None,
     *,
     date: datetime | None = None,
+    retention: bool = False,
 ) -> CancellationRequest:
-    """The signed cancellation request; motive 01 needs the substituting UUID."""
+    """The signed cancellation request (SAT's retentions schema for a retention); motive 01
+    needs the substituting UUID."""
     if motive not in CANCEL_MOTIVES:
         raise invalid(
             "El motivo de cancelación debe ser 01, 02, 03 o 04.", E.CANCEL_MOTIVE_INVALID, "motive"
@@ -1084,8 +1086,9 @@ def build_cancellation(
             "substitution",
         )
     moment = (date or datetime.now()).replace(microsecond=0, tzinfo=None)
-    folio = cancelacion.Folio(
+    kind = cancelacionretencion if retention else cancelacion
+    folio = kind.Folio(
         uuid.upper(), motive, substitution_uuid.upper() if substitution_uuid else None
     )
-    request = cancelacion.Cancelacion(csd.signer, folio, fecha=moment)
+    request = kind.Cancelacion(csd.signer, folio, fecha=moment)
     return CancellationRequest(uuid.upper(), motive, substitution_uuid, csd.rfc, moment, request)

@@ -254,7 +254,9 @@ def cancel(
         )
     organization = tenant.organization
     csd = stamping.csd_of(organization.certificate)  # type: ignore[arg-type]
-    request = documents.build_cancellation(csd, retention.uuid or "", query.motive, substitution)
+    request = documents.build_cancellation(
+        csd, retention.uuid or "", query.motive, substitution, retention=True
+    )
     pac = stamping.pac_for(session, organization, retention.livemode)
     target = _cancel_target(retention)
     if pac.remote:

@@ -21,7 +21,7 @@ from satcfdi.create.retencion import (
 )
 
 from portal.cfdi import errors as E
-from portal.cfdi.documents import build_retention, local_now
+from portal.cfdi.documents import build_cancellation, build_retention, local_now
 from portal.cfdi.errors import CFDIValidationError
 from portal.cfdi.types import Address, Customer, RetentionInput, RetentionTaxInput
 from portal.errors import ValidationError
@@ -252,3 +252,14 @@ def test_pac_applies_retention_rules(issuer_csd, issuer, customer, test_pac, cha
     with pytest.raises(CFDIValidationError) as caught:
         test_pac.stamp(document)
     assert caught.value.code == code
+
+
+def test_retention_cancellation_uses_sats_retention_schema(issuer_csd) -> None:
+    uuid = "6F1D6E7D-6D3B-4F7B-9A55-1C1E2E3F4A5B"
+    request = build_cancellation(issuer_csd, uuid, "02", retention=True)
+    root = etree.fromstring(request.xml)
+    assert root.tag == "{http://www.sat.gob.mx/esquemas/retencionpago/1}Cancelacion"
+    assert root.get("RfcEmisor") == issuer_csd.rfc
+    folio = next(root.iter("{http://www.sat.gob.mx/esquemas/retencionpago/1}Folio"))
+    assert (folio.get("UUID"), folio.get("Motivo")) == (uuid, "02")
+    assert next(root.iter("{http://www.w3.org/2000/09/xmldsig#}SignatureValue")).text
