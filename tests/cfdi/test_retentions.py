@@ -6,7 +6,7 @@ reference's examples, and the rules of SAT's guides that the XSD cannot express.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -263,3 +263,21 @@ def test_retention_cancellation_uses_sats_retention_schema(issuer_csd) -> None:
     folio = next(root.iter("{http://www.sat.gob.mx/esquemas/retencionpago/1}Folio"))
     assert (folio.get("UUID"), folio.get("Motivo")) == (uuid, "02")
     assert next(root.iter("{http://www.w3.org/2000/09/xmldsig#}SignatureValue")).text
+
+
+@pytest.mark.parametrize("zip_code", ["77500", "22000"])  # Cancún (UTC−5), Tijuana (Pacific)
+def test_issue_date_is_local_to_the_place_of_issue(
+    issuer_csd, issuer, customer, test_pac, zip_code
+):
+    local = replace(issuer, zip=zip_code)
+    document = build_retention(issuer_csd, local, _retention(customer, "14", zip_code))
+    _stamp_checked(test_pac, document)
+
+
+def test_an_old_issue_date_is_refused_by_the_pac(issuer_csd, issuer, customer, test_pac) -> None:
+    old = local_now(issuer.zip) - timedelta(hours=73)
+    data = replace(_retention(customer, "14", issuer.zip), date=old)
+    document = build_retention(issuer_csd, issuer, data, check_date=False)
+    with pytest.raises(CFDIValidationError) as caught:
+        test_pac.stamp(document)
+    assert caught.value.code == "RET20_FECHA_EXP"

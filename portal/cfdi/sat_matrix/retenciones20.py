@@ -13,13 +13,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from portal.errors import Problem
+from portal.cfdi import zones
+from portal.errors import Problem, ValidationError
 
 RET_NS = "http://www.sat.gob.mx/esquemas/retencionpago/2"
 R = f"{{{RET_NS}}}"
+MEXICO = ZoneInfo("America/Mexico_City")
 # RMF 2.7.1.x: a PAC stamps documents issued up to 72 hours before.
 STAMP_WINDOW = timedelta(hours=72)
 
@@ -121,10 +124,14 @@ def issue_date(root: etree._Element, now: datetime) -> Iterator[str]:
         issued = datetime.fromisoformat(root.get("FechaExp", ""))
     except ValueError:
         return  # the XSD reports it
-    naive_now = now.replace(tzinfo=None)
-    if issued.replace(tzinfo=None) > naive_now or naive_now - issued.replace(tzinfo=None) > (
-        STAMP_WINDOW
-    ):
+    # FechaExp is local time at LugarExpRetenc; ``now`` is Mexico City's (naive, as SAT writes).
+    try:
+        zone = zones.zone_of(root.get("LugarExpRetenc", ""))
+    except ValidationError:
+        return  # an unknown zip is the catalog's error
+    moment = issued.replace(tzinfo=zone) if issued.tzinfo is None else issued
+    current = now.replace(tzinfo=MEXICO) if now.tzinfo is None else now
+    if moment > current or current - moment > STAMP_WINDOW:
         yield "@FechaExp"
 
 
