@@ -5,6 +5,7 @@ reference's examples, and the rules of SAT's guides that the XSD cannot express.
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -23,6 +24,7 @@ from satcfdi.create.retencion import (
 from portal.cfdi import errors as E
 from portal.cfdi.documents import build_cancellation, build_retention, local_now
 from portal.cfdi.errors import CFDIValidationError
+from portal.cfdi.pdf_retention import render_retention
 from portal.cfdi.types import Address, Customer, RetentionInput, RetentionTaxInput
 from portal.errors import ValidationError
 from tests.fixtures.sat_retention_checks import (
@@ -281,3 +283,21 @@ def test_an_old_issue_date_is_refused_by_the_pac(issuer_csd, issuer, customer, t
     with pytest.raises(CFDIValidationError) as caught:
         test_pac.stamp(document)
     assert caught.value.code == "RET20_FECHA_EXP"
+
+
+def test_retention_pdf_shows_the_fiscal_data(issuer_csd, issuer, customer, test_pac) -> None:
+    data = _retention(customer, "26", issuer.zip, complements=[_plataformas()])
+    stamped = test_pac.stamp(build_retention(issuer_csd, issuer, data))
+    pdf = render_retention(stamped.xml, "https://prodretencionverificacion.clouda.sat.gob.mx/")
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    for expected in (
+        stamped.uuid,
+        "Constancia de retenciones",
+        "26 - Servicios mediante",  # c_CveRetenc description (wrapped in the box)
+        "$10,000.00",
+        "ServiciosPlataformasTecnologicas",
+        customer.tax_id,
+    ):
+        assert expected in text, expected
