@@ -15,5 +15,6 @@ from portal.api import (  # noqa: E402,F401
     products,
     public_links,
     receipts,
+    retentions,
     webhooks,
 )

@@ -864,6 +864,59 @@ def _contact_paths() -> dict[str, dict[str, Schema]]:
     }
 
 
+def _pydantic(model: Any, components: dict[str, Schema]) -> Schema:
+    """A pydantic model's JSON schema; its nested models go to ``components``."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(schema.pop("$defs", {}))
+    return schema
+
+
+def _retention_paths(components: dict[str, Schema]) -> dict[str, dict[str, Schema]]:
+    """/retentions, from the pydantic models of ``portal.schemas.retentions`` (until the
+    generated document replaces this file)."""
+    from portal.schemas import retentions as shapes
+
+    answer = _pydantic(shapes.RetentionAnswer, components)
+    one = "/retentions/{retention_id}"
+    page = _obj(
+        {"page": INT, "total_pages": INT, "total_results": INT, "data": _t("array", items=answer)}
+    )
+    query = [("q", STR, "Texto a buscar."), ("customer", STR, "Id del cliente.")]
+    cancel = [
+        ("motive", _t("string", enum=["01", "02", "03", "04"]), "Motivo (02 si se omite)."),
+        ("substitution", STR, "Motivo 01: UUID de la retención que la sustituye."),
+    ]
+    create = _pydantic(shapes.RetentionCreate, components)
+    components["RetentionCustomer"] = _pydantic(shapes.RetentionCustomer, components)
+    create["properties"]["customer"] = {
+        "anyOf": [_ref("RetentionCustomer"), _t("string", description="Id de un cliente.")]
+    }
+    paths: dict[str, dict[str, Schema]] = {
+        "/retentions": {
+            "post": _op("Crear una retención", ORG_KEY, answer, body=create),
+            "get": _op("Listar retenciones", ORG_KEY, page, query=LIST_PARAMS + query),
+        },
+        one: {
+            "get": _op("Obtener una retención", ORG_KEY, answer),
+            "delete": _op("Cancelar una retención", ORG_KEY, answer, query=cancel),
+        },
+        f"{one}/email": {
+            "post": _op(
+                "Enviar por correo",
+                ORG_KEY,
+                _ref("Ok"),
+                body=_pydantic(shapes.RetentionEmail, components),
+            )
+        },
+    }
+    files = {"pdf": "application/pdf", "xml": "application/xml", "zip": "application/zip"}
+    for kind, mime in files.items():
+        paths[f"{one}/{kind}"] = {
+            "get": _op(f"Descargar {kind.upper()}", ORG_KEY, STR, binary=mime)
+        }
+    return paths
+
+
 def _with_path_parameters(paths: dict[str, dict[str, Schema]]) -> dict[str, dict[str, Schema]]:
     """Declare every ``{name}`` of a path as a required string parameter."""
     for path, operations in paths.items():
@@ -885,6 +938,8 @@ def build_spec() -> dict[str, Any]:
         **_receipt_paths(),
         **_contact_paths(),
     }
+    components = dict(SCHEMAS)
+    paths.update(_retention_paths(components))
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
@@ -895,7 +950,7 @@ def build_spec() -> dict[str, Any]:
         "servers": [{"url": "/v2"}],
         "paths": _with_path_parameters(paths),
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": components,
             "responses": {
                 "Error": {"description": "Error", "content": _json(_ref("Error"))},
             },

@@ -315,6 +315,10 @@ class RetentionInput:
     date: datetime | None = None
     related_uuid: str | None = None
     related_relationship: str | None = None
+    # XML nodes of SAT retention complements (``portal.cfdi.retention_complements``).
+    complements: list[str] = field(default_factory=list)
+    namespaces: list[Namespace] = field(default_factory=list)
+    addenda: str | None = None
 
 
 # ---------------------------------------------------------------- dict reading (from_dict)

@@ -27,6 +27,7 @@ SECTIONS = [
     ("org.products", _l("Productos")),
     ("org.invoices", _l("Facturas")),
     ("org.receipts", _l("Recibos")),
+    ("org.retentions", _l("Retenciones")),
     ("org.webhooks", _l("Webhooks")),
     ("org.activity", _l("Actividad")),
     ("org.settings", _l("Configuración")),
@@ -89,5 +90,6 @@ from portal.dashboard import (  # noqa: E402,F401
     org_invoices,
     org_public_links,
     org_receipts,
+    org_retentions,
     org_views,
 )

@@ -16,6 +16,7 @@ from portal.models.organizations import ApiKey, Certificate, FolioSeries, Organi
 from portal.models.products import Product
 from portal.models.public_links import ApiRateWindow, InvoicePublicLink, RequestLogEntry
 from portal.models.receipts import GlobalInvoiceRun, Receipt
+from portal.models.retentions import Retention
 from portal.models.staff import StaffRecoveryCode, StaffTotp
 from portal.models.throttle import RateCounter
 
@@ -48,6 +49,7 @@ __all__ = [
     "RequestLogEntry",
     "Receipt",
     "RenderedFile",
+    "Retention",
     "StaffRecoveryCode",
     "StaffTotp",
     "StampingLease",

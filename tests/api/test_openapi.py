@@ -37,6 +37,7 @@ from tests.conftest import _empty_tables
 from tests.fixtures.factories import LEGAL, PASSWORD
 from tests.fixtures.invoices import CUSTOMER, ITEM
 from tests.fixtures.receipts import RECEIPT_ITEM
+from tests.fixtures.retentions import retention_body
 
 # The coverage phase alone sends ~600 requests to POST /invoices; random fuzzing with a fixed
 # number of examples per operation keeps the whole run near a minute.
@@ -248,6 +249,7 @@ class FuzzWorld:
             "product_id": lambda: self._post("/products", ITEM["product"]),
             "invoice_id": lambda: self._post("/invoices", INVOICE),
             "receipt_id": lambda: self._post("/receipts", RECEIPT),
+            "retention_id": lambda: self._post("/retentions", retention_body()),
             "webhook_id": lambda: self._post("/webhooks", WEBHOOK),
             "key_id": self._live_key_id,
             "email_id": lambda: self._contact("emails", {"email": "fuzz@example.com"}),
