@@ -228,7 +228,7 @@ def _convert(r: _Reader, shape: Shape, field: str = "") -> dict[str, Any]:
                 INVALID_CARTA_PORTE,
                 r.at(key),
             )
-        if r.raw(key) is None:
+        if r.raw(key) is None or r.raw(key) == []:
             continue
         name, kind = shape[key]
         node[name] = _value(r, key, kind)
@@ -239,8 +239,8 @@ def read(r: _Reader) -> CartaPorte:
     """The Carta Porte of ``complements[i].data``; required nodes name their path."""
     node = _convert(r, ROOT)
     cargo = node["Mercancias"]
-    if not cargo["Mercancia"] or not node["Ubicaciones"]:
-        path = r.at("ubicaciones" if cargo["Mercancia"] else "mercancias.mercancia")
+    if not cargo.get("Mercancia") or not node.get("Ubicaciones"):
+        path = r.at("ubicaciones" if cargo.get("Mercancia") else "mercancias.mercancia")
         raise invalid(f"El campo «{path}» no puede estar vacío.", E.INVALID_INPUT, path)
     node.setdefault("IdCCP", "CCC" + str(uuid.uuid4())[3:])
     node.setdefault("TranspInternac", "No")

@@ -572,11 +572,16 @@ def build_invoice(
     if data.carta_porte is not None:
         _add_complement(comprobante, carta_porte.build(data.carta_porte, data.type))
     extra = custom_complements(data.custom_complements, data.namespaces)
-    document = _finish(comprobante, csd, data.type, lines, totals, validate_schema, extra)
-    if data.export != "01" or data.carta_porte is not None:
-        # Export and Carta Porte documents answer to their complement's rules before a PAC
-        # sees them (the matrix runs again at stamping).
+    # Export and Carta Porte documents answer to their complement's rules (SAT's codes) before
+    # the schema's enumerations and before a PAC sees them (the matrix runs again at stamping).
+    checked = data.export != "01" or data.carta_porte is not None
+    document = _finish(
+        comprobante, csd, data.type, lines, totals, validate_schema and not checked, extra
+    )
+    if checked:
         sat_matrix.enforce(document.element, local_now(comprobante["LugarExpedicion"]))
+        if validate_schema:
+            validate(document.element)
     if data.addenda:
         attach_addenda(document.element, data.addenda, data.namespaces)
     return document

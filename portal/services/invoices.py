@@ -53,7 +53,7 @@ from portal.services import (
 from portal.services.checks import Checker
 from portal.tenancy import Tenant, scoped_select
 
-TYPES = ("I", "E", "P")
+TYPES = ("I", "E", "P", "N", "T")
 CREATE_STATUSES = ("pending", "draft")
 LIST_STATUSES = ("draft", "pending", "valid", "canceled", "failed")
 ASYNC_BODY_BYTES = 2 * 1024 * 1024
