@@ -33,7 +33,7 @@ RETIREMENT = frozenset({"039", "044"})
 LABOUR_CONTRACTS = frozenset(f"{n:02d}" for n in range(1, 9))
 LABOUR_REGIMES = frozenset({"02", "03", "04"})
 WEEKS = re.compile(r"P([0-9]+)W")
-CLABE_WEIGHTS = (3, 7, 1) * 6
+CLABE_WEIGHTS = ((3, 7, 1) * 6)[:17]
 
 NOT_IMPLEMENTED.update(
     {
