@@ -163,3 +163,22 @@ def test_carta_porte_only_on_income_or_transfer(issuer_csd, issuer) -> None:
     with pytest.raises(ValidationError) as refused:
         build_invoice(issuer_csd, issuer, InvoiceInput.from_dict(body))
     assert refused.value.code == INVALID_CARTA_PORTE
+
+
+def test_transfer_pdf_shows_carta_porte(transfer, test_pac) -> None:
+    from portal.cfdi.pdf import render_invoice
+    from tests.cfdi.test_pdf import pdf_text
+
+    text = " ".join(pdf_text(render_invoice(test_pac.stamp(etree.tostring(transfer)).xml)).split())
+    for expected in (
+        "Comprobante de traslado",
+        "Complemento Carta Porte 3.1",
+        "Origen OR000001",
+        "Destino DE000001",
+        "412.75",
+        "TPAF01",
+        "501AA3",
+        "MARIA VAZQUEZ",
+    ):
+        assert expected in text, expected
+    assert "CERO XXX" not in text  # a transfer has no amount to write in words

@@ -338,3 +338,22 @@ def test_every_nomina12_code_is_a_rule_or_left_out_with_a_reason() -> None:
     assert missing == []
     assert {code for code, _ in BROKEN} == {c for c in codes if c in RULES}
     assert all(NOT_IMPLEMENTED[c] for c in codes if c in NOT_IMPLEMENTED)
+
+
+def test_payroll_pdf_shows_employee_period_and_lines(payroll, test_pac) -> None:
+    from portal.cfdi.pdf import render_invoice
+    from tests.cfdi.test_pdf import pdf_text
+
+    text = " ".join(pdf_text(render_invoice(test_pac.stamp(_xml(payroll)).xml)).split())
+    for expected in (
+        "Recibo de nómina",
+        "Complemento de nómina 1.2",
+        "CACX760510MGTSHC04",  # the employee's CURP
+        "Programadora",
+        "Horas extra",
+        "Subsidio causado 0.00",
+        "Total percepciones 5,500.50",
+        "ISR retenido 321.17",
+        "Pago de nómina",
+    ):
+        assert expected in text, expected
