@@ -55,7 +55,7 @@ def _sum(nodes: list[etree._Element], *names: str) -> Decimal:
 def test_payroll_invoice_is_stamped_as_sat_guide_fixes_it(org_api) -> None:
     invoice, xml = _create(org_api, payroll_body())
     root = etree.fromstring(xml)
-    assert invoice["type"] == "N" and invoice["status"] == "valid"
+    assert invoice["type"] == "N" and invoice["status"] == "valid" and invoice["use"] == "CN01"
     assert root.get("TipoDeComprobante") == "N" and root.get("Moneda") == "MXN"
     assert root.get("MetodoPago") == "PUE" and root.get("FormaPago") is None
     assert root.get("Exportacion") == "01" and root.find(f"{CFDI}Impuestos") is None
@@ -91,7 +91,7 @@ def test_payroll_invoice_is_stamped_as_sat_guide_fixes_it(org_api) -> None:
 def test_transfer_invoice_carries_carta_porte(org_api) -> None:
     invoice, xml = _create(org_api, transfer_body())
     root = etree.fromstring(xml)
-    assert invoice["type"] == "T" and invoice["total"] == 0
+    assert invoice["type"] == "T" and invoice["total"] == 0 and invoice["use"] == "S01"
     assert (root.get("SubTotal"), root.get("Total"), root.get("Moneda")) == ("0", "0", "XXX")
     assert root.get("FormaPago") is None and root.get("MetodoPago") is None
     receiver = root.find(f"{CFDI}Receptor")
@@ -249,3 +249,13 @@ def test_carta_porte_unknown_field_and_other_transport_are_refused(org_api) -> N
     body = transfer_body()
     _carta(body)["ubicaciones"][0]["colour"] = "red"
     assert _refused(org_api, body)["path"] == "complements[0].data.ubicaciones[0].colour"
+
+
+def test_payroll_draft_is_ready_to_stamp_and_stamps(org_api) -> None:
+    response = org_api.post("/invoices", json={**payroll_body(), "status": "draft"})
+    assert response.status_code == 200, response.get_json()
+    draft = response.get_json()
+    assert draft["status"] == "draft" and draft["is_ready_to_stamp"] is True
+    stamped = org_api.post(f"/invoices/{draft['id']}/stamp")
+    assert stamped.status_code == 200, stamped.get_json()
+    assert stamped.get_json()["status"] == "valid"
