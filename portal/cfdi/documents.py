@@ -552,6 +552,7 @@ def build_invoice(
     validate_schema: bool = True,
 ) -> BuiltDocument:
     """Build, seal and validate a CFDI 4.0 of type I, E or T (global when ``global_info``)."""
+    _check_complement_fits(data)
     if data.type == "P":
         return build_payment(csd, issuer, data, check_date=check_date)
     if data.type == "N":
@@ -585,6 +586,22 @@ def build_invoice(
     if data.addenda:
         attach_addenda(document.element, data.addenda, data.namespaces)
     return document
+
+
+def _check_complement_fits(data: InvoiceInput) -> None:
+    """Nómina goes only on N and Carta Porte only on I or T: never dropped from another type."""
+    if data.payroll is not None and data.type != "N":
+        raise invalid(
+            'El complemento de nómina solo va en facturas de nómina (type "N").',
+            payroll.INVALID_PAYROLL,
+            "type",
+        )
+    if data.carta_porte is not None and data.type not in ("I", "T"):
+        raise invalid(
+            "El complemento Carta Porte solo va en facturas de ingreso (I) o traslado (T).",
+            carta_porte.INVALID_CARTA_PORTE,
+            "type",
+        )
 
 
 def build_payroll(

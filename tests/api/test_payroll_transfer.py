@@ -259,3 +259,10 @@ def test_payroll_draft_is_ready_to_stamp_and_stamps(org_api) -> None:
     stamped = org_api.post(f"/invoices/{draft['id']}/stamp")
     assert stamped.status_code == 200, stamped.get_json()
     assert stamped.get_json()["status"] == "valid"
+
+
+def test_payroll_complement_only_on_type_n(org_api) -> None:
+    body = payroll_body()
+    body.update(type="I", items=transfer_body()["items"], payment_form="03", use="G03")
+    body["customer"]["tax_system"] = "612"
+    assert _refused(org_api, body)["path"] == "type"
