@@ -146,6 +146,38 @@ def _refuse(message: str, path: str) -> None:
     raise invalid(message, INVALID_PAYROLL, path)
 
 
+KNOWN: dict[str, frozenset[str]] = {
+    "data": frozenset(
+        "tipo_nomina fecha_pago fecha_inicial_pago fecha_final_pago num_dias_pagados emisor "
+        "receptor percepciones deducciones otros_pagos incapacidades".split()
+    ),
+    "emisor": frozenset({"curp", "registro_patronal", "rfc_patron_origen"}),
+    "receptor": frozenset(
+        "curp num_seguridad_social fecha_inicio_rel_laboral antiguedad tipo_contrato "
+        "sindicalizado tipo_jornada tipo_regimen num_empleado departamento puesto riesgo_puesto "
+        "periodicidad_pago banco cuenta_bancaria salario_base_cot_apor salario_diario_integrado "
+        "clave_ent_fed sub_contratacion nombre_banco".split()
+    ),
+    "percepcion": frozenset(
+        "tipo_percepcion clave concepto importe_gravado importe_exento horas_extra "
+        "acciones_o_titulos".split()
+    ),
+    "deduccion": frozenset({"tipo_deduccion", "clave", "concepto", "importe"}),
+    "otro_pago": frozenset(
+        "tipo_otro_pago clave concepto importe subsidio_causado subsidio_al_empleo "
+        "compensacion_saldos_a_favor".split()
+    ),
+}
+
+
+def _known(r: _Reader, kind: str) -> _Reader:
+    """Refuse a key the complement does not have (a typo must not vanish from the CFDI)."""
+    for key in r.data:
+        if key not in KNOWN[kind]:
+            _refuse(f"El campo «{r.at(key)}» no pertenece al complemento de nómina 1.2.", r.at(key))
+    return r
+
+
 def _date(r: _Reader, key: str, required: bool = True) -> date | None:
     value = r.text(key, required=required)
     if value is None:
@@ -181,6 +213,7 @@ def _list(r: _Reader, key: str, inner: str) -> tuple[list[_Reader], _Reader | No
 
 
 def _perception(r: _Reader) -> Perception:
+    _known(r, "percepcion")
     shares = r.child("acciones_o_titulos")
     return Perception(
         kind=r.text("tipo_percepcion", required=True) or "",
@@ -207,6 +240,7 @@ def _perception(r: _Reader) -> Perception:
 
 
 def _deduction(r: _Reader) -> Deduction:
+    _known(r, "deduccion")
     return Deduction(
         kind=r.text("tipo_deduccion", required=True) or "",
         key=r.text("clave", required=True) or "",
@@ -216,6 +250,7 @@ def _deduction(r: _Reader) -> Deduction:
 
 
 def _other_payment(r: _Reader) -> OtherPayment:
+    _known(r, "otro_pago")
     compensation = r.child("compensacion_saldos_a_favor")
     subsidy = r.child("subsidio_al_empleo")
     caused = (
@@ -262,6 +297,7 @@ def _seniority(r: _Reader, start: date | None, end: date) -> str | None:
 
 
 def _receiver(r: _Reader, period_end: date) -> dict[str, Any]:
+    _known(r, "receptor")
     start = _date(r, "fecha_inicio_rel_laboral", required=False)
     union = r.raw("sindicalizado")
     if union is not None and not isinstance(union, bool):
@@ -299,6 +335,7 @@ def _receiver(r: _Reader, period_end: date) -> dict[str, Any]:
 def _issuer(r: _Reader | None) -> dict[str, Any]:
     if r is None:
         return {}
+    _known(r, "emisor")
     node = {
         "Curp": r.text("curp"),
         "RegistroPatronal": r.text("registro_patronal"),
@@ -333,6 +370,7 @@ def _separation(r: _Reader | None) -> dict[str, Any] | None:
 
 def read(r: _Reader) -> Payroll:
     """The payroll of ``complements[i].data``; a missing or malformed field names its path."""
+    _known(r, "data")
     period_end = _date(r, "fecha_final_pago")
     assert period_end is not None
     receiver = r.child("receptor")

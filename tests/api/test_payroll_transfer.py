@@ -203,6 +203,14 @@ def test_payroll_receiver_must_be_605_with_cn01(org_api) -> None:
             lambda b: _payroll_data(b)["deducciones"][0].update(importe=99999),
             "complements[0].data.deducciones",
         ),
+        (
+            lambda b: _payroll_data(b)["receptor"].update(salario_diaro=1),
+            "complements[0].data.receptor.salario_diaro",
+        ),
+        (
+            lambda b: _payroll_data(b).update(fecha_pago="30/11/2026"),
+            "complements[0].data.fecha_pago",
+        ),
     ],
 )
 def test_payroll_bad_input_names_the_field(org_api, change, path) -> None:
