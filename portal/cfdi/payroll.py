@@ -163,6 +163,7 @@ KNOWN: dict[str, frozenset[str]] = {
         "acciones_o_titulos".split()
     ),
     "deduccion": frozenset({"tipo_deduccion", "clave", "concepto", "importe"}),
+    "incapacidad": frozenset({"dias_incapacidad", "tipo_incapacidad", "importe_monetario"}),
     "otro_pago": frozenset(
         "tipo_otro_pago clave concepto importe subsidio_causado subsidio_al_empleo "
         "compensacion_saldos_a_favor".split()
@@ -275,6 +276,7 @@ def _other_payment(r: _Reader) -> OtherPayment:
 
 
 def _disability(r: _Reader) -> dict[str, Any]:
+    _known(r, "incapacidad")
     return {
         "DiasIncapacidad": int(r.decimal("dias_incapacidad", required=True)),
         "TipoIncapacidad": r.text("tipo_incapacidad", required=True),
