@@ -137,7 +137,7 @@ FIGURE: Shape = {
     "nombre_figura": ("NombreFigura", str),
     "num_reg_id_trib_figura": ("NumRegIdTribFigura", str),
     "residencia_fiscal_figura": ("ResidenciaFiscalFigura", str),
-    "partes_transporte": ("PartesTransporte", [{"parte_transporte": ("ParteTransporte", str)}]),
+    "partes_transporte": ("PartesTransporte", [str]),  # c_ParteTransporte codes
     "domicilio": ("Domicilio", ADDRESS),
 }
 ROOT: Shape = {
@@ -169,7 +169,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "seguros": ("asegura_resp_civil", "poliza_resp_civil"),
     "remolques": ("sub_tipo_rem", "placa"),
     "figura_transporte": ("tipo_figura", "nombre_figura"),
-    "partes_transporte": ("parte_transporte",),
 }
 NOT_BUILT = {
     "transporte_maritimo": "marítimo",
@@ -204,6 +203,8 @@ def _value(r: _Reader, key: str, kind: Any) -> Any:
     if kind == "yes_no":
         flag = r.boolean(key, False)
         return "Sí" if flag else "No"
+    if kind == [str]:
+        return r.strings(key)
     if isinstance(kind, list):
         return [_convert(item, kind[0], key) for item in r.items(key, lambda item: item)]
     child = r.child(key)
@@ -238,6 +239,9 @@ def _convert(r: _Reader, shape: Shape, field: str = "") -> dict[str, Any]:
 def read(r: _Reader) -> CartaPorte:
     """The Carta Porte of ``complements[i].data``; required nodes name their path."""
     node = _convert(r, ROOT)
+    if "Mercancias" not in node:
+        path = r.at("mercancias")
+        raise invalid(f"El campo «{path}» debe ser un objeto.", E.INVALID_INPUT, path)
     cargo = node["Mercancias"]
     if not cargo.get("Mercancia") or not node.get("Ubicaciones"):
         path = r.at("ubicaciones" if cargo.get("Mercancia") else "mercancias.mercancia")
