@@ -146,6 +146,8 @@ def test_every_carta_porte_rule_is_tested() -> None:
             "complements[0].data.mercancias.transporte_maritimo",
         ),
         (lambda d: d.update(nave="x"), "complements[0].data.nave"),
+        (lambda d: d.update(mercancias=[]), "complements[0].data.mercancias"),
+        (lambda d: d.update(ubicaciones=[]), "complements[0].data.ubicaciones"),
     ],
 )
 def test_bad_input_names_its_field(issuer_csd, issuer, change, path) -> None:
