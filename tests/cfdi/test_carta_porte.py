@@ -184,3 +184,27 @@ def test_transfer_pdf_shows_carta_porte(transfer, test_pac) -> None:
     ):
         assert expected in text, expected
     assert "CERO XXX" not in text  # a transfer has no amount to write in words
+
+
+def test_freight_income_invoice_carries_carta_porte(issuer_csd, issuer) -> None:
+    """A carrier bills its freight (type I) with the Carta Porte of the goods it moves."""
+    body = transfer_body()
+    body.update(type="I", payment_form="03", use="G03")
+    body["customer"] = {
+        "legal_name": "UNIVERSIDAD ROBOTICA ESPAÑOLA",
+        "tax_id": "URE180429TM6",
+        "tax_system": "601",
+        "address": {"zip": "86991"},
+    }
+    body["items"] = [
+        {"product": {"description": "Flete", "product_key": "78101802", "price": 11600}}
+    ]
+    root = build_invoice(issuer_csd, issuer, InvoiceInput.from_dict(body)).element
+    xml = etree.tostring(root, encoding="utf-8")
+    assert xsd_problems(xml) == []
+    verify_issuer_seal(xml)
+    assert (
+        root.get("Total") == "11600.00"
+        and root.find(f"{CFDI}Complemento/{CP}CartaPorte") is not None
+    )
+    assert list(violations(root, _now())) == []
