@@ -163,7 +163,7 @@ INVOICE_IN = _obj(
         "payment_form": _codes("payment_form"),
         "payment_method": _codes("payment_method"),
         "use": _codes("use"),
-        "type": _t("string", enum=["I", "E", "P"]),
+        "type": _t("string", enum=["I", "E", "P", "N", "T"]),
         "currency": _t("string", pattern=r"^[A-Z]{3}$"),
         "exchange": NUM,
         "conditions": STR,

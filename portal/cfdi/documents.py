@@ -23,10 +23,12 @@ from satcfdi.create.retencion import retenciones20
 from satcfdi.transform import xslt_transform
 
 from portal.cfdi import (
+    carta_porte,
     catalogs,
     comercio_exterior,
     money,
     payments,
+    payroll,
     retention_complements,
     sat_matrix,
     zones,
@@ -558,11 +560,14 @@ def build_invoice(
     validate_schema: bool = True,
 ) -> BuiltDocument:
     """Build, seal and validate a CFDI 4.0 of type I, E or T (global when ``global_info``)."""
+    _check_complement_fits(data)
     if data.type == "P":
         return build_payment(csd, issuer, data, check_date=check_date)
+    if data.type == "N":
+        return build_payroll(csd, issuer, data, check_date=check_date)
     if data.type not in ("I", "E", "T"):
         raise invalid(
-            "El tipo de comprobante debe ser I, E, P o T.", E.INVALID_DOCUMENT_TYPE, "type"
+            "El tipo de comprobante debe ser I, E, N, P o T.", E.INVALID_DOCUMENT_TYPE, "type"
         )
     if not data.items:
         raise invalid("La factura debe tener al menos un concepto.", E.INVALID_INPUT, "items")
@@ -573,11 +578,84 @@ def build_invoice(
     lines = money.compute_lines(items, decimals, require_positive=data.type != "T")
     totals = money.summarize(lines, decimals)
     comprobante = _invoice_comprobante(issuer, data, items, lines, totals, currency, check_date)
+    if data.carta_porte is not None:
+        _add_complement(comprobante, carta_porte.build(data.carta_porte, data.type))
     extra = custom_complements(data.custom_complements, data.namespaces)
-    document = _finish(comprobante, csd, data.type, lines, totals, validate_schema, extra)
-    if data.export != "01":
-        # Export documents answer to the Comercio Exterior rules before a PAC sees them.
+    # Export and Carta Porte documents answer to their complement's rules (SAT's codes) before
+    # the schema's enumerations and before a PAC sees them (the matrix runs again at stamping).
+    checked = data.export != "01" or data.carta_porte is not None
+    document = _finish(
+        comprobante, csd, data.type, lines, totals, validate_schema and not checked, extra
+    )
+    if checked:
         sat_matrix.enforce(document.element, local_now(comprobante["LugarExpedicion"]))
+        if validate_schema:
+            validate(document.element)
+    if data.addenda:
+        attach_addenda(document.element, data.addenda, data.namespaces)
+    return document
+
+
+def _check_complement_fits(data: InvoiceInput) -> None:
+    """Nómina goes only on N and Carta Porte only on I or T: never dropped from another type."""
+    if data.payroll is not None and data.type != "N":
+        raise invalid(
+            'El complemento de nómina solo va en facturas de nómina (type "N").',
+            payroll.INVALID_PAYROLL,
+            "type",
+        )
+    if data.carta_porte is not None and data.type not in ("I", "T"):
+        raise invalid(
+            "El complemento Carta Porte solo va en facturas de ingreso (I) o traslado (T).",
+            carta_porte.INVALID_CARTA_PORTE,
+            "type",
+        )
+
+
+def build_payroll(
+    csd: CSD, issuer: Issuer, data: InvoiceInput, *, check_date: bool = True
+) -> BuiltDocument:
+    """Build, seal and validate a payroll CFDI (type N) with the Nómina 1.2 complement, as
+    SAT's guide fixes it; refused with SAT's codes (``sat_matrix.nomina12``) when it breaks a
+    rule."""
+    if data.payroll is None:
+        raise invalid(
+            'Una factura de nómina requiere complements: [{"type": "nomina", "data": {...}}].',
+            payroll.INVALID_PAYROLL,
+            "complements",
+        )
+    if data.payment_method != "PUE":
+        raise invalid(
+            "La nómina se paga en una exhibición: payment_method debe ser PUE.",
+            E.INVALID_INPUT,
+            "payment_method",
+        )
+    payroll.items_absent(data.items)
+    payroll.check_totals(data.payroll)
+    _check_issuer(csd, issuer)
+    place = (data.address.zip if data.address and data.address.zip else None) or issuer.zip
+    sheet = data.payroll
+    comprobante = _Comprobante(
+        emisor=_emisor(issuer),
+        lugar_expedicion=place,
+        receptor=_receptor(data.customer, data.use, place),
+        conceptos=[payroll.concept(sheet)],
+        moneda="MXN",
+        tipo_de_comprobante="N",
+        exportacion=data.export,
+        serie=data.series or None,
+        folio=str(data.folio_number) if data.folio_number is not None else None,
+        metodo_pago="PUE",
+        cfdi_relacionados=_related(data),
+        fecha=issue_date(data.date, place, check_date),
+        complemento=payroll.complement(sheet),
+    )
+    comprobante["SubTotal"] = sheet.subtotal
+    comprobante["Descuento"] = sheet.total_deductions or None
+    comprobante["Total"] = sheet.subtotal - (sheet.total_deductions or Decimal(0))
+    extra = custom_complements(data.custom_complements, data.namespaces)
+    document = _finish(comprobante, csd, "N", [], None, True, extra)
+    sat_matrix.enforce(document.element, local_now(place))
     if data.addenda:
         attach_addenda(document.element, data.addenda, data.namespaces)
     return document
@@ -687,8 +765,18 @@ def _attach_foreign_trade(
         issuer_zip=issuer.zip,
         issuer_street=issuer.street,
     )
+    _add_complement(comprobante, node)
+
+
+def _add_complement(comprobante: _Comprobante, node: Any) -> None:
     existing = comprobante.get("Complemento")
-    comprobante["Complemento"] = [existing, node] if existing else node
+    if existing is None:
+        comprobante["Complemento"] = node
+    else:
+        comprobante["Complemento"] = [
+            *(existing if isinstance(existing, list) else [existing]),
+            node,
+        ]
 
 
 def _set_totals(comprobante: _Comprobante, lines: Sequence[Line], totals: Totals) -> None:

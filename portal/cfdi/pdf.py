@@ -33,7 +33,7 @@ from PIL import Image
 from satcfdi.cfdi import CFDI
 from satcfdi.models import Code
 
-from portal.cfdi import catalogs
+from portal.cfdi import catalogs, complement_pdf
 from portal.cfdi.qr import qr_data_uri, verification_url
 
 if TYPE_CHECKING:
@@ -721,11 +721,15 @@ def invoice_context(
         "extra": extra,
         "totals": _totals(cfdi, extra, decimals),
         "total": money(cfdi.get("Total"), decimals),
-        "total_words": amount_in_words(cfdi.get("Total") or 0, currency) if kind != "P" else "",
+        "total_words": amount_in_words(cfdi.get("Total") or 0, currency)
+        if kind not in ("P", "T")
+        else "",
         "related": _related(cfdi, extra),
         "global_info": _global_info(cfdi, extra),
         "payments": _payments(cfdi, extra),
         "foreign_trade": _foreign_trade(cfdi),
+        "payroll": complement_pdf.payroll(cfdi),
+        "carta_porte": complement_pdf.carta_porte(cfdi),
         "payment_totals": _payment_totals(cfdi),
         "stamp": _stamp(cfdi),
     }

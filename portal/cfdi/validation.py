@@ -49,6 +49,11 @@ SCHEMAS: tuple[tuple[str, str], ...] = (
         "http://www.sat.gob.mx/ComercioExterior20",
         "www.sat.gob.mx/sitio_internet/cfd/ComercioExterior20/ComercioExterior20.xsd",
     ),
+    ("http://www.sat.gob.mx/nomina12", "www.sat.gob.mx/sitio_internet/cfd/nomina/nomina12.xsd"),
+    (
+        "http://www.sat.gob.mx/CartaPorte31",
+        "www.sat.gob.mx/sitio_internet/cfd/CartaPorte/CartaPorte31.xsd",
+    ),
     (
         "http://www.sat.gob.mx/esquemas/retencionpago/2",
         "www.sat.gob.mx/esquemas/retencionpago/2/retencionpagov2.xsd",

@@ -34,7 +34,7 @@ from portal.cfdi.pac import (
     stamp_result,
 )
 from portal.cfdi.sat_matrix import enforce
-from portal.cfdi.types import InvoiceInput, in_amount_range
+from portal.cfdi.types import DEFAULT_USES, InvoiceInput, in_amount_range
 from portal.errors import Conflict, PortalError, ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.files import StampingLease
@@ -53,7 +53,7 @@ from portal.services import (
 from portal.services.checks import Checker
 from portal.tenancy import Tenant, scoped_select
 
-TYPES = ("I", "E", "P")
+TYPES = ("I", "E", "P", "N", "T")
 CREATE_STATUSES = ("pending", "draft")
 LIST_STATUSES = ("draft", "pending", "valid", "canceled", "failed")
 ASYNC_BODY_BYTES = 2 * 1024 * 1024
@@ -177,7 +177,7 @@ def is_ready_to_stamp(invoice: Invoice, organization: Organization) -> bool:
         parse(invoice.data, organization.address.get("zip"), organization.tax_system)
     except PortalError:
         return False
-    return not (invoice.type != "P" and not invoice.data.get("items"))
+    return not (invoice.type not in ("P", "N") and not invoice.data.get("items"))
 
 
 def preview_totals(data: dict[str, Any]) -> money.Totals | None:
@@ -203,9 +203,10 @@ def _describe(invoice: Invoice, data: dict[str, Any], *, totals: bool = True) ->
     invoice.exchange = _decimal_or_one(data.get("exchange"))
     invoice.payment_form = _short(data.get("payment_form"), 2)
     invoice.payment_method = _short(data.get("payment_method") or "PUE", 3)
-    invoice.use = _short("CP01" if invoice.type == "P" else data.get("use") or "G01", 4)
+    default_use = DEFAULT_USES.get(invoice.type, "G01")
+    invoice.use = _short("CP01" if invoice.type == "P" else data.get("use") or default_use, 4)
     invoice.related_documents = data.get("related_documents") or []
-    preview = preview_totals(data) if totals and invoice.type != "P" else None
+    preview = preview_totals(data) if totals and invoice.type not in ("P", "N") else None
     if preview is not None and all(map(in_amount_range, (preview.total, preview.subtotal))):
         invoice.total, invoice.subtotal = preview.total, preview.subtotal
     _index_text(invoice)

@@ -7,6 +7,8 @@ production. Each family registers its rules in its own module with ``@rule``:
 - ``cfdi40``: CFDI 4.0 (codes ``CFDI40xxx``);
 - ``pagos20``: the payments complement 2.0 (codes ``CRP2xxxx``);
 - ``retenciones20``: Retenciones 2.0 (a registry of its own, codes ``RET20_…``).
+- ``nomina12``: the payroll complement 1.2 (codes ``NOM1xx``/``NOM2xx``);
+- ``cartaporte31``: the Carta Porte complement 3.1 (codes ``CP1xx``/``CP2xx``/``CP3xx``).
 
 A check receives the sealed document (``Context``) and yields one path for each place that breaks
 the rule (an XPath-like description such as ``Conceptos/Concepto[2]/@Importe``); yielding nothing
@@ -84,7 +86,13 @@ def rule(code: str, message: str) -> Callable[[Check], Check]:
 
 def _load_families() -> None:
     # Imported for their @rule side effect; each family module imports this package.
-    from portal.cfdi.sat_matrix import cce20, cfdi40, pagos20  # noqa: F401
+    from portal.cfdi.sat_matrix import (  # noqa: F401
+        cartaporte31,
+        cce20,
+        cfdi40,
+        nomina12,
+        pagos20,
+    )
 
 
 def violations(root: etree._Element, now: datetime) -> Iterator[Problem]:
