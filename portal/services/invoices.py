@@ -520,9 +520,10 @@ def stamp_draft(session: Session, invoice: Invoice) -> None:
 
 
 def stamp_draft_call(
-    session: Session, invoice: Invoice, lease: timedelta | None = None
+    session: Session, invoice: Invoice, lease: timedelta | None = None, run_async: bool = False
 ) -> StampCall | None:
-    """``stamp_draft``; with ``lease``, a remote PAC's call is returned as in ``create_call``."""
+    """``stamp_draft``; with ``lease``, a remote PAC's call is returned as in ``create_call``;
+    ``run_async``: checked, given its folio and left ``pending`` for the worker (no call)."""
     if invoice.status != "draft":
         raise ValidationError("Sólo se puede timbrar una factura en borrador.", "not_a_draft")
     organization = session.get(Organization, invoice.organization_id)
@@ -531,6 +532,11 @@ def stamp_draft_call(
     stamping.pac_for(session, organization, invoice.livemode)  # outside the savepoint below
     data = _with_balances(session, invoice, dict(invoice.data))
     prepared = data, parse(data, issuer.zip, issuer.tax_system)  # refused before the folio
+    if run_async:
+        assign_folio(session, organization, invoice)
+        invoice.status = "pending"  # the worker stamps it (portal.jobs.invoices)
+        session.flush()
+        return None
     return _stamp_now(session, organization, invoice, prepared, lease)
 
 
