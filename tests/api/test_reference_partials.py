@@ -41,3 +41,19 @@ def test_stamp_draft_async_refuses_an_incomplete_draft_at_once(org_api) -> None:
     refused = org_api.post(f"/invoices/{draft['id']}/stamp?async=true")
     assert refused.status_code == 400 and refused.get_json()["message"]
     assert org_api.get(f"/invoices/{draft['id']}").get_json()["status"] == "draft"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE", "PATCH"])
+@pytest.mark.parametrize(
+    "path", ["/v2", "/v2/nothing", "/v2/nothing/here", "/v2/invoices/x/nothing/here"]
+)
+def test_unknown_v2_routes_are_the_api_404(client, db, make_organization, method, path) -> None:
+    organization, key = make_organization()
+    organization.domain = "v2"  # not even an organization with that domain captures them
+    db.commit()
+    response = client.open(
+        path, method=method, json={"a": 1}, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert response.status_code == 404, (method, path, response.data[:200])
+    body = response.get_json()
+    assert body["status"] == 404 and body["message"] and "<html" not in response.text
