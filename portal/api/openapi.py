@@ -524,11 +524,9 @@ def _organization_paths() -> dict[str, dict[str, Schema]]:
     return {
         "/organizations": {
             "post": _op("Crear una organización", USER_KEY, org, body=_obj({"name": STR}, False)),
-            "get": _op(
-                "Listar organizaciones", USER_KEY, _page("Organization"), query=SEARCH + PAGE_PARAMS
-            ),
+            "get": _op("Listar organizaciones", USER_KEY, _page("Organization"), query=LIST_PARAMS),
         },
-        "/organizations/me": {"get": _op("La organización de la llave", ORG_KEY, org)},
+        "/organizations/me": {"get": _op("La organización de la llave", ANY_KEY, org)},
         "/organizations/domain-check": {
             "get": _op(
                 "¿Está libre el dominio?", USER_KEY, available, query=[("domain", STR, "Dominio.")]
@@ -545,7 +543,13 @@ def _organization_paths() -> dict[str, dict[str, Schema]]:
                 "Subir el CSD",
                 USER_KEY,
                 org,
-                files={"cer": BINARY, "key": BINARY, "password": STR},
+                files={
+                    "cer": BINARY,
+                    "key": BINARY,
+                    "cerFile": BINARY,
+                    "keyFile": BINARY,
+                    "password": STR,
+                },
             ),
             "delete": _op("Eliminar el CSD", USER_KEY, _obj({"updated_at": NDATE})),
         },

@@ -57,3 +57,70 @@ def test_unknown_v2_routes_are_the_api_404(client, db, make_organization, method
     assert response.status_code == 404, (method, path, response.data[:200])
     body = response.get_json()
     assert body["status"] == 404 and body["message"] and "<html" not in response.text
+
+
+def test_organizations_list_honours_the_date_filters_and_me(api, make_account, db) -> None:
+    from datetime import UTC, datetime
+
+    from portal.models.organizations import Organization
+
+    _account, key = make_account()
+    user = api(key)
+    ids = [user.post("/organizations", json={"name": f"Org {n}"}).json["id"] for n in range(3)]
+    me = user.get("/organizations/me")
+    assert me.status_code == 400 and me.json["code"] == "organization_key_required"
+    for n, org_id in enumerate(ids):
+        db.get(Organization, org_id).created_at = datetime(2024, 1, 10 + n, tzinfo=UTC)
+    db.commit()
+
+    def listed(query: str) -> list[str]:
+        response = user.get("/organizations?" + query)
+        assert response.status_code == 200, response.json
+        return sorted(org["id"] for org in response.json["data"])
+
+    assert listed("date[gt]=2024-01-10T00:00:00.000Z") == sorted(ids[1:])
+    assert listed("date[gt]=2024-01-10T00:00:00Z&date[lt]=2024-01-12T00:00:00Z") == [ids[1]]
+    assert listed("date[gte]=2024-01-11T00:00:00Z") == sorted(ids[1:])
+    assert listed("date[lte]=2024-01-11T00:00:00Z") == sorted(ids[:2])
+    bad = user.get("/organizations?date[gt]=ayer")
+    assert bad.status_code == 400 and bad.json["path"] == "date[gt]"
+    test_key = user.get(f"/organizations/{ids[0]}/apikeys/test").json
+    assert api(test_key).get("/organizations/me").json["id"] == ids[0]
+
+
+def test_organization_me_with_the_user_key_of_a_single_organization(api, make_account) -> None:
+    _account, key = make_account()
+    user = api(key)
+    org_id = user.post("/organizations", json={"name": "Sola"}).json["id"]
+    me = user.get("/organizations/me")
+    assert me.status_code == 200 and me.json["id"] == org_id
+
+
+@pytest.mark.parametrize("names", [("cerFile", "keyFile"), ("cer", "key")])
+def test_certificate_upload_takes_the_reference_schema_names(api, make_account, org_csd, names):
+    import io
+
+    from tests.fixtures.factories import LEGAL
+
+    _account, key = make_account()
+    user = api(key)
+    org_id = user.post("/organizations", json={"name": "Con CSD"}).json["id"]
+    assert user.put(f"/organizations/{org_id}/legal", json=LEGAL).status_code == 200
+    cer_field, key_field = names
+    response = user.put(
+        f"/organizations/{org_id}/certificate",
+        data={
+            cer_field: (io.BytesIO(org_csd.cer_der), "csd.cer"),
+            key_field: (io.BytesIO(org_csd.key_der), "csd.key"),
+            "password": org_csd.password,
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200, response.json
+    assert response.json["certificate"]["has_certificates"] is True
+    missing = user.put(
+        f"/organizations/{org_id}/certificate",
+        data={"password": "x", key_field: (io.BytesIO(org_csd.key_der), "csd.key")},
+        content_type="multipart/form-data",
+    )
+    assert missing.status_code == 400 and missing.json["path"] == "cer"
