@@ -8,12 +8,12 @@ from flask import g, jsonify, request
 
 from portal.api import bp
 from portal.api.auth import any_key_required, user_key_required
-from portal.api.common import iso, json_body, uploaded
+from portal.api.common import idempotent, iso, json_body, uploaded
 from portal.api.pagination import filter_dates, paginate
 from portal.errors import NotFound, ValidationError
 from portal.extensions import db
 from portal.models.organizations import FolioSeries, Organization
-from portal.services import api_keys
+from portal.services import api_keys, idempotency
 from portal.services import organizations as orgs
 
 LOGO_FIELD_MAX = 2 * orgs.LOGO_MAX_BYTES  # larger files get the service's own message
@@ -89,7 +89,13 @@ def _saved(org: Organization) -> Any:
 @user_key_required
 def create_organization():
     """Open a new organization (its test key is issued at once)."""
-    org = orgs.create_organization(db.session, g.actor.account, json_body().get("name"))
+    account = g.actor.account
+    org = idempotent(
+        "organizations",
+        lambda: orgs.create_organization(db.session, account, json_body().get("name")),
+        _own,
+        caller=idempotency.Caller.account(account.id),
+    )
     return _saved(org)
 
 
