@@ -282,17 +282,18 @@ def require_open(receipt: Receipt, path: str | None = None) -> None:
 
 
 def set_status(session: Session, receipt: Receipt, status: str, invoice_id: str | None) -> None:
-    """Change the status (and the invoice it went into) and write ``receipt.status_updated``."""
+    """Change the status (and the invoice it went into) and write ``receipt.status_updated``;
+    a cancellation also writes ``receipt.cancellation_status_updated`` (a receipt is cancelled
+    at once, with no SAT request: its cancellation status changes with its status)."""
     receipt.status, receipt.invoice_id = status, invoice_id or receipt.invoice_id
     session.flush()
     organization = session.get(Organization, receipt.organization_id)
-    events.record(
-        session,
-        receipt.organization_id,
-        receipt.livemode,
-        "receipt.status_updated",
-        {"type": "receipt", "object": to_dict(receipt, organization)},
-    )
+    payload = {"type": "receipt", "object": to_dict(receipt, organization)}
+    kinds = ["receipt.status_updated"]
+    if status == "canceled":
+        kinds.append("receipt.cancellation_status_updated")
+    for kind in kinds:
+        events.record(session, receipt.organization_id, receipt.livemode, kind, payload)
 
 
 def cancel(session: Session, receipt: Receipt) -> Receipt:

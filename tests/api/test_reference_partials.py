@@ -124,3 +124,19 @@ def test_certificate_upload_takes_the_reference_schema_names(api, make_account, 
         content_type="multipart/form-data",
     )
     assert missing.status_code == 400 and missing.json["path"] == "cer"
+
+
+def test_cancelling_a_receipt_sends_receipt_cancellation_status_updated(
+    make_organization, api, make_webhook, receiver, receipt_body
+) -> None:
+    organization, key = make_organization()
+    make_webhook(organization, receiver.url, ["receipt.cancellation_status_updated"])
+    client = api(key)
+    receipt = client.post("/receipts", json=receipt_body()).json
+    assert receiver.events() == []  # created: no cancellation status change
+    assert client.delete(f"/receipts/{receipt['id']}").status_code == 200
+    # HUEY_IMMEDIATE: delivered right after the commit.
+    [event] = receiver.events()
+    assert event["type"] == "receipt.cancellation_status_updated"
+    assert event["data"]["object"]["id"] == receipt["id"]
+    assert event["data"]["object"]["status"] == "canceled"
