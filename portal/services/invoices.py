@@ -294,6 +294,7 @@ def create_call(
     if key and (existing := replay(find_by_key(session, tenant, key), digest)):
         return existing, None  # a parallel request still stamping it: the pending invoice
     customer_id, data = resolve(tenant, body)
+    customer_id = customer_id or customers.record_for_invoice(session, tenant, data["customer"])
     draft = meta["status"] == "draft"
     invoice = Invoice(
         organization_id=tenant.organization.id,

@@ -140,3 +140,35 @@ def test_cancelling_a_receipt_sends_receipt_cancellation_status_updated(
     assert event["type"] == "receipt.cancellation_status_updated"
     assert event["data"]["object"]["id"] == receipt["id"]
     assert event["data"]["object"]["status"] == "canceled"
+
+
+def test_an_inline_customer_gets_a_customer_record_matched_by_rfc(org_api, invoice_body) -> None:
+    first = org_api.post("/invoices", json=invoice_body()).get_json()
+    customer_id = first["customer"]["id"]
+    assert customer_id and first["customer"]["tax_id"] == "URE180429TM6"
+    record = org_api.get(f"/customers/{customer_id}")
+    assert record.status_code == 200 and record.get_json()["tax_id"] == "URE180429TM6"
+    second = org_api.post("/invoices", json=invoice_body()).get_json()
+    assert second["customer"]["id"] == customer_id  # matched by RFC, not created again
+    listed = org_api.get("/invoices").get_json()["data"]
+    assert {invoice["customer"]["id"] for invoice in listed} == {customer_id}
+    assert org_api.get("/customers").get_json()["total_results"] == 1
+    by_customer = org_api.get(f"/invoices?customer={customer_id}").get_json()
+    assert by_customer["total_results"] == 2
+
+
+def test_inline_customers_are_per_environment_and_generic_rfcs_by_name(
+    make_organization, api, invoice_body
+) -> None:
+    _org, key = make_organization()
+    _other, other_key = make_organization()
+    mine = api(key).post("/invoices", json=invoice_body()).get_json()
+    theirs = api(other_key).post("/invoices", json=invoice_body()).get_json()
+    assert mine["customer"]["id"] != theirs["customer"]["id"]
+    assert api(key).get(f"/customers/{theirs['customer']['id']}").status_code == 404
+    draft = (
+        api(key)
+        .post("/invoices", json={"status": "draft", "customer": {"legal_name": "Sin RFC"}})
+        .get_json()
+    )
+    assert "id" not in draft["customer"]  # nothing to match a record by
