@@ -749,7 +749,8 @@ def _other_paths() -> dict[str, dict[str, Schema]]:
                     {
                         "efos": _obj(
                             {
-                                "is_valid": BOOL,
+                                "is_valid": _t("boolean", True),
+                                "list_loaded": BOOL,
                                 "data": _obj(
                                     {"mensaje": STR, "fechaLista": NSTR, "detalles": OBJECTS}
                                 ),
