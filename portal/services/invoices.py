@@ -222,6 +222,20 @@ def _short(value: Any, size: int) -> str | None:
     return None if value is None else str(value)[:size]
 
 
+ITEMS_INDEXED = 100  # ``q`` finds the words of an invoice's first 100 concepts
+
+
+def _item_words(data: Any) -> list[Any]:
+    """Each concept's description (the product's name) and SKU, for the word search."""
+    items = data.get("items") if isinstance(data, dict) else None
+    words: list[Any] = []
+    for item in items[:ITEMS_INDEXED] if isinstance(items, list) else []:
+        product = item.get("product") if isinstance(item, dict) else None
+        if isinstance(product, dict):
+            words += [product.get("description"), product.get("sku")]
+    return words
+
+
 def _index_text(invoice: Invoice) -> None:
     customer = invoice.customer or {}
     invoice.search_text = text_search.index_text(
@@ -231,6 +245,7 @@ def _index_text(invoice: Invoice) -> None:
         invoice.folio_number,
         invoice.uuid,
         invoice.external_id,
+        *_item_words(invoice.data),
     )
 
 
