@@ -624,7 +624,14 @@ def _invoice_paths() -> dict[str, dict[str, Schema]]:
         paths[f"{one}/cancellation_receipt/{kind}"] = {
             "get": _op("Acuse de cancelación", ORG_KEY, STR, binary=files[kind])
         }
-    paths[f"{one}/stamp"] = {"post": _op("Timbrar un borrador", ORG_KEY, invoice)}
+    paths[f"{one}/stamp"] = {
+        "post": _op(
+            "Timbrar un borrador",
+            ORG_KEY,
+            invoice,
+            query=[("async", STR, "`true`: queda `pending` y se timbra en segundo plano.")],
+        )
+    }
     paths[f"{one}/copy"] = {"post": _op("Copiar como borrador", ORG_KEY, invoice)}
     paths[f"{one}/status"] = {"put": _op("Consultar el estado", ORG_KEY, invoice)}
     paths[f"{one}/email"] = {"post": _op("Enviar por correo", ORG_KEY, _ref("Ok"), body=EMAIL_IN)}
