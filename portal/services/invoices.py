@@ -8,8 +8,6 @@ An idempotency key replays the first invoice for the same body and refuses a dif
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -35,7 +33,7 @@ from portal.cfdi.pac import (
 )
 from portal.cfdi.sat_matrix import enforce
 from portal.cfdi.types import InvoiceInput, in_amount_range
-from portal.errors import Conflict, PortalError, ValidationError
+from portal.errors import PortalError, ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.files import StampingLease
 from portal.models.invoices import Invoice, InvoiceCount
@@ -51,6 +49,7 @@ from portal.services import (
     stamping,
 )
 from portal.services.checks import Checker
+from portal.services.idempotency import body_hash, reused_key
 from portal.tenancy import Tenant, scoped_select
 
 TYPES = ("I", "E", "P")
@@ -65,12 +64,6 @@ LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
 
 
 # Reading the body --------------------------------------------------------------------------
-
-
-def body_hash(body: dict[str, Any]) -> str:
-    """A stable fingerprint of a request body (key order and spacing do not matter)."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _jsonable(value: Any) -> Any:
@@ -260,12 +253,7 @@ def find_by_key(session: Session, tenant: Tenant, key: str) -> Invoice | None:
 def replay(invoice: Invoice | None, digest: str) -> Invoice | None:
     """The earlier result for a repeated idempotency key; 409 when the body differs."""
     if invoice is not None and invoice.body_hash != digest:
-        raise Conflict(
-            "La llave de idempotencia ya se usó con un cuerpo distinto. Usa una llave nueva "
-            "o reenvía exactamente el mismo cuerpo.",
-            "idempotency_key_reused",
-            "idempotency_key",
-        )
+        raise reused_key()
     return invoice
 
 

@@ -27,7 +27,7 @@ from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import STATUSES, Receipt
-from portal.services import events, invoice_files, invoices, mail, mail_limits
+from portal.services import events, idempotency, invoice_files, invoices, mail, mail_limits
 from portal.services.checks import Checker
 from portal.tenancy import Tenant, scoped_select
 
@@ -195,7 +195,7 @@ def create(
 ) -> Receipt:
     """A new open receipt; the same idempotency key with the same body returns the first one."""
     meta = _read(body, idempotency_key)
-    digest = invoices.body_hash({k: v for k, v in body.items() if k != "idempotency_key"})
+    digest = idempotency.body_hash({k: v for k, v in body.items() if k != "idempotency_key"})
     key = meta["idempotency_key"]
     if key and (existing := invoices.replay(_find_by_key(session, tenant, key), digest)):
         return existing  # type: ignore[return-value]
