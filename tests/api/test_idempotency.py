@@ -103,3 +103,24 @@ def test_a_refused_creation_keeps_no_key(make_organization, api, db) -> None:
     assert fixed.status_code == 400  # the same body: refused again, not a replay
     created = api(key).post("/products", json=PRODUCT, headers={"Idempotency-Key": "other"})
     assert created.status_code == 200
+
+
+def test_parallel_retries_with_one_key_create_one_object(live_server, make_organization, db):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    _org, key = make_organization()
+    headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "parallel-1"}
+
+    def post(_: int) -> requests.Response:
+        return requests.post(
+            f"{live_server}/v2/products", json=PRODUCT, headers=headers, timeout=60
+        )
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(post, range(6)))
+    assert [r.status_code for r in responses] == [200] * 6, [r.text for r in responses]
+    assert len({r.json()["id"] for r in responses}) == 1
+    db.rollback()  # a fresh snapshot after the server's writes
+    assert db.scalar(select(func.count()).select_from(Product)) == 1
