@@ -93,6 +93,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "HEALTH_MAX_HEARTBEAT_AGE": int(
             env.get("HEALTH_MAX_HEARTBEAT_AGE") or (60 if production else 0)
         ),
+        # SAT's 69-B list, refreshed daily by the scheduler: a file path or an http(s) URL.
+        "EFOS_SOURCE": env.get("EFOS_SOURCE") or None,
         "PAC_PROVIDER": env.get("PAC_PROVIDER") or None,
         "PAC_USERNAME": env.get("PAC_USERNAME") or None,
         "PAC_PASSWORD": env.get("PAC_PASSWORD") or None,

@@ -126,9 +126,10 @@ def create(session: Session, tenant: Tenant, body: dict[str, Any], **options: An
     return stamp(session, invoice, call)
 
 
-def stamp_draft(session: Session, invoice: Invoice) -> Invoice:
-    """``invoices.stamp_draft`` with a remote PAC called outside the transaction."""
-    call = invoices.stamp_draft_call(session, invoice, stamp_lease())
+def stamp_draft(session: Session, invoice: Invoice, run_async: bool = False) -> Invoice:
+    """``invoices.stamp_draft`` with a remote PAC called outside the transaction; ``run_async``:
+    left ``pending`` for the worker (``portal.jobs.invoices``)."""
+    call = invoices.stamp_draft_call(session, invoice, stamp_lease(), run_async=run_async)
     return stamp(session, invoice, call)
 
 

@@ -148,3 +148,47 @@ def test_invoice_relations_are_backfilled_from_the_stored_xml(fresh_database):
     with engine.connect() as connection:
         assert "invoice_relations" not in inspect(connection).get_table_names()
     engine.dispose()
+
+
+def test_invoice_search_text_gains_the_items_words_and_loses_them_on_downgrade(fresh_database):
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from portal.migrate import alembic_config
+    from portal.models import Account, Invoice, Organization
+
+    url = fresh_database("migrations_search_items")
+    upgrade(url, "7d3e9a1c5b20")  # before the items were indexed
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    items = [{"product": {"description": "Aspiradora Robot", "sku": "ASP-9"}}, "not an item"]
+    with Session(engine) as session:
+        account = Account(email="a@example.com", password_hash="x")
+        session.add(account)
+        session.flush()
+        organization = Organization(account_id=account.id, name="Kemper")
+        session.add(organization)
+        session.flush()
+        session.add(
+            Invoice(
+                organization_id=organization.id,
+                livemode=False,
+                customer={"legal_name": "Dunder Mifflin", "tax_id": "DUM010101AAA"},
+                data={"items": items},
+                folio_number=7,
+                search_text="dunder mifflin",
+            )
+        )
+        session.commit()
+    query = text("SELECT search_text FROM invoices")
+
+    upgrade(url)
+    with engine.connect() as connection:
+        words = connection.execute(query).scalar_one().split(" ")
+    assert {"aspiradora", "robot", "asp", "9", "dunder", "dum010101aaa", "7"} <= set(words)
+
+    command.downgrade(alembic_config(url), "7d3e9a1c5b20")
+    with engine.connect() as connection:
+        words = connection.execute(query).scalar_one().split(" ")
+    engine.dispose()
+    assert "aspiradora" not in words and {"dunder", "mifflin", "7"} <= set(words)

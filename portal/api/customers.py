@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, jsonify, request
 
 from portal.api import bp
 from portal.api.auth import organization_key_required
-from portal.api.common import json_body
+from portal.api.common import idempotent, json_body
 from portal.api.pagination import filter_dates, paginate
 from portal.extensions import db
 from portal.models.customers import Customer
@@ -21,12 +23,21 @@ def _wants_edit_link() -> bool:
 @bp.post("/customers")
 @organization_key_required
 def create_customer():
-    """Register a customer (``?createEditLink=true`` makes every field optional)."""
-    customer, link = customers.create_customer(
-        db.session, current_tenant(), json_body(), edit_link=_wants_edit_link()
-    )
+    """Register a customer (``?createEditLink=true`` makes every field optional); a retry
+    with the same ``Idempotency-Key`` gets it again (without a new edit link)."""
+    tenant = current_tenant()
+    issued: list[Any] = []
+
+    def create() -> Any:
+        customer, link = customers.create_customer(
+            db.session, tenant, json_body(), edit_link=_wants_edit_link()
+        )
+        issued.append(link)
+        return customer
+
+    customer = idempotent("customers", create, lambda found: customers.get_customer(tenant, found))
     db.session.commit()
-    return jsonify(customers.to_dict(customer, link))
+    return jsonify(customers.to_dict(customer, issued[0] if issued else None))
 
 
 @bp.get("/customers")

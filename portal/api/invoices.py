@@ -29,6 +29,10 @@ def _answer(invoice: Invoice) -> Response:
     return jsonify(invoices.to_dict(invoice, current_tenant().organization))
 
 
+def _async_requested() -> bool:
+    return request.args.get("async", "").lower() in ("true", "1")
+
+
 def _file(data: bytes, name: str, kind: str) -> Response:
     response = Response(data, mimetype=MIME[kind])
     return set_disposition(response, name)
@@ -48,7 +52,7 @@ def create_invoice():
         current_tenant(),
         json_body(),
         idempotency_key=request.headers.get("Idempotency-Key") or None,
-        run_async=request.args.get("async", "").lower() in ("true", "1"),
+        run_async=_async_requested(),
         body_size=request.content_length or 0,
     )
     answer = _answer(invoice)  # as committed: an async job may stamp it right after
@@ -89,11 +93,13 @@ def update_draft(invoice_id: str):
 @bp.post("/invoices/<invoice_id>/stamp")
 @organization_key_required
 def stamp_draft(invoice_id: str):
-    """Stamp a draft (a remote PAC: with no transaction open, as in ``create_invoice``)."""
-    invoice = _load(invoice_id)
-    invoice = pac_calls.stamp_draft(db.session, invoice)
+    """Stamp a draft (a remote PAC: with no transaction open, as in ``create_invoice``);
+    ``?async=true``: answered ``pending``, the worker stamps it."""
+    run_async = _async_requested()
+    invoice = pac_calls.stamp_draft(db.session, _load(invoice_id), run_async=run_async)
+    answer = _answer(invoice)  # as committed: an async job may stamp it right after
     db.session.commit()
-    return _answer(invoice)
+    return answer
 
 
 @bp.post("/invoices/<invoice_id>/copy")

@@ -557,11 +557,9 @@ def _organization_paths() -> dict[str, dict[str, Schema]]:
     return {
         "/organizations": {
             "post": _op("Crear una organización", USER_KEY, org, body=_obj({"name": STR}, False)),
-            "get": _op(
-                "Listar organizaciones", USER_KEY, _page("Organization"), query=SEARCH + PAGE_PARAMS
-            ),
+            "get": _op("Listar organizaciones", USER_KEY, _page("Organization"), query=LIST_PARAMS),
         },
-        "/organizations/me": {"get": _op("La organización de la llave", ORG_KEY, org)},
+        "/organizations/me": {"get": _op("La organización de la llave", ANY_KEY, org)},
         "/organizations/domain-check": {
             "get": _op(
                 "¿Está libre el dominio?", USER_KEY, available, query=[("domain", STR, "Dominio.")]
@@ -578,7 +576,13 @@ def _organization_paths() -> dict[str, dict[str, Schema]]:
                 "Subir el CSD",
                 USER_KEY,
                 org,
-                files={"cer": BINARY, "key": BINARY, "password": STR},
+                files={
+                    "cer": BINARY,
+                    "key": BINARY,
+                    "cerFile": BINARY,
+                    "keyFile": BINARY,
+                    "password": STR,
+                },
             ),
             "delete": _op("Eliminar el CSD", USER_KEY, _obj({"updated_at": NDATE})),
         },
@@ -662,7 +666,14 @@ def _invoice_paths() -> dict[str, dict[str, Schema]]:
         paths[f"{one}/cancellation_receipt/{kind}"] = {
             "get": _op("Acuse de cancelación", ORG_KEY, STR, binary=files[kind])
         }
-    paths[f"{one}/stamp"] = {"post": _op("Timbrar un borrador", ORG_KEY, invoice)}
+    paths[f"{one}/stamp"] = {
+        "post": _op(
+            "Timbrar un borrador",
+            ORG_KEY,
+            invoice,
+            query=[("async", STR, "`true`: queda `pending` y se timbra en segundo plano.")],
+        )
+    }
     paths[f"{one}/copy"] = {"post": _op("Copiar como borrador", ORG_KEY, invoice)}
     paths[f"{one}/status"] = {"put": _op("Consultar el estado", ORG_KEY, invoice)}
     action = _t("string", enum=["revoke", "activate", "extend", "reset"])
@@ -801,7 +812,8 @@ def _other_paths() -> dict[str, dict[str, Schema]]:
                     {
                         "efos": _obj(
                             {
-                                "is_valid": BOOL,
+                                "is_valid": _t("boolean", True),
+                                "list_loaded": BOOL,
                                 "data": _obj(
                                     {"mensaje": STR, "fechaLista": NSTR, "detalles": OBJECTS}
                                 ),

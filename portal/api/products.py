@@ -8,7 +8,7 @@ from flask import jsonify, request
 
 from portal.api import bp
 from portal.api.auth import organization_key_required
-from portal.api.common import iso, json_body
+from portal.api.common import idempotent, iso, json_body
 from portal.api.pagination import filter_dates, paginate
 from portal.extensions import db
 from portal.models.products import Product
@@ -44,7 +44,12 @@ def serialize_product(product: Product) -> dict[str, Any]:
 @organization_key_required
 def create_product():
     """Register a product (taxes default to IVA 16 % transferred)."""
-    product = products.create_product(db.session, current_tenant(), json_body())
+    tenant = current_tenant()
+    product = idempotent(
+        "products",
+        lambda: products.create_product(db.session, tenant, json_body()),
+        lambda found: products.get_product(tenant, found),
+    )
     db.session.commit()
     return jsonify(serialize_product(product))
 

@@ -9,6 +9,7 @@ from portal.models.customers import Customer
 from portal.models.efos import EfosEntry
 from portal.models.events import Event, Webhook, WebhookAttempt, WebhookDelivery
 from portal.models.files import RenderedFile, StampingLease
+from portal.models.idempotency import IdempotencyKey
 from portal.models.invoice_relations import InvoiceRelation
 from portal.models.invoices import Invoice, InvoiceCount, LocalPacCredential
 from portal.models.mail import OutboxEmail
@@ -36,6 +37,7 @@ __all__ = [
     "FolioSeries",
     "GlobalInvoiceRun",
     "Heartbeat",
+    "IdempotencyKey",
     "Invoice",
     "InvoiceCount",
     "InvoicePublicLink",

@@ -157,7 +157,7 @@ def preview_page(organization: Organization, sample: Receipt):
     return _form_page(organization, sample, TaxDataForm(), preview=True)
 
 
-@bp.route("/<domain>", methods=["GET", "POST"])
+@bp.route("/<domain:domain>", methods=["GET", "POST"])
 def home(domain: str):
     """A box to type the receipt's key."""
     organization = self_invoice.organization_for(db.session, domain)
@@ -168,7 +168,7 @@ def home(domain: str):
     return _page("key", organization, 400 if form.errors else 200, form=form)
 
 
-@bp.get("/<domain>/logo")
+@bp.get("/<domain:domain>/logo")
 def logo(domain: str):
     """The organization's logo, for its pages."""
     organization = self_invoice.organization_for(db.session, domain)
@@ -179,7 +179,7 @@ def logo(domain: str):
     return response
 
 
-@bp.route("/<domain>/<key>", methods=["GET", "POST"])
+@bp.route("/<domain:domain>/<key>", methods=["GET", "POST"])
 def receipt(domain: str, key: str):
     """The purchase and the tax-data form; on submit, the confirmation of what it will say."""
     organization, found = _receipt(domain, key)
@@ -196,7 +196,7 @@ def receipt(domain: str, key: str):
     return _form_page(organization, found, form)
 
 
-@bp.post("/<domain>/<key>/confirm")
+@bp.post("/<domain:domain>/<key>/confirm")
 def confirm(domain: str, key: str):
     """Invoice the purchase (once), then show the result."""
     organization, found = _receipt(domain, key)
@@ -281,7 +281,7 @@ def _to_result(domain: str, found: Receipt, invoice: Invoice):
     return redirect(url_for(".result", domain=domain, key=found.key, token=token))
 
 
-@bp.post("/<domain>/<key>/lookup")
+@bp.post("/<domain:domain>/<key>/lookup")
 def lookup(domain: str, key: str):
     """An invoiced receipt's invoice again, for whoever types the RFC it went to."""
     organization, found = _receipt(domain, key)
@@ -296,7 +296,7 @@ def lookup(domain: str, key: str):
     return _page("invoiced", organization, 400, receipt=found, form=form)
 
 
-@bp.get("/<domain>/<key>/invoice/<token>")
+@bp.get("/<domain:domain>/<key>/invoice/<token>")
 def result(domain: str, key: str, token: str):
     """The invoice: PDF and XML to download."""
     organization, found = _receipt(domain, key)
@@ -304,7 +304,7 @@ def result(domain: str, key: str, token: str):
     return _page("result", organization, receipt=found, invoice=invoice, token=token)
 
 
-@bp.get("/<domain>/<key>/invoice/<token>/<any(pdf, xml):kind>")
+@bp.get("/<domain:domain>/<key>/invoice/<token>/<any(pdf, xml):kind>")
 def download(domain: str, key: str, token: str, kind: str):
     """The invoice's PDF or XML, through the receipt's signed link."""
     organization, found = _receipt(domain, key)

@@ -238,6 +238,30 @@ def create_customer(
     return customer, issue_edit_link(customer) if edit_link else None
 
 
+def record_for_invoice(session: Session, tenant: Tenant, inline: Any) -> str | None:
+    """The customer record of an invoice's inline customer, as Facturapi keeps one: the
+    environment's newest customer with the same RFC (and name, for SAT's generic RFCs, which
+    many customers share), or a new one from the inline data. None when the data has no RFC
+    or would not make a valid customer (the invoice's own checks then answer for it)."""
+    if not isinstance(inline, dict) or not isinstance(inline.get("tax_id"), str):
+        return None
+    tax_id = inline["tax_id"].strip().upper()
+    if not tax_id:
+        return None
+    query = search(tenant).where(Customer.tax_id == tax_id)
+    if tax_id in rules.GENERIC_RFCS:
+        query = query.where(Customer.legal_name == inline.get("legal_name"))
+    found = session.scalar(query.limit(1))
+    if found is not None:
+        return found.id
+    try:
+        with session.begin_nested():
+            customer, _ = create_customer(session, tenant, inline)
+    except ValidationError:
+        return None
+    return customer.id
+
+
 def update_customer(
     session: Session,
     tenant: Tenant,

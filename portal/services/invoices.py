@@ -8,8 +8,6 @@ An idempotency key replays the first invoice for the same body and refuses a dif
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -35,13 +33,14 @@ from portal.cfdi.pac import (
 )
 from portal.cfdi.sat_matrix import enforce
 from portal.cfdi.types import DEFAULT_USES, InvoiceInput, in_amount_range
-from portal.errors import Conflict, PortalError, ValidationError
+from portal.errors import PortalError, ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.files import StampingLease
 from portal.models.invoices import Invoice, InvoiceCount
 from portal.models.organizations import FolioSeries, Organization
 from portal.services import (
     cancellation_rules,
+    customers,
     events,
     invoice_receivers,
     organizations,
@@ -51,6 +50,7 @@ from portal.services import (
     stamping,
 )
 from portal.services.checks import Checker
+from portal.services.idempotency import body_hash, reused_key
 from portal.tenancy import Tenant, scoped_select
 
 TYPES = ("I", "E", "P", "N", "T")
@@ -65,12 +65,6 @@ LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
 
 
 # Reading the body --------------------------------------------------------------------------
-
-
-def body_hash(body: dict[str, Any]) -> str:
-    """A stable fingerprint of a request body (key order and spacing do not matter)."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _jsonable(value: Any) -> Any:
@@ -224,6 +218,20 @@ def _short(value: Any, size: int) -> str | None:
     return None if value is None else str(value)[:size]
 
 
+ITEMS_INDEXED = 100  # ``q`` finds the words of an invoice's first 100 concepts
+
+
+def _item_words(data: Any) -> list[Any]:
+    """Each concept's description (the product's name) and SKU, for the word search."""
+    items = data.get("items") if isinstance(data, dict) else None
+    words: list[Any] = []
+    for item in items[:ITEMS_INDEXED] if isinstance(items, list) else []:
+        product = item.get("product") if isinstance(item, dict) else None
+        if isinstance(product, dict):
+            words += [product.get("description"), product.get("sku")]
+    return words
+
+
 def _index_text(invoice: Invoice) -> None:
     customer = invoice.customer or {}
     invoice.search_text = text_search.index_text(
@@ -233,6 +241,7 @@ def _index_text(invoice: Invoice) -> None:
         invoice.folio_number,
         invoice.uuid,
         invoice.external_id,
+        *_item_words(invoice.data),
     )
 
 
@@ -247,12 +256,7 @@ def find_by_key(session: Session, tenant: Tenant, key: str) -> Invoice | None:
 def replay(invoice: Invoice | None, digest: str) -> Invoice | None:
     """The earlier result for a repeated idempotency key; 409 when the body differs."""
     if invoice is not None and invoice.body_hash != digest:
-        raise Conflict(
-            "La llave de idempotencia ya se usó con un cuerpo distinto. Usa una llave nueva "
-            "o reenvía exactamente el mismo cuerpo.",
-            "idempotency_key_reused",
-            "idempotency_key",
-        )
+        raise reused_key()
     return invoice
 
 
@@ -296,6 +300,7 @@ def create_call(
     if key and (existing := replay(find_by_key(session, tenant, key), digest)):
         return existing, None  # a parallel request still stamping it: the pending invoice
     customer_id, data = resolve(tenant, body)
+    customer_id = customer_id or customers.record_for_invoice(session, tenant, data["customer"])
     draft = meta["status"] == "draft"
     invoice = Invoice(
         organization_id=tenant.organization.id,
@@ -522,9 +527,10 @@ def stamp_draft(session: Session, invoice: Invoice) -> None:
 
 
 def stamp_draft_call(
-    session: Session, invoice: Invoice, lease: timedelta | None = None
+    session: Session, invoice: Invoice, lease: timedelta | None = None, run_async: bool = False
 ) -> StampCall | None:
-    """``stamp_draft``; with ``lease``, a remote PAC's call is returned as in ``create_call``."""
+    """``stamp_draft``; with ``lease``, a remote PAC's call is returned as in ``create_call``;
+    ``run_async``: checked, given its folio and left ``pending`` for the worker (no call)."""
     if invoice.status != "draft":
         raise ValidationError("Sólo se puede timbrar una factura en borrador.", "not_a_draft")
     organization = session.get(Organization, invoice.organization_id)
@@ -533,6 +539,11 @@ def stamp_draft_call(
     stamping.pac_for(session, organization, invoice.livemode)  # outside the savepoint below
     data = _with_balances(session, invoice, dict(invoice.data))
     prepared = data, parse(data, issuer.zip, issuer.tax_system)  # refused before the folio
+    if run_async:
+        assign_folio(session, organization, invoice)
+        invoice.status = "pending"  # the worker stamps it (portal.jobs.invoices)
+        session.flush()
+        return None
     return _stamp_now(session, organization, invoice, prepared, lease)
 
 

@@ -40,6 +40,14 @@ INVOICE_FIELDS = (
 )  # fmt: skip
 
 
+def _autoincremental(body: dict[str, Any]) -> dict[str, Any]:
+    """``folio_number: "autoincremental"`` (the reference's default and samples) is no folio
+    number: the organization's next one is taken."""
+    if body.get("folio_number") == "autoincremental":
+        return {k: v for k, v in body.items() if k != "folio_number"}
+    return body
+
+
 def _invoice_body(rows: list[Receipt], body: dict[str, Any], payment_form: str) -> dict[str, Any]:
     extra = {k: body[k] for k in INVOICE_FIELDS if body.get(k) is not None}
     if not isinstance(extra.get("folio_number"), int):
@@ -236,7 +244,7 @@ def read_global(organization: Organization, body: dict[str, Any]) -> GlobalSelec
     """A global-invoice request, checked, with its defaults: the organization's periodicity
     and the last closed period (the receipts are still to be found)."""
     zone = ZoneInfo(organization.timezone)
-    check = Checker(body)
+    check = Checker(_autoincremental(body))
     periodicity = check.choice("periodicity", PERIODICITIES) or organization.receipts_periodicity
     start, end = _moment(check, "from", zone), _moment(check, "to", zone)
     months = check.text("months", pattern=r"(0[1-9]|1[0-8])", message="Meses: de 01 a 18.")
@@ -379,6 +387,7 @@ def _global_body(selection: GlobalSelection, tenant: Tenant, body: dict[str, Any
             path="periodicity",
         )
     zip_code = (tenant.organization.address or {}).get("zip")
+    body = _autoincremental(body)
     extra = {k: body[k] for k in ("series", "folio_number", "date") if body.get(k) is not None}
     currency, exchange = _global_currency(selection)
     return {

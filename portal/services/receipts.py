@@ -27,7 +27,7 @@ from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import STATUSES, Receipt
-from portal.services import events, invoice_files, invoices, mail, mail_limits
+from portal.services import events, idempotency, invoice_files, invoices, mail, mail_limits
 from portal.services.checks import Checker
 from portal.tenancy import Tenant, scoped_select
 
@@ -195,7 +195,7 @@ def create(
 ) -> Receipt:
     """A new open receipt; the same idempotency key with the same body returns the first one."""
     meta = _read(body, idempotency_key)
-    digest = invoices.body_hash({k: v for k, v in body.items() if k != "idempotency_key"})
+    digest = idempotency.body_hash({k: v for k, v in body.items() if k != "idempotency_key"})
     key = meta["idempotency_key"]
     if key and (existing := invoices.replay(_find_by_key(session, tenant, key), digest)):
         return existing  # type: ignore[return-value]
@@ -282,17 +282,18 @@ def require_open(receipt: Receipt, path: str | None = None) -> None:
 
 
 def set_status(session: Session, receipt: Receipt, status: str, invoice_id: str | None) -> None:
-    """Change the status (and the invoice it went into) and write ``receipt.status_updated``."""
+    """Change the status (and the invoice it went into) and write ``receipt.status_updated``;
+    a cancellation also writes ``receipt.cancellation_status_updated`` (a receipt is cancelled
+    at once, with no SAT request: its cancellation status changes with its status)."""
     receipt.status, receipt.invoice_id = status, invoice_id or receipt.invoice_id
     session.flush()
     organization = session.get(Organization, receipt.organization_id)
-    events.record(
-        session,
-        receipt.organization_id,
-        receipt.livemode,
-        "receipt.status_updated",
-        {"type": "receipt", "object": to_dict(receipt, organization)},
-    )
+    payload = {"type": "receipt", "object": to_dict(receipt, organization)}
+    kinds = ["receipt.status_updated"]
+    if status == "canceled":
+        kinds.append("receipt.cancellation_status_updated")
+    for kind in kinds:
+        events.record(session, receipt.organization_id, receipt.livemode, kind, payload)
 
 
 def cancel(session: Session, receipt: Receipt) -> Receipt:
