@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 
 from portal.migrate import alembic_config, upgrade
 
-BEFORE = "e13f0c5a7b21"
+BEFORE = "a7d3e9f1c2b4"
 
 
 def downgrade(url: str, revision: str) -> None:

@@ -1,7 +1,7 @@
 """retentions: CFDI de Retenciones e información de pagos 2.0
 
 Revision ID: 7d2e9a41c6b3
-Revises: e13f0c5a7b21
+Revises: a7c3e9d1f024
 Create Date: 2026-12-05 06:35:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = "7d2e9a41c6b3"
-down_revision = "e13f0c5a7b21"
+down_revision = "a7c3e9d1f024"
 branch_labels = None
 depends_on = None
 

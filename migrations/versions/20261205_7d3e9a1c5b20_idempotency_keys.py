@@ -5,7 +5,7 @@ webhooks, organizations, global invoices) with its body's fingerprint and the id
 that a retry gets the same object and a different body a 409. A new table, empty at first.
 
 Revision ID: 7d3e9a1c5b20
-Revises: e13f0c5a7b21
+Revises: 7d2e9a41c6b3
 Create Date: 2026-12-05 06:20:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "7d3e9a1c5b20"
-down_revision = "e13f0c5a7b21"
+down_revision = "7d2e9a41c6b3"
 branch_labels = None
 depends_on = None
 

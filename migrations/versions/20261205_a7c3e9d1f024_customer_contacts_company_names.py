@@ -6,7 +6,7 @@ kept as written otherwise); ``customer_company_names`` holds a customer's tax id
 partial unique index so that a customer has at most one default.
 
 Revision ID: a7c3e9d1f024
-Revises: e13f0c5a7b21
+Revises: a7d3e9f1c2b4
 Create Date: 2026-12-05 06:30:00
 """
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a7c3e9d1f024"
-down_revision = "e13f0c5a7b21"
+down_revision = "a7d3e9f1c2b4"
 branch_labels = None
 depends_on = None
 
