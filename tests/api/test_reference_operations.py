@@ -97,7 +97,6 @@ def test_every_reference_operation_is_routed_or_a_listed_difference(app: Any) ->
 
 def test_the_readme_lists_only_reference_operations_with_a_reason() -> None:
     differences = _differences()
-    assert differences, "the README's section lists nothing"
     listed = set(_listed())
     for operation, reason in differences.items():
         assert operation in listed, operation
