@@ -10,6 +10,7 @@ that the request's own transaction never waits on the counter.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal.database import writing
 from portal.errors import TooManyRequests
 from portal.models.public_links import ApiRateWindow
+
+log = logging.getLogger(__name__)
 
 
 class DatabaseStorage(Storage):
@@ -108,15 +111,29 @@ class ApiRateLimiter:
 
     items: list[RateLimitItem]
     limiter: FixedWindowRateLimiter
+    fallback: Storage | None = None  # the database, while Redis does not answer
 
     def hit(self, identity: str) -> dict[str, str]:
         """Count one call of ``identity``; its RateLimit-* headers, or 429 over a limit.
 
-        The headers describe the limit with the fewest calls left (the one refused, if any).
+        When Redis is down the counters move to the database for that call, so an outage of
+        the queue's Redis neither stops the API nor lifts the limits.
+        """
+        storage = self.limiter.storage
+        if self.fallback is None:
+            return self._count(storage, identity)
+        try:
+            return self._count(storage, identity)
+        except storage.base_exceptions:
+            log.warning("rate-limit counters fall back to the database: Redis does not answer")
+            return self._count(self.fallback, identity)
+
+    def _count(self, storage: Storage, identity: str) -> dict[str, str]:
+        """The headers describe the limit with the fewest calls left (the one refused, if any).
+
         One counter update per limit and one read of the reported window's end: what
         ``FixedWindowRateLimiter.hit`` plus ``get_window_stats`` would do, with fewer trips.
         """
-        storage = self.limiter.storage
         tightest: tuple[int, RateLimitItem] | None = None
         for item in self.items:
             count = storage.incr(item.key_for("v2", identity), item.get_expiry())
@@ -155,9 +172,12 @@ def identity() -> str:
 def build(app: Flask, engine: Engine) -> ApiRateLimiter:
     """The limiter from ``API_RATE_LIMITS`` over Redis (``REDIS_URL``) or the database."""
     redis_url = app.config.get("REDIS_URL")
-    storage = storage_from_string(redis_url) if redis_url else DatabaseStorage(engine)
+    database = DatabaseStorage(engine)
     items = parse_many(app.config["API_RATE_LIMITS"])
-    return ApiRateLimiter(items, FixedWindowRateLimiter(storage))
+    if not redis_url:
+        return ApiRateLimiter(items, FixedWindowRateLimiter(database))
+    redis = storage_from_string(redis_url)
+    return ApiRateLimiter(items, FixedWindowRateLimiter(redis), fallback=database)
 
 
 def limiter() -> ApiRateLimiter:

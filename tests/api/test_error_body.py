@@ -109,3 +109,25 @@ def test_unknown_v2_paths_are_counted_and_logged_too(api, db) -> None:
     assert response.status_code == 404 and "RateLimit-Limit" in response.headers
     assert response.get_json()["type"] == "invalid_request_error"
     assert db.query(RequestLogEntry).filter_by(request_id="req-unknown-path").one().status == 404
+
+
+def test_a_redis_outage_moves_the_counters_to_the_database(app, db) -> None:
+    """With REDIS_URL naming a server that does not answer, calls are still counted (and
+    refused over the limit) in the database instead of failing."""
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    saved = {name: app.config.get(name) for name in ("REDIS_URL", "API_RATE_LIMITS")}
+    app.config.update(REDIS_URL=f"redis://127.0.0.1:{port}/0", API_RATE_LIMITS="3/minute")
+    try:
+        limiter = ratelimit.build(app, _db.engine)
+        limiter.fallback.clear(limiter.items[0].key_for("v2", "key:outage"))
+        headers = [limiter.hit("key:outage")["RateLimit-Remaining"] for _ in range(3)]
+        assert headers == ["2", "1", "0"]
+        with pytest.raises(Exception) as refused:
+            limiter.hit("key:outage")
+        assert getattr(refused.value, "code", None) == "rate_limit_exceeded"
+    finally:
+        app.config.update(saved)
