@@ -264,20 +264,8 @@ def read(r: _Reader) -> CartaPorte:
 
 def from_complements(r: _Reader) -> CartaPorte | None:
     """The carta_porte complement of an invoice body, if any (at most one)."""
-    found = None
-    for c in r.items("complements", lambda complement: complement):
-        if c.text("type") != TYPE:
-            continue
-        if found is not None:
-            message = "Solo se admite un complemento Carta Porte por factura."
-            raise invalid(message, INVALID_CARTA_PORTE, c.path)
-        data = c.child("data")
-        if data is None:
-            raise invalid(
-                f"El campo «{c.at('data')}» es obligatorio.", E.INVALID_INPUT, c.at("data")
-            )
-        found = read(data)
-    return found
+    message = "Solo se admite un complemento Carta Porte por factura."
+    return r.complement(TYPE, read, message, INVALID_CARTA_PORTE)
 
 
 # ---------------------------------------------------------------- building

@@ -40,7 +40,6 @@ from typing import Any
 
 from satcfdi.create.cfd import nomina12
 
-from portal.cfdi import errors as E
 from portal.cfdi.errors import invalid
 from portal.cfdi.types import _Reader
 
@@ -403,19 +402,8 @@ def read(r: _Reader) -> Payroll:
 
 def from_complements(r: _Reader) -> Payroll | None:
     """The nomina complement of an invoice body, if any (one per invoice here)."""
-    found = None
-    for c in r.items("complements", lambda complement: complement):
-        if c.text("type") != TYPE:
-            continue
-        if found is not None:
-            _refuse("Solo se admite un complemento de nómina por factura.", c.path)
-        data = c.child("data")
-        if data is None:
-            raise invalid(
-                f"El campo «{c.at('data')}» es obligatorio.", E.INVALID_INPUT, c.at("data")
-            )
-        found = read(data)
-    return found
+    message = "Solo se admite un complemento de nómina por factura."
+    return r.complement(TYPE, read, message, INVALID_PAYROLL)
 
 
 # ---------------------------------------------------------------- building

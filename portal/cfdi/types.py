@@ -391,6 +391,24 @@ class _Reader:
             )
         return [read(_Reader(v, f"{self.at(key)}[{i}]")) for i, v in enumerate(value)]
 
+    def complement(
+        self, kind: str, read: Callable[[_Reader], T], duplicate: str, code: str
+    ) -> T | None:
+        """The one ``complements`` entry of type ``kind`` read with ``read``; ``duplicate`` (with
+        ``code``) refuses a second one, and an entry without ``data`` is refused."""
+        found = None
+        for c in self.items("complements", lambda complement: complement):
+            if c.text("type") != kind:
+                continue
+            if found is not None:
+                raise invalid(duplicate, code, c.path)
+            data = c.child("data")
+            if data is None:
+                message = f"El campo «{c.at('data')}» es obligatorio."
+                raise invalid(message, INVALID_INPUT, c.at("data"))
+            found = read(data)
+        return found
+
     def strings(self, key: str) -> list[str]:
         value = self.data.get(key)
         if value is None:
