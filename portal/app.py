@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, jsonify
-from flask_babel import get_locale
+from flask import Flask, appcontext_popped, appcontext_pushed, current_app, jsonify
+from flask_babel import get_locale, gettext
 from flask_sqlalchemy.session import Session as FlaskSession
 
-from portal import cache_control, errorhandlers, jobs, links, logs, security
+from portal import cache_control, errorhandlers, jobs, links, logs, security, settings
 from portal.config import PROJECT_ROOT, load_config
 from portal.database import configure_engine
 from portal.extensions import babel, csrf, db, login_manager
@@ -29,6 +29,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=config["INSTANCE_PATH"],
     )
     app.config.update(config)
+    _bind_settings(app)
     links.install_proxy_fix(app)
     app.json = OrjsonProvider(app)
     _init_extensions(app)
@@ -43,6 +44,23 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+def _bind_settings(app: Flask) -> None:
+    """Give services this app's settings in each of its application contexts."""
+    app.extensions["portal.settings"] = settings.Settings(
+        app.config, translate=gettext, link=links.public_url
+    )
+    appcontext_pushed.connect(_push_settings, app)
+    appcontext_popped.connect(_pop_settings, app)
+
+
+def _push_settings(app: Flask, **_: Any) -> None:
+    settings.push(app.extensions["portal.settings"])
+
+
+def _pop_settings(app: Flask, **_: Any) -> None:
+    settings.pop()
 
 
 def _init_extensions(app: Flask) -> None:

@@ -41,7 +41,9 @@ def list_customers():
 @organization_key_required
 def retrieve_customer(customer_id: str):
     """One customer."""
-    return jsonify(customers.to_dict(customers.get_customer(current_tenant(), customer_id)))
+    return jsonify(
+        customers.to_dict(customers.get_customer(db.session, current_tenant(), customer_id))
+    )
 
 
 @bp.put("/customers/<customer_id>")
@@ -49,7 +51,7 @@ def retrieve_customer(customer_id: str):
 def update_customer(customer_id: str):
     """Change the fields sent (``?createEditLink=true`` issues a new edit link)."""
     tenant = current_tenant()
-    customer = customers.get_customer(tenant, customer_id)
+    customer = customers.get_customer(db.session, tenant, customer_id)
     link = customers.update_customer(
         db.session, tenant, customer, json_body(), edit_link=_wants_edit_link()
     )
@@ -61,7 +63,7 @@ def update_customer(customer_id: str):
 @organization_key_required
 def delete_customer(customer_id: str):
     """Delete a customer; its invoices are kept."""
-    customer = customers.get_customer(current_tenant(), customer_id)
+    customer = customers.get_customer(db.session, current_tenant(), customer_id)
     customers.delete_customer(customer)
     db.session.commit()
     return jsonify(customers.to_dict(customer))
@@ -72,7 +74,7 @@ def delete_customer(customer_id: str):
 def validate_customer_tax_info(customer_id: str):
     """Check the stored customer against SAT's receiver rules, reporting every problem."""
     tenant = current_tenant()
-    customer = customers.get_customer(tenant, customer_id)
+    customer = customers.get_customer(db.session, tenant, customer_id)
     problems = customers.receiver_problems(customer, (tenant.organization.address or {}).get("zip"))
     errors = [{"path": p.path, "message": p.message, "code": p.code} for p in problems]
     return jsonify({"is_valid": not problems, "errors": errors})
@@ -83,7 +85,7 @@ def validate_customer_tax_info(customer_id: str):
 def email_edit_link(customer_id: str):
     """Send the customer a new edit link by email (to ``email`` or the customer's address)."""
     tenant = current_tenant()
-    customer = customers.get_customer(tenant, customer_id)
+    customer = customers.get_customer(db.session, tenant, customer_id)
     email = json_body().get("email")
     base_url = current_app.config["PUBLIC_BASE_URL"]
     customers.email_edit_link(db.session, tenant, customer, email, base_url)

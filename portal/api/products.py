@@ -61,14 +61,16 @@ def list_products():
 @organization_key_required
 def retrieve_product(product_id: str):
     """One product."""
-    return jsonify(serialize_product(products.get_product(current_tenant(), product_id)))
+    return jsonify(
+        serialize_product(products.get_product(db.session, current_tenant(), product_id))
+    )
 
 
 @bp.put("/products/<product_id>")
 @organization_key_required
 def update_product(product_id: str):
     """Change the fields sent."""
-    product = products.get_product(current_tenant(), product_id)
+    product = products.get_product(db.session, current_tenant(), product_id)
     products.update_product(db.session, product, json_body())
     db.session.commit()
     return jsonify(serialize_product(product))
@@ -78,7 +80,7 @@ def update_product(product_id: str):
 @organization_key_required
 def delete_product(product_id: str):
     """Delete a product; invoices that use it are kept."""
-    product = products.get_product(current_tenant(), product_id)
+    product = products.get_product(db.session, current_tenant(), product_id)
     products.delete_product(product)
     db.session.commit()
     return jsonify(serialize_product(product))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from portal.errors import Problem, ValidationError
 from portal.models.invoices import Invoice
+from portal.models.tenancy import Tenant
 from portal.services.related_documents import (
     PAYMENT,
     SUBSTITUTION,
@@ -27,7 +28,6 @@ from portal.services.related_documents import (
     read,
     tenant_invoices,
 )
-from portal.tenancy import Tenant
 
 RELATION_NAMES = {
     "01": "nota de crédito",

@@ -40,6 +40,7 @@ from portal.models.base import iso, utcnow
 from portal.models.files import StampingLease
 from portal.models.invoices import Invoice, InvoiceCount
 from portal.models.organizations import FolioSeries, Organization
+from portal.models.tenancy import Tenant, scoped_select
 from portal.services import (
     cancellation_rules,
     customers,
@@ -51,7 +52,6 @@ from portal.services import (
     stamping,
 )
 from portal.services.checks import Checker
-from portal.tenancy import Tenant, scoped_select
 
 TYPES = ("I", "E", "P")
 CREATE_STATUSES = ("pending", "draft")
@@ -83,28 +83,30 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _customer_copy(tenant: Tenant, value: Any) -> tuple[str | None, Any]:
+def _customer_copy(session: Session, tenant: Tenant, value: Any) -> tuple[str | None, Any]:
     """A customer id becomes (id, a copy of its data); an inline customer stays as sent."""
     if isinstance(value, str):
-        customer = customers.get_customer(tenant, value)
+        customer = customers.get_customer(session, tenant, value)
         return customer.id, _jsonable(dataclasses.asdict(customers.to_cfdi(customer)))
     return None, value
 
 
-def _product_copy(tenant: Tenant, value: Any) -> Any:
+def _product_copy(session: Session, tenant: Tenant, value: Any) -> Any:
     if not isinstance(value, str):
         return value
-    product = products.get_product(tenant, value)
+    product = products.get_product(session, tenant, value)
     return {"id": product.id, **_jsonable(dataclasses.asdict(products.to_cfdi(product)))}
 
 
-def resolve(tenant: Tenant, body: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+def resolve(
+    session: Session, tenant: Tenant, body: dict[str, Any]
+) -> tuple[str | None, dict[str, Any]]:
     """The body with ``customer`` and ``items[].product`` ids replaced by copies of their data."""
     data = {k: v for k, v in body.items() if k not in META_FIELDS}
-    customer_id, data["customer"] = _customer_copy(tenant, body.get("customer"))
+    customer_id, data["customer"] = _customer_copy(session, tenant, body.get("customer"))
     if isinstance(data.get("items"), list):
         data["items"] = [
-            {**item, "product": _product_copy(tenant, item.get("product"))}
+            {**item, "product": _product_copy(session, tenant, item.get("product"))}
             if isinstance(item, dict)
             else item
             for item in data["items"]
@@ -293,7 +295,7 @@ def create_call(
     digest = body_hash({k: v for k, v in body.items() if k != "idempotency_key"})
     if key and (existing := replay(find_by_key(session, tenant, key), digest)):
         return existing, None  # a parallel request still stamping it: the pending invoice
-    customer_id, data = resolve(tenant, body)
+    customer_id, data = resolve(session, tenant, body)
     draft = meta["status"] == "draft"
     invoice = Invoice(
         organization_id=tenant.organization.id,
@@ -608,7 +610,7 @@ def update_draft(session: Session, tenant: Tenant, invoice: Invoice, body: dict[
     if invoice.status != "draft":
         raise ValidationError("Sólo se puede editar una factura en borrador.", "not_a_draft")
     meta = _read_meta({k: v for k, v in body.items() if k != "status"}, None)
-    customer_id, data = resolve(tenant, {**invoice.data, **body})
+    customer_id, data = resolve(session, tenant, {**invoice.data, **body})
     if "customer" in body:
         invoice.customer_id = customer_id
     if "external_id" in body:

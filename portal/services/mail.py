@@ -13,13 +13,16 @@ import ssl
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-from flask import current_app, render_template
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from portal import settings
 from portal.errors import NotFound
 from portal.models.accounts import Account
 from portal.models.base import utcnow
@@ -34,6 +37,19 @@ from portal.models.mail import (
 from portal.models.organizations import Organization
 
 RETRY_DELAYS = (60, 300, 1800, 7200, 21600, 86400)  # seconds after each failed attempt
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+@cache
+def _templates() -> Environment:
+    # The messages use nothing of the web layer (no url_for, no request): plain Jinja, with
+    # Flask's own escaping rule (HTML escaped, text as written).
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
+
+
+def render(name: str, context: dict[str, Any]) -> str:
+    """``templates/<name>`` rendered with ``context``."""
+    return _templates().get_template(name).render(context)
 
 
 def attachment(filename: str, content_type: str, data: bytes) -> dict[str, str]:
@@ -60,8 +76,8 @@ def queue_email(
         kind=kind,
         to=to,
         subject=subject,
-        text_body=render_template(f"mail/{kind}.txt", **context),
-        html_body=render_template(f"mail/{kind}.html", **context),
+        text_body=render(f"mail/{kind}.txt", context),
+        html_body=render(f"mail/{kind}.html", context),
         attachments=attachments or [],
         **owner,
     )
@@ -92,7 +108,7 @@ def unbuildable(email: OutboxEmail) -> str | None:
     """Why the stored message cannot become a MIME message (a header with a line break, an
     attachment that is not base64 or has no valid type…), or None when it can."""
     try:
-        build_message(email, current_app.config["MAIL_FROM"])
+        build_message(email, settings.current().mail_from)
     except Exception as exc:  # any stored value may be at fault, and no retry would fix it
         return f"No se pudo armar el mensaje: {type(exc).__name__}: {exc}"[:2000]
     return None
@@ -134,24 +150,24 @@ def claim(email: OutboxEmail) -> bool:
     if problem is not None:  # no retry would help: give up now, with the reason
         email.status, email.next_attempt_at, email.last_error = EMAIL_FAILED, None, problem
         return False
-    if not current_app.config["MAIL_URL"]:
+    if not settings.current().mail_url:
         email.status = EMAIL_KEPT
         return False
     email.status, email.attempts = EMAIL_SENDING, email.attempts + 1
     # If the worker dies while sending, the message becomes claimable again after this.
-    email.next_attempt_at = now + timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
+    email.next_attempt_at = now + timedelta(seconds=settings.current().job_lease_seconds)
     return True
 
 
 def prepare(email: OutboxEmail) -> EmailMessage:
     """The MIME message of a claimed email, built before the transaction ends."""
-    return build_message(email, current_app.config["MAIL_FROM"])
+    return build_message(email, settings.current().mail_from)
 
 
 def deliver(message: EmailMessage) -> str | None:
     """Talk to the SMTP server with no transaction open; the error text, or None when sent."""
     try:
-        with _smtp(current_app.config["MAIL_URL"]) as server:
+        with _smtp(settings.current().mail_url or "") as server:
             server.send_message(message)
     except Exception as exc:  # SMTP, network, or an address the server cannot take: retried
         return f"{type(exc).__name__}: {exc}"

@@ -26,10 +26,10 @@ from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import GlobalInvoiceRun, Receipt
+from portal.models.tenancy import Tenant, scoped_select
 from portal.services import events, invoices, receipts
 from portal.services.checks import Checker
 from portal.services.organizations import PERIODICITIES
-from portal.tenancy import Tenant, scoped_select
 
 MAX_TO_INVOICE = 1000
 MAX_GLOBAL_CONCEPTS = 5000  # what one invoice admits (services.invoices.MAX_ITEMS)

@@ -15,11 +15,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal import settings
 from portal.cfdi import catalogs, money, pdf
 from portal.cfdi.types import InvoiceInput, in_amount_range
 from portal.errors import ValidationError
@@ -27,9 +27,9 @@ from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import STATUSES, Receipt
+from portal.models.tenancy import Tenant, scoped_select
 from portal.services import events, invoice_files, invoices, mail, mail_limits
 from portal.services.checks import Checker
-from portal.tenancy import Tenant, scoped_select
 
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_LENGTH = 10
@@ -146,9 +146,11 @@ def lines_of(items: list[Any], currency: str = "MXN", exchange: Any = 1) -> list
     return money.compute_lines(parsed.items, money.currency_decimals(parsed.currency))
 
 
-def priced_items(tenant: Tenant, body: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal]:
+def priced_items(
+    session: Session, tenant: Tenant, body: dict[str, Any]
+) -> tuple[list[dict[str, Any]], Decimal]:
     """The items with product ids resolved, and their total by the engine's money math."""
-    _, data = invoices.resolve(tenant, {"items": body.get("items")})
+    _, data = invoices.resolve(session, tenant, {"items": body.get("items")})
     currency = str(body.get("currency") or "MXN")
     try:
         lines = lines_of(data["items"], currency, body.get("exchange", 1))
@@ -199,7 +201,7 @@ def create(
     key = meta["idempotency_key"]
     if key and (existing := invoices.replay(_find_by_key(session, tenant, key), digest)):
         return existing  # type: ignore[return-value]
-    items, total = priced_items(tenant, body)
+    items, total = priced_items(session, tenant, body)
     organization = tenant.organization
     date = meta["date"] or utcnow()
     receipt = Receipt(
@@ -310,8 +312,7 @@ def self_invoice_url(receipt: Receipt, organization: Organization | None) -> str
     """``PUBLIC_BASE_URL/<domain>/<key>``, or None while the organization has no domain."""
     if organization is None or not organization.domain:
         return None
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return f"{base}/{organization.domain}/{receipt.key}"
+    return f"{settings.current().public_base_url}/{organization.domain}/{receipt.key}"
 
 
 def release_from(session: Session, invoice: Invoice) -> list[Receipt]:

@@ -15,21 +15,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
+from portal import settings
 from portal.cfdi import catalogs, rules
 from portal.errors import NotFound, Problem, ValidationError
 from portal.models.customers import Customer
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import Receipt
+from portal.models.tenancy import Tenant
 from portal.services import customers, events, invoice_files, invoices, receipts, throttle
 from portal.services.checks import Checker
 from portal.services.organizations import RESERVED_DOMAINS
-from portal.tenancy import Tenant
 
 # Unknown keys tolerated before the portal answers 429 to a further unknown key: per visitor,
 # and per key prefix of the domain (guesses spread over many addresses). A key that exists is
@@ -355,7 +355,7 @@ def _rfc_limits(receipt: Receipt, ip: str) -> list[tuple[str, int, int]]:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="selfinvoice-download")
+    return URLSafeTimedSerializer(settings.current().secret_key, salt="selfinvoice-download")
 
 
 def download_token(receipt: Receipt, invoice: Invoice) -> str:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal import settings
 from portal.cfdi.csd import CSD, load_csd
 from portal.cfdi.pac import PAC, LocalTestPAC, live_pac
 from portal.cfdi.testcsd import TestCredentials, make_test_pac_signer
@@ -111,17 +111,7 @@ def test_pac(session: Session) -> LocalTestPAC:
 
 def live_config() -> dict[str, Any] | None:
     """The operator's real PAC settings, or None when none is configured."""
-    config = current_app.config
-    if not config.get("PAC_PROVIDER"):
-        return None
-    username, password = config.get("PAC_USERNAME"), config.get("PAC_PASSWORD")
-    return {
-        "provider": config["PAC_PROVIDER"],
-        "username": username,
-        "user": username,
-        "password": password,
-        "environment": "test" if config.get("PAC_TEST_ENV") else "production",
-    }
+    return settings.current().live_pac
 
 
 def pac_for(session: Session, organization: Organization, livemode: bool) -> PAC:

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from portal import settings
 from portal.errors import Problem, ValidationError
-from portal.jsonio import UnreadableJSON, loads_untrusted
 from portal.models.accounts import Account
 from portal.models.base import iso, utcnow
 from portal.models.events import (
@@ -40,6 +39,7 @@ from portal.models.organizations import Organization
 from portal.services import outbound
 from portal.services.checks import Checker
 from portal.services.secrets import decrypt, encrypt, generate_key, same
+from portal.untrusted_json import UnreadableJSON, loads_untrusted
 
 SIGNATURE_HEADER = "Facturapi-Signature"
 TIMEOUT_SECONDS = 10
@@ -55,7 +55,7 @@ def _check_url(checker: Checker, required: bool) -> str | None:
     url = checker.text("url", required=required, max_len=2000)
     if url is not None:
         try:
-            outbound.resolve(url, current_app.config["WEBHOOKS_ALLOW_LOOPBACK"])
+            outbound.resolve(url, settings.current().webhooks_allow_loopback)
         except outbound.UnsafeURL as exc:
             checker.fail("url", str(exc), "invalid_url")
             return None
@@ -219,7 +219,7 @@ def claim(delivery: WebhookDelivery) -> bool:
         delivery.status, delivery.next_attempt_at = DELIVERY_FAILED, None
         return False
     delivery.status, delivery.attempts = DELIVERY_SENDING, delivery.attempts + 1
-    lease = current_app.config["JOB_LEASE_SECONDS"]
+    lease = settings.current().job_lease_seconds
     delivery.next_attempt_at = now + timedelta(seconds=lease)
     return True
 
@@ -242,7 +242,7 @@ def prepare(delivery: WebhookDelivery) -> Outgoing:
         "User-Agent": "FacturaPortal-Webhooks/1",
         SIGNATURE_HEADER: sign(secret_of(delivery.webhook), body),
     }
-    allow_loopback = current_app.config["WEBHOOKS_ALLOW_LOOPBACK"]
+    allow_loopback = settings.current().webhooks_allow_loopback
     return Outgoing(delivery.webhook.url, body, headers, allow_loopback)
 
 
@@ -307,7 +307,7 @@ def _mark_failing(session: Session, webhook: Webhook) -> None:
             "organization": organization,
             "webhook": webhook,
             "account": account,
-            "link": f"{current_app.config['PUBLIC_BASE_URL']}/dashboard/o/{organization.id}"
+            "link": f"{settings.current().public_base_url}/dashboard/o/{organization.id}"
             f"/webhooks/{webhook.id}",
         },
         organization_id=organization.id,
