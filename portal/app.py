@@ -16,6 +16,7 @@ from portal.i18n import select_locale
 from portal.jobs import cluster, outbox
 from portal.jobs.queue import backlog, init_queue
 from portal.jsonio import OrjsonProvider
+from portal.models.statuses import STATUS_ENUMS
 
 
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -73,6 +74,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals.update({enum.__name__: enum for enum in STATUS_ENUMS})
     init_queue(app)
     jobs.register()
     outbox.install(FlaskSession)

@@ -14,6 +14,7 @@ from portal.api.pagination import filter_dates, paginate
 from portal.downloads import set_disposition
 from portal.extensions import db
 from portal.models.invoices import Invoice
+from portal.models.statuses import InvoiceStatus
 from portal.services import invoice_files, invoices
 from portal.tenancy import current_tenant, scoped_get
 
@@ -110,7 +111,7 @@ def copy_invoice(invoice_id: str):
 def cancel_invoice(invoice_id: str):
     """Cancel with SAT (``?motive=01..04&substitution=``); a draft is deleted."""
     invoice = _load(invoice_id)
-    body = invoices.to_dict(invoice) if invoice.status == "draft" else None
+    body = invoices.to_dict(invoice) if invoice.status == InvoiceStatus.DRAFT else None
     invoice = pac_calls.cancel(
         db.session,
         current_tenant(),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from portal.models.events import WebhookDelivery
 from portal.models.invoices import Invoice
 from portal.models.mail import OutboxEmail
+from portal.models.statuses import DeliveryStatus, InvoiceStatus
 
 log = logging.getLogger(__name__)
 _PENDING_KEY = "outbox_new_rows"
@@ -25,7 +26,7 @@ OUTBOX_MODELS = (OutboxEmail, WebhookDelivery)
 
 
 def _due_now(row: Any) -> bool:
-    return row.status == "pending" and not row.next_attempt_at
+    return row.status == DeliveryStatus.PENDING and not row.next_attempt_at
 
 
 def _watched() -> dict[type, tuple[Callable[[Any], bool], Any]]:
@@ -38,7 +39,7 @@ def _watched() -> dict[type, tuple[Callable[[Any], bool], Any]]:
         OutboxEmail: (_due_now, deliver_email),
         WebhookDelivery: (_due_now, deliver_webhook),
         # A synchronous invoice is inserted pending and stamped before the commit: no job then.
-        Invoice: (lambda invoice: invoice.status == "pending", stamp_invoice),
+        Invoice: (lambda invoice: invoice.status == InvoiceStatus.PENDING, stamp_invoice),
     }
 
 
@@ -88,7 +89,7 @@ def health() -> dict[str, Any]:
     for model in OUTBOX_MODELS:
         count, first = db.session.execute(
             select(func.count(), func.min(model.created_at)).where(
-                model.status.in_(["pending", "sending"])
+                model.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING])
             )
         ).one()
         waiting += count

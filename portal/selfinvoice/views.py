@@ -22,6 +22,7 @@ from portal.forms import attach_errors
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import Receipt
+from portal.models.statuses import ReceiptStatus
 from portal.selfinvoice import bp
 from portal.selfinvoice.forms import KeyForm, RfcForm, TaxDataForm
 from portal.services import customers, invoice_files, receipt_invoices, receipts, self_invoice
@@ -199,7 +200,9 @@ def confirm(domain: str, key: str):
     ip = request.remote_addr or ""
     try:
         data = self_invoice.read_tax_data(organization, form.data)
-        if found.status == "invoiced_to_customer":  # an RFC check, throttled as on /lookup
+        if (
+            found.status == ReceiptStatus.INVOICED_TO_CUSTOMER
+        ):  # an RFC check, throttled as on /lookup
             return _invoiced_to(domain, organization, found, data.tax_id, ip)
         invoice, call = self_invoice.redeem(
             db.session, organization, found, data, ip, pac_calls.stamp_lease()

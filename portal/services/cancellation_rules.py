@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from portal.errors import Problem, ValidationError
 from portal.models.invoices import Invoice
+from portal.models.statuses import InvoiceStatus
 from portal.models.tenancy import Tenant
 from portal.services.related_documents import (
     PAYMENT,
@@ -120,7 +121,7 @@ def substitute_for(
 
 def _check_substitute(invoice: Invoice, substitute: Invoice) -> None:
     name = label(substitute)
-    if substitute.status != "valid" or substitute.xml is None:
+    if substitute.status != InvoiceStatus.VALID or substitute.xml is None:
         raise _refuse(
             f"La factura sustituta {name} no está vigente (estado {substitute.status}); "
             "el motivo 01 requiere un CFDI sustituto timbrado y vigente.",

@@ -26,15 +26,9 @@ from portal import settings
 from portal.errors import NotFound
 from portal.models.accounts import Account
 from portal.models.base import utcnow
-from portal.models.mail import (
-    EMAIL_FAILED,
-    EMAIL_KEPT,
-    EMAIL_PENDING,
-    EMAIL_SENDING,
-    EMAIL_SENT,
-    OutboxEmail,
-)
+from portal.models.mail import OutboxEmail
 from portal.models.organizations import Organization
+from portal.models.statuses import EmailStatus
 
 RETRY_DELAYS = (60, 300, 1800, 7200, 21600, 86400)  # seconds after each failed attempt
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -136,11 +130,12 @@ def _smtp(url: str) -> smtplib.SMTP:
 def claim(email: OutboxEmail) -> bool:
     """Take a due message for one delivery attempt (commit before sending)."""
     now = utcnow()
-    if email.status == EMAIL_SENDING and email.next_attempt_at and email.next_attempt_at > now:
+    waiting = email.next_attempt_at is not None and email.next_attempt_at > now
+    if email.status == EmailStatus.SENDING and waiting:
         return False  # another worker holds it
-    if email.status not in (EMAIL_PENDING, EMAIL_SENDING):
+    if email.status not in (EmailStatus.PENDING, EmailStatus.SENDING):
         return False  # already handled: a job that runs twice must not send twice
-    if email.status == EMAIL_PENDING and email.next_attempt_at and email.next_attempt_at > now:
+    if email.status == EmailStatus.PENDING and waiting:
         return False
     problem = unbuildable(email)
     if problem is None and email.attempts > len(RETRY_DELAYS):
@@ -148,12 +143,12 @@ def claim(email: OutboxEmail) -> bool:
         # time): give up as after the last retry, not claim it forever.
         problem = email.last_error or f"Sin respuesta tras {email.attempts} intentos."
     if problem is not None:  # no retry would help: give up now, with the reason
-        email.status, email.next_attempt_at, email.last_error = EMAIL_FAILED, None, problem
+        email.status, email.next_attempt_at, email.last_error = EmailStatus.FAILED, None, problem
         return False
     if not settings.current().mail_url:
-        email.status = EMAIL_KEPT
+        email.status = EmailStatus.KEPT
         return False
-    email.status, email.attempts = EMAIL_SENDING, email.attempts + 1
+    email.status, email.attempts = EmailStatus.SENDING, email.attempts + 1
     # If the worker dies while sending, the message becomes claimable again after this.
     email.next_attempt_at = now + timedelta(seconds=settings.current().job_lease_seconds)
     return True
@@ -182,14 +177,14 @@ def send(email: OutboxEmail) -> str | None:
 def record_attempt(email: OutboxEmail, error: str | None) -> None:
     """Mark the message sent, or schedule its next attempt."""
     if error is None:
-        email.status, email.sent_at, email.last_error = EMAIL_SENT, utcnow(), None
+        email.status, email.sent_at, email.last_error = EmailStatus.SENT, utcnow(), None
         email.next_attempt_at = None
         return
     email.last_error = error[:2000]
     if email.attempts > len(RETRY_DELAYS):
-        email.status, email.next_attempt_at = EMAIL_FAILED, None
+        email.status, email.next_attempt_at = EmailStatus.FAILED, None
         return
-    email.status = EMAIL_PENDING
+    email.status = EmailStatus.PENDING
     email.next_attempt_at = utcnow() + timedelta(seconds=RETRY_DELAYS[email.attempts - 1])
 
 

@@ -27,6 +27,7 @@ from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import STATUSES, Receipt
+from portal.models.statuses import InvoiceStatus, ReceiptStatus
 from portal.models.tenancy import Tenant, scoped_select
 from portal.services import events, invoice_files, invoices, mail, mail_limits
 from portal.services.checks import Checker
@@ -207,7 +208,7 @@ def create(
     receipt = Receipt(
         organization_id=organization.id,
         livemode=tenant.livemode,
-        status="open",
+        status=ReceiptStatus.OPEN,
         key=new_key(),
         folio_number=meta["folio_number"] or _next_folio(session, organization, tenant.livemode),
         date=date,
@@ -273,17 +274,19 @@ def lock(session: Session, receipt: Receipt) -> Receipt:
 
 def require_open(receipt: Receipt, path: str | None = None) -> None:
     """Refuse (400) a receipt that is no longer open, saying what became of it."""
-    if receipt.status == "open":
+    if receipt.status == ReceiptStatus.OPEN:
         return
     messages = {
-        "canceled": "El recibo está cancelado y ya no se puede facturar.",
-        "invoiced_to_customer": "El recibo ya se facturó a un cliente.",
-        "invoiced_globally": "El recibo ya se incluyó en una factura global.",
+        ReceiptStatus.CANCELED: "El recibo está cancelado y ya no se puede facturar.",
+        ReceiptStatus.INVOICED_TO_CUSTOMER: "El recibo ya se facturó a un cliente.",
+        ReceiptStatus.INVOICED_GLOBALLY: "El recibo ya se incluyó en una factura global.",
     }
     raise ValidationError(messages[receipt.status], "receipt_not_open", path=path)
 
 
-def set_status(session: Session, receipt: Receipt, status: str, invoice_id: str | None) -> None:
+def set_status(
+    session: Session, receipt: Receipt, status: ReceiptStatus, invoice_id: str | None
+) -> None:
     """Change the status (and the invoice it went into) and write ``receipt.status_updated``."""
     receipt.status, receipt.invoice_id = status, invoice_id or receipt.invoice_id
     session.flush()
@@ -301,7 +304,7 @@ def cancel(session: Session, receipt: Receipt) -> Receipt:
     """Cancel an open receipt: it can no longer be invoiced."""
     receipt = lock(session, receipt)
     require_open(receipt)
-    set_status(session, receipt, "canceled", None)
+    set_status(session, receipt, ReceiptStatus.CANCELED, None)
     return receipt
 
 
@@ -329,7 +332,9 @@ def release_from(session: Session, invoice: Invoice) -> list[Receipt]:
             Receipt.organization_id == invoice.organization_id,
             Receipt.livemode.is_(invoice.livemode),
             Receipt.invoice_id == invoice.id,
-            Receipt.status.in_(("invoiced_globally", "invoiced_to_customer")),
+            Receipt.status.in_(
+                (ReceiptStatus.INVOICED_GLOBALLY, ReceiptStatus.INVOICED_TO_CUSTOMER)
+            ),
         )
         .order_by(Receipt.folio_number)
         .with_for_update()
@@ -340,7 +345,7 @@ def release_from(session: Session, invoice: Invoice) -> list[Receipt]:
             set_status(session, row, row.status, substitute.id)
         else:
             row.invoice_id = None
-            set_status(session, row, "open", None)
+            set_status(session, row, ReceiptStatus.OPEN, None)
     return list(rows)
 
 
@@ -354,7 +359,7 @@ def _substitute_of(session: Session, invoice: Invoice) -> Invoice | None:
             Invoice.organization_id == invoice.organization_id,
             Invoice.livemode.is_(invoice.livemode),
             Invoice.uuid == uuid.upper(),
-            Invoice.status == "valid",
+            Invoice.status == InvoiceStatus.VALID,
         )
     )
 
