@@ -14,15 +14,6 @@ from portal.models.mail import OutboxEmail
 from portal.services import api_keys
 
 
-@pytest.fixture
-def org_api(make_organization: Any, api: Any) -> Any:
-    """An API client for a ready organization's test environment."""
-    organization, key = make_organization()
-    client = api(key)
-    client.organization = organization
-    return client
-
-
 def _create(client: Any, body: dict[str, Any], **params: str) -> Any:
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return client.post("/invoices" + (f"?{query}" if query else ""), json=body)
