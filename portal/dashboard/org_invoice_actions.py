@@ -26,6 +26,7 @@ from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attach_errors
 from portal.models.invoices import Invoice
+from portal.models.statuses import CancellationStatus, InvoiceStatus
 from portal.services import invoices, payments, related_documents
 from portal.tenancy import current_tenant, scoped_get
 
@@ -121,7 +122,9 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
     """The invoice's page with its payments, credit notes and the forms (``forms`` replace the
     blank ones, with the values and errors of a refused submission)."""
     session = db.session
-    found = related_documents.dependents(session, invoice, ("valid", "canceled"))
+    found = related_documents.dependents(
+        session, invoice, (InvoiceStatus.VALID, InvoiceStatus.CANCELED)
+    )
     chain = related_documents.payment_chain(session, invoice, found)
     notes = related_documents.credit_notes(session, invoice, found)
     context = {
@@ -135,7 +138,7 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
         "substitutes": [
             document
             for document, how in found
-            if document.status == "valid" and how == {related_documents.SUBSTITUTION}
+            if document.status == InvoiceStatus.VALID and how == {related_documents.SUBSTITUTION}
         ],
         "relation_names": RELATION_NAMES,
         "credit_notes": notes,
@@ -212,7 +215,7 @@ def draft_substitute(invoice_id: str):
     """A draft copy that relates to this invoice with TipoRelacion 04: once corrected and
     stamped, it is the substitute that motive 01 names."""
     invoice = _load(invoice_id)
-    if invoice.status != "valid" or invoice.uuid is None:
+    if invoice.status != InvoiceStatus.VALID or invoice.uuid is None:
         flash(_("Sólo una factura vigente puede sustituirse."), "error")
         return redirect(url_for("org.invoice", invoice_id=invoice.id))
     draft = invoices.copy_to_draft(db.session, invoice)
@@ -245,7 +248,7 @@ def cancel_invoice(invoice_id: str):
             db.session.rollback()
             attach_errors(form, error)
         else:
-            if invoice.cancellation_status == "pending":
+            if invoice.cancellation_status == CancellationStatus.PENDING:
                 message = _("Solicitud enviada: el receptor debe aceptar la cancelación.")
             else:
                 message = _("Factura cancelada ante el SAT.")

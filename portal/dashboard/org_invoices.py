@@ -23,6 +23,7 @@ from portal.errors import PortalError
 from portal.extensions import db
 from portal.models.customers import Customer
 from portal.models.invoices import Invoice
+from portal.models.statuses import InvoiceStatus
 from portal.services import invoice_files, invoices
 from portal.tenancy import current_tenant, scoped_get, scoped_select
 
@@ -215,7 +216,7 @@ def new_invoice():
 def edit_invoice(invoice_id: str):
     """Change a draft (and stamp it)."""
     invoice = _load(invoice_id)
-    if invoice.status != "draft":
+    if invoice.status != InvoiceStatus.DRAFT:
         return redirect(url_for("org.invoice", invoice_id=invoice.id))
     if request.method == "POST" and request.form.get("action") != "add_line":
         return _save_form(invoice)
@@ -301,7 +302,7 @@ def invoice_action(invoice_id: str, action: str):
         result = steps[action]()
     except PortalError as error:
         return _failed(error, found.id)
-    if action == "cancel" and found.status == "draft":
+    if action == "cancel" and found.status == InvoiceStatus.DRAFT:
         db.session.commit()
         flash(_("Borrador eliminado."), "success")
         return redirect(url_for("org.invoices"))

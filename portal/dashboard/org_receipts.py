@@ -22,6 +22,7 @@ from portal.extensions import db
 from portal.jobs import receipts as receipt_jobs
 from portal.models.base import utcnow
 from portal.models.receipts import STATUSES, GlobalInvoiceRun, Receipt
+from portal.models.statuses import ReceiptStatus
 from portal.selfinvoice.views import preview_page
 from portal.services import receipt_invoices, receipts
 from portal.services.organizations import PERIODICITIES
@@ -201,6 +202,6 @@ def portal_preview():
     sample = Receipt(
         key="EJEMPLO", folio_number=1, date=now, expires_at=receipts.expiry(organization, now),
         items=SAMPLE_ITEMS, total=Decimal(116), payment_form="01", currency="MXN",
-        exchange=Decimal(1), status="open", livemode=False,
+        exchange=Decimal(1), status=ReceiptStatus.OPEN, livemode=False,
     )  # fmt: skip
     return preview_page(organization, sample)
