@@ -427,7 +427,8 @@ def test_test_pac_certificate_survives_a_restart(org_api, invoice_body, db, veri
 def test_a_huge_body_is_stamped_asynchronously(org_api, invoice_body, monkeypatch) -> None:
     from portal.services import invoices
 
-    monkeypatch.setattr(invoices.creation, "ASYNC_BODY_BYTES", 100)  # instead of building a 2 MB body
+    # instead of building a 2 MB body
+    monkeypatch.setattr(invoices.creation, "ASYNC_BODY_BYTES", 100)
     invoice = _create(org_api, invoice_body()).get_json()
     assert invoice["status"] == "pending" and invoice["uuid"] is None
     assert org_api.get(f"/invoices/{invoice['id']}").get_json()["status"] == "valid"
