@@ -10,6 +10,7 @@ from urllib.parse import quote
 from flask import Response
 
 UNSAFE = frozenset('"\\/|<>:*?;')
+MIME = {"pdf": "application/pdf", "xml": "application/xml", "zip": "application/zip"}
 
 
 def safe_file_name(name: str, fallback: str = "descarga") -> str:
@@ -36,3 +37,8 @@ def set_disposition(response: Response, name: str, *, inline: bool = False) -> R
         names = {"filename": safe_file_name(simple), "filename*": f"UTF-8''{quoted}"}
     response.headers.set("Content-Disposition", "inline" if inline else "attachment", **names)
     return response
+
+
+def file_download(data: bytes, name: str, kind: str, *, inline: bool = False) -> Response:
+    """``data`` as a download named ``name``, of type ``kind`` (pdf, xml or zip)."""
+    return set_disposition(Response(data, mimetype=MIME[kind]), name, inline=inline)

@@ -10,15 +10,14 @@ from portal import pac_calls
 from portal.api import bp
 from portal.api.auth import organization_key_required
 from portal.api.common import json_body
-from portal.api.pagination import filter_dates, paginate
-from portal.downloads import set_disposition
+from portal.downloads import file_download
 from portal.extensions import db
 from portal.models.invoices import Invoice
+from portal.pagination import filter_dates, paginate
 from portal.services import invoice_files, invoices
 from portal.tenancy import current_tenant, scoped_get
 
 NOT_FOUND = "La factura no existe."
-MIME = {"pdf": "application/pdf", "xml": "application/xml", "zip": "application/zip"}
 
 
 def _load(invoice_id: str) -> Invoice:
@@ -27,11 +26,6 @@ def _load(invoice_id: str) -> Invoice:
 
 def _answer(invoice: Invoice) -> Response:
     return jsonify(invoices.to_dict(invoice, current_tenant().organization))
-
-
-def _file(data: bytes, name: str, kind: str) -> Response:
-    response = Response(data, mimetype=MIME[kind])
-    return set_disposition(response, name)
 
 
 @bp.post("/invoices")
@@ -142,7 +136,7 @@ def download_invoice(invoice_id: str, kind: str):
         "pdf": lambda: invoice_files.pdf_of(invoice, organization),
         "zip": lambda: invoice_files.zip_of(invoice, organization),
     }
-    return _file(render[kind](), invoice_files.filename(invoice, kind), kind)
+    return file_download(render[kind](), invoice_files.filename(invoice, kind), kind)
 
 
 @bp.get("/invoices/<invoice_id>/cancellation_receipt/<any(pdf, xml):kind>")
@@ -154,7 +148,7 @@ def cancellation_receipt(invoice_id: str, kind: str):
         data = invoice_files.cancellation_xml(invoice)
     else:
         data = invoice_files.cancellation_pdf(invoice, current_tenant().organization)
-    return _file(data, f"acuse_{invoice.uuid}.{kind}", kind)
+    return file_download(data, f"acuse_{invoice.uuid}.{kind}", kind)
 
 
 @bp.post("/invoices/<invoice_id>/email")

@@ -7,7 +7,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug import exceptions as werkzeug_exceptions
@@ -19,6 +18,7 @@ from portal.downloads import set_disposition
 from portal.errors import NotFound, PortalError, TooManyRequests, ValidationError
 from portal.extensions import db
 from portal.forms import attach_errors
+from portal.i18n import language as _lang
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import Receipt
@@ -31,10 +31,6 @@ from portal.services import customers, invoice_files, receipt_invoices, receipts
 def _not_found(_error: NotFound):
     """A miss looks like any other unknown page: it tells nothing about what exists."""
     return errorhandlers.handle_http(werkzeug_exceptions.NotFound())
-
-
-def _lang() -> str:
-    return str(get_locale() or "es")
 
 
 def _page(template: str, organization: Organization, status: int = 200, **context: Any):
