@@ -11,10 +11,9 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug import exceptions as werkzeug_exceptions
 
-from portal import errorhandlers, pac_calls
+from portal import downloads, errorhandlers, pac_calls
 from portal.cfdi import catalogs, pdf
 from portal.database import set_write_intent
-from portal.downloads import set_disposition
 from portal.errors import NotFound, PortalError, TooManyRequests, ValidationError
 from portal.extensions import db
 from portal.forms import attach_errors
@@ -24,7 +23,7 @@ from portal.models.organizations import Organization
 from portal.models.receipts import Receipt
 from portal.selfinvoice import bp
 from portal.selfinvoice.forms import KeyForm, RfcForm, TaxDataForm
-from portal.services import customers, invoice_files, receipt_invoices, receipts, self_invoice
+from portal.services import customers, receipt_invoices, receipts, self_invoice
 
 
 @bp.errorhandler(NotFound)
@@ -268,14 +267,7 @@ def download(domain: str, key: str, token: str, kind: str):
     """The invoice's PDF or XML, through the receipt's signed link."""
     organization, found = _receipt(domain, key)
     invoice = self_invoice.invoice_for_token(db.session, found, token)
-    data = (
-        invoice_files.pdf_of(invoice, organization)
-        if kind == "pdf"
-        else invoice_files.xml_of(invoice)
-    )
-    response = Response(data, mimetype="application/pdf" if kind == "pdf" else "application/xml")
-    name = invoice_files.filename(invoice, kind)
-    return set_disposition(response, name)
+    return downloads.invoice_file(invoice, organization, kind)
 
 
 # Customer edit links -----------------------------------------------------------------------

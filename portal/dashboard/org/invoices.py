@@ -11,12 +11,11 @@ from flask import Response, flash, jsonify, redirect, render_template, request, 
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from portal import pac_calls
+from portal import downloads, pac_calls
 from portal.cfdi import catalogs, rules
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp
 from portal.dashboard.org.invoice_actions import invoice_page
-from portal.downloads import file_download
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.i18n import language as _lang
@@ -247,25 +246,14 @@ def invoice_status(invoice_id: str):
 @bp.get("/invoices/<invoice_id>/<any(pdf, xml, zip):kind>")
 def download_invoice(invoice_id: str, kind: str):
     """The invoice's XML, PDF or both zipped."""
-    found = _load(invoice_id)
-    organization = current_tenant().organization
-    render = {
-        "xml": lambda: invoice_files.xml_of(found),
-        "pdf": lambda: invoice_files.pdf_of(found, organization),
-        "zip": lambda: invoice_files.zip_of(found, organization),
-    }
-    return file_download(render[kind](), invoice_files.filename(found, kind), kind)
+    return downloads.invoice_file(_load(invoice_id), current_tenant().organization, kind)
 
 
 @bp.get("/invoices/<invoice_id>/cancellation_receipt/<any(pdf, xml):kind>")
 def cancellation_receipt(invoice_id: str, kind: str):
     """The cancellation receipt (acuse) as PDF or XML."""
     found = _load(invoice_id)
-    if kind == "xml":
-        data = invoice_files.cancellation_xml(found)
-    else:
-        data = invoice_files.cancellation_pdf(found, current_tenant().organization)
-    return file_download(data, f"acuse_{found.uuid}.{kind}", kind)
+    return downloads.cancellation_receipt(found, current_tenant().organization, kind)
 
 
 @bp.post("/invoices/<invoice_id>/<any(stamp, copy, cancel, email, refresh):action>")
