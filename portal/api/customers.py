@@ -7,9 +7,9 @@ from flask import current_app, jsonify, request
 from portal.api import bp
 from portal.api.auth import organization_key_required
 from portal.api.common import json_body
-from portal.api.pagination import filter_dates, paginate
 from portal.extensions import db
 from portal.models.customers import Customer
+from portal.pagination import filter_dates, paginate
 from portal.services import customers
 from portal.tenancy import current_tenant
 

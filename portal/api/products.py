@@ -9,9 +9,9 @@ from flask import jsonify, request
 from portal.api import bp
 from portal.api.auth import organization_key_required
 from portal.api.common import iso, json_body
-from portal.api.pagination import filter_dates, paginate
 from portal.extensions import db
 from portal.models.products import Product
+from portal.pagination import filter_dates, paginate
 from portal.services import products
 from portal.tenancy import current_tenant
 

@@ -1,7 +1,7 @@
 """Turn outbox rows into jobs right after the transaction that wrote them commits.
 
 Watched rows are ``OutboxEmail`` and ``WebhookDelivery`` rows, new or made due now (a resend),
-and invoices left ``pending`` (async stamping).
+invoices left ``pending`` (async stamping) and new ``queued`` global invoice runs.
 The periodic sweeps are the safety net: a row whose job was never enqueued (the process died
 between commit and enqueue), or whose job died with its worker, is picked up by the next sweep.
 """
@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from portal.models.events import WebhookDelivery
 from portal.models.invoices import Invoice
 from portal.models.mail import OutboxEmail
-from portal.models.statuses import DeliveryStatus, InvoiceStatus
+from portal.models.receipts import GlobalInvoiceRun
+from portal.models.statuses import DeliveryStatus, InvoiceStatus, JobStatus
 
 log = logging.getLogger(__name__)
 _PENDING_KEY = "outbox_new_rows"
@@ -33,6 +34,7 @@ def _watched() -> dict[type, tuple[Callable[[Any], bool], Any]]:
     """Each watched model: when a row needs a job, and which job."""
     from portal.jobs.invoices import stamp_invoice
     from portal.jobs.mail import deliver_email
+    from portal.jobs.receipts import issue_global_invoices
     from portal.jobs.webhooks import deliver_webhook
 
     return {
@@ -40,6 +42,7 @@ def _watched() -> dict[type, tuple[Callable[[Any], bool], Any]]:
         WebhookDelivery: (_due_now, deliver_webhook),
         # A synchronous invoice is inserted pending and stamped before the commit: no job then.
         Invoice: (lambda invoice: invoice.status == InvoiceStatus.PENDING, stamp_invoice),
+        GlobalInvoiceRun: (lambda run: run.status == JobStatus.QUEUED, issue_global_invoices),
     }
 
 

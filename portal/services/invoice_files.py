@@ -77,7 +77,9 @@ def pdf_key(invoice: Invoice, organization: Organization, extra: dict[str, Any])
 
 @functools.cache
 def _renderer_digest() -> str:
-    return rendered_files.source_digest(Path(pdf.__file__), Path(pdf.__file__).parent / "templates")
+    return rendered_files.source_digest(
+        *sorted(Path(pdf.__file__).parent.glob("*.py")), pdf.TEMPLATES
+    )
 
 
 def pdf_of(invoice: Invoice, organization: Organization) -> bytes:

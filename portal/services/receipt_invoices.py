@@ -465,13 +465,6 @@ def preview(selection: GlobalSelection, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def invoice_of(session: Session, receipt: Receipt) -> Invoice | None:
-    """The invoice a receipt went into, if any."""
-    if receipt.invoice_id is None:
-        return None
-    return session.scalar(select(Invoice).where(Invoice.id == receipt.invoice_id))
-
-
 # Large periods: a background run in batches ----------------------------------------------
 
 

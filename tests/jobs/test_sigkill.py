@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from portal import create_app
 from portal.config import PROJECT_ROOT
-from portal.database import read_only
+from portal.database import set_write_intent, write_intent
 from portal.extensions import db
 from portal.jobs.queue import init_queue
 from portal.models.base import Base
@@ -135,8 +135,12 @@ def _enqueue_work(receiver_url: str, csd: Any, invoice_body: Any) -> tuple[set[s
 
 
 def _states(model: Any) -> list[str]:
-    with read_only():  # never hold SQLite's write lock while the worker works
+    before = write_intent()
+    set_write_intent(False)  # never hold SQLite's write lock while the worker works
+    try:
         states = list(db.session.scalars(select(model.status)))
+    finally:
+        set_write_intent(before)
     db.session.rollback()
     return states
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from portal.api.pagination import paginate
 from portal.cfdi import catalogs, rules
 from portal.dashboard.catalog_forms import CustomerForm, ProductForm
 from portal.dashboard.forms import ConfirmForm
@@ -17,15 +15,13 @@ from portal.dashboard.org import bp
 from portal.errors import NotFound, PortalError
 from portal.extensions import db
 from portal.forms import attach_errors
+from portal.i18n import language as _lang
+from portal.pagination import paginate
 from portal.services import customers, products
 from portal.tenancy import current_tenant
 
 SEARCHES = {"products": catalogs.search_products, "units": catalogs.search_units}
 SUGGESTIONS = 12
-
-
-def _lang() -> str:
-    return str(get_locale() or "es")
 
 
 def _saved(message: str, endpoint: str, **values: Any) -> Any:

@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -25,14 +24,11 @@ from portal.dashboard.org import bp
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attach_errors
+from portal.i18n import language as _lang
 from portal.models.invoices import Invoice
 from portal.models.statuses import CancellationStatus, InvoiceStatus
 from portal.services import invoices, payments, related_documents
 from portal.tenancy import current_tenant, scoped_get
-
-
-def _lang() -> str:
-    return str(get_locale() or "es")
 
 
 def _load(invoice_id: str) -> Invoice:
