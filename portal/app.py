@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, jsonify
-from flask_babel import get_locale
+from flask import Flask, appcontext_popped, appcontext_pushed, current_app, jsonify
+from flask_babel import get_locale, gettext
 from flask_sqlalchemy.session import Session as FlaskSession
 
-from portal import cache_control, errorhandlers, jobs, links, logs, security
+from portal import (
+    cache_control,
+    errorhandlers,
+    jobs,
+    links,
+    logs,
+    ratelimit,
+    request_log,
+    security,
+    settings,
+)
 from portal.config import PROJECT_ROOT, load_config
 from portal.database import configure_engine
 from portal.extensions import babel, csrf, db, login_manager
@@ -16,6 +26,7 @@ from portal.i18n import select_locale
 from portal.jobs import cluster, outbox
 from portal.jobs.queue import backlog, init_queue
 from portal.jsonio import OrjsonProvider
+from portal.models.statuses import STATUS_ENUMS
 
 
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -29,11 +40,14 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=config["INSTANCE_PATH"],
     )
     app.config.update(config)
+    _bind_settings(app)
     links.install_proxy_fix(app)
     app.json = OrjsonProvider(app)
     _init_extensions(app)
     security.init_app(app)
     logs.init_app(app)
+    request_log.init_app(app)  # first: its hook starts each request outside a transaction
+    ratelimit.init_app(app)
     cache_control.init_app(app)
     _register_blueprints(app)
     errorhandlers.init_app(app)
@@ -43,6 +57,23 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+def _bind_settings(app: Flask) -> None:
+    """Give services this app's settings in each of its application contexts."""
+    app.extensions["portal.settings"] = settings.Settings(
+        app.config, translate=gettext, link=links.public_url
+    )
+    appcontext_pushed.connect(_push_settings, app)
+    appcontext_popped.connect(_pop_settings, app)
+
+
+def _push_settings(app: Flask, **_: Any) -> None:
+    settings.push(app.extensions["portal.settings"])
+
+
+def _pop_settings(app: Flask, **_: Any) -> None:
+    settings.pop()
 
 
 def _init_extensions(app: Flask) -> None:
@@ -55,6 +86,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals.update({enum.__name__: enum for enum in STATUS_ENUMS})
     init_queue(app)
     jobs.register()
     outbox.install(FlaskSession)
@@ -63,17 +95,19 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.admin import bp as admin_bp
     from portal.api import bp as api_bp
-    from portal.api.docs import docs_bp
     from portal.auth import bp as auth_bp
     from portal.dashboard import bp as dashboard_bp
     from portal.dashboard.org import bp as org_bp
+    from portal.docs import bp as docs_bp
+    from portal.public_links import bp as public_links_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(org_bp)
     app.register_blueprint(api_bp)
-    app.register_blueprint(docs_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(docs_bp)
+    app.register_blueprint(public_links_bp, url_prefix="/" + app.config["PUBLIC_LINK_PREFIX"])
     from portal.selfinvoice import bp as selfinvoice_bp
 
     app.register_blueprint(selfinvoice_bp)  # last: /<domain> must not shadow other routes

@@ -77,6 +77,13 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAIL_LIMIT_NEW_ACCOUNT_PER_HOUR": int(env.get("MAIL_LIMIT_NEW_ACCOUNT_PER_HOUR") or 100),
         "MAIL_NEW_ACCOUNT_DAYS": int(env.get("MAIL_NEW_ACCOUNT_DAYS") or 30),
         "REDIS_URL": env.get("REDIS_URL") or None,
+        # Per-key limits on /v2 in the ``limits`` notation (``;`` between several): an average
+        # of 60 a second over 10 seconds, with bursts of up to 120 in one second.
+        "API_RATE_LIMITS": env.get("API_RATE_LIMITS") or "120/second;600/10 seconds",
+        # Public invoice pages live at /<prefix>/<token>.
+        "PUBLIC_LINK_PREFIX": (env.get("PUBLIC_LINK_PREFIX") or "d").strip("/"),
+        # Days the compact /v2 request log (found by request_id in support) is kept.
+        "REQUEST_LOG_DAYS": int(env.get("REQUEST_LOG_DAYS") or 30),
         "HUEY_IMMEDIATE": env.get("HUEY_IMMEDIATE") == "1",
         "WEBHOOKS_ALLOW_LOOPBACK": env.get("WEBHOOKS_ALLOW_LOOPBACK") == "1",
         "JOB_LEASE_SECONDS": int(env.get("JOB_LEASE_SECONDS") or 300),
@@ -86,6 +93,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "HEALTH_MAX_HEARTBEAT_AGE": int(
             env.get("HEALTH_MAX_HEARTBEAT_AGE") or (60 if production else 0)
         ),
+        # SAT's 69-B list, refreshed daily by the scheduler: a file path or an http(s) URL.
+        "EFOS_SOURCE": env.get("EFOS_SOURCE") or None,
         "PAC_PROVIDER": env.get("PAC_PROVIDER") or None,
         "PAC_USERNAME": env.get("PAC_USERNAME") or None,
         "PAC_PASSWORD": env.get("PAC_PASSWORD") or None,

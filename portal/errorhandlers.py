@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -35,7 +35,7 @@ def wants_json() -> bool:
 def error_response(error: PortalError) -> Response:
     """The Facturapi error body (or a page) for a domain error."""
     if wants_json():
-        response = jsonify(error.as_dict())
+        response = jsonify(api_error_body(error))
     else:
         response = Response(
             render_template("errors/error.html", status=error.status, message=error.message)
@@ -44,6 +44,16 @@ def error_response(error: PortalError) -> Response:
     if isinstance(error, TooManyRequests):
         response.headers["Retry-After"] = str(error.retry_after)
     return response
+
+
+def api_error_body(error: PortalError) -> dict[str, object]:
+    """Facturapi's error body plus ``type``, ``param``, ``doc_url`` and ``request_id`` (the
+    ``X-Facturapi-Log-Id`` header), which support uses to find the request."""
+    body = error.as_dict()
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    body["doc_url"] = f"{base}/docs/errors#{error.code}"
+    body["request_id"] = g.get("request_id", "")
+    return body
 
 
 def _http_message(status: int) -> str:
@@ -76,7 +86,7 @@ def handle_unexpected(exc: Exception) -> Response:
 
     from portal.extensions import db
 
-    if db.session.in_transaction():  # never undo what a commit already saved
+    if db.session().in_transaction():  # never undo what a commit already saved
         db.session.rollback()
     current_app.logger.exception("unhandled error")
     return error_response(PortalError(_http_message(500), "internal_error", 500))

@@ -28,9 +28,30 @@ class Problem:
         }
 
 
+ERROR_TYPES = (
+    "invalid_request_error",
+    "authentication_error",
+    "authorization_error",
+    "idempotency_error",
+    "rate_limit_error",
+    "api_error",
+)
+
+
+def error_type_for(status: int) -> str:
+    """The broad family of an error by its HTTP status (subclasses may name their own)."""
+    families = {401: "authentication_error", 403: "authorization_error", 429: "rate_limit_error"}
+    if status >= 500:
+        return "api_error"
+    return families.get(status, "invalid_request_error")
+
+
 @dataclass
 class PortalError(Exception):
     """Base of every error the application raises on purpose."""
+
+    # Set by subclasses whose family the status does not tell (e.g. ``idempotency_error``).
+    kind = ""
 
     message: str
     code: str = "invalid_request"
@@ -49,8 +70,14 @@ class PortalError(Exception):
         first = problems[0]
         return cls(first.message, first.code, status, first.path, list(problems))
 
+    @property
+    def error_type(self) -> str:
+        """One of ``ERROR_TYPES``."""
+        return self.kind or error_type_for(self.status)
+
     def as_dict(self) -> dict[str, object]:
-        """The JSON error body of the API (``ok: false`` and the rest)."""
+        """The JSON error body of the API: Facturapi's (``ok: false`` and the rest), plus
+        ``type`` and ``param`` (the web layer adds ``doc_url`` and ``request_id``)."""
         return {
             "ok": False,
             "message": self.message,
@@ -58,6 +85,8 @@ class PortalError(Exception):
             "code": self.code,
             "path": self.path,
             "errors": [p.as_dict() for p in self.problems],
+            "type": self.error_type,
+            "param": self.path,
         }
 
 
@@ -102,6 +131,23 @@ class Conflict(PortalError):
         super().__init__(message, code, 409, path)
 
 
+class IdempotencyError(Conflict):
+    """An ``Idempotency-Key`` was reused with another body or is still in flight (HTTP 409)."""
+
+    kind = "idempotency_error"
+
+
+class InsufficientScope(Forbidden):
+    """The key's scopes do not include the one this operation needs (HTTP 403)."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(
+            f"Esta llave de API no tiene el scope «{scope}» que requiere esta operación.",
+            "insufficient_scope",
+        )
+        self.scope = scope
+
+
 class TooManyRequests(PortalError):
     """A rate limit was hit (HTTP 429); ``retry_after`` in seconds."""
 
@@ -109,6 +155,7 @@ class TooManyRequests(PortalError):
         self,
         message: str = "Demasiadas solicitudes. Intenta de nuevo más tarde.",
         retry_after: int = 60,
+        code: str = "too_many_requests",
     ) -> None:
-        super().__init__(message, "too_many_requests", 429)
+        super().__init__(message, code, 429)
         self.retry_after = retry_after

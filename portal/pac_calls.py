@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from portal.cfdi.pac import StampResult
 from portal.errors import PortalError
 from portal.models.invoices import Invoice
+from portal.models.statuses import InvoiceStatus
 from portal.services import invoices, receipt_invoices
 from portal.tenancy import Tenant
 
@@ -100,7 +101,7 @@ def stamp(
         raise
     invoice = session.get(Invoice, invoice_id, with_for_update=True, populate_existing=True)
     assert invoice is not None
-    if invoice.status != "pending":  # our lease ran out and a job settled it meanwhile
+    if invoice.status != InvoiceStatus.PENDING:  # our lease ran out and a job settled it meanwhile
         session.commit()
         return invoice
     if isinstance(result, StampResult):
@@ -126,9 +127,10 @@ def create(session: Session, tenant: Tenant, body: dict[str, Any], **options: An
     return stamp(session, invoice, call)
 
 
-def stamp_draft(session: Session, invoice: Invoice) -> Invoice:
-    """``invoices.stamp_draft`` with a remote PAC called outside the transaction."""
-    call = invoices.stamp_draft_call(session, invoice, stamp_lease())
+def stamp_draft(session: Session, invoice: Invoice, run_async: bool = False) -> Invoice:
+    """``invoices.stamp_draft`` with a remote PAC called outside the transaction; ``run_async``:
+    left ``pending`` for the worker (``portal.jobs.invoices``)."""
+    call = invoices.stamp_draft_call(session, invoice, stamp_lease(), run_async=run_async)
     return stamp(session, invoice, call)
 
 

@@ -77,6 +77,9 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             "PASSWORD_HASH_CHEAP": True,
             "PUBLIC_BASE_URL": "http://localhost",
             "SERVER_NAME": None,
+            # Counted as in production, but high enough for tests that fire many calls at once
+            # (the rate-limit tests set their own).
+            "API_RATE_LIMITS": "10000/second",
         }
     )
     with application.app_context():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import MetaData, Table, create_engine, inspect
 
 from portal.migrate import comparing, include_object, upgrade
 from portal.models.base import Base
@@ -55,6 +55,18 @@ def test_migrated_audit_log_is_append_only_on_postgresql(fresh_database):
     engine.dispose()
 
 
+def add_old_row(session, model, **values):
+    """Insert a row of ``model`` into a table migrated to an older revision: only the columns
+    that table has, with the model's Python defaults for the ones not given."""
+    table = Table(model.__tablename__, MetaData(), autoload_with=session.connection())
+    for column in model.__table__.columns:
+        default = column.default
+        if column.name in table.c and column.name not in values and default is not None:
+            values[column.name] = default.arg(None) if default.is_callable else default.arg
+    session.execute(table.insert().values(**values))
+    return values["id"]
+
+
 def test_invoice_counts_move_to_their_table_and_back(fresh_database):
     from alembic import command
     from sqlalchemy import text
@@ -73,11 +85,9 @@ def test_invoice_counts_move_to_their_table_and_back(fresh_database):
         account = Account(email="a@example.com", password_hash="x")
         session.add(account)
         session.flush()
-        organization = Organization(account_id=account.id, name="Kemper")
-        session.add(organization)
-        session.flush()
+        organization_id = add_old_row(session, Organization, account_id=account.id, name="Kemper")
         for livemode in (False, False, False, True):
-            session.add(Invoice(organization_id=organization.id, livemode=livemode, data={}))
+            session.add(Invoice(organization_id=organization_id, livemode=livemode, data={}))
         session.commit()
 
     upgrade(url)
@@ -122,11 +132,9 @@ def test_invoice_relations_are_backfilled_from_the_stored_xml(fresh_database):
         account = Account(email="a@example.com", password_hash="x")
         session.add(account)
         session.flush()
-        organization = Organization(account_id=account.id, name="Kemper")
-        session.add(organization)
-        session.flush()
-        stamped = Invoice(organization_id=organization.id, livemode=True, data={}, xml=xml)
-        draft = Invoice(organization_id=organization.id, livemode=True, data={})
+        organization_id = add_old_row(session, Organization, account_id=account.id, name="Kemper")
+        stamped = Invoice(organization_id=organization_id, livemode=True, data={}, xml=xml)
+        draft = Invoice(organization_id=organization_id, livemode=True, data={})
         session.add_all([stamped, draft])
         session.commit()
         stamped_id = stamped.id
@@ -140,3 +148,47 @@ def test_invoice_relations_are_backfilled_from_the_stored_xml(fresh_database):
     with engine.connect() as connection:
         assert "invoice_relations" not in inspect(connection).get_table_names()
     engine.dispose()
+
+
+def test_invoice_search_text_gains_the_items_words_and_loses_them_on_downgrade(fresh_database):
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from portal.migrate import alembic_config
+    from portal.models import Account, Invoice, Organization
+
+    url = fresh_database("migrations_search_items")
+    upgrade(url, "7d3e9a1c5b20")  # before the items were indexed
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    items = [{"product": {"description": "Aspiradora Robot", "sku": "ASP-9"}}, "not an item"]
+    with Session(engine) as session:
+        account = Account(email="a@example.com", password_hash="x")
+        session.add(account)
+        session.flush()
+        organization = Organization(account_id=account.id, name="Kemper")
+        session.add(organization)
+        session.flush()
+        session.add(
+            Invoice(
+                organization_id=organization.id,
+                livemode=False,
+                customer={"legal_name": "Dunder Mifflin", "tax_id": "DUM010101AAA"},
+                data={"items": items},
+                folio_number=7,
+                search_text="dunder mifflin",
+            )
+        )
+        session.commit()
+    query = text("SELECT search_text FROM invoices")
+
+    upgrade(url)
+    with engine.connect() as connection:
+        words = connection.execute(query).scalar_one().split(" ")
+    assert {"aspiradora", "robot", "asp", "9", "dunder", "dum010101aaa", "7"} <= set(words)
+
+    command.downgrade(alembic_config(url), "7d3e9a1c5b20")
+    with engine.connect() as connection:
+        words = connection.execute(query).scalar_one().split(" ")
+    engine.dispose()
+    assert "aspiradora" not in words and {"dunder", "mifflin", "7"} <= set(words)

@@ -8,7 +8,7 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 from wtforms import SelectChoice
 
-from portal import impersonation
+from portal import impersonation, request_log
 from portal.admin import bp
 from portal.admin.access import actor, note
 from portal.admin.forms import ConfirmForm, ImpersonateForm, ReasonForm, SearchForm
@@ -24,15 +24,32 @@ from portal.services import accounts, audit, support
 def index():
     """Search resellers and organizations."""
     form = SearchForm(request.args)
-    hits = None
+    hits, requests = None, []
     if form.q.data and form.validate():
+        requests = _logged_requests(form.q.data)
         try:
             hits = support.search(db.session, form.q.data)
         except PortalError as error:
-            attach_errors(form, error, "q")
+            if not requests:
+                attach_errors(form, error, "q")
         else:
             note("support.search", details={"q": form.q.data, "results": len(hits)})
-    return render_template("admin/index.html", form=form, hits=hits), 400 if form.errors else 200
+    status = 400 if form.errors else 200
+    return render_template("admin/index.html", form=form, hits=hits, requests=requests), status
+
+
+def _logged_requests(request_id: str) -> list[tuple[object, Organization | None]]:
+    """The /v2 requests logged under this ``request_id``, each with its organization."""
+    found = request_log.find(db.session, request_id)
+    if found:
+        note("support.request_lookup", details={"request_id": request_id, "found": len(found)})
+    return [
+        (
+            entry,
+            db.session.get(Organization, entry.organization_id) if entry.organization_id else None,
+        )
+        for entry in found
+    ]
 
 
 def _tenant_page(account: Account, status: int = 200, **forms: object):

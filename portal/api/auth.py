@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
 from flask import g, request
+from sqlalchemy import or_, update
 
+from portal import scopes
+from portal.database import writing
 from portal.errors import Forbidden, Unauthorized
 from portal.extensions import db
 from portal.models.accounts import Account
-from portal.services import accounts, api_keys
+from portal.models.base import utcnow
+from portal.models.organizations import ApiKey
+from portal.services import accounts, api_keys, secrets
 from portal.tenancy import Tenant, set_tenant
 
 SUSPENDED = "La cuenta u organización está suspendida. Escribe a soporte para reactivarla."
@@ -52,10 +59,13 @@ def authenticate() -> ApiActor:
     key = presented_key()
     if not key:
         raise Unauthorized("Falta la llave de API. Envíala en el encabezado Authorization.")
+    if key.startswith((api_keys.TEST_PREFIX, api_keys.LIVE_PREFIX)):
+        note_use(key)
     owner = api_keys.owner_of(db.session, key)
     if owner is not None:
         if owner.organization.suspended_at or owner.account.suspended_at:
             raise Forbidden(SUSPENDED, "suspended")
+        scopes.require(owner.key.scopes or [], request.url_rule.rule, request.method)
         return ApiActor(owner.account, owner)
     account = accounts.account_for_user_key(db.session, key, include_suspended=True)
     if account is None:
@@ -63,6 +73,28 @@ def authenticate() -> ApiActor:
     if account.suspended_at:
         raise Forbidden(SUSPENDED, "suspended")
     return ApiActor(account)
+
+
+LAST_USE_STEP = timedelta(minutes=1)
+_last_noted: dict[str, float] = {}  # key digest → when this process last recorded its use
+
+
+def note_use(plain: str) -> None:
+    """Record when a key was last used, at most once a minute per key and process, in a short
+    transaction of its own taken before the request's (so that it never holds that one up)."""
+    digest = secrets.hash_key(plain)
+    now = time.monotonic()
+    if now - _last_noted.get(digest, -1e9) < LAST_USE_STEP.total_seconds():
+        return
+    if len(_last_noted) > 10_000:
+        _last_noted.clear()
+    _last_noted[digest] = now
+    moment = utcnow()
+    stale = or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < moment - LAST_USE_STEP)
+    with writing(), db.engine.begin() as connection:
+        connection.execute(
+            update(ApiKey).where(ApiKey.key_hash == digest, stale).values(last_used_at=moment)
+        )
 
 
 def _guard(check: Callable[[ApiActor], None], kind: str) -> Callable[[Callable[..., Any]], Any]:

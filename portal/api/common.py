@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import request
 
 from portal.errors import ValidationError
+from portal.extensions import db
 from portal.jsonio import MAX_DEPTH, UnreadableJSON, loads_untrusted
 from portal.models.base import iso  # noqa: F401  (the API's timestamp format)
+from portal.services import idempotency
+from portal.tenancy import current_tenant
 
 UPLOAD_MAX_BYTES = 64 * 1024
+T = TypeVar("T")
 
 
 def json_body() -> dict[str, Any]:
@@ -41,3 +46,26 @@ def uploaded(field: str, max_bytes: int = UPLOAD_MAX_BYTES) -> bytes:
             f"El archivo «{field}» es demasiado grande.", "file_too_large", path=field
         )
     return data
+
+
+def idempotent(
+    scope: str,
+    create: Callable[[], T],
+    load: Callable[[str], T],
+    caller: idempotency.Caller | None = None,
+) -> T:
+    """``create()`` under the request's ``Idempotency-Key`` (``idempotency.run_once``): a retry
+    with the same body gets ``load(id)`` of the first object, another body a 409. The caller
+    is the key's organization environment unless given (an account's user key)."""
+    if caller is None:
+        tenant = current_tenant()
+        caller = idempotency.Caller.organization(tenant.organization.id, tenant.livemode)
+    return idempotency.run_once(  # type: ignore[type-var]
+        db.session,
+        caller,
+        scope,
+        request.headers.get("Idempotency-Key"),
+        json_body(),
+        create,
+        load,
+    )

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response, jsonify, request
 
-from portal import pac_calls
+from portal import downloads, pac_calls
 from portal.api import bp
 from portal.api.auth import organization_key_required
 from portal.api.common import json_body
-from portal.api.pagination import filter_dates, paginate
-from portal.downloads import set_disposition
 from portal.extensions import db
 from portal.models.invoices import Invoice
+from portal.models.statuses import InvoiceStatus
+from portal.pagination import filter_dates, paginate
 from portal.schemas import operation
 from portal.schemas.common import EmailIn, Ok, Page
 from portal.schemas.invoices import CancelQuery, CreateInvoiceQuery, InvoiceIn, InvoiceQuery
@@ -22,7 +20,6 @@ from portal.services import invoice_files, invoices
 from portal.tenancy import current_tenant, scoped_get
 
 NOT_FOUND = "La factura no existe."
-MIME = {"pdf": "application/pdf", "xml": "application/xml", "zip": "application/zip"}
 
 
 def _load(invoice_id: str) -> Invoice:
@@ -33,9 +30,8 @@ def _answer(invoice: Invoice) -> Response:
     return jsonify(invoices.to_dict(invoice, current_tenant().organization))
 
 
-def _file(data: bytes, name: str, kind: str) -> Response:
-    response = Response(data, mimetype=MIME[kind])
-    return set_disposition(response, name)
+def _async_requested() -> bool:
+    return request.args.get("async", "").lower() in ("true", "1")
 
 
 @bp.post("/invoices")
@@ -55,7 +51,7 @@ def create_invoice():
         current_tenant(),
         json_body(),
         idempotency_key=request.headers.get("Idempotency-Key") or None,
-        run_async=request.args.get("async", "").lower() in ("true", "1"),
+        run_async=_async_requested(),
         body_size=request.content_length or 0,
     )
     answer = _answer(invoice)  # as committed: an async job may stamp it right after
@@ -98,13 +94,15 @@ def update_draft(invoice_id: str):
 
 @bp.post("/invoices/<invoice_id>/stamp")
 @organization_key_required
-@operation(response=InvoiceOut, summary="Timbrar un borrador")
+@operation(query=CreateInvoiceQuery, response=InvoiceOut, summary="Timbrar un borrador")
 def stamp_draft(invoice_id: str):
-    """Stamp a draft (a remote PAC: with no transaction open, as in ``create_invoice``)."""
-    invoice = _load(invoice_id)
-    invoice = pac_calls.stamp_draft(db.session, invoice)
+    """Stamp a draft (a remote PAC: with no transaction open, as in ``create_invoice``);
+    ``?async=true``: answered ``pending``, the worker stamps it."""
+    run_async = _async_requested()
+    invoice = pac_calls.stamp_draft(db.session, _load(invoice_id), run_async=run_async)
+    answer = _answer(invoice)  # as committed: an async job may stamp it right after
     db.session.commit()
-    return _answer(invoice)
+    return answer
 
 
 @bp.post("/invoices/<invoice_id>/copy")
@@ -125,7 +123,7 @@ def copy_invoice(invoice_id: str):
 def cancel_invoice(invoice_id: str):
     """Cancel with SAT (``?motive=01..04&substitution=``); a draft is deleted."""
     invoice = _load(invoice_id)
-    body = invoices.to_dict(invoice) if invoice.status == "draft" else None
+    body = invoices.to_dict(invoice) if invoice.status == InvoiceStatus.DRAFT else None
     invoice = pac_calls.cancel(
         db.session,
         current_tenant(),
@@ -149,30 +147,19 @@ def refresh_status(invoice_id: str):
 
 @bp.get("/invoices/<invoice_id>/<any(pdf, xml, zip):kind>")
 @organization_key_required
-@operation(media=MIME, summary="Descargar el XML, el PDF o ambos en un ZIP")
+@operation(media=downloads.MIME, summary="Descargar el XML, el PDF o ambos en un ZIP")
 def download_invoice(invoice_id: str, kind: str):
     """The stamped XML, its PDF, or both in a ZIP."""
-    invoice = _load(invoice_id)
-    organization = current_tenant().organization
-    render: dict[str, Any] = {
-        "xml": lambda: invoice_files.xml_of(invoice),
-        "pdf": lambda: invoice_files.pdf_of(invoice, organization),
-        "zip": lambda: invoice_files.zip_of(invoice, organization),
-    }
-    return _file(render[kind](), invoice_files.filename(invoice, kind), kind)
+    return downloads.invoice_file(_load(invoice_id), current_tenant().organization, kind)
 
 
 @bp.get("/invoices/<invoice_id>/cancellation_receipt/<any(pdf, xml):kind>")
 @organization_key_required
-@operation(media=MIME, summary="Acuse de cancelación")
+@operation(media=downloads.MIME, summary="Acuse de cancelación")
 def cancellation_receipt(invoice_id: str, kind: str):
     """The cancellation receipt (acuse) as XML or PDF."""
     invoice = _load(invoice_id)
-    if kind == "xml":
-        data = invoice_files.cancellation_xml(invoice)
-    else:
-        data = invoice_files.cancellation_pdf(invoice, current_tenant().organization)
-    return _file(data, f"acuse_{invoice.uuid}.{kind}", kind)
+    return downloads.cancellation_receipt(invoice, current_tenant().organization, kind)
 
 
 @bp.post("/invoices/<invoice_id>/email")

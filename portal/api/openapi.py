@@ -43,6 +43,7 @@ TAGS = {
     "organizations": "Organizaciones, sus llaves y ajustes (llave de usuario).",
     "products": "Productos y servicios con sus impuestos.",
     "receipts": "Recibos, su autofactura y la factura global.",
+    "retentions": "CFDI de Retenciones e información de pagos 2.0.",
     "tools": "Herramientas: el RFC en la lista 69-B.",
     "webhooks": "Webhooks y validación de firmas.",
 }

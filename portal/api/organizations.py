@@ -7,18 +7,18 @@ from typing import Any
 from flask import g, jsonify, request
 
 from portal.api import bp
-from portal.api.auth import any_key_required, organization_key_required, user_key_required
-from portal.api.common import json_body, uploaded
-from portal.api.pagination import paginate
+from portal.api.auth import any_key_required, user_key_required
+from portal.api.common import idempotent, json_body, uploaded
 from portal.errors import NotFound, ValidationError
 from portal.extensions import db
 from portal.models.organizations import FolioSeries, Organization
-from portal.schemas import answer, operation
+from portal.pagination import filter_dates, paginate
+from portal.schemas import answer, operation, parse
 from portal.schemas import organizations as shapes
-from portal.schemas.common import Page, SearchQuery
-from portal.services import api_keys
+from portal.schemas.common import ListQuery, Page
+from portal.schemas.public_links import ApiKeyRequest
+from portal.services import api_keys, idempotency
 from portal.services import organizations as orgs
-from portal.tenancy import current_tenant
 
 LOGO_FIELD_MAX = 2 * orgs.LOGO_MAX_BYTES  # larger files get the service's own message
 
@@ -93,25 +93,43 @@ def _saved(org: Organization) -> Any:
 )
 def create_organization():
     """Open a new organization (its test key is issued at once)."""
-    org = orgs.create_organization(db.session, g.actor.account, json_body().get("name"))
+    account = g.actor.account
+    org = idempotent(
+        "organizations",
+        lambda: orgs.create_organization(db.session, account, json_body().get("name")),
+        _own,
+        caller=idempotency.Caller.account(account.id),
+    )
     return _saved(org)
 
 
 @bp.get("/organizations")
 @user_key_required
-@operation(query=SearchQuery, response=Page[shapes.Organization], summary="Listar organizaciones")
+@operation(query=ListQuery, response=Page[shapes.Organization], summary="Listar organizaciones")
 def list_organizations():
     """The caller's organizations, newest first, with ``q`` search."""
     query = orgs.search(g.actor.account, request.args.get("q"))
+    query = filter_dates(query, Organization.created_at)
     return paginate(db.session, query, serialize_organization)
 
 
 @bp.get("/organizations/me")
-@organization_key_required
+@any_key_required
 @operation(response=shapes.Organization, summary="La organización de la llave")
 def organization_me():
-    """The organization the presented key belongs to."""
-    return jsonify(serialize_organization(current_tenant().organization))
+    """The organization the presented key belongs to; with the user key (as the reference's
+    sample), the account's only organization (a clear 400 when it has several or none)."""
+    owner = g.actor.key_owner
+    if owner is not None:
+        return jsonify(serialize_organization(owner.organization))
+    found = db.session.scalars(orgs.search(g.actor.account).limit(2)).all()
+    if len(found) != 1:
+        raise ValidationError(
+            "La cuenta tiene varias organizaciones (o ninguna): usa la llave secreta de la "
+            "organización, o GET /v2/organizations/{id}.",
+            "organization_key_required",
+        )
+    return jsonify(serialize_organization(found[0]))
 
 
 @bp.get("/organizations/<organization_id>")
@@ -151,15 +169,22 @@ def update_legal(organization_id: str):
 @user_key_required
 @operation(form=shapes.CertificateUpload, response=shapes.Organization, summary="Subir el CSD")
 def upload_certificate(organization_id: str):
-    """Upload the CSD (multipart ``cer``, ``key``, ``password``)."""
+    """Upload the CSD (multipart ``cer``, ``key``, ``password``; or the reference schema's
+    ``cerFile``, ``keyFile``)."""
     org = _own(organization_id)
     password = request.form.get("password")
     if not password:
         raise ValidationError(
             "Falta la contraseña de la llave privada.", "required", path="password"
         )
-    orgs.upload_certificate(org, uploaded("cer"), uploaded("key"), password)
+    orgs.upload_certificate(org, _csd_file("cer"), _csd_file("key"), password)
     return _saved(org)
+
+
+def _csd_file(field: str) -> bytes:
+    """The ``cer``/``key`` upload, also under the reference schema's ``cerFile``/``keyFile``."""
+    alias = f"{field}File"
+    return uploaded(alias if alias in request.files and field not in request.files else field)
 
 
 @bp.delete("/organizations/<organization_id>/certificate")
@@ -253,12 +278,18 @@ def get_test_key(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/apikeys/test")
 @user_key_required
-@operation(response=str, summary="Renovar la llave de pruebas")
+@operation(body=ApiKeyRequest, response=str, summary="Renovar la llave de pruebas")
 def renew_test_key(organization_id: str):
     """A new test key; the previous one stops working at once."""
-    key = api_keys.renew_test_key(db.session, _own(organization_id))
+    org = _own(organization_id)
+    key = api_keys.renew_test_key(db.session, org, requested_scopes())
     db.session.commit()
     return jsonify(key)
+
+
+def requested_scopes() -> list[str]:
+    """The ``scopes`` of the body (none: full access); 400 naming an unknown one."""
+    return sorted(set(parse(ApiKeyRequest, json_body()).scopes))
 
 
 def _live_keys(org: Organization) -> list[dict[str, Any]]:
@@ -275,10 +306,11 @@ def list_live_keys(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/apikeys/live")
 @user_key_required
-@operation(response=str, summary="Crear una llave de producción")
+@operation(body=ApiKeyRequest, response=str, summary="Crear una llave de producción")
 def create_live_key(organization_id: str):
     """A new live key, shown only in this answer."""
-    key = api_keys.create_live_key(db.session, _own(organization_id))
+    org = _own(organization_id)
+    key = api_keys.create_live_key(db.session, org, requested_scopes())
     db.session.commit()
     return jsonify(key)
 

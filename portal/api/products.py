@@ -8,10 +8,10 @@ from flask import jsonify, request
 
 from portal.api import bp
 from portal.api.auth import organization_key_required
-from portal.api.common import json_body
-from portal.api.pagination import filter_dates, paginate
+from portal.api.common import idempotent, json_body
 from portal.extensions import db
 from portal.models.products import Product
+from portal.pagination import filter_dates, paginate
 from portal.schemas import answer, operation
 from portal.schemas.common import Page
 from portal.schemas.products import Product as ProductOut
@@ -30,7 +30,12 @@ def serialize_product(product: Product) -> dict[str, Any]:
 @operation(body=ProductIn, response=ProductOut, summary="Crear un producto")
 def create_product():
     """Register a product (taxes default to IVA 16 % transferred)."""
-    product = products.create_product(db.session, current_tenant(), json_body())
+    tenant = current_tenant()
+    product = idempotent(
+        "products",
+        lambda: products.create_product(db.session, tenant, json_body()),
+        lambda found: products.get_product(db.session, tenant, found),
+    )
     db.session.commit()
     return jsonify(serialize_product(product))
 
@@ -49,7 +54,9 @@ def list_products():
 @operation(response=ProductOut, summary="Obtener un producto")
 def retrieve_product(product_id: str):
     """One product."""
-    return jsonify(serialize_product(products.get_product(current_tenant(), product_id)))
+    return jsonify(
+        serialize_product(products.get_product(db.session, current_tenant(), product_id))
+    )
 
 
 @bp.put("/products/<product_id>")
@@ -57,7 +64,7 @@ def retrieve_product(product_id: str):
 @operation(body=ProductUpdate, response=ProductOut, summary="Editar un producto")
 def update_product(product_id: str):
     """Change the fields sent."""
-    product = products.get_product(current_tenant(), product_id)
+    product = products.get_product(db.session, current_tenant(), product_id)
     products.update_product(db.session, product, json_body())
     db.session.commit()
     return jsonify(serialize_product(product))
@@ -68,7 +75,7 @@ def update_product(product_id: str):
 @operation(response=ProductOut, summary="Eliminar un producto")
 def delete_product(product_id: str):
     """Delete a product; invoices that use it are kept."""
-    product = products.get_product(current_tenant(), product_id)
+    product = products.get_product(db.session, current_tenant(), product_id)
     products.delete_product(product)
     db.session.commit()
     return jsonify(serialize_product(product))

@@ -7,12 +7,12 @@ from flask import Response, jsonify, request
 from portal import pac_calls
 from portal.api import bp
 from portal.api.auth import organization_key_required
-from portal.api.common import json_body
-from portal.api.pagination import filter_dates, paginate
+from portal.api.common import idempotent, json_body
 from portal.downloads import set_disposition
 from portal.extensions import db
 from portal.models.invoices import Invoice
 from portal.models.receipts import Receipt
+from portal.pagination import filter_dates, paginate
 from portal.schemas import operation
 from portal.schemas.common import EmailIn, Ok, Page
 from portal.schemas.invoices import Invoice as InvoiceOut
@@ -147,7 +147,13 @@ def receipts_to_invoice():
 @organization_key_required
 @operation(body=GlobalInvoiceIn, response=InvoiceOut, summary="Factura global")
 def global_invoice():
-    """The global invoice of every receipt left open in the period."""
-    invoice = pac_calls.global_invoice(db.session, current_tenant(), json_body())
+    """The global invoice of every receipt left open in the period (once per
+    ``Idempotency-Key``)."""
+    tenant = current_tenant()
+    invoice = idempotent(
+        "global_invoices",
+        lambda: pac_calls.global_invoice(db.session, tenant, json_body()),
+        lambda found: scoped_get(Invoice, found),
+    )
     db.session.commit()
     return _invoice(invoice)

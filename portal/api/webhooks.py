@@ -8,10 +8,10 @@ from flask import jsonify
 
 from portal.api import bp
 from portal.api.auth import organization_key_required
-from portal.api.common import json_body
-from portal.api.pagination import paginate
+from portal.api.common import idempotent, json_body
 from portal.extensions import db
 from portal.models.events import Webhook
+from portal.pagination import paginate
 from portal.schemas import answer, operation
 from portal.schemas.common import JsonObject, Page
 from portal.schemas.webhooks import (
@@ -39,11 +39,19 @@ def serialize_webhook(webhook: Webhook) -> dict[str, Any]:
 def create_webhook() -> Any:
     """Register a listening URL; the answer carries its signing secret."""
     tenant = current_tenant()
-    webhook, secret = webhooks.create_webhook(
-        db.session, tenant.organization.id, tenant.livemode, json_body()
+    webhook = idempotent(
+        "webhooks",
+        lambda: webhooks.create_webhook(
+            db.session, tenant.organization.id, tenant.livemode, json_body()
+        )[0],
+        lambda found: scoped_get(Webhook, found, message=NOT_FOUND),
     )
     db.session.commit()
-    return jsonify(answer(WebhookWithSecret, {**serialize_webhook(webhook), "secret": secret}))
+    return jsonify(
+        answer(
+            WebhookWithSecret, {**serialize_webhook(webhook), "secret": webhooks.secret_of(webhook)}
+        )
+    )
 
 
 @bp.get("/webhooks")

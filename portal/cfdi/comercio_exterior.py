@@ -32,7 +32,6 @@ from typing import Any
 from satcfdi.create.cfd import cce20
 
 from portal.cfdi import catalogs
-from portal.cfdi import errors as E
 from portal.cfdi.errors import invalid
 from portal.cfdi.types import Customer, _Reader
 
@@ -160,20 +159,8 @@ def read(r: _Reader) -> ForeignTrade:
 
 def from_complements(r: _Reader) -> ForeignTrade | None:
     """The comercio_exterior complement of an invoice body, if any (at most one)."""
-    found = None
-    for c in r.items("complements", lambda complement: complement):
-        if c.text("type") != TYPE:
-            continue
-        if found is not None:
-            message = "Solo se admite un complemento de comercio exterior por factura."
-            raise invalid(message, INVALID_FOREIGN_TRADE, c.path)
-        data = c.child("data")
-        if data is None:
-            raise invalid(
-                f"El campo «{c.at('data')}» es obligatorio.", E.INVALID_INPUT, c.at("data")
-            )
-        found = read(data)
-    return found
+    message = "Solo se admite un complemento de comercio exterior por factura."
+    return r.complement(TYPE, read, message, INVALID_FOREIGN_TRADE)
 
 
 # ---------------------------------------------------------------- checking and building

@@ -9,7 +9,7 @@ XSLT, the seal is set on it, and it is validated as is, so nothing is serialized
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,12 +17,22 @@ from functools import cache, cached_property
 from typing import Any
 
 from lxml import etree
-from satcfdi.create.cancela import cancelacion
+from satcfdi.create.cancela import cancelacion, cancelacionretencion
 from satcfdi.create.cfd import cfdi40, implocal10, pago20
 from satcfdi.create.retencion import retenciones20
 from satcfdi.transform import xslt_transform
 
-from portal.cfdi import catalogs, comercio_exterior, money, payments, sat_matrix, zones
+from portal.cfdi import (
+    carta_porte,
+    catalogs,
+    comercio_exterior,
+    money,
+    payments,
+    payroll,
+    retention_complements,
+    sat_matrix,
+    zones,
+)
 from portal.cfdi import errors as E
 from portal.cfdi.csd import CSD
 from portal.cfdi.errors import invalid
@@ -83,7 +93,7 @@ class CancellationRequest:
     substitution_uuid: str | None
     issuer_rfc: str
     date: datetime
-    request: cancelacion.Cancelacion
+    request: cancelacion.Cancelacion | cancelacionretencion.Cancelacion
 
     @cached_property
     def xml(self) -> bytes:
@@ -172,10 +182,13 @@ class CustomComplement:
 
 
 def custom_complements(
-    texts: Sequence[str], namespaces: Sequence[Namespace] = ()
+    texts: Sequence[str],
+    namespaces: Sequence[Namespace] = (),
+    locations: Mapping[str, str] = SAT_COMPLEMENT_LOCATIONS,
 ) -> list[CustomComplement]:
     """Parse ``complements[].data`` (well-formed XML, one namespaced node each) and find each
-    node's schema location (``namespaces[]`` or SAT's own); a 400 naming the entry otherwise."""
+    node's schema location (``namespaces[]`` or SAT's own, from ``locations``: the complements
+    the root document accepts); a 400 naming the entry otherwise."""
     found = []
     declared = {n.uri: n for n in namespaces}
     prefixes = " ".join(f'xmlns:{n.prefix}="{n.uri}"' for n in namespaces)
@@ -190,12 +203,15 @@ def custom_complements(
         nodes = [n for n in wrapper if isinstance(n.tag, str)]
         if len(nodes) != 1 or (wrapper.text or "").strip() or (nodes[0].tail or "").strip():
             raise invalid("El complemento debe ser un solo nodo XML.", E.INVALID_INPUT, path)
-        found.append(_complement(nodes[0], declared, path))
+        found.append(_complement(nodes[0], declared, path, locations))
     return found
 
 
 def _complement(
-    node: etree._Element, declared: dict[str, Namespace], path: str
+    node: etree._Element,
+    declared: dict[str, Namespace],
+    path: str,
+    locations: Mapping[str, str],
 ) -> CustomComplement:
     uri = etree.QName(node).namespace
     if not uri or uri == CFDI_NS or not node.prefix:
@@ -204,9 +220,9 @@ def _complement(
             E.INVALID_INPUT,
             path,
         )
-    if uri not in SAT_COMPLEMENT_LOCATIONS:
-        # cfdv40.xsd validates Complemento strictly: a PAC refuses what SAT publishes no schema for.
-        known = ", ".join(sorted(u.rsplit("/", 1)[1] for u in SAT_COMPLEMENT_LOCATIONS))
+    if uri not in locations:
+        # The XSD validates Complemento strictly: a PAC refuses what SAT publishes no schema for.
+        known = ", ".join(sorted(u.rsplit("/", 1)[1] for u in locations))
         raise invalid(
             f"El complemento «{uri}» no es un complemento del SAT que se pueda timbrar aquí "
             f"(se aceptan: {known}).",
@@ -214,16 +230,17 @@ def _complement(
             path,
         )
     namespace = declared.get(uri)
-    location = (namespace.schema_location if namespace else None) or (SAT_COMPLEMENT_LOCATIONS[uri])
+    location = (namespace.schema_location if namespace else None) or locations[uri]
     return CustomComplement(node, location)
 
 
 def insert_complements(root: etree._Element, complements: Sequence[CustomComplement]) -> None:
     """Append the nodes to cfdi:Complemento, declare their namespaces on the root and write
     their schema locations (as Anexo 20 asks of every complement)."""
-    container = root.find(f"{{{CFDI_NS}}}Complemento")
+    tag = f"{{{etree.QName(root).namespace}}}Complemento"  # cfdi: or retenciones:
+    container = root.find(tag)
     if container is None:
-        container = etree.SubElement(root, f"{{{CFDI_NS}}}Complemento")
+        container = etree.SubElement(root, tag)
     top = {}
     locations = [root.get(XSI_LOCATION, "")]
     for complement in complements:
@@ -543,11 +560,14 @@ def build_invoice(
     validate_schema: bool = True,
 ) -> BuiltDocument:
     """Build, seal and validate a CFDI 4.0 of type I, E or T (global when ``global_info``)."""
+    _check_complement_fits(data)
     if data.type == "P":
         return build_payment(csd, issuer, data, check_date=check_date)
+    if data.type == "N":
+        return build_payroll(csd, issuer, data, check_date=check_date)
     if data.type not in ("I", "E", "T"):
         raise invalid(
-            "El tipo de comprobante debe ser I, E, P o T.", E.INVALID_DOCUMENT_TYPE, "type"
+            "El tipo de comprobante debe ser I, E, N, P o T.", E.INVALID_DOCUMENT_TYPE, "type"
         )
     if not data.items:
         raise invalid("La factura debe tener al menos un concepto.", E.INVALID_INPUT, "items")
@@ -558,11 +578,84 @@ def build_invoice(
     lines = money.compute_lines(items, decimals, require_positive=data.type != "T")
     totals = money.summarize(lines, decimals)
     comprobante = _invoice_comprobante(issuer, data, items, lines, totals, currency, check_date)
+    if data.carta_porte is not None:
+        _add_complement(comprobante, carta_porte.build(data.carta_porte, data.type))
     extra = custom_complements(data.custom_complements, data.namespaces)
-    document = _finish(comprobante, csd, data.type, lines, totals, validate_schema, extra)
-    if data.export != "01":
-        # Export documents answer to the Comercio Exterior rules before a PAC sees them.
+    # Export and Carta Porte documents answer to their complement's rules (SAT's codes) before
+    # the schema's enumerations and before a PAC sees them (the matrix runs again at stamping).
+    checked = data.export != "01" or data.carta_porte is not None
+    document = _finish(
+        comprobante, csd, data.type, lines, totals, validate_schema and not checked, extra
+    )
+    if checked:
         sat_matrix.enforce(document.element, local_now(comprobante["LugarExpedicion"]))
+        if validate_schema:
+            validate(document.element)
+    if data.addenda:
+        attach_addenda(document.element, data.addenda, data.namespaces)
+    return document
+
+
+def _check_complement_fits(data: InvoiceInput) -> None:
+    """Nómina goes only on N and Carta Porte only on I or T: never dropped from another type."""
+    if data.payroll is not None and data.type != "N":
+        raise invalid(
+            'El complemento de nómina solo va en facturas de nómina (type "N").',
+            payroll.INVALID_PAYROLL,
+            "type",
+        )
+    if data.carta_porte is not None and data.type not in ("I", "T"):
+        raise invalid(
+            "El complemento Carta Porte solo va en facturas de ingreso (I) o traslado (T).",
+            carta_porte.INVALID_CARTA_PORTE,
+            "type",
+        )
+
+
+def build_payroll(
+    csd: CSD, issuer: Issuer, data: InvoiceInput, *, check_date: bool = True
+) -> BuiltDocument:
+    """Build, seal and validate a payroll CFDI (type N) with the Nómina 1.2 complement, as
+    SAT's guide fixes it; refused with SAT's codes (``sat_matrix.nomina12``) when it breaks a
+    rule."""
+    if data.payroll is None:
+        raise invalid(
+            'Una factura de nómina requiere complements: [{"type": "nomina", "data": {...}}].',
+            payroll.INVALID_PAYROLL,
+            "complements",
+        )
+    if data.payment_method != "PUE":
+        raise invalid(
+            "La nómina se paga en una exhibición: payment_method debe ser PUE.",
+            E.INVALID_INPUT,
+            "payment_method",
+        )
+    payroll.items_absent(data.items)
+    payroll.check_totals(data.payroll)
+    _check_issuer(csd, issuer)
+    place = (data.address.zip if data.address and data.address.zip else None) or issuer.zip
+    sheet = data.payroll
+    comprobante = _Comprobante(
+        emisor=_emisor(issuer),
+        lugar_expedicion=place,
+        receptor=_receptor(data.customer, data.use, place),
+        conceptos=[payroll.concept(sheet)],
+        moneda="MXN",
+        tipo_de_comprobante="N",
+        exportacion=data.export,
+        serie=data.series or None,
+        folio=str(data.folio_number) if data.folio_number is not None else None,
+        metodo_pago="PUE",
+        cfdi_relacionados=_related(data),
+        fecha=issue_date(data.date, place, check_date),
+        complemento=payroll.complement(sheet),
+    )
+    comprobante["SubTotal"] = sheet.subtotal
+    comprobante["Descuento"] = sheet.total_deductions or None
+    comprobante["Total"] = sheet.subtotal - (sheet.total_deductions or Decimal(0))
+    extra = custom_complements(data.custom_complements, data.namespaces)
+    document = _finish(comprobante, csd, "N", [], None, True, extra)
+    sat_matrix.enforce(document.element, local_now(place))
     if data.addenda:
         attach_addenda(document.element, data.addenda, data.namespaces)
     return document
@@ -571,7 +664,8 @@ def build_invoice(
 def attach_addenda(
     element: etree._Element, addenda: str, namespaces: Sequence[Namespace] = ()
 ) -> None:
-    """Append free-form XML to cfdi:Addenda (outside the seal, so after sealing is fine)."""
+    """Append free-form XML to the root's Addenda (cfdi: or retenciones:; outside the seal, so
+    after sealing is fine)."""
     declarations = " ".join(f'xmlns:{n.prefix}="{n.uri}"' for n in namespaces)
     try:
         wrapper = etree.fromstring(
@@ -581,9 +675,10 @@ def attach_addenda(
         raise invalid(
             f"La addenda no es XML válido: {error}", E.INVALID_ADDENDA, "addenda"
         ) from None
-    node = element.find(f"{{{CFDI_NS}}}Addenda")
+    tag = f"{{{etree.QName(element).namespace}}}Addenda"
+    node = element.find(tag)
     if node is None:
-        node = etree.SubElement(element, f"{{{CFDI_NS}}}Addenda")
+        node = etree.SubElement(element, tag)
     node.extend(list(wrapper))
     locations = [f"{n.uri} {n.schema_location}" for n in namespaces if n.schema_location]
     if locations:
@@ -670,8 +765,18 @@ def _attach_foreign_trade(
         issuer_zip=issuer.zip,
         issuer_street=issuer.street,
     )
+    _add_complement(comprobante, node)
+
+
+def _add_complement(comprobante: _Comprobante, node: Any) -> None:
     existing = comprobante.get("Complemento")
-    comprobante["Complemento"] = [existing, node] if existing else node
+    if existing is None:
+        comprobante["Complemento"] = node
+    else:
+        comprobante["Complemento"] = [
+            *(existing if isinstance(existing, list) else [existing]),
+            node,
+        ]
 
 
 def _set_totals(comprobante: _Comprobante, lines: Sequence[Line], totals: Totals) -> None:
@@ -1015,9 +1120,15 @@ def build_retention(
         fecha_exp=issue_date(data.date, issuer.zip, check_date),
     )
     check_csd_period(csd, document["FechaExp"], issuer.zip)
+    complements = custom_complements(
+        data.complements, data.namespaces, retention_complements.LOCATIONS
+    )
     # satcfdi 26.10's Retenciones.sign() stores tuples (trailing commas); ``seal`` sets strings.
-    element, cadena, signature = seal(document, csd, "2.0")
+    element, cadena, signature = seal(document, csd, "2.0", complements)
     validate(element)
+    retention_complements.check(element)
+    if data.addenda:
+        attach_addenda(element, data.addenda, data.namespaces)
     return BuiltDocument(
         "retenciones",
         element,
@@ -1042,8 +1153,10 @@ def build_cancellation(
     substitution_uuid: str | None = None,
     *,
     date: datetime | None = None,
+    retention: bool = False,
 ) -> CancellationRequest:
-    """The signed cancellation request; motive 01 needs the substituting UUID."""
+    """The signed cancellation request (SAT's retentions schema for a retention); motive 01
+    needs the substituting UUID."""
     if motive not in CANCEL_MOTIVES:
         raise invalid(
             "El motivo de cancelación debe ser 01, 02, 03 o 04.", E.CANCEL_MOTIVE_INVALID, "motive"
@@ -1061,8 +1174,9 @@ def build_cancellation(
             "substitution",
         )
     moment = (date or datetime.now()).replace(microsecond=0, tzinfo=None)
-    folio = cancelacion.Folio(
+    kind = cancelacionretencion if retention else cancelacion
+    folio = kind.Folio(
         uuid.upper(), motive, substitution_uuid.upper() if substitution_uuid else None
     )
-    request = cancelacion.Cancelacion(csd.signer, folio, fecha=moment)
+    request = kind.Cancelacion(csd.signer, folio, fecha=moment)
     return CancellationRequest(uuid.upper(), motive, substitution_uuid, csd.rfc, moment, request)

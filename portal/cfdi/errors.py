@@ -33,6 +33,7 @@ INVALID_PAYMENT = "invalid_payment"
 INVALID_GLOBAL = "invalid_global_info"
 INVALID_DOCUMENT_TYPE = "invalid_document_type"
 INVALID_ADDENDA = "invalid_addenda"
+RETENTION_COMPLEMENT_INVALID = "retention_complement_invalid"
 
 # Validation against SAT's schema and catalogs.
 XSD_INVALID = "cfdi_schema_invalid"

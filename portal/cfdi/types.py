@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from portal.cfdi.errors import INVALID_INPUT, invalid
 
 if TYPE_CHECKING:
+    from portal.cfdi.carta_porte import CartaPorte
     from portal.cfdi.comercio_exterior import ForeignTrade
+    from portal.cfdi.payroll import Payroll
 
 # What XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE/U+FFFF): refused as
 # input, since a stamped document, and every text that may end up in one, must serialize.
@@ -279,6 +281,8 @@ class InvoiceInput:
     payments: list[Payment] = field(default_factory=list)
     foreign_trade: ForeignTrade | None = None
     custom_complements: list[str] = field(default_factory=list)
+    payroll: Payroll | None = None
+    carta_porte: CartaPorte | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> InvoiceInput:
@@ -315,6 +319,10 @@ class RetentionInput:
     date: datetime | None = None
     related_uuid: str | None = None
     related_relationship: str | None = None
+    # XML nodes of SAT retention complements (``portal.cfdi.retention_complements``).
+    complements: list[str] = field(default_factory=list)
+    namespaces: list[Namespace] = field(default_factory=list)
+    addenda: str | None = None
 
 
 # ---------------------------------------------------------------- dict reading (from_dict)
@@ -382,6 +390,24 @@ class _Reader:
                 f"El campo «{self.at(key)}» debe ser una lista.", INVALID_INPUT, self.at(key)
             )
         return [read(_Reader(v, f"{self.at(key)}[{i}]")) for i, v in enumerate(value)]
+
+    def complement(
+        self, kind: str, read: Callable[[_Reader], T], duplicate: str, code: str
+    ) -> T | None:
+        """The one ``complements`` entry of type ``kind`` read with ``read``; ``duplicate`` (with
+        ``code``) refuses a second one, and an entry without ``data`` is refused."""
+        found = None
+        for c in self.items("complements", lambda complement: complement):
+            if c.text("type") != kind:
+                continue
+            if found is not None:
+                raise invalid(duplicate, code, c.path)
+            data = c.child("data")
+            if data is None:
+                message = f"El campo «{c.at('data')}» es obligatorio."
+                raise invalid(message, INVALID_INPUT, c.at("data"))
+            found = read(data)
+        return found
 
     def strings(self, key: str) -> list[str]:
         value = self.data.get(key)
@@ -621,7 +647,7 @@ def _payments_of(r: _Reader) -> list[Payment]:
     return payments + r.items("payments", _payment)
 
 
-COMPLEMENT_TYPES = ("pago", "custom", "comercio_exterior")
+COMPLEMENT_TYPES = ("pago", "custom", "comercio_exterior", "nomina", "carta_porte")
 
 
 def _custom_complements(r: _Reader) -> list[str]:
@@ -637,7 +663,7 @@ def _custom_complements(r: _Reader) -> list[str]:
         if kind not in COMPLEMENT_TYPES:
             message = (
                 f"El tipo de complemento «{kind}» no está soportado; usa pago, "
-                "comercio_exterior o custom."
+                "comercio_exterior, nomina, carta_porte o custom."
             )
             raise invalid(message, INVALID_INPUT, c.at("type"))
         if kind == "custom":
@@ -659,7 +685,7 @@ def _invoice(r: _Reader) -> InvoiceInput:
         items=r.items("items", _item),
         payment_form=r.text("payment_form"),
         payment_method=r.text("payment_method") or "PUE",
-        use=r.text("use") or "G01",
+        use=r.text("use") or DEFAULT_USES.get(r.text("type") or "I", "G01"),
         type=r.text("type") or "I",
         currency=(r.text("currency") or "MXN").upper(),
         exchange=r.decimal("exchange", Decimal(1)),
@@ -677,7 +703,27 @@ def _invoice(r: _Reader) -> InvoiceInput:
         payments=_payments_of(r),
         foreign_trade=_foreign_trade_of(r),
         custom_complements=_custom_complements(r),
+        payroll=_payroll_of(r),
+        carta_porte=_carta_porte_of(r),
     )
+
+
+# A payroll's use is always CN01 and a transfer's S01 (SAT); other types default to G01.
+DEFAULT_USES = {"N": "CN01", "T": "S01"}
+
+
+def _payroll_of(r: _Reader) -> Payroll | None:
+    # complements: [{"type": "nomina", "data": {...}}] (Nómina 1.2).
+    from portal.cfdi.payroll import from_complements
+
+    return from_complements(r)
+
+
+def _carta_porte_of(r: _Reader) -> CartaPorte | None:
+    # complements: [{"type": "carta_porte", "data": {...}}] (Carta Porte 3.1).
+    from portal.cfdi.carta_porte import from_complements
+
+    return from_complements(r)
 
 
 def _foreign_trade_of(r: _Reader) -> ForeignTrade | None:

@@ -21,6 +21,7 @@ from lxml import etree
 from satcfdi.transform import SCHEMA_ROOT
 
 from portal.cfdi import errors as E
+from portal.cfdi import retention_complements
 from portal.cfdi.errors import CFDIValidationError
 from portal.errors import Problem
 
@@ -48,6 +49,11 @@ SCHEMAS: tuple[tuple[str, str], ...] = (
         "http://www.sat.gob.mx/ComercioExterior20",
         "www.sat.gob.mx/sitio_internet/cfd/ComercioExterior20/ComercioExterior20.xsd",
     ),
+    ("http://www.sat.gob.mx/nomina12", "www.sat.gob.mx/sitio_internet/cfd/nomina/nomina12.xsd"),
+    (
+        "http://www.sat.gob.mx/CartaPorte31",
+        "www.sat.gob.mx/sitio_internet/cfd/CartaPorte/CartaPorte31.xsd",
+    ),
     (
         "http://www.sat.gob.mx/esquemas/retencionpago/2",
         "www.sat.gob.mx/esquemas/retencionpago/2/retencionpagov2.xsd",
@@ -60,6 +66,8 @@ SCHEMAS: tuple[tuple[str, str], ...] = (
     ("http://www.sat.gob.mx/donat", "www.sat.gob.mx/sitio_internet/cfd/donat/donat11.xsd"),
     ("http://www.sat.gob.mx/divisas", "www.sat.gob.mx/sitio_internet/cfd/divisas/divisas.xsd"),
     ("http://www.sat.gob.mx/ine", "www.sat.gob.mx/sitio_internet/cfd/ine/ine11.xsd"),
+    # The complements of Retenciones 2.0 the engine accepts.
+    *retention_complements.SCHEMA_FILES,
 )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -30,10 +29,7 @@ class Customer(IdMixin, Base):
     tax_system: Mapped[str | None] = mapped_column(String(3))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
-    # Extra contacts: [{"email", "is_for_invoicing", "name", "role", "notes"}] and
-    # [{"phone", "extension", "is_whatsapp", "name", "role", "notes"}].
-    emails: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    phones: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Extra contacts and tax identities: portal.models.contacts.
     address: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     default_invoice_use: Mapped[str | None] = mapped_column(String(4))
     external_id: Mapped[str | None] = mapped_column(String(255), index=True)

@@ -67,6 +67,8 @@ class Organization(IdMixin, Base):
     self_invoice_uses: Mapped[list[str]] = mapped_column(JSON, default=list)
     self_invoice_support_email: Mapped[str | None] = mapped_column(String(254))
     domain: Mapped[str | None] = mapped_column(String(50), unique=True)
+    # How long a new (or reset) public invoice link lives, in days.
+    public_link_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
 
     # Loaded when used (stamping, settings): the self-invoice page and the API's key lookup
     # never need the CSD. Lists of organizations ask for it with ``selectinload``.
@@ -109,6 +111,9 @@ class ApiKey(IdMixin, Base):
     first_12: Mapped[str] = mapped_column(String(12), index=True)
     key_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     revoked_at: Mapped[datetime | None]
+    # Empty: full access. Otherwise the names in ``portal.api.scopes.SCOPES`` it may use.
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    last_used_at: Mapped[datetime | None]
 
 
 class FolioSeries(IdMixin, Base):

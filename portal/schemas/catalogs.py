@@ -37,7 +37,8 @@ class EfosData(Answer):
 class Efos(Answer):
     """El RFC en la lista 69-B."""
 
-    is_valid: bool
+    is_valid: bool | None = Field(description="null: el listado no está cargado, no se revisó.")
+    list_loaded: bool
     data: EfosData
 
 

@@ -6,11 +6,12 @@ A model's docstring is its description in the API reference, so it is written in
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AliasChoices, ConfigDict, Field, PlainSerializer
 
 from portal.cfdi import catalogs
+from portal.errors import ERROR_TYPES
 from portal.schemas import ApiModel, iso
 
 T = TypeVar("T")
@@ -81,6 +82,10 @@ class Error(Answer):
     code: str
     path: str | None
     errors: list[Problem]
+    type: Literal[ERROR_TYPES]  # type: ignore[valid-type]
+    param: str | None = Field(description="El mismo campo que `path`.")
+    doc_url: str = Field(description="La página de ayuda de este `code`.")
+    request_id: str = Field(description="El `X-Facturapi-Log-Id` de la solicitud.")
 
 
 class PageQuery(ApiModel):

@@ -53,7 +53,7 @@ class InvoiceIn(ApiModel):
     payment_form: Annotated[str | None, codes_of("payment_form")] = None
     payment_method: Annotated[str | None, codes_of("payment_method")] = None
     use: Annotated[str | None, codes_of("use")] = None
-    type: Literal["I", "E", "P"] | None = None
+    type: Literal["I", "E", "P", "N", "T"] | None = None
     currency: Annotated[str | None, COUNTRY] = None
     exchange: float | None = None
     conditions: str | None = None

@@ -10,6 +10,7 @@ from portal.cfdi import types as cfdi
 from portal.schemas import ApiModel
 from portal.schemas.common import AddressIn, Answer, JsonObject, Moment
 from portal.schemas.fields import SERIES_MAX, Choice, Folio, Integer, Text, read_series
+from portal.schemas.public_links import Scope
 
 PERIODICITIES = tuple(cfdi.PERIODICITIES)  # day, week, fortnight, month, two_months
 Periodicity = Annotated[str | None, Field(json_schema_extra={"enum": list(PERIODICITIES)})]
@@ -176,10 +177,13 @@ class CertificateRemoved(Answer):
 
 
 class CertificateUpload(ApiModel):
-    """El CSD: certificado, llave privada y su contraseña."""
+    """El CSD: certificado, llave privada y su contraseña (``cerFile``/``keyFile``: los mismos
+    archivos con los nombres del esquema de referencia)."""
 
-    cer: bytes
-    key: bytes
+    cer: bytes | None = None
+    key: bytes | None = None
+    cerFile: bytes | None = None
+    keyFile: bytes | None = None
     password: str
 
 
@@ -195,6 +199,8 @@ class LiveKey(Answer):
     id: str
     first_12: str
     created_at: Moment
+    scopes: Annotated[list[Scope], BeforeValidator(lambda given: given or [])]
+    last_used_at: Moment | None
 
 
 class Series(Answer):

@@ -7,34 +7,36 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug import exceptions as werkzeug_exceptions
 
-from portal import errorhandlers, pac_calls
+from portal import downloads, errorhandlers, pac_calls
 from portal.cfdi import catalogs, pdf
 from portal.database import set_write_intent
-from portal.downloads import set_disposition
 from portal.errors import NotFound, PortalError, TooManyRequests, ValidationError
 from portal.extensions import db
 from portal.forms import attach_errors
+from portal.i18n import language as _lang
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import Receipt
+from portal.models.statuses import ReceiptStatus
 from portal.selfinvoice import bp
 from portal.selfinvoice.forms import KeyForm, RfcForm, TaxDataForm
-from portal.services import customers, invoice_files, receipt_invoices, receipts, self_invoice
+from portal.services import (
+    customers,
+    receipt_invoices,
+    receipts,
+    saved_identities,
+    self_invoice,
+)
 
 
 @bp.errorhandler(NotFound)
 def _not_found(_error: NotFound):
     """A miss looks like any other unknown page: it tells nothing about what exists."""
     return errorhandlers.handle_http(werkzeug_exceptions.NotFound())
-
-
-def _lang() -> str:
-    return str(get_locale() or "es")
 
 
 def _page(template: str, organization: Organization, status: int = 200, **context: Any):
@@ -149,7 +151,7 @@ def preview_page(organization: Organization, sample: Receipt):
     return _form_page(organization, sample, TaxDataForm(), preview=True)
 
 
-@bp.route("/<domain>", methods=["GET", "POST"])
+@bp.route("/<domain:domain>", methods=["GET", "POST"])
 def home(domain: str):
     """A box to type the receipt's key."""
     organization = self_invoice.organization_for(db.session, domain)
@@ -160,7 +162,7 @@ def home(domain: str):
     return _page("key", organization, 400 if form.errors else 200, form=form)
 
 
-@bp.get("/<domain>/logo")
+@bp.get("/<domain:domain>/logo")
 def logo(domain: str):
     """The organization's logo, for its pages."""
     organization = self_invoice.organization_for(db.session, domain)
@@ -171,7 +173,7 @@ def logo(domain: str):
     return response
 
 
-@bp.route("/<domain>/<key>", methods=["GET", "POST"])
+@bp.route("/<domain:domain>/<key>", methods=["GET", "POST"])
 def receipt(domain: str, key: str):
     """The purchase and the tax-data form; on submit, the confirmation of what it will say."""
     organization, found = _receipt(domain, key)
@@ -188,7 +190,7 @@ def receipt(domain: str, key: str):
     return _form_page(organization, found, form)
 
 
-@bp.post("/<domain>/<key>/confirm")
+@bp.post("/<domain:domain>/<key>/confirm")
 def confirm(domain: str, key: str):
     """Invoice the purchase (once), then show the result."""
     organization, found = _receipt(domain, key)
@@ -198,7 +200,9 @@ def confirm(domain: str, key: str):
     ip = request.remote_addr or ""
     try:
         data = self_invoice.read_tax_data(organization, form.data)
-        if found.status == "invoiced_to_customer":  # an RFC check, throttled as on /lookup
+        if (
+            found.status == ReceiptStatus.INVOICED_TO_CUSTOMER
+        ):  # an RFC check, throttled as on /lookup
             return _invoiced_to(domain, organization, found, data.tax_id, ip)
         invoice, call = self_invoice.redeem(
             db.session, organization, found, data, ip, pac_calls.stamp_lease()
@@ -228,6 +232,36 @@ def confirm(domain: str, key: str):
     return _to_result(domain, found, invoice)
 
 
+@bp.post("/<domain>/<key>/saved")
+def saved(domain: str, key: str):
+    """A returning visitor's identities on file for the RFC typed (masked), or the form filled
+    with the one picked; the same page whether the RFC is known or not, and rate limited."""
+    organization, found = _receipt(domain, key)
+    state = self_invoice.state(found)
+    if state != "form":
+        return _state_page(organization, found, state)
+    form = TaxDataForm()
+    if not form.validate_on_submit() or not form.tax_id.data:
+        form.tax_id.errors = [_("Escribe tu RFC para buscar tus datos guardados.")]
+        return _form_page(organization, found, form)
+    ip = request.remote_addr or ""
+    rfc, picked = form.tax_id.data, request.form.get("identity")
+    if picked:
+        identity = saved_identities.pick(db.session, organization, found, rfc, picked, ip)
+        db.session.commit()
+        if identity is not None:
+            _fill_from_identity(form, identity)
+            return _form_page(organization, found, form, filled=True)
+    identities = saved_identities.for_rfc(db.session, organization, found, rfc, ip)
+    db.session.commit()
+    return _form_page(organization, found, form, saved=identities)
+
+
+def _fill_from_identity(form: TaxDataForm, identity: saved_identities.SavedIdentity) -> None:
+    form.legal_name.data, form.tax_system.data = identity.legal_name, identity.tax_system
+    form.zip.data, form.country.data = identity.zip, "MEX"
+
+
 def _invoiced_to(domain: str, organization: Organization, found: Receipt, tax_id: str, ip: str):
     """The invoice page when ``tax_id`` is the RFC the receipt went to; the invoiced state
     otherwise (the guess is counted either way, in its own commit)."""
@@ -243,7 +277,7 @@ def _to_result(domain: str, found: Receipt, invoice: Invoice):
     return redirect(url_for(".result", domain=domain, key=found.key, token=token))
 
 
-@bp.post("/<domain>/<key>/lookup")
+@bp.post("/<domain:domain>/<key>/lookup")
 def lookup(domain: str, key: str):
     """An invoiced receipt's invoice again, for whoever types the RFC it went to."""
     organization, found = _receipt(domain, key)
@@ -258,7 +292,7 @@ def lookup(domain: str, key: str):
     return _page("invoiced", organization, 400, receipt=found, form=form)
 
 
-@bp.get("/<domain>/<key>/invoice/<token>")
+@bp.get("/<domain:domain>/<key>/invoice/<token>")
 def result(domain: str, key: str, token: str):
     """The invoice: PDF and XML to download."""
     organization, found = _receipt(domain, key)
@@ -266,19 +300,12 @@ def result(domain: str, key: str, token: str):
     return _page("result", organization, receipt=found, invoice=invoice, token=token)
 
 
-@bp.get("/<domain>/<key>/invoice/<token>/<any(pdf, xml):kind>")
+@bp.get("/<domain:domain>/<key>/invoice/<token>/<any(pdf, xml):kind>")
 def download(domain: str, key: str, token: str, kind: str):
     """The invoice's PDF or XML, through the receipt's signed link."""
     organization, found = _receipt(domain, key)
     invoice = self_invoice.invoice_for_token(db.session, found, token)
-    data = (
-        invoice_files.pdf_of(invoice, organization)
-        if kind == "pdf"
-        else invoice_files.xml_of(invoice)
-    )
-    response = Response(data, mimetype="application/pdf" if kind == "pdf" else "application/xml")
-    name = invoice_files.filename(invoice, kind)
-    return set_disposition(response, name)
+    return downloads.invoice_file(invoice, organization, kind)
 
 
 # Customer edit links -----------------------------------------------------------------------

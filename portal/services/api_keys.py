@@ -27,11 +27,14 @@ class KeyOwner:
     account: Account
 
 
-def _issue(session: Session, organization: Organization, livemode: bool) -> str:
+def _issue(
+    session: Session, organization: Organization, livemode: bool, scopes: list[str] | None = None
+) -> str:
     plain = secrets.generate_key(LIVE_PREFIX if livemode else TEST_PREFIX)
     key = ApiKey(
         organization_id=organization.id,
         livemode=livemode,
+        scopes=list(scopes or []),
         key_hash=secrets.hash_key(plain),
         first_12=plain[:12],
         key_encrypted=None if livemode else secrets.encrypt(plain.encode()),
@@ -57,10 +60,17 @@ def test_key(session: Session, organization: Organization) -> str:
     return secrets.decrypt(key.key_encrypted).decode()
 
 
-def renew_test_key(session: Session, organization: Organization) -> str:
-    """Replace the test key; the previous one stops working at once."""
+def renew_test_key(
+    session: Session, organization: Organization, scopes: list[str] | None = None
+) -> str:
+    """Replace the test key (limited to ``scopes``, if any); the previous one stops at once."""
     revoke_all(session, organization, livemode=False)
-    return _issue(session, organization, livemode=False)
+    return _issue(session, organization, livemode=False, scopes=scopes)
+
+
+def current_test_key(session: Session, organization: Organization) -> ApiKey | None:
+    """The active test key's row (its scopes and last use), if there is one."""
+    return session.scalar(_active(False, organization))
 
 
 def live_keys(session: Session, organization: Organization) -> list[ApiKey]:
@@ -72,9 +82,12 @@ def live_keys(session: Session, organization: Organization) -> list[ApiKey]:
     )
 
 
-def create_live_key(session: Session, organization: Organization) -> str:
-    """A new live key, returned this once; earlier live keys keep working."""
-    return _issue(session, organization, livemode=True)
+def create_live_key(
+    session: Session, organization: Organization, scopes: list[str] | None = None
+) -> str:
+    """A new live key (limited to ``scopes``, if any), returned this once; earlier live keys
+    keep working."""
+    return _issue(session, organization, livemode=True, scopes=scopes)
 
 
 def revoke_live_key(session: Session, organization: Organization, key_id: str) -> None:

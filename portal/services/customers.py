@@ -13,25 +13,29 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from portal import settings
 from portal.cfdi import rules
 from portal.cfdi import types as cfdi
 from portal.errors import Problem, ValidationError
 from portal.models.base import iso, utcnow
+from portal.models.contacts import CustomerEmail, CustomerPhone
 from portal.models.customers import Customer
 from portal.models.organizations import Organization
+from portal.models.tenancy import Tenant, scoped_get, scoped_select
 from portal.schemas import answer
+from portal.schemas import contacts as contact_shapes
 from portal.schemas import customers as schema
-from portal.services import mail, mail_limits
+from portal.services import contacts, mail, mail_limits
 from portal.services.checks import ADDRESS_FIELDS, Checker
-from portal.tenancy import Tenant, scoped_get, scoped_select
 
 EDIT_LINK_DAYS = 7
 MEXICO = "MEX"
 MAX_CONTACTS = 20
+CONTACT_MODELS = {"emails": CustomerEmail, "phones": CustomerPhone}
 PHONE_PATTERN = r"[0-9+()\- .]{7,40}"
 PHONE_MESSAGE = "El teléfono sólo puede tener dígitos, espacios y + ( ) -."
 # With an edit link the customer fills these in later, so their absence is no problem yet.
@@ -82,9 +86,7 @@ def _contact(entry: Checker, value_key: str) -> dict[str, Any]:
         }
     else:
         value = {
-            "phone": entry.text(
-                "phone", required=True, pattern=PHONE_PATTERN, message=PHONE_MESSAGE
-            ),
+            "phone": _e164(entry),
             "extension": entry.text("extension", max_len=10),
             "is_whatsapp": bool(entry.boolean("is_whatsapp")),
         }
@@ -92,6 +94,18 @@ def _contact(entry: Checker, value_key: str) -> dict[str, Any]:
         value[field] = entry.text(field, max_len=100)
     value["notes"] = entry.text("notes", max_len=500)
     return value
+
+
+def _e164(entry: Checker) -> str | None:
+    """The contact's phone in E.164 (Mexican unless it has a country code)."""
+    raw = entry.text("phone", required=True, max_len=40)
+    if raw is None:
+        return None
+    try:
+        return contact_shapes.e164(raw)
+    except PydanticCustomError:
+        entry.fail("phone", f"El teléfono «{raw}» no es un número válido.", "invalid_phone")
+        return None
 
 
 def _address(check: Checker) -> dict[str, str] | None:
@@ -164,12 +178,21 @@ def _customer_path(problem: Problem) -> Problem:
 
 def _apply(customer: Customer, fields: dict[str, Any]) -> None:
     for key, value in fields.items():
+        if key in CONTACT_MODELS:
+            continue  # stored as rows by ``_store_contacts``
         setattr(customer, key, value)
     customer.address = {key: value for key, value in (customer.address or {}).items() if value}
     if customer.legal_name:
         customer.legal_name = rules.normalize_legal_name(customer.legal_name)
     if is_foreign(customer) and not customer.tax_system:
         customer.tax_system = rules.GENERIC_TAX_SYSTEM
+
+
+def _store_contacts(session: Session, customer: Customer, fields: dict[str, Any]) -> None:
+    """The ``emails``/``phones`` arrays sent replace the customer's unlocked contacts."""
+    for key, model in CONTACT_MODELS.items():
+        if key in fields:
+            contacts.replace_contacts(session, model, customer, fields[key] or [])
 
 
 def _save(customer: Customer, tenant: Tenant, problems: list[Problem], relaxed: bool) -> None:
@@ -207,15 +230,38 @@ def create_customer(
 ) -> tuple[Customer, EditLink | None]:
     """A new customer in the tenant's environment; with ``edit_link`` every field is optional."""
     fields, problems = read_fields(data)
-    customer = Customer(
-        organization_id=tenant.organization.id, livemode=tenant.livemode, emails=[], phones=[]
-    )
+    customer = Customer(organization_id=tenant.organization.id, livemode=tenant.livemode)
     customer.address = {}
     _apply(customer, fields)
     _save(customer, tenant, problems, relaxed=edit_link)
     session.add(customer)
     session.flush()
+    _store_contacts(session, customer, fields)
     return customer, issue_edit_link(customer) if edit_link else None
+
+
+def record_for_invoice(session: Session, tenant: Tenant, inline: Any) -> str | None:
+    """The customer record of an invoice's inline customer, as Facturapi keeps one: the
+    environment's newest customer with the same RFC (and name, for SAT's generic RFCs, which
+    many customers share), or a new one from the inline data. None when the data has no RFC
+    or would not make a valid customer (the invoice's own checks then answer for it)."""
+    if not isinstance(inline, dict) or not isinstance(inline.get("tax_id"), str):
+        return None
+    tax_id = inline["tax_id"].strip().upper()
+    if not tax_id:
+        return None
+    query = search(tenant).where(Customer.tax_id == tax_id)
+    if tax_id in rules.GENERIC_RFCS:
+        query = query.where(Customer.legal_name == inline.get("legal_name"))
+    found = session.scalar(query.limit(1))
+    if found is not None:
+        return found.id
+    try:
+        with session.begin_nested():
+            customer, _ = create_customer(session, tenant, inline)
+    except ValidationError:
+        return None
+    return customer.id
 
 
 def update_customer(
@@ -233,6 +279,7 @@ def update_customer(
         fields["address"] = {**(customer.address or {}), **fields["address"]}
     pending = customer.edit_link_hash is not None
     _apply_checked(session, customer, fields, tenant, problems, relaxed=edit_link or pending)
+    _store_contacts(session, customer, fields)
     customer.updated_at = utcnow()
     session.flush()
     return issue_edit_link(customer) if edit_link else None
@@ -260,9 +307,9 @@ def search(tenant: Tenant, q: str | None = None) -> Select[tuple[Customer]]:
     return query.order_by(Customer.created_at.desc(), Customer.id.desc())
 
 
-def get_customer(tenant: Tenant, customer_id: str) -> Customer:
+def get_customer(session: Session, tenant: Tenant, customer_id: str) -> Customer:
     """The tenant's customer with this id, or 404."""
-    return scoped_get(Customer, customer_id, tenant, "El cliente no existe.")
+    return scoped_get(session, Customer, customer_id, tenant, "El cliente no existe.")
 
 
 def to_cfdi(customer: Customer) -> cfdi.Customer:
@@ -366,6 +413,21 @@ def complete_edit_link(
     session.flush()
 
 
+def _contact_lists(customer: Customer) -> dict[str, list[dict[str, Any]]]:
+    """The customer object's ``emails`` and ``phones`` arrays, read from the contact rows."""
+    session = object_session(customer)
+    if session is None or customer.id is None:
+        return {"emails": [], "phones": []}
+    return {
+        "emails": [
+            contacts.email_dict(c) for c in contacts.list_contacts(session, CustomerEmail, customer)
+        ],
+        "phones": [
+            contacts.phone_dict(c) for c in contacts.list_contacts(session, CustomerPhone, customer)
+        ],
+    }
+
+
 def to_dict(customer: Customer, link: EditLink | None = None) -> dict[str, Any]:
     """The customer object of the API; a just-issued edit link is shown this once."""
     body = {
@@ -378,13 +440,12 @@ def to_dict(customer: Customer, link: EditLink | None = None) -> dict[str, Any]:
         "tax_system": customer.tax_system,
         "email": customer.email,
         "phone": customer.phone,
-        "emails": customer.emails,
-        "phones": customer.phones,
+        **_contact_lists(customer),
         "address": {"country": MEXICO, **(customer.address or {})},
         "default_invoice_use": customer.default_invoice_use,
         "external_id": customer.external_id,
     }
     if link is not None:
-        body["edit_link"] = edit_link_url(current_app.config["PUBLIC_BASE_URL"], link)
+        body["edit_link"] = edit_link_url(settings.current().public_base_url, link)
         body["edit_link_expires_at"] = iso(link.expires_at)
     return answer(schema.Customer, body)

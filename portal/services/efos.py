@@ -13,6 +13,7 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
+import requests
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ STAGES = {
     "definitiv": "Definitivos",
     "sentencia": "SentFav",
 }
+MAX_LIST_BYTES = 200 * 2**20  # SAT's complete list is some 20 MB
 # Only these situations clear an RFC that appears on the list.
 CLEARED = frozenset({"desvirtuado", "sentencia favorable"})
 
@@ -95,12 +97,28 @@ def validate_tax_id(session: Session, tax_id: Any) -> dict[str, Any]:
     # The list is looked up as published: a wrong check digit is no reason to refuse.
     if problem is not None and problem.code != rules.INVALID_TAX_ID_CHECK_DIGIT:
         raise ValidationError(problem.message, problem.code, path="tax_id")
-    entries = session.scalars(select(EfosEntry).where(EfosEntry.rfc == rfc)).all()
     loaded_at: datetime | None = session.scalar(select(func.max(EfosEntry.imported_at)))
+    if loaded_at is None:  # nothing was checked: never say the RFC is clean
+        return {
+            "efos": {
+                "is_valid": None,
+                "list_loaded": False,
+                "data": {
+                    "mensaje": (
+                        f"El listado del artículo 69-B del SAT no está cargado en este servidor: "
+                        f"no se revisó el RFC {rfc}."
+                    ),
+                    "fechaLista": None,
+                    "detalles": [],
+                },
+            }
+        }
+    entries = session.scalars(select(EfosEntry).where(EfosEntry.rfc == rfc)).all()
     listed = [e for e in entries if _fold(e.situation) not in CLEARED]
     return {
         "efos": {
             "is_valid": not listed,
+            "list_loaded": True,
             "data": {
                 "mensaje": _message(rfc, entries),
                 "fechaLista": (
@@ -126,3 +144,41 @@ def _detail(entry: EfosEntry) -> dict[str, str]:
         "situacionContribuyente": entry.situation,
         **entry.details,
     }
+
+
+def read_source(source: str, max_bytes: int = MAX_LIST_BYTES, timeout: float = 60) -> bytes:
+    """The list's bytes from a file path or an ``http(s)://`` URL the operator configured
+    (``EFOS_SOURCE``); call it with no transaction open. A clear error when it cannot be read
+    or is larger than ``max_bytes``."""
+    if source.startswith(("http://", "https://")):
+        try:
+            with requests.get(source, stream=True, timeout=timeout) as response:
+                response.raise_for_status()
+                data = b""
+                for chunk in response.iter_content(64 * 1024):
+                    data += chunk
+                    if len(data) > max_bytes:
+                        raise _too_large(source)
+                return data
+        except requests.RequestException as error:
+            raise ValidationError(
+                f"No se pudo descargar el listado 69-B de {source}: {type(error).__name__}.",
+                "efos_source_unreadable",
+            ) from error
+    try:
+        with open(source, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as error:
+        raise ValidationError(
+            f"No se pudo leer el listado 69-B de {source}: {error.strerror}.",
+            "efos_source_unreadable",
+        ) from error
+    if len(data) > max_bytes:
+        raise _too_large(source)
+    return data
+
+
+def _too_large(source: str) -> ValidationError:
+    return ValidationError(
+        f"El listado 69-B de {source} pasa de {MAX_LIST_BYTES // 2**20} MB.", "efos_too_large"
+    )

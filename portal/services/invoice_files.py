@@ -16,11 +16,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session, object_session
 
+from portal import settings
 from portal.cfdi import acuse, pdf
 from portal.errors import ValidationError
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
-from portal.services import mail, mail_limits, rendered_files
+from portal.services import contacts, mail, mail_limits, public_links, rendered_files
 from portal.services.checks import Checker
 
 
@@ -77,7 +78,9 @@ def pdf_key(invoice: Invoice, organization: Organization, extra: dict[str, Any])
 
 @functools.cache
 def _renderer_digest() -> str:
-    return rendered_files.source_digest(Path(pdf.__file__), Path(pdf.__file__).parent / "templates")
+    return rendered_files.source_digest(
+        *sorted(Path(pdf.__file__).parent.glob("*.py")), pdf.TEMPLATES
+    )
 
 
 def pdf_of(invoice: Invoice, organization: Organization) -> bytes:
@@ -149,7 +152,8 @@ def cancellation_pdf(invoice: Invoice, organization: Organization) -> bytes:
     return pdf.render_cancellation(ack, branding(organization), test_mode=not invoice.livemode)
 
 
-def _recipients(invoice: Invoice, body: dict[str, Any]) -> list[str]:
+def _recipients(session: Session, invoice: Invoice, body: dict[str, Any]) -> list[str]:
+    """The addresses named, else the customer's email and its ``is_for_invoicing`` contacts."""
     check = Checker({"email": body.get("email")})
     raw = body.get("email")
     values = raw if isinstance(raw, list) else [raw] if raw else []
@@ -157,11 +161,15 @@ def _recipients(invoice: Invoice, body: dict[str, Any]) -> list[str]:
         check.fail("email", "Puedes enviar la factura a 10 correos como máximo.", "too_many_items")
     checked = [Checker({"email": v}, f"email[{i}]", check.problems) for i, v in enumerate(values)]
     emails = [c.email("email", required=True) for c in checked]
-    fallback = (invoice.customer or {}).get("email")
+    own = (invoice.customer or {}).get("email")
+    contacts_for_invoicing = contacts.invoicing_emails(session, invoice.customer_id)
+    fallback = list(
+        dict.fromkeys([own, *contacts_for_invoicing] if own else contacts_for_invoicing)
+    )
     if not values and not fallback:
         check.fail("email", "El cliente no tiene correo; indica a quién enviarla.", "required")
     check.done()
-    return [e for e in emails if e] or [fallback]
+    return [e for e in emails if e] or fallback[:10]
 
 
 def email(
@@ -173,7 +181,7 @@ def email(
 ) -> None:
     """Queue the invoice (PDF + XML) to the customer's email or the addresses given; counted
     against the tenant's email limits unless not ``limited`` (the self-invoice visitor's)."""
-    to = _recipients(invoice, body)
+    to = _recipients(session, invoice, body)
     if limited:
         mail_limits.admit(session, organization, invoice.livemode, to)
     xml = xml_of(invoice)
@@ -183,11 +191,15 @@ def email(
     ]
     folio = f"{invoice.series or ''}{invoice.folio_number or ''}"
     subject = f"Factura {folio} de {organization.legal_name or organization.name}"
+    token = public_links.shareable_token(session, invoice, organization)
     context = {
         "invoice": invoice,
         "organization": organization,
         "folio": folio,
         "brand_color": f"#{organization.color}",
+        "public_link_url": settings.current().link("public_links.show", token=token)
+        if token
+        else None,
     }
     mail.queue_email(
         session, "invoice", to, subject, context, attachments, organization_id=organization.id

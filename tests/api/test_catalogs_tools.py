@@ -103,3 +103,61 @@ def test_tax_id_validation(api: Any, key: str, db: Any) -> None:
 def test_tax_id_validation_refuses_bad_input(api: Any, key: str, query: str) -> None:
     response = api(key).get("/tools/tax_id_validation" + query)
     assert response.status_code == 400 and response.json["path"] == "tax_id"
+
+
+def test_without_a_loaded_list_the_answer_says_so(api: Any, key: str) -> None:
+    answer = api(key).get("/tools/tax_id_validation?tax_id=XIA190128J61").json["efos"]
+    assert answer["is_valid"] is None and answer["list_loaded"] is False  # never "clean"
+    assert "no está cargado" in answer["data"]["mensaje"]
+    assert answer["data"]["detalles"] == []
+
+
+def test_the_daily_job_refreshes_the_list_from_a_file(app: Any, db: Any, tmp_path, monkeypatch):
+    from portal.jobs import efos as efos_job
+
+    assert efos_job.refresh() is None  # no source configured: nothing to do
+    path = tmp_path / "Listado_Completo_69-B.csv"
+    path.write_bytes(sat_csv())
+    monkeypatch.setitem(app.config, "EFOS_SOURCE", str(path))
+    assert efos_job.refresh() == 2
+    assert db.query(EfosEntry).count() == 2
+    monkeypatch.setitem(app.config, "EFOS_SOURCE", str(tmp_path / "missing.csv"))
+    with pytest.raises(efos.ValidationError) as refused:
+        efos_job.refresh()
+    assert refused.value.code == "efos_source_unreadable"
+    assert db.query(EfosEntry).count() == 2  # the stored list stays
+
+
+def test_the_daily_job_downloads_the_list_outside_any_transaction(app: Any, db: Any, monkeypatch):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from portal.jobs import efos as efos_job
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = sat_csv() if self.path == "/69b.csv" else b""
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        db.query(EfosEntry).count()  # a transaction is open: the job must end it first
+        monkeypatch.setitem(app.config, "EFOS_SOURCE", f"{base}/69b.csv")
+        assert efos_job.refresh() == 2  # the io guard fails it if a transaction were open
+        monkeypatch.setitem(app.config, "EFOS_SOURCE", f"{base}/missing.csv")
+        with pytest.raises(efos.ValidationError) as refused:
+            efos_job.refresh()
+        assert refused.value.code == "efos_source_unreadable"
+    finally:
+        server.shutdown()
+        server.server_close()
+    listed = efos.validate_tax_id(db, "NOR170627727")["efos"]
+    assert listed["is_valid"] is False and listed["list_loaded"] is True

@@ -224,3 +224,14 @@ def test_unknown_currency_is_a_400(daily_org, api):
     _, key = daily_org
     response = api(key).post("/receipts/global-invoice", json={"currency": "ZZZ"})
     assert response.status_code == 400 and response.json["path"] == "currency"
+
+
+def test_global_invoice_takes_the_references_autoincremental_folio(daily_org, api, receipt_body):
+    _, key = daily_org
+    client = api(key)
+    client.post("/receipts", json=receipt_body(date=_yesterday()))
+    response = client.post("/receipts/global-invoice", json={"folio_number": "autoincremental"})
+    assert response.status_code == 200, response.json
+    assert response.json["folio_number"] == 1
+    other = client.post("/receipts/global-invoice", json={"folio_number": "siguiente"})
+    assert other.status_code == 400 and other.json["path"] == "folio_number"

@@ -33,9 +33,10 @@ from portal.extensions import db as _db
 from portal.models.accounts import ROLE_RESELLER
 from portal.services import outbound
 from tests.conftest import _empty_tables
-from tests.fixtures.factories import LEGAL, PASSWORD
+from tests.fixtures.factories import PASSWORD, ready_organization
 from tests.fixtures.invoices import CUSTOMER, ITEM
 from tests.fixtures.receipts import RECEIPT_ITEM
+from tests.fixtures.retentions import retention_body
 
 # The coverage phase alone sends ~600 requests to POST /invoices; random fuzzing with a fixed
 # number of examples per operation keeps the whole run near a minute.
@@ -46,6 +47,12 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
 EVENTS = ["invoice.status_updated"]
 INVOICE = {"customer": CUSTOMER, "items": [ITEM], "payment_form": "03", "use": "G03"}
 RECEIPT = {"items": [RECEIPT_ITEM], "payment_form": "01"}
+COMPANY_NAME = {
+    "name": "Escuela Kemper Urgate",
+    "tax_id": "EKU9003173C9",
+    "tax_system": "601",
+    "address": {"zip": "42501"},
+}
 WEBHOOK = {"url": "http://127.0.0.1:9/hook", "enabled_events": EVENTS}
 NOT_FUZZED = {
     ("DELETE", "/organizations/{organization_id}"),
@@ -96,7 +103,8 @@ def test_the_document_is_served_without_a_key(client: Any) -> None:
     assert response.json["openapi"] == "3.1.0"
     assert set(response.json["components"]["securitySchemes"]) == {"bearer", "basic"}
     error = response.json["components"]["schemas"]["Error"]["properties"]
-    assert set(error) == {"ok", "message", "status", "code", "path", "errors"}
+    facturapi = {"ok", "message", "status", "code", "path", "errors"}
+    assert set(error) == facturapi | {"type", "param", "doc_url", "request_id"}
 
 
 def test_every_tag_is_described(api_schema: Any) -> None:
@@ -249,6 +257,10 @@ class FuzzWorld:
             _db.session, api_keys.create_live_key(_db.session, organization)
         ).key.id
 
+    def _contact(self, kind: str, body: dict[str, Any]) -> str:
+        customer = self.ids(["customer_id"], fresh=False)["customer_id"]
+        return self._post(f"/customers/{customer}/{kind}", body)
+
     def _make(self, name: str) -> str:
         org_id = self.organization_id
         makers: dict[str, Callable[[], str]] = {
@@ -257,8 +269,12 @@ class FuzzWorld:
             "product_id": lambda: self._post("/products", ITEM["product"]),
             "invoice_id": lambda: self._post("/invoices", INVOICE),
             "receipt_id": lambda: self._post("/receipts", RECEIPT),
+            "retention_id": lambda: self._post("/retentions", retention_body()),
             "webhook_id": lambda: self._post("/webhooks", WEBHOOK),
             "key_id": self._live_key_id,
+            "email_id": lambda: self._contact("emails", {"email": "fuzz@example.com"}),
+            "phone_id": lambda: self._contact("phones", {"phone": "5512345678"}),
+            "company_name_id": lambda: self._contact("company-names", COMPANY_NAME),
             "name": lambda: self._post(
                 f"/organizations/{org_id}/series-group",
                 {"series": f"S{next(self.series)}"},
@@ -284,7 +300,6 @@ class FuzzWorld:
 def fuzz_world(app: Any, org_csd: Any) -> Iterator[FuzzWorld]:
     """One world for every fuzzed operation (a fresh one each would cost more than the fuzzing)."""
     from portal.services import accounts, api_keys, webhooks
-    from portal.services import organizations as orgs
 
     quiet = outbound.Response(status=200, excerpt="", latency_ms=1)
     with pytest.MonkeyPatch.context() as patch:
@@ -294,9 +309,7 @@ def fuzz_world(app: Any, org_csd: Any) -> Iterator[FuzzWorld]:
             account, user_key = accounts.create_account(
                 _db.session, "fuzz@example.com", PASSWORD, "Fuzz", ROLE_RESELLER
             )
-            org = orgs.create_organization(_db.session, account, "Escuela Kemper")
-            orgs.upload_certificate(org, org_csd.cer_der, org_csd.key_der, org_csd.password)
-            orgs.update_legal(org, LEGAL)
+            org = ready_organization(_db.session, account, org_csd)
             world = FuzzWorld(app, org.id, api_keys.test_key(_db.session, org), user_key)
             _db.session.commit()
         yield world

@@ -115,7 +115,7 @@ def test_known_complement_with_invalid_content_fails_sats_schema(
 def test_complement_types_that_are_not_built_are_refused() -> None:
     body = {
         "customer": {"legal_name": "X", "tax_id": "URE180429TM6"},
-        "complements": [{"type": "nomina", "data": {}}],
+        "complements": [{"type": "detallista", "data": {}}],
     }
     with pytest.raises(ValidationError) as caught:
         InvoiceInput.from_dict(body)

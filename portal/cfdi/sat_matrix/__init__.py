@@ -5,7 +5,10 @@ table, and live mode applies it before a document is sent, so what passes in tes
 production. Each family registers its rules in its own module with ``@rule``:
 
 - ``cfdi40``: CFDI 4.0 (codes ``CFDI40xxx``);
-- ``pagos20``: the payments complement 2.0 (codes ``CRP2xxxx``).
+- ``pagos20``: the payments complement 2.0 (codes ``CRP2xxxx``);
+- ``retenciones20``: Retenciones 2.0 (a registry of its own, codes ``RET20_…``).
+- ``nomina12``: the payroll complement 1.2 (codes ``NOM1xx``/``NOM2xx``);
+- ``cartaporte31``: the Carta Porte complement 3.1 (codes ``CP1xx``/``CP2xx``/``CP3xx``).
 
 A check receives the sealed document (``Context``) and yields one path for each place that breaks
 the rule (an XPath-like description such as ``Conceptos/Concepto[2]/@Importe``); yielding nothing
@@ -83,13 +86,22 @@ def rule(code: str, message: str) -> Callable[[Check], Check]:
 
 def _load_families() -> None:
     # Imported for their @rule side effect; each family module imports this package.
-    from portal.cfdi.sat_matrix import cce20, cfdi40, pagos20  # noqa: F401
+    from portal.cfdi.sat_matrix import (  # noqa: F401
+        cartaporte31,
+        cce20,
+        cfdi40,
+        nomina12,
+        pagos20,
+    )
 
 
 def violations(root: etree._Element, now: datetime) -> Iterator[Problem]:
-    """Every rule ``root`` breaks, as problems carrying SAT's code (CFDI 4.0 documents only:
-    Retenciones 2.0 has a matrix of its own that the table does not cover)."""
+    """Every rule ``root`` breaks, as problems carrying SAT's code (Retenciones 2.0 has rules
+    of its own, in ``retenciones20``, outside the CFDI 4.0 table)."""
     if root.tag != f"{{{CFDI_NS}}}Comprobante":
+        from portal.cfdi.sat_matrix import retenciones20
+
+        yield from retenciones20.violations(root, now)
         return
     _load_families()
     context = Context(root, now)

@@ -1,0 +1,95 @@
+"""Screens inside one organization: overview, settings, keys. Later sections register here too.
+
+Every URL carries the organization id; ``before_request`` loads it through the account's scope
+(another reseller's id is a 404) and fixes the tenant, with the environment chosen by the
+always-visible test/live switch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from portal.extensions import db
+from portal.services import organizations as orgs
+from portal.services import support
+from portal.tenancy import Tenant, set_tenant
+
+bp = Blueprint("org", __name__, url_prefix="/dashboard/o/<org_id>")
+
+# (endpoint, label): a section appears in the navigation once its view exists.
+SECTIONS = [
+    ("org.overview", _l("Resumen")),
+    ("org.customers", _l("Clientes")),
+    ("org.products", _l("Productos")),
+    ("org.invoices", _l("Facturas")),
+    ("org.receipts", _l("Recibos")),
+    ("org.retentions", _l("Retenciones")),
+    ("org.webhooks", _l("Webhooks")),
+    ("org.activity", _l("Actividad")),
+    ("org.settings", _l("Configuración")),
+    ("org.keys", _l("Llaves de API")),
+]
+
+
+def _env_key(org_id: str) -> str:
+    return f"live:{org_id}"
+
+
+def is_live(org_id: str) -> bool:
+    """Whether the dashboard shows this organization's live environment."""
+    return bool(session.get(_env_key(org_id)))
+
+
+def set_live(org_id: str, live: bool) -> None:
+    """Switch the dashboard between test and live for this organization."""
+    session[_env_key(org_id)] = live
+
+
+@bp.url_value_preprocessor
+def _pull_org_id(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    g.org_id = (values or {}).pop("org_id", None)
+
+
+@bp.url_defaults
+def _add_org_id(endpoint: str, values: dict[str, Any]) -> None:
+    if "org_id" not in values and g.get("org_id"):
+        values["org_id"] = g.org_id
+
+
+@bp.before_request
+@login_required
+def _load_organization() -> None:
+    organization = orgs.get_owned(db.session, current_user, g.org_id)
+    support.refuse_if_suspended(organization)
+    g.organization = organization
+    set_tenant(Tenant(organization, is_live(organization.id), current_user))
+
+
+@bp.context_processor
+def _navigation() -> dict[str, Any]:
+    if "organization" not in g:
+        return {}  # an error page before the organization was loaded
+    views = current_app.view_functions
+    sections = [(endpoint, label) for endpoint, label in SECTIONS if endpoint in views]
+    return {
+        "org": g.organization,
+        "livemode": g.tenant.livemode,
+        "sections": sections,
+        "section_url": lambda endpoint: url_for(endpoint),
+    }
+
+
+from portal.dashboard.org import (  # noqa: E402,F401
+    catalog,
+    events,
+    invoice_actions,
+    invoices,
+    public_links,
+    receipts,
+    retentions,
+    settings,
+)
