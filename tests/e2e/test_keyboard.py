@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from tests.fixtures.browser import screenshot
 from tests.fixtures.factories import PASSWORD
 from tests.fixtures.receipts import BUYER, RECEIPT_ITEM
-from tests.fixtures.site import _settle
+from tests.fixtures.site import settle
 
 pytestmark = pytest.mark.e2e
 
@@ -79,7 +79,7 @@ def skip_to_content(page: Any) -> None:
 def test_a_customer_added_with_the_keyboard_alone(page, make_account, make_organization, db):
     account, _ = make_account(email="ana@example.com")
     org, _ = make_organization(account=account)
-    _settle(db)
+    settle(db)
     page.goto("/login")
     type_into(page, "#email", account.email)
     type_into(page, "#password", PASSWORD)
@@ -106,7 +106,7 @@ def test_a_customer_added_with_the_keyboard_alone(page, make_account, make_organ
 @pytest.mark.parametrize("page", ["phone"], indirect=True)
 def test_a_receipt_self_invoiced_with_the_keyboard_alone(page, make_organization, db):
     _, key = make_organization(domain="kemper")
-    _settle(db)
+    settle(db)
     made = page.request.post(
         "/v2/receipts",
         data={"items": [RECEIPT_ITEM], "payment_form": "01"},
