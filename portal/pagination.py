@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import request
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from portal.errors import ValidationError
-
-DEFAULT_LIMIT, MAX_LIMIT = 50, 100
-
-
-def _int_arg(name: str, default: int, low: int, high: int | None) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if value < low or (high is not None and value > high):
-        bounds = f"entre {low} y {high}" if high else f"mayor o igual a {low}"
-        raise ValidationError(
-            f"El parámetro {name} debe ser un número entero {bounds}.",
-            "invalid_parameter",
-            path=name,
-        )
-    return value
+from portal.schemas import parse
+from portal.schemas.common import DEFAULT_LIMIT, DateFilters, PageQuery
 
 
 def _page_args() -> tuple[int, int]:
-    return _int_arg("page", 1, 1, None), _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    asked = parse(PageQuery, request.args.to_dict())
+    return asked.page or 1, asked.limit or DEFAULT_LIMIT
 
 
 def _page(page: int, limit: int, total: int, data: list[Any]) -> dict[str, Any]:
@@ -65,28 +46,16 @@ def paginate_list(items: list[Any]) -> dict[str, Any]:
     return _page(page, limit, len(items), items[(page - 1) * limit : page * limit])
 
 
-DATE_OPERATORS = {"gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}
-
-
-def _date_arg(name: str) -> datetime:
-    raw = request.args[name].strip()
-    try:
-        moment = datetime.fromisoformat(raw)
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        moment.astimezone(UTC)  # years 1 and 9999 may not fit once in UTC
-    except (ValueError, OverflowError):
-        raise ValidationError(
-            f"El parámetro {name} debe ser una fecha ISO 8601 (p. ej. 2024-01-31T06:00:00.000Z).",
-            "invalid_parameter",
-            path=name,
-        ) from None
-    return moment
-
-
 def filter_dates(query: Select[Any], column: Any) -> Select[Any]:
     """Apply Facturapi's ``date[gt|gte|lt|lte]`` filters to ``column``."""
-    for operator, method in DATE_OPERATORS.items():
-        name = f"date[{operator}]"
-        if request.args.get(name):
-            query = query.where(getattr(column, method)(_date_arg(name)))
+    dates = parse(DateFilters, request.args.to_dict())
+    for operator, method in (
+        ("gt", "__gt__"),
+        ("gte", "__ge__"),
+        ("lt", "__lt__"),
+        ("lte", "__le__"),
+    ):
+        moment = getattr(dates, f"date_{operator}")
+        if moment is not None:
+            query = query.where(getattr(column, method)(moment))
     return query

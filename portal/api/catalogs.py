@@ -8,10 +8,10 @@ from portal.api import bp
 from portal.api.auth import any_key_required
 from portal.cfdi import catalogs
 from portal.extensions import db
-from portal.pagination import MAX_LIMIT, paginate_list
+from portal.pagination import paginate_list
 from portal.schemas import operation
 from portal.schemas.catalogs import CatalogEntry, CatalogQuery, TaxIdQuery, TaxIdValidation
-from portal.schemas.common import Page
+from portal.schemas.common import MAX_LIMIT, Page
 from portal.services import efos
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import jsonify
@@ -19,10 +21,47 @@ from portal.tenancy import current_tenant
 
 ONE = "/customers/<customer_id>"
 TAGS = ["customers"]
-KINDS: dict[str, tuple[type[Any], Any, Any, Any]] = {
-    "emails": (CustomerEmail, shapes.EmailIn, shapes.EmailUpdate, contacts.email_dict),
-    "phones": (CustomerPhone, shapes.PhoneIn, shapes.PhoneUpdate, contacts.phone_dict),
-}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of contact (``emails`` or ``phones``): its rows, shapes and Spanish name."""
+
+    name: str
+    model: type[Any]
+    new: type[schemas.ApiModel]
+    change: type[schemas.ApiModel]
+    shown: type[schemas.ApiModel]
+    listed: type[schemas.ApiModel]
+    to_dict: Callable[[Any], dict[str, Any]]
+    label: str
+    labels: str
+
+
+KINDS = (
+    Kind(
+        "emails",
+        CustomerEmail,
+        shapes.EmailIn,
+        shapes.EmailUpdate,
+        shapes.EmailOut,
+        shapes.EmailList,
+        contacts.email_dict,
+        "correo",
+        "correos",
+    ),
+    Kind(
+        "phones",
+        CustomerPhone,
+        shapes.PhoneIn,
+        shapes.PhoneUpdate,
+        shapes.PhoneOut,
+        shapes.PhoneList,
+        contacts.phone_dict,
+        "teléfono",
+        "teléfonos",
+    ),
+)
 
 
 def _customer(customer_id: str) -> Customer:
@@ -42,129 +81,68 @@ def _done(body: dict[str, Any]):
     return jsonify(body)
 
 
-# Emails and phones ------------------------------------------------------------------------
+# Emails and phones: one set of views, registered once per kind ----------------------------
 
 
-def _list(kind: str, customer_id: str):
-    model, _, _, to_dict = KINDS[kind]
-    rows = contacts.list_contacts(db.session, model, _customer(customer_id))
-    return jsonify({"success": True, kind: [to_dict(row) for row in rows]})
+def _contact_views(kind: Kind) -> None:
+    """List, add, edit, lock and delete the customer's contacts of one kind."""
+    one = kind.name.removesuffix("s")
+
+    def contact(customer_id: str, ids: dict[str, str]) -> Any:
+        """The contact the path names (``<email_id>`` or ``<phone_id>``)."""
+        found = ids[f"{one}_id"]
+        return contacts.get_contact(db.session, kind.model, _customer(customer_id), found)
+
+    def listing(customer_id: str):
+        rows = contacts.list_contacts(db.session, kind.model, _customer(customer_id))
+        return jsonify({"success": True, kind.name: [kind.to_dict(row) for row in rows]})
+
+    def add(customer_id: str):
+        added = contacts.add_contact(
+            db.session, kind.model, _customer(customer_id), _body(kind.new)
+        )
+        return _done(kind.to_dict(added))
+
+    def update(customer_id: str, **ids: str):
+        found = contact(customer_id, ids)
+        return _done(kind.to_dict(contacts.update_contact(db.session, found, _body(kind.change))))
+
+    def toggle_lock(customer_id: str, **ids: str):
+        found = contact(customer_id, ids)
+        return _done(kind.to_dict(contacts.toggle_lock(db.session, found)))
+
+    def delete(customer_id: str, **ids: str):
+        found = contact(customer_id, ids)
+        body = kind.to_dict(found)
+        contacts.delete_contact(db.session, found)
+        return _done(body)
+
+    path, item = f"{ONE}/{kind.name}", f"{ONE}/{kind.name}/<{one}_id>"
+    views = (
+        ("GET", path, listing, f"list_{kind.name}", None, kind.listed, f"Listar {kind.labels}"),
+        ("POST", path, add, f"add_{one}", kind.new, kind.shown, f"Agregar {kind.label}"),
+        ("PUT", item, update, f"update_{one}", kind.change, kind.shown, f"Editar {kind.label}"),
+        (
+            "POST",
+            f"{item}/toggle-lock",
+            toggle_lock,
+            f"toggle_{one}_lock",
+            None,
+            kind.shown,
+            f"Bloquear/desbloquear {kind.label}",
+        ),
+        ("DELETE", item, delete, f"delete_{one}", None, kind.shown, f"Eliminar {kind.label}"),
+    )
+    for method, rule, view, name, body, response, summary in views:
+        view.__name__ = view.__qualname__ = name
+        view.__doc__ = f"{summary} del cliente."
+        described = schemas.operation(body=body, response=response, summary=summary, tags=TAGS)
+        guarded = organization_key_required(described(view))
+        bp.add_url_rule(rule, endpoint=name, view_func=guarded, methods=[method])
 
 
-def _add(kind: str, customer_id: str):
-    model, shape, _, to_dict = KINDS[kind]
-    customer = _customer(customer_id)
-    return _done(to_dict(contacts.add_contact(db.session, model, customer, _body(shape))))
-
-
-def _contact(kind: str, customer_id: str, contact_id: str) -> Any:
-    return contacts.get_contact(db.session, KINDS[kind][0], _customer(customer_id), contact_id)
-
-
-def _update(kind: str, customer_id: str, contact_id: str):
-    contact = _contact(kind, customer_id, contact_id)
-    changed = contacts.update_contact(db.session, contact, _body(KINDS[kind][2]))
-    return _done(KINDS[kind][3](changed))
-
-
-def _toggle_lock(kind: str, customer_id: str, contact_id: str):
-    contact = _contact(kind, customer_id, contact_id)
-    return _done(KINDS[kind][3](contacts.toggle_lock(db.session, contact)))
-
-
-def _delete(kind: str, customer_id: str, contact_id: str):
-    contact = _contact(kind, customer_id, contact_id)
-    body = KINDS[kind][3](contact)
-    contacts.delete_contact(db.session, contact)
-    return _done(body)
-
-
-@bp.get(f"{ONE}/emails")
-@organization_key_required
-@schemas.operation(response=shapes.EmailList, summary="Listar correos", tags=TAGS)
-def list_emails(customer_id: str):
-    """The customer's emails."""
-    return _list("emails", customer_id)
-
-
-@bp.post(f"{ONE}/emails")
-@organization_key_required
-@schemas.operation(
-    body=shapes.EmailIn, response=shapes.EmailOut, summary="Agregar correo", tags=TAGS
-)
-def add_email(customer_id: str):
-    """Add an email to the customer."""
-    return _add("emails", customer_id)
-
-
-@bp.put(f"{ONE}/emails/<email_id>")
-@organization_key_required
-@schemas.operation(
-    body=shapes.EmailUpdate, response=shapes.EmailOut, summary="Editar correo", tags=TAGS
-)
-def update_email(customer_id: str, email_id: str):
-    """Change an unlocked email."""
-    return _update("emails", customer_id, email_id)
-
-
-@bp.post(f"{ONE}/emails/<email_id>/toggle-lock")
-@organization_key_required
-@schemas.operation(response=shapes.EmailOut, summary="Bloquear/desbloquear correo", tags=TAGS)
-def toggle_email_lock(customer_id: str, email_id: str):
-    """Lock or unlock an email."""
-    return _toggle_lock("emails", customer_id, email_id)
-
-
-@bp.delete(f"{ONE}/emails/<email_id>")
-@organization_key_required
-@schemas.operation(response=shapes.EmailOut, summary="Eliminar correo", tags=TAGS)
-def delete_email(customer_id: str, email_id: str):
-    """Delete an unlocked email."""
-    return _delete("emails", customer_id, email_id)
-
-
-@bp.get(f"{ONE}/phones")
-@organization_key_required
-@schemas.operation(response=shapes.PhoneList, summary="Listar teléfonos", tags=TAGS)
-def list_phones(customer_id: str):
-    """The customer's phones."""
-    return _list("phones", customer_id)
-
-
-@bp.post(f"{ONE}/phones")
-@organization_key_required
-@schemas.operation(
-    body=shapes.PhoneIn, response=shapes.PhoneOut, summary="Agregar teléfono", tags=TAGS
-)
-def add_phone(customer_id: str):
-    """Add a phone (stored in E.164) to the customer."""
-    return _add("phones", customer_id)
-
-
-@bp.put(f"{ONE}/phones/<phone_id>")
-@organization_key_required
-@schemas.operation(
-    body=shapes.PhoneUpdate, response=shapes.PhoneOut, summary="Editar teléfono", tags=TAGS
-)
-def update_phone(customer_id: str, phone_id: str):
-    """Change an unlocked phone."""
-    return _update("phones", customer_id, phone_id)
-
-
-@bp.post(f"{ONE}/phones/<phone_id>/toggle-lock")
-@organization_key_required
-@schemas.operation(response=shapes.PhoneOut, summary="Bloquear/desbloquear teléfono", tags=TAGS)
-def toggle_phone_lock(customer_id: str, phone_id: str):
-    """Lock or unlock a phone."""
-    return _toggle_lock("phones", customer_id, phone_id)
-
-
-@bp.delete(f"{ONE}/phones/<phone_id>")
-@organization_key_required
-@schemas.operation(response=shapes.PhoneOut, summary="Eliminar teléfono", tags=TAGS)
-def delete_phone(customer_id: str, phone_id: str):
-    """Delete an unlocked phone."""
-    return _delete("phones", customer_id, phone_id)
+for _kind in KINDS:
+    _contact_views(_kind)
 
 
 # Company names ----------------------------------------------------------------------------

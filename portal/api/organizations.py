@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import g, jsonify, request
@@ -13,7 +14,7 @@ from portal.errors import NotFound, ValidationError
 from portal.extensions import db
 from portal.models.organizations import FolioSeries, Organization
 from portal.pagination import filter_dates, paginate
-from portal.schemas import answer, operation, parse
+from portal.schemas import ApiModel, answer, operation, parse
 from portal.schemas import organizations as shapes
 from portal.schemas.common import ListQuery, Page
 from portal.schemas.public_links import ApiKeyRequest
@@ -155,14 +156,48 @@ def delete_organization(organization_id: str):
     return _saved(org)
 
 
-@bp.put("/organizations/<organization_id>/legal")
-@user_key_required
-@operation(body=shapes.LegalIn, response=shapes.Organization, summary="Datos fiscales")
-def update_legal(organization_id: str):
-    """Replace the legal data."""
-    org = _own(organization_id)
-    orgs.update_legal(org, json_body())
-    return _saved(org)
+# The settings an organization replaces with a JSON body: path, service, body and summary.
+SETTINGS: tuple[tuple[str, Callable[[Organization, Any], Any], type[ApiModel], str], ...] = (
+    ("legal", orgs.update_legal, shapes.LegalIn, "Datos fiscales"),
+    (
+        "customization",
+        lambda org, body: orgs.update_customization(db.session, org, body),
+        shapes.CustomizationIn,
+        "Personalización: color, folios siguientes, campos del PDF y serie predeterminada",
+    ),
+    ("receipts", orgs.update_receipt_settings, shapes.ReceiptSettingsIn, "Ajustes de recibos"),
+    (
+        "self-invoice",
+        orgs.update_self_invoice_settings,
+        shapes.SelfInvoiceIn,
+        "Ajustes de autofactura",
+    ),
+)
+
+
+def _settings_view(
+    segment: str, update: Callable[[Organization, Any], Any], body: Any, summary: str
+) -> None:
+    """``PUT /organizations/{id}/<segment>``: the service checks and applies the body."""
+
+    def view(organization_id: str):
+        org = _own(organization_id)
+        update(org, json_body())
+        return _saved(org)
+
+    view.__name__ = view.__qualname__ = f"update_{segment.replace('-', '_')}"
+    view.__doc__ = summary
+    described = operation(body=body, response=shapes.Organization, summary=summary)
+    bp.add_url_rule(
+        f"/organizations/<organization_id>/{segment}",
+        endpoint=view.__name__,
+        view_func=user_key_required(described(view)),
+        methods=["PUT"],
+    )
+
+
+for _setting in SETTINGS:
+    _settings_view(*_setting)
 
 
 @bp.put("/organizations/<organization_id>/certificate")
@@ -204,40 +239,6 @@ def upload_logo(organization_id: str):
     """Upload or replace the logo (multipart ``file``, JPG or PNG up to 500 KB)."""
     org = _own(organization_id)
     orgs.upload_logo(org, uploaded("file", LOGO_FIELD_MAX))
-    return _saved(org)
-
-
-@bp.put("/organizations/<organization_id>/customization")
-@user_key_required
-@operation(body=shapes.CustomizationIn, response=shapes.Organization, summary="Personalización")
-def update_customization(organization_id: str):
-    """Colour, next folios, optional PDF fields, default series."""
-    org = _own(organization_id)
-    orgs.update_customization(db.session, org, json_body())
-    return _saved(org)
-
-
-@bp.put("/organizations/<organization_id>/receipts")
-@user_key_required
-@operation(
-    body=shapes.ReceiptSettingsIn, response=shapes.Organization, summary="Ajustes de recibos"
-)
-def update_receipt_settings(organization_id: str):
-    """Receipt periodicity, self-invoice window and next receipt folios."""
-    org = _own(organization_id)
-    orgs.update_receipt_settings(org, json_body())
-    return _saved(org)
-
-
-@bp.put("/organizations/<organization_id>/self-invoice")
-@user_key_required
-@operation(
-    body=shapes.SelfInvoiceIn, response=shapes.Organization, summary="Ajustes de autofactura"
-)
-def update_self_invoice_settings(organization_id: str):
-    """CFDI uses offered on the self-invoice page and its support email."""
-    org = _own(organization_id)
-    orgs.update_self_invoice_settings(org, json_body())
     return _saved(org)
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 
-from portal import pac_calls
+from portal import downloads, pac_calls
 from portal.api import bp
 from portal.api.auth import organization_key_required
 from portal.api.common import idempotent, json_body
-from portal.downloads import set_disposition
 from portal.extensions import db
 from portal.models.invoices import Invoice
 from portal.models.receipts import Receipt
@@ -94,10 +93,8 @@ def cancel_receipt(receipt_id: str):
 def receipt_pdf(receipt_id: str):
     """The ticket (80 mm) with the QR code of its self-invoice URL."""
     receipt = _load(receipt_id)
-    response = Response(
-        receipts.pdf_of(receipt, current_tenant().organization), mimetype="application/pdf"
-    )
-    return set_disposition(response, f"recibo_{receipt.folio_number}.pdf")
+    ticket = receipts.pdf_of(receipt, current_tenant().organization)
+    return downloads.file_download(ticket, f"recibo_{receipt.folio_number}.pdf", "pdf")
 
 
 @bp.post("/receipts/<receipt_id>/email")

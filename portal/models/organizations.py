@@ -17,14 +17,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, IdMixin
+from portal.schemas.organizations import PDF_EXTRA_DEFAULTS
 
-DEFAULT_PDF_EXTRA = {
-    "codes": True,
-    "product_key": True,
-    "round_unit_price": False,
-    "tax_breakdown": True,
-    "ieps_breakdown": True,
-}
+DEFAULT_PDF_EXTRA = PDF_EXTRA_DEFAULTS
 
 
 def default_pdf_extra() -> dict[str, bool]:

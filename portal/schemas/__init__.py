@@ -130,6 +130,44 @@ def parse(model: type[M], data: Any, prefix: str = "", context: Any = None) -> M
         raise ValidationError.from_problems(problems) from None
 
 
+def parse_partial(
+    model: type[M], data: Any, prefix: str = "", context: Any = None
+) -> tuple[M | None, list[Problem]]:
+    """Validate ``data`` against ``model`` without stopping at a bad field: each wrong value
+    is reported and then read as ``None`` (its parent's, if ``None`` does not fit either), so
+    the rules that come after still see every readable field, and report on the whole object
+    in one answer. ``None`` for the model only when the input is not an object at all."""
+    problems: list[Problem] = []
+    seen: set[tuple[Any, ...]] = set()
+    while True:
+        try:
+            return model.model_validate(data, context=context), problems
+        except PydanticValidationError as exc:
+            errors = exc.errors(include_url=False)
+        for error in errors:
+            loc = tuple(error["loc"])
+            while loc in seen:  # None did not fit there: blank the field that holds it
+                loc = loc[:-1]
+            if not loc:
+                return None, problems
+            if tuple(error["loc"]) not in seen and not any(loc[: len(s)] == s for s in seen):
+                problems.append(problem_of(error, prefix))
+            seen.add(loc)
+            data = _blanked(data, loc)
+
+
+def _blanked(data: Any, loc: tuple[Any, ...]) -> Any:
+    """A copy of ``data`` with the value at ``loc`` replaced by ``None``."""
+    if not loc:
+        return None
+    head, rest = loc[0], loc[1:]
+    if isinstance(data, dict) and head in data:
+        return {**data, head: _blanked(data[head], rest)}
+    if isinstance(data, list) and isinstance(head, int) and 0 <= head < len(data):
+        return [_blanked(item, rest) if i == head else item for i, item in enumerate(data)]
+    return data
+
+
 @dataclass(frozen=True)
 class Operation:
     """What ``/v2/openapi.json`` says of one view: its shapes, summary and tag.

@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AliasChoices, ConfigDict, Field, PlainSerializer
+from pydantic import AliasChoices, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from portal.cfdi import catalogs
 from portal.errors import ERROR_TYPES
 from portal.schemas import ApiModel, iso
+from portal.schemas.fields import read_query_integer, read_query_moment
 
 T = TypeVar("T")
 JsonObject = dict[str, Any]
@@ -28,6 +29,16 @@ def codes_of(catalog: str) -> Any:
     return Field(json_schema_extra={"enum": [code for code, _label in catalogs.options(catalog)]})
 
 
+# Street address fields of Facturapi's address object and their length limits (zip apart).
+ADDRESS_FIELDS = {
+    "street": 100,
+    "exterior": 55,
+    "interior": 55,
+    "neighborhood": 100,
+    "city": 100,
+    "municipality": 100,
+    "state": 100,
+}
 RFC_PATTERN = r"^[A-Z&Ñ]{3,4}\d{2}(0[1-9]|1[012])(0[1-9]|[12]\d|3[01])[A-Z0-9]{2}[0-9A]$"
 RFC = Field(json_schema_extra={"pattern": RFC_PATTERN})
 ZIP = Field(json_schema_extra={"pattern": r"^\d{5}$"})
@@ -88,13 +99,27 @@ class Error(Answer):
     request_id: str = Field(description="El `X-Facturapi-Log-Id` de la solicitud.")
 
 
+DEFAULT_LIMIT, MAX_LIMIT = 50, 100
+QueryMoment = Annotated[
+    datetime | None,
+    BeforeValidator(read_query_moment),
+    Field(json_schema_extra={"format": "date-time"}),
+]
+
+
 class PageQuery(ApiModel):
     """Paginación: `page` desde 1, `limit` de 1 a 100."""
 
-    page: int | None = Field(None, ge=1, description="Página, desde 1.")
-    limit: int | None = Field(
-        None, ge=1, le=100, description="Resultados por página (1 a 100, 50)."
-    )
+    page: Annotated[
+        int | None,
+        BeforeValidator(lambda value: read_query_integer(value, 1)),
+        Field(json_schema_extra={"minimum": 1}),
+    ] = Field(None, description="Página, desde 1.")
+    limit: Annotated[
+        int | None,
+        BeforeValidator(lambda value: read_query_integer(value, 1, MAX_LIMIT)),
+        Field(json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT}),
+    ] = Field(None, description=f"Resultados por página (1 a {MAX_LIMIT}, {DEFAULT_LIMIT}).")
 
 
 class SearchQuery(PageQuery):
@@ -103,21 +128,17 @@ class SearchQuery(PageQuery):
     q: str | None = Field(None, description="Texto a buscar.")
 
 
-class ListQuery(SearchQuery):
-    """Búsqueda con filtros por fecha de creación."""
+class DateFilters(ApiModel):
+    """Filtros por fecha de creación (``date[gt]``, ``date[gte]``, ``date[lt]``, ``date[lte]``)."""
 
-    date_gt: Moment | None = Field(
-        None, alias="date[gt]", description="Filtra por fecha de creación (gt)."
-    )
-    date_gte: Moment | None = Field(
-        None, alias="date[gte]", description="Filtra por fecha de creación (gte)."
-    )
-    date_lt: Moment | None = Field(
-        None, alias="date[lt]", description="Filtra por fecha de creación (lt)."
-    )
-    date_lte: Moment | None = Field(
-        None, alias="date[lte]", description="Filtra por fecha de creación (lte)."
-    )
+    date_gt: QueryMoment = Field(None, alias="date[gt]", description="Creados después de.")
+    date_gte: QueryMoment = Field(None, alias="date[gte]", description="Creados desde.")
+    date_lt: QueryMoment = Field(None, alias="date[lt]", description="Creados antes de.")
+    date_lte: QueryMoment = Field(None, alias="date[lte]", description="Creados hasta.")
+
+
+class ListQuery(SearchQuery, DateFilters):
+    """Búsqueda con filtros por fecha de creación."""
 
 
 class AddressIn(ApiModel):

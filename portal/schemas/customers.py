@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
-from portal.schemas import ApiModel
-from portal.schemas.common import RFC, AddressIn, JsonObject, ListQuery, Moment, Owned, codes_of
+from portal.schemas import ApiModel, contacts, refusal
+from portal.schemas.common import (
+    ADDRESS_FIELDS,
+    RFC,
+    JsonObject,
+    ListQuery,
+    Moment,
+    Owned,
+    codes_of,
+)
+from portal.schemas.fields import Boolean, Email, Items, Phone, Text, read_object, read_text
 
 CUSTOMER_EXAMPLE = {
     "legal_name": "Universidad Robótica Española",
@@ -18,32 +28,136 @@ CUSTOMER_EXAMPLE = {
 }
 
 
-class CustomerAddressIn(AddressIn):
+MAX_CONTACTS = 20
+
+
+def _an_object(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise refusal("invalid_type", "Se esperaba un objeto JSON.")
+    return value
+
+
+def _contact_phone(value: Any) -> str | None:
+    """A contact's phone, kept in E.164 (Mexican unless it has a country code)."""
+    raw = read_text(value, required=True, max_len=40)
+    try:
+        return contacts.e164(raw or "")
+    except PydanticCustomError:
+        raise refusal("invalid_phone", f"El teléfono «{raw}» no es un número válido.") from None
+
+
+class _Contact(ApiModel):
+    """Lo que describe a un contacto: nombre, puesto y notas."""
+
+    name: Text(max_len=100) = None
+    role: Text(max_len=100) = None
+    notes: Text(max_len=500) = None
+
+    def stored(self) -> dict[str, Any]:
+        """The contact as the customer's contact rows take it."""
+        return self.model_dump()
+
+
+class ContactEmailIn(_Contact):
+    """Un correo más del cliente (o sólo la dirección, como texto)."""
+
+    email: Email(required=True)
+    is_for_invoicing: Boolean = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read(cls, value: Any) -> Any:
+        return _an_object({"email": value} if isinstance(value, str) else value)
+
+    def stored(self) -> dict[str, Any]:
+        return {**super().stored(), "is_for_invoicing": self.is_for_invoicing is not False}
+
+
+class ContactPhoneIn(_Contact):
+    """Un teléfono más del cliente (o sólo el número, como texto)."""
+
+    phone: Annotated[str, BeforeValidator(_contact_phone), Field(json_schema_extra=None)]
+    extension: Text(max_len=10) = None
+    is_whatsapp: Boolean = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read(cls, value: Any) -> Any:
+        return _an_object({"phone": value} if isinstance(value, str) else value)
+
+    def stored(self) -> dict[str, Any]:
+        return {**super().stored(), "is_whatsapp": bool(self.is_whatsapp)}
+
+
+class CustomerAddressIn(ApiModel):
     """Domicilio del cliente; el código postal de su país si reside en el extranjero."""
 
-    zip: str | None = Field(  # type: ignore[assignment]
-        None,
-        max_length=12,
-        description="5 dígitos de c_CodigoPostal; el código postal de su país (90210, K1A 0B6) "
-        "si el cliente reside en el extranjero (country distinto de MEX).",
-    )
+    street: Text(max_len=ADDRESS_FIELDS["street"]) = None
+    exterior: Text(max_len=ADDRESS_FIELDS["exterior"]) = None
+    interior: Text(max_len=ADDRESS_FIELDS["interior"]) = None
+    neighborhood: Text(max_len=ADDRESS_FIELDS["neighborhood"]) = None
+    city: Text(max_len=ADDRESS_FIELDS["city"]) = None
+    municipality: Text(max_len=ADDRESS_FIELDS["municipality"]) = None
+    state: Text(max_len=ADDRESS_FIELDS["state"]) = None
+    # 5 digits of c_CodigoPostal (the receiver rules check it); a foreign customer's own
+    # postal code (Comercio Exterior's CodigoPostal) may be up to 12.
+    zip: Annotated[
+        Text(max_len=12),
+        Field(
+            description="5 dígitos de c_CodigoPostal; el código postal de su país (90210, "
+            "K1A 0B6) si el cliente reside en el extranjero (country distinto de MEX)."
+        ),
+    ] = None
+    country: Text(upper=True, pattern="[A-Za-z]{3}") = None
+
+
+def _contact_list(element: Any) -> Any:
+    return Items(element, max_items=MAX_CONTACTS)
 
 
 class CustomerIn(ApiModel):
-    """Datos fiscales de un cliente (receptor del CFDI)."""
+    """Datos fiscales de un cliente (receptor del CFDI); las reglas del SAT del receptor se
+    revisan después, sobre el cliente completo."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [CUSTOMER_EXAMPLE]})
 
-    legal_name: str | None = None
-    tax_id: Annotated[str | None, RFC] = None
-    tax_system: Annotated[str | None, codes_of("tax_system")] = None
-    email: Annotated[str | None, Field(json_schema_extra={"format": "email"})] = None
-    phone: str | None = None
-    emails: list[JsonObject] | None = None
-    phones: list[JsonObject] | None = None
-    address: CustomerAddressIn | None = None
-    default_invoice_use: Annotated[str | None, codes_of("use")] = None
-    external_id: str | None = None
+    legal_name: Text(max_len=300) = None
+    tax_id: Annotated[Text(max_len=40, upper=True), RFC] = None
+    tax_system: Annotated[Text(max_len=3), codes_of("tax_system")] = None
+    default_invoice_use: Annotated[Text(max_len=4, upper=True), codes_of("use")] = None
+    email: Email() = None
+    phone: Phone() = None
+    external_id: Text(max_len=255) = None
+    emails: _contact_list(ContactEmailIn) = None
+    phones: _contact_list(ContactPhoneIn) = None
+    address: Annotated[CustomerAddressIn | None, BeforeValidator(read_object)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read(cls, value: Any) -> Any:
+        return _an_object(value)
+
+    def fields(self) -> dict[str, Any]:
+        """The fields sent, as the customer keeps them (a field sent empty or wrong: None;
+        the contacts as rows to store; the address with only the keys sent)."""
+        fields = {
+            key: getattr(self, key)
+            for key in type(self).model_fields
+            if key in self.model_fields_set
+        }
+        for key in ("emails", "phones"):
+            if key in fields:
+                fields[key] = [contact.stored() for contact in fields[key] or []]
+        if "address" in fields:
+            address = self.address
+            fields["address"] = address.model_dump(exclude_unset=True) if address else {}
+        return fields
+
+
+class EditLinkEmail(ApiModel):
+    """A quién enviar la liga de edición (por omisión, al correo del cliente)."""
+
+    email: Email() = None
 
 
 class CustomerQuery(ListQuery):

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import BeforeValidator, Field
 
 from portal.cfdi import catalogs
@@ -20,6 +22,8 @@ from portal.cfdi.types import NOT_XML_CHARACTER, in_amount_range
 from portal.schemas import refusal
 
 REQUIRED = "El campo {path} es obligatorio."
+PHONE_PATTERN = r"[0-9+()\- .]{7,40}"
+PHONE_MESSAGE = "El teléfono sólo puede tener dígitos, espacios y + ( ) -."
 FOLIO_MAX = 2_000_000_000
 SERIES_MAX = 25  # CFDI 4.0's Serie: 1–25 characters
 SERIES_FORBIDDEN = frozenset("|\"'`/\\<>:*?")
@@ -39,9 +43,15 @@ def _given(value: Any, required: bool) -> bool:
 
 
 def read_text(
-    value: Any, required: bool = False, max_len: int | None = None, upper: bool = False
+    value: Any,
+    required: bool = False,
+    max_len: int | None = None,
+    upper: bool = False,
+    pattern: str | None = None,
+    message: str | None = None,
 ) -> str | None:
-    """A string, trimmed (numbers are read as text)."""
+    """A string, trimmed (numbers are read as text); ``pattern`` must match all of it
+    (``message`` says what is wrong when it does not)."""
     if not _given(value, required):
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -55,17 +65,61 @@ def read_text(
     value = value.strip().upper() if upper else value.strip()
     if max_len is not None and len(value) > max_len:
         raise refusal("too_long", f"El campo {{path}} admite como máximo {max_len} caracteres.")
+    if pattern and not re.fullmatch(pattern, value):
+        raise refusal("invalid_format", message or "El campo {path} no tiene un formato válido.")
     return value
 
 
-def Text(required: bool = False, max_len: int | None = None) -> Any:  # noqa: N802
+def Text(  # noqa: N802
+    required: bool = False,
+    max_len: int | None = None,
+    upper: bool = False,
+    pattern: str | None = None,
+    message: str | None = None,
+) -> Any:
     """A text field (``Annotated`` metadata): trimmed, bounded, control characters refused."""
-    extra = {"maxLength": max_len} if max_len else None
+    extra: dict[str, Any] = {"maxLength": max_len} if max_len else {}
+    if pattern:
+        extra["pattern"] = f"^{pattern}$"
     return Annotated[
         str if required else str | None,
-        BeforeValidator(lambda value: read_text(value, required, max_len)),
-        Field(json_schema_extra=extra),
+        BeforeValidator(lambda value: read_text(value, required, max_len, upper, pattern, message)),
+        Field(json_schema_extra=extra or None),
     ]
+
+
+def Phone() -> Any:  # noqa: N802
+    """A phone number as written (digits, spaces and + ( ) -)."""
+    return Text(max_len=40, pattern=PHONE_PATTERN, message=PHONE_MESSAGE)
+
+
+def read_email(value: Any, required: bool = False) -> str | None:
+    """An email address, normalised."""
+    text = read_text(value, required, max_len=254)
+    if text is None:
+        return None
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise refusal("invalid_email", f"El correo «{text}» no es válido.") from None
+
+
+def Email(required: bool = False) -> Any:  # noqa: N802
+    """An email address field."""
+    return Annotated[
+        str if required else str | None,
+        BeforeValidator(lambda value: read_email(value, required)),
+        Field(json_schema_extra={"format": "email", "maxLength": 254}),
+    ]
+
+
+def read_object(value: Any, required: bool = False) -> dict[str, Any] | None:
+    """A nested JSON object (``None`` or ``""``: not given)."""
+    if not _given(value, required):
+        return None
+    if not isinstance(value, dict):
+        raise refusal("invalid_type", "El campo {path} debe ser un objeto.")
+    return value
 
 
 def read_choice(
@@ -120,6 +174,9 @@ def read_boolean(value: Any, required: bool = False) -> bool | None:
     if not isinstance(value, bool):
         raise refusal("invalid_type", "El campo {path} debe ser true o false.")
     return value
+
+
+Boolean = Annotated[bool | None, BeforeValidator(read_boolean)]
 
 
 def read_catalog_code(value: Any, catalog: str, name: str, required: bool = False) -> str | None:
@@ -191,6 +248,38 @@ def Integer(  # noqa: N802
 
 
 Folio = Integer(1, FOLIO_MAX)
+
+
+def read_query_integer(value: Any, low: int, high: int | None = None) -> int | None:
+    """A whole-number query parameter within bounds (absent or empty: None)."""
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = low - 1
+    if number < low or (high is not None and number > high):
+        shown = f"entre {low} y {high}" if high else f"mayor o igual a {low}"
+        raise refusal(
+            "invalid_parameter", f"El parámetro {{path}} debe ser un número entero {shown}."
+        )
+    return number
+
+
+def read_query_moment(value: Any) -> datetime | None:
+    """An ISO 8601 moment as a query parameter (UTC when it has no offset; absent: None)."""
+    if value is None or value == "":
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).strip())
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        moment.astimezone(UTC)  # years 1 and 9999 may not fit once in UTC
+    except (ValueError, OverflowError):
+        raise refusal(
+            "invalid_parameter",
+            "El parámetro {path} debe ser una fecha ISO 8601 (p. ej. 2024-01-31T06:00:00.000Z).",
+        ) from None
+    return moment
 
 
 def safe_in_file_name(char: str) -> bool:

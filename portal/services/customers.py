@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic_core import PydanticCustomError
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, object_session
 
@@ -26,18 +25,13 @@ from portal.models.contacts import CustomerEmail, CustomerPhone
 from portal.models.customers import Customer
 from portal.models.organizations import Organization
 from portal.models.tenancy import Tenant, scoped_get, scoped_select
-from portal.schemas import answer
-from portal.schemas import contacts as contact_shapes
+from portal.schemas import answer, parse, parse_partial
 from portal.schemas import customers as schema
 from portal.services import contacts, mail, mail_limits
-from portal.services.checks import ADDRESS_FIELDS, Checker
 
 EDIT_LINK_DAYS = 7
 MEXICO = "MEX"
-MAX_CONTACTS = 20
 CONTACT_MODELS = {"emails": CustomerEmail, "phones": CustomerPhone}
-PHONE_PATTERN = r"[0-9+()\- .]{7,40}"
-PHONE_MESSAGE = "El teléfono sólo puede tener dígitos, espacios y + ( ) -."
 # With an edit link the customer fills these in later, so their absence is no problem yet.
 REQUIRED_CODES = frozenset(
     {
@@ -62,86 +56,11 @@ class EditLink:
 # Reading input ----------------------------------------------------------------------------
 
 
-def _contacts(check: Checker, key: str, value_key: str) -> list[dict[str, Any]] | None:
-    """The extra emails or phones, each an object with its contact details."""
-    raw = check.items(key, max_items=MAX_CONTACTS)
-    if raw is None:
-        return None if not check.has(key) else []
-    contacts = []
-    for index, item in enumerate(raw):
-        entry = Checker(
-            {value_key: item} if isinstance(item, str) else item,
-            f"{check.path(key)}[{index}]",
-            check.problems,
-        )
-        contacts.append(_contact(entry, value_key))
-    return contacts
-
-
-def _contact(entry: Checker, value_key: str) -> dict[str, Any]:
-    if value_key == "email":
-        value: dict[str, Any] = {
-            "email": entry.email("email", required=True),
-            "is_for_invoicing": entry.boolean("is_for_invoicing") is not False,
-        }
-    else:
-        value = {
-            "phone": _e164(entry),
-            "extension": entry.text("extension", max_len=10),
-            "is_whatsapp": bool(entry.boolean("is_whatsapp")),
-        }
-    for field in ("name", "role"):
-        value[field] = entry.text(field, max_len=100)
-    value["notes"] = entry.text("notes", max_len=500)
-    return value
-
-
-def _e164(entry: Checker) -> str | None:
-    """The contact's phone in E.164 (Mexican unless it has a country code)."""
-    raw = entry.text("phone", required=True, max_len=40)
-    if raw is None:
-        return None
-    try:
-        return contact_shapes.e164(raw)
-    except PydanticCustomError:
-        entry.fail("phone", f"El teléfono «{raw}» no es un número válido.", "invalid_phone")
-        return None
-
-
-def _address(check: Checker) -> dict[str, str] | None:
-    nested = check.obj("address")
-    if nested is None:
-        return None
-    # Keys sent as null stay (as None) so that an edit can clear them.
-    # 12: a foreign customer's zip (Comercio Exterior's CodigoPostal); Mexican ones are checked
-    # against c_CodigoPostal (5 digits) by the receiver rules.
-    limits = {**ADDRESS_FIELDS, "zip": 12}
-    address = {key: nested.text(key, max_len=limit) for key, limit in limits.items()}
-    address["country"] = nested.text("country", pattern=r"[A-Za-z]{3}", upper=True)
-    return {key: value for key, value in address.items() if nested.has(key)}
-
-
 def read_fields(data: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-    """The customer fields present in ``data``, typed, and the problems found reading them."""
-    check = Checker(data)
-    readers = {
-        "legal_name": lambda: check.text("legal_name", max_len=300),
-        "tax_id": lambda: check.text("tax_id", max_len=40, upper=True),
-        "tax_system": lambda: check.text("tax_system", max_len=3),
-        "default_invoice_use": lambda: check.text("default_invoice_use", max_len=4, upper=True),
-        "email": lambda: check.email("email"),
-        "phone": lambda: check.text(
-            "phone", max_len=40, pattern=PHONE_PATTERN, message=PHONE_MESSAGE
-        ),
-        "external_id": lambda: check.text("external_id", max_len=255),
-        "emails": lambda: _contacts(check, "emails", "email"),
-        "phones": lambda: _contacts(check, "phones", "phone"),
-        "address": lambda: _address(check),
-    }
-    fields = {key: read() for key, read in readers.items() if check.has(key)}
-    if "address" in fields and fields["address"] is None:
-        fields["address"] = {}
-    return fields, check.problems
+    """The customer fields present in ``data``, typed, and the problems found reading them
+    (a wrong field reads as None, so that the receiver rules still judge the rest)."""
+    sent, problems = parse_partial(schema.CustomerIn, data)
+    return (sent.fields() if sent is not None else {}), problems
 
 
 # Receiver rules ---------------------------------------------------------------------------
@@ -349,13 +268,11 @@ def email_edit_link(
 ) -> EditLink:
     """Issue a new edit link (only its hash is kept) and queue it by email to ``email`` or to
     the customer's address."""
-    check = Checker({"email": email or customer.email})
-    address = check.email("email")
-    if address is None and not check.problems:
-        check.fail(
-            "email", "El cliente no tiene correo; indica a quién enviar el enlace.", "required"
+    address = parse(schema.EditLinkEmail, {"email": email or customer.email}).email
+    if address is None:
+        raise ValidationError(
+            "El cliente no tiene correo; indica a quién enviar el enlace.", "required", path="email"
         )
-    check.done()
     organization = tenant.organization
     mail_limits.admit(session, organization, tenant.livemode, [address])  # type: ignore[list-item]
     link = issue_edit_link(customer)

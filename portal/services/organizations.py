@@ -18,11 +18,10 @@ from portal.cfdi.csd import issued_by_sat, load_csd
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.models.accounts import Account
 from portal.models.base import utcnow
-from portal.models.organizations import DEFAULT_PDF_EXTRA, Certificate, FolioSeries, Organization
+from portal.models.organizations import Certificate, FolioSeries, Organization
 from portal.schemas import organizations as shapes
 from portal.schemas import parse
 from portal.services import api_keys, secrets
-from portal.services.checks import ADDRESS_FIELDS, Checker
 
 DOMAIN_PATTERN = r"[a-z][a-z0-9\-_]{2,48}[a-z0-9]"
 RESERVED_DOMAINS = frozenset(
@@ -32,7 +31,6 @@ www app mail help support soporte status docs blog factura facturas receipts inv
 organizations webhooks assets media cdn portal account accounts auth""".split()
 )
 PERIODICITIES = shapes.PERIODICITIES
-DOCUMENT_TYPES = ("I", "E", "P", "N", "T")
 LOGO_MAX_BYTES = 500 * 1024
 LOGO_MIN_SIDE, LOGO_MAX_SIDE = 32, 4000
 CERTIFICATE_WARNING_DAYS = 30
@@ -93,70 +91,22 @@ def delete_organization(session: Session, organization: Organization) -> None:
 
 def update_legal(organization: Organization, data: dict[str, Any]) -> None:
     """Replace the legal data (name, legal name, regime, fiscal address, contact)."""
-    check = Checker(data)
-    name = check.text("name", required=True, max_len=100)
-    legal_name = check.text("legal_name", required=True, max_len=300)
-    tax_system = check.choice(
-        "tax_system",
-        catalogs_codes("tax_system"),
-        required=True,
-        label="el catálogo c_RegimenFiscal del SAT",
-    )
-    address = _address(check)
-    website = check.text(
-        "website",
-        max_len=200,
-        pattern=r"(https?://)?[^\s/$.?#][^\s]*",
-        message="El sitio web no es una dirección válida.",
-    )
-    support_email = check.email("support_email")
-    phone = check.text(
-        "phone",
-        max_len=40,
-        pattern=r"[0-9+()\- .]{7,40}",
-        message="El teléfono sólo puede tener dígitos, espacios y + ( ) -.",
-    )
-    _regime_fits_rfc(check, organization.tax_id, tax_system)
-    check.done()
-    organization.name, organization.legal_name = name, rules.normalize_legal_name(legal_name)
-    organization.tax_system, organization.address = tax_system, address
+    sent = parse(shapes.LegalIn, data, context={"tax_id": organization.tax_id})
+    address = sent.address.stored()
+    organization.name = sent.name
+    organization.legal_name = rules.normalize_legal_name(sent.legal_name)
+    organization.tax_system, organization.address = sent.tax_system, address
     organization.timezone = zones.zone_name(address["zip"]) if address.get("zip") else MEXICO_CITY
     organization.website, organization.support_email, organization.phone = (
-        website,
-        support_email,
-        phone,
+        sent.website,
+        sent.support_email,
+        sent.phone,
     )
 
 
 def catalogs_codes(catalog: str) -> list[str]:
     """Every code of a SAT catalog."""
     return [code for code, _label in catalogs.options(catalog)]
-
-
-def _address(check: Checker) -> dict[str, str]:
-    nested = check.obj("address", required=True)
-    if nested is None:
-        return {}
-    address = {key: nested.text(key, max_len=limit) for key, limit in ADDRESS_FIELDS.items()}
-    zip_code = nested.text(
-        "zip", required=True, pattern=r"\d{5}", message="El código postal debe tener 5 dígitos."
-    )
-    if zip_code and not catalogs.zip_exists(zip_code):
-        nested.fail(
-            "zip", f"El código postal {zip_code} no existe en el catálogo del SAT.", "zip_not_found"
-        )
-    address["zip"] = zip_code
-    return {key: value for key, value in address.items() if value}
-
-
-def _regime_fits_rfc(check: Checker, tax_id: str | None, tax_system: str | None) -> None:
-    if tax_id and tax_system and tax_system not in rules.regimes_for(tax_id):
-        kind = "persona moral" if len(tax_id) == 12 else "persona física"
-        check.fail(
-            "tax_system",
-            f"El régimen {tax_system} no corresponde a una {kind} (RFC {tax_id}).",
-            "tax_system_not_for_person_type",
-        )
 
 
 # Certificate ------------------------------------------------------------------------------
@@ -253,58 +203,28 @@ def update_customization(
     session: Session, organization: Organization, data: dict[str, Any]
 ) -> None:
     """Brand colour, next folios, optional PDF fields and default series (partial update)."""
-    check = Checker(data)
-    color = check.text(
-        "color",
-        pattern=r"#?[0-9A-Fa-f]{6}",
-        message="El color debe ser hexadecimal de 6 dígitos, como 1F6FEB.",
-    )
-    folio = check.integer("next_folio_number", minimum=1, maximum=2_000_000_000)
-    folio_test = check.integer("next_folio_number_test", minimum=1, maximum=2_000_000_000)
-    pdf_extra = _pdf_extra(check)
-    default_series = _default_series(session, organization, check)
-    check.done()
-    if color:
-        organization.color = color.lstrip("#").upper()
-    if folio is not None:
-        organization.next_folio_number = folio
-    if folio_test is not None:
-        organization.next_folio_number_test = folio_test
+    existing = {s.name for s in list_series(session, organization)}
+    sent = parse(shapes.CustomizationIn, data, context={"series": existing})
+    if sent.color:
+        organization.color = sent.color.lstrip("#").upper()
+    if sent.next_folio_number is not None:
+        organization.next_folio_number = sent.next_folio_number
+    if sent.next_folio_number_test is not None:
+        organization.next_folio_number_test = sent.next_folio_number_test
+    pdf_extra = pdf_switches(sent.pdf_extra)
     if pdf_extra:
         organization.pdf_extra = {**organization.pdf_extra, **pdf_extra}
-    if default_series is not None:
-        organization.default_series = default_series
+    if sent.default_series is not None:
+        chosen = sent.default_series.model_dump()
+        organization.default_series = {kind: name for kind, name in chosen.items() if name}
 
 
-def _pdf_extra(check: Checker) -> dict[str, bool]:
-    return pdf_switches(check, "pdf_extra")
-
-
-def pdf_switches(check: Checker, key: str) -> dict[str, bool]:
-    """The PDF switches of an object (``pdf_extra`` of an organization, ``pdf_options`` of an
+def pdf_switches(sent: shapes.PdfSwitches | None) -> dict[str, bool]:  # type: ignore[valid-type]
+    """The PDF switches sent (``pdf_extra`` of an organization, ``pdf_options`` of an
     invoice): known keys, booleans only."""
-    nested = check.obj(key)
-    if nested is None:
+    if sent is None:
         return {}
-    values = {key: nested.boolean(key) for key in DEFAULT_PDF_EXTRA}
-    return {key: value for key, value in values.items() if value is not None}
-
-
-def _default_series(
-    session: Session, organization: Organization, check: Checker
-) -> dict[str, str] | None:
-    nested = check.obj("default_series")
-    if nested is None:
-        return None
-    existing = {s.name for s in list_series(session, organization)}
-    chosen: dict[str, str] = {}
-    for kind in DOCUMENT_TYPES:
-        name = nested.text(kind, max_len=25)
-        if name and name not in existing:
-            nested.fail(kind, f"La serie «{name}» no existe. Créala primero.", "series_not_found")
-        elif name:
-            chosen[kind] = name
-    return chosen
+    return {key: value for key, value in sent.model_dump().items() if value is not None}
 
 
 # Receipts and self-invoice settings -------------------------------------------------------
@@ -327,20 +247,11 @@ def update_receipt_settings(organization: Organization, data: dict[str, Any]) ->
 
 def update_self_invoice_settings(organization: Organization, data: dict[str, Any]) -> None:
     """Which CFDI uses the self-invoice page offers, and the support email it shows."""
-    check = Checker(data)
-    uses = check.items("allowed_cfdi_uses", max_items=40)
-    valid_uses = set(catalogs_codes("use"))
-    for index, use in enumerate(uses or []):
-        if not isinstance(use, str) or use not in valid_uses:
-            check.fail(
-                f"allowed_cfdi_uses[{index}]", f"El uso de CFDI «{use}» no existe.", "invalid_enum"
-            )
-    support_email = check.email("support_email")
-    check.done()
-    if uses is not None:
-        organization.self_invoice_uses = sorted(set(uses))
-    if check.has("support_email"):
-        organization.self_invoice_support_email = support_email
+    sent = parse(shapes.SelfInvoiceIn, data)
+    if sent.allowed_cfdi_uses is not None:
+        organization.self_invoice_uses = sorted(set(sent.allowed_cfdi_uses))
+    if "support_email" in sent.model_fields_set:
+        organization.self_invoice_support_email = sent.support_email
 
 
 # Domain -----------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.statuses import InvoiceStatus
 from portal.models.tenancy import Tenant
-from portal.services import invoice_receivers, organizations, products
+from portal.schemas.organizations import PDF_EXTRA_DEFAULTS
+from portal.services import invoice_receivers, products
 from portal.services.checks import Checker
 
 TYPES = ("I", "E", "P", "N", "T")
@@ -82,7 +83,9 @@ def _read_meta(body: dict[str, Any], header_key: str | None) -> dict[str, Any]:
         "folio_number": check.integer("folio_number", minimum=1, maximum=2_000_000_000),
     }
     check.items("items", max_items=MAX_ITEMS)
-    organizations.pdf_switches(check, "pdf_options")  # kept in the body; the PDF reads it
+    options = check.obj("pdf_options")  # kept in the body; the PDF reads it
+    for switch in PDF_EXTRA_DEFAULTS if options is not None else ():
+        options.boolean(switch)  # type: ignore[union-attr]
     custom_section = body.get("pdf_custom_section")
     if custom_section is not None and not isinstance(custom_section, str):
         check.fail(
