@@ -44,7 +44,9 @@ class JoinForm(FlaskForm):
     )
 
 
-def _page(invitation: Invitation, status: int = 200, **context: Any) -> tuple[str, int]:
+def _page(invitation: Invitation, status: int | None = None, **context: Any) -> tuple[str, int]:
+    """The invitation page; without ``status``, 410 for a used, revoked or expired one and 403
+    for someone signed in with another email."""
     organization = db.session.get(Organization, invitation.organization_id)
     signed_in = current_user.is_authenticated
     context = {
@@ -59,10 +61,8 @@ def _page(invitation: Invitation, status: int = 200, **context: Any) -> tuple[st
         "join_form": JoinForm(),
         **context,
     }
-    if context["problem"]:
-        status = 410
-    elif context["email_problem"]:
-        status = 403
+    if status is None:
+        status = 410 if context["problem"] else 403 if context["email_problem"] else 200
     return render_template("dashboard/invitation.html", **context), status
 
 

@@ -154,7 +154,7 @@ def navigation_context() -> dict[str, Any]:
     role = current_role()
     return {
         "role": role,
-        "role_label": ROLE_LABELS.get(role or ""),
+        "role_labels": ROLE_LABELS,
         "may": lambda endpoint, method="GET": may(role, endpoint, method),
     }
 

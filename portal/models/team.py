@@ -33,9 +33,7 @@ class Membership(IdMixin, Base):
     invited_by_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
     updated_at: Mapped[datetime | None]
 
-    account: Mapped[Account] = relationship(
-        foreign_keys=[account_id], viewonly=True, lazy="joined"
-    )
+    account: Mapped[Account] = relationship(foreign_keys=[account_id], viewonly=True, lazy="joined")
 
 
 class Invitation(IdMixin, Base):

@@ -43,9 +43,7 @@ ROLE_NAMES = {
     "invoicer": "Facturador",
     "accountant": "Contador",
 }
-OWNER_ONLY = (
-    "Solo el dueño de la organización puede dar, cambiar o quitar el rol de administrador."
-)
+OWNER_ONLY = "Solo el dueño de la organización puede dar, cambiar o quitar el rol de administrador."
 
 
 # Who reaches which organization ------------------------------------------------------------
