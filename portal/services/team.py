@@ -9,13 +9,13 @@ grants, changes or removes the admin role.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from portal import settings
 from portal.errors import Conflict, Forbidden, NotFound, PortalError
 from portal.models.accounts import Account
 from portal.models.base import utcnow
@@ -126,10 +126,9 @@ def invite(
     inviter: Account,
     inviter_role: str,
     data: dict[str, Any],
-    link_for: Callable[[str], str],
-) -> Invitation:
-    """Invite an email with a role: a new single-use token (only its hash is kept) mailed as
-    ``link_for(token)``; a pending invitation of the same email is replaced."""
+) -> tuple[Invitation, str]:
+    """Invite an email with a role: a new single-use token (only its hash is kept) is mailed
+    as a link; a pending invitation of the same email is replaced. Returns the token too."""
     check = Checker(data)
     email = check.email("email", required=True)
     role = check.choice("role", MEMBER_ROLES, required=True)
@@ -152,8 +151,9 @@ def invite(
     )
     session.add(invitation)
     session.flush()
-    _mail_invitation(session, organization, inviter, invitation, link_for(token))
-    return invitation
+    link = settings.current().link("invitations.invitation", token=token)
+    _mail_invitation(session, organization, inviter, invitation, link)
+    return invitation, token
 
 
 def _refuse_if_inside(session: Session, organization: Organization, email: str) -> None:

@@ -267,18 +267,10 @@ def test_members_actions_show_in_the_activity_with_who_did_them(
 
 
 def _direct_invitation(db: Any, org: Any, owner: Any, email: str, role: str) -> tuple[Any, str]:
-    """An invitation made through the service, with the token the email would carry."""
-    links: list[str] = []
-    invitation = team.invite(
-        db,
-        org,
-        owner,
-        "owner",
-        {"email": email, "role": role},
-        lambda token: links.append(token) or token,
-    )
+    """An invitation made through the service, with the token its email carries."""
+    invitation, token = team.invite(db, org, owner, "owner", {"email": email, "role": role})
     db.commit()
-    return invitation, links[0]
+    return invitation, token
 
 
 def _join(db: Any, make_account: Any, org: Any, owner: Any, email: str, role: str) -> Any:

@@ -17,7 +17,6 @@ from portal.dashboard.roles import ROLE_DESCRIPTIONS, ROLE_LABELS, current_role,
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attach_errors, max_length, strip
-from portal.links import public_url
 from portal.models.accounts import Account
 from portal.models.team import MEMBER_ROLES, ROLE_OWNER, TeamAction
 from portal.services import team
@@ -125,13 +124,8 @@ def invite_member() -> Any:
         return _team_page(form, 400)
     data = {"email": form.email.data, "role": form.role.data}
     try:
-        invitation = team.invite(
-            db.session,
-            g.organization,
-            current_user,
-            current_role() or "",
-            data,
-            lambda token: public_url("invitations.invitation", token=token),
+        invitation, _token = team.invite(
+            db.session, g.organization, current_user, current_role() or "", data
         )
     except PortalError as error:
         attach_errors(form, error)
