@@ -52,6 +52,11 @@ ACTION_PHRASES = {
     "org.revoke_live_key": _l("revocó una llave de producción"),
     "org.renew_test_key": _l("renovó la llave de pruebas"),
     "org.switch_env": _l("cambió entre pruebas y producción"),
+    "org.webhooks": _l("creó un webhook"),
+    "org.webhook": _l("editó un webhook"),
+    "org.delete_webhook": _l("eliminó un webhook"),
+    "org.reveal_webhook_secret": _l("consultó el secreto de un webhook"),
+    "org.resend_delivery": _l("reenvió un evento a un webhook"),
 }
 INVOICE_ACTIONS = {
     "stamp": _l("timbró una factura"),
@@ -69,8 +74,8 @@ def describe_action(action: TeamAction) -> str:
     else:
         phrase = ACTION_PHRASES.get(action.endpoint)
     if phrase is None:
-        area = "/".join(action.path.split("/")[4:6])  # after /dashboard/o/<org_id>/
-        phrase = _l("hizo un cambio en %(area)s", area=area or "/")
+        area = action.path.split("/")[4:5]  # the section after /dashboard/o/<org_id>/, no ids
+        phrase = _l("hizo un cambio en %(area)s", area=area[0] if area and area[0] else "/")
     return str(phrase)
 
 
