@@ -7,11 +7,12 @@ import re
 
 from playwright.sync_api import expect
 
+from portal.database import set_write_intent
 from tests.fixtures.browser import screenshot
 from tests.fixtures.factories import PASSWORD
 from tests.fixtures.invoices import CUSTOMER, ITEM
 
-NEW_PASSWORD = "una frase larga del contador"
+NEW_PASSWORD = "mi frase secreta de libros"
 
 
 def _sign_in(page, email: str) -> None:
@@ -35,7 +36,9 @@ def test_owner_invites_an_accountant_who_downloads_but_changes_nothing(
         )
         .json
     )
-    db.rollback()  # the server writes next; the test's session must not hold SQLite's lock
+    # The server writes next: the test's own session must not hold SQLite's write lock.
+    db.rollback()
+    set_write_intent(False)
 
     _sign_in(page, "duena@example.com")
     page.goto(f"/dashboard/o/{org.id}/")
@@ -84,6 +87,10 @@ def test_owner_invites_an_accountant_who_downloads_but_changes_nothing(
     page.get_by_role("button", name="Salir").click()
     _sign_in(page, "duena@example.com")
     page.goto(f"/dashboard/o/{org.id}/activity")
-    row = page.locator(".team-activity tr", has_text="conta@example.com")
+    row = page.locator(".team-log li", has_text="conta@example.com")
     expect(row.filter(has_text="creó un cliente")).to_contain_text("Rechazado")
     screenshot(page, "team-activity")
+
+    page.get_by_role("link", name="Equipo").click()
+    expect(page.get_by_label("Rol de conta@example.com")).to_have_value("accountant")
+    screenshot(page, "team-members")
