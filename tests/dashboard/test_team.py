@@ -280,3 +280,26 @@ def _join(db: Any, make_account: Any, org: Any, owner: Any, email: str, role: st
     team.accept(db, invitation, account)
     db.commit()
     return account
+
+
+def test_support_acting_for_a_member_keeps_full_access_under_audit(
+    db: Any, client: Any, make_account: Any, shop: Any
+) -> None:
+    from portal.models.audit import AuditEntry
+    from tests.admin.helpers import make_staff, sign_in_staff
+
+    owner, org, _other = shop
+    member = _join(db, make_account, org, owner, "conta@example.com", "accountant")
+    staff = make_staff(make_account)
+    sign_in_staff(client, db, staff)
+    started = client.post(
+        f"/admin/accounts/{member.id}/impersonate", data={"act-reason": "Ticket 42: revisar"}
+    )
+    assert started.status_code == 302
+    base = f"/dashboard/o/{org.id}"
+    assert client.get(f"{base}/team").status_code == 200
+    assert client.post(f"{base}/customers/new", data={}).status_code == 400  # not 403
+    db.expire_all()
+    audited = db.scalars(select(AuditEntry.action).where(AuditEntry.staff_id == staff.id)).all()
+    assert "impersonation.request" in audited
+    assert db.scalar(select(TeamAction.id)) is None  # recorded in the support audit instead
