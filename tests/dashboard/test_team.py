@@ -220,6 +220,7 @@ def test_a_member_sees_only_the_organizations_it_belongs_to(
     home = client.get("/dashboard/").get_data(as_text=True)
     assert "Tienda Centro" in home and "Tienda Norte" not in home
     assert "Tu rol: Administrador" in home
+    assert "Tu rol: Administrador" in client.get(f"/dashboard/o/{org.id}/").get_data(as_text=True)
     assert client.get(f"/dashboard/o/{other.id}/").status_code == 404
     assert client.get(f"/dashboard/o/{other.id}/customers").status_code == 404
     assert client.post(f"/dashboard/o/{other.id}/customers/new", data={}).status_code == 404
