@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.api import bp as api_bp
     from portal.auth import bp as auth_bp
     from portal.dashboard import bp as dashboard_bp
+    from portal.dashboard.invitations import bp as invitations_bp
     from portal.dashboard.org import bp as org_bp
     from portal.docs import bp as docs_bp
     from portal.public_links import bp as public_links_bp
@@ -104,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(org_bp)
+    app.register_blueprint(invitations_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(docs_bp)

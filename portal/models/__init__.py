@@ -19,6 +19,7 @@ from portal.models.public_links import ApiRateWindow, InvoicePublicLink, Request
 from portal.models.receipts import GlobalInvoiceRun, Receipt
 from portal.models.retentions import Retention
 from portal.models.staff import StaffRecoveryCode, StaffTotp
+from portal.models.team import Invitation, Membership, TeamAction
 from portal.models.throttle import RateCounter
 
 __all__ = [
@@ -38,11 +39,13 @@ __all__ = [
     "GlobalInvoiceRun",
     "Heartbeat",
     "IdempotencyKey",
+    "Invitation",
     "Invoice",
     "InvoiceCount",
     "InvoicePublicLink",
     "InvoiceRelation",
     "LocalPacCredential",
+    "Membership",
     "Organization",
     "OutboxEmail",
     "Product",
@@ -55,6 +58,7 @@ __all__ = [
     "StaffRecoveryCode",
     "StaffTotp",
     "StampingLease",
+    "TeamAction",
     "Webhook",
     "WebhookAttempt",
     "WebhookDelivery",

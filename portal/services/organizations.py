@@ -21,7 +21,7 @@ from portal.models.base import utcnow
 from portal.models.organizations import DEFAULT_PDF_EXTRA, Certificate, FolioSeries, Organization
 from portal.schemas import organizations as shapes
 from portal.schemas import parse
-from portal.services import api_keys, secrets
+from portal.services import api_keys, secrets, team
 from portal.services.checks import ADDRESS_FIELDS, Checker
 
 DOMAIN_PATTERN = r"[a-z][a-z0-9\-_]{2,48}[a-z0-9]"
@@ -56,9 +56,12 @@ def owned_query(account: Account) -> Select[tuple[Organization]]:
     )
 
 
-def search(account: Account, q: str | None = None) -> Select[tuple[Organization]]:
-    """The account's organizations matching a free-text query, newest first."""
-    query = owned_query(account)
+def search(
+    account: Account, q: str | None = None, *, with_teams: bool = False
+) -> Select[tuple[Organization]]:
+    """The account's organizations (``with_teams``: also those it is a team member of)
+    matching a free-text query, newest first."""
+    query = team.reachable_query(account) if with_teams else owned_query(account)
     if q:
         like = f"%{q.strip().lower()}%"
         query = query.where(

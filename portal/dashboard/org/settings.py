@@ -29,6 +29,7 @@ from portal.dashboard.org.forms import (
     ReceiptSettingsForm,
     SeriesForm,
 )
+from portal.dashboard.roles import requires
 from portal.downloads import set_disposition
 from portal.errors import PortalError, ValidationError
 from portal.extensions import db
@@ -65,6 +66,7 @@ def overview():
 
 
 @bp.route("/env", methods=["POST"])
+@requires("read")
 def switch_env():
     """Switch between the test and live environments."""
     if ConfirmForm().validate_on_submit():
@@ -74,12 +76,14 @@ def switch_env():
 
 
 @bp.route("/settings")
+@requires("admin", read="configuration")
 def settings():
     """The settings index."""
     return redirect(url_for("org.legal"))
 
 
 @bp.route("/settings/legal", methods=["GET", "POST"])
+@requires("admin", read="configuration")
 def legal():
     """Legal data and fiscal address."""
     organization = g.organization
@@ -107,6 +111,7 @@ def _fill_legal(form: LegalForm, organization) -> None:
 
 
 @bp.route("/settings/certificate", methods=["GET", "POST"])
+@requires("admin", read="configuration")
 def certificate():
     """Upload (or replace) the CSD; support may look but not replace it."""
     form = CertificateForm()
@@ -146,6 +151,7 @@ def _file(field, name: str, max_bytes: int = FILE_MAX) -> bytes:
 
 
 @bp.route("/settings/certificate/delete", methods=["POST"])
+@requires("admin", read="configuration")
 @refused_while_impersonating
 def delete_certificate():
     """Remove the CSD."""
@@ -156,6 +162,7 @@ def delete_certificate():
 
 
 @bp.route("/settings/branding", methods=["GET", "POST"])
+@requires("admin", read="configuration")
 def branding():
     """Colour, folios, optional PDF fields; the logo has its own form."""
     organization = g.organization
@@ -179,6 +186,7 @@ def branding():
 
 
 @bp.route("/settings/logo", methods=["POST"])
+@requires("admin", read="configuration")
 def upload_logo():
     """Upload or replace the logo."""
     form = LogoForm()
@@ -194,6 +202,7 @@ def upload_logo():
 
 
 @bp.route("/settings/branding/preview.pdf")
+@requires("admin", read="configuration")
 def preview_pdf():
     """A sample invoice in the organization's brand."""
     response = Response(previews.preview_pdf(g.organization), mimetype="application/pdf")
@@ -212,6 +221,7 @@ def logo():
 
 
 @bp.route("/settings/receipts", methods=["GET", "POST"])
+@requires("admin", read="configuration")
 def receipt_settings():
     """Receipts and the self-invoice page."""
     organization = g.organization
@@ -249,6 +259,7 @@ def receipt_settings():
 
 
 @bp.route("/settings/domain", methods=["GET", "POST"])
+@requires("admin", read="configuration")
 def domain():
     """Choose the self-invoice domain, with a live availability check."""
     form = DomainForm(data={"domain": g.organization.domain})
@@ -266,6 +277,7 @@ def domain():
 
 
 @bp.route("/settings/domain/check")
+@requires("admin", read="configuration")
 def check_domain():
     """Availability of a domain, for the form's live check."""
     problem = orgs.domain_problem(db.session, request.args.get("domain", ""), g.organization)
@@ -273,6 +285,7 @@ def check_domain():
 
 
 @bp.route("/settings/series", methods=["GET", "POST"])
+@requires("admin", read="configuration")
 def series():
     """Folio series: list and create."""
     form = SeriesForm()
@@ -292,6 +305,7 @@ def series():
 
 
 @bp.route("/settings/series/<name>", methods=["POST"])
+@requires("admin", read="configuration")
 def update_series(name: str):
     """Change a series' next folios."""
     form = SeriesForm()
@@ -307,6 +321,7 @@ def update_series(name: str):
 
 
 @bp.route("/settings/series/<name>/delete", methods=["POST"])
+@requires("admin", read="configuration")
 def delete_series(name: str):
     """Delete a series."""
     series = orgs.get_series(db.session, g.organization, name)
@@ -317,6 +332,7 @@ def delete_series(name: str):
 
 
 @bp.route("/settings/series/defaults", methods=["POST"])
+@requires("admin", read="configuration")
 def default_series():
     """Which series each document type uses."""
     if not ConfirmForm().validate_on_submit():
@@ -331,6 +347,7 @@ def default_series():
 
 
 @bp.route("/keys")
+@requires("admin")
 def keys():
     """API keys: the test key on request, live keys by their first characters."""
     return _keys_page(commit=False)
@@ -361,6 +378,7 @@ def _chosen_scopes() -> list[str] | None:
 
 
 @bp.route("/keys/test/reveal", methods=["POST"])
+@requires("admin")
 @refused_while_impersonating
 def reveal_test_key():
     """Show the test key (a POST, so that it never sits in a cached page or a log)."""
@@ -370,6 +388,7 @@ def reveal_test_key():
 
 
 @bp.route("/keys/test/renew", methods=["POST"])
+@requires("owner")
 @refused_while_impersonating
 def renew_test_key():
     """Replace the test key; the old one stops at once."""
@@ -383,6 +402,7 @@ def renew_test_key():
 
 
 @bp.route("/keys/live", methods=["POST"])
+@requires("admin")
 @refused_while_impersonating
 def create_live_key():
     """A new live key, shown this once."""
@@ -395,6 +415,7 @@ def create_live_key():
 
 
 @bp.route("/keys/live/<key_id>/revoke", methods=["POST"])
+@requires("owner")
 def revoke_live_key(key_id: str):
     """Revoke one live key."""
     if not ConfirmForm().validate_on_submit():
@@ -404,6 +425,7 @@ def revoke_live_key(key_id: str):
 
 
 @bp.route("/delete", methods=["GET", "POST"])
+@requires("owner")
 @refused_while_impersonating
 def delete():
     """Delete the organization after typing its name."""
