@@ -20,6 +20,7 @@ from portal.models.receipts import GlobalInvoiceRun, Receipt
 from portal.models.retentions import Retention
 from portal.models.staff import StaffRecoveryCode, StaffTotp
 from portal.models.throttle import RateCounter
+from portal.models.transfers import DataTransfer
 
 __all__ = [
     "Account",
@@ -32,6 +33,7 @@ __all__ = [
     "CustomerCompanyName",
     "CustomerEmail",
     "CustomerPhone",
+    "DataTransfer",
     "EfosEntry",
     "Event",
     "FolioSeries",
