@@ -91,5 +91,6 @@ from portal.dashboard import (  # noqa: E402,F401
     org_public_links,
     org_receipts,
     org_retentions,
+    org_transfers,
     org_views,
 )

@@ -1,7 +1,7 @@
 """Turn outbox rows into jobs right after the transaction that wrote them commits.
 
 Watched rows are ``OutboxEmail`` and ``WebhookDelivery`` rows, new or made due now (a resend),
-and invoices left ``pending`` (async stamping).
+invoices left ``pending`` (async stamping) and imports and exports asked for (``DataTransfer``).
 The periodic sweeps are the safety net: a row whose job was never enqueued (the process died
 between commit and enqueue), or whose job died with its worker, is picked up by the next sweep.
 """
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from portal.models.events import WebhookDelivery
 from portal.models.invoices import Invoice
 from portal.models.mail import OutboxEmail
+from portal.models.transfers import TRANSFER_PENDING, DataTransfer
 
 log = logging.getLogger(__name__)
 _PENDING_KEY = "outbox_new_rows"
@@ -32,6 +33,7 @@ def _watched() -> dict[type, tuple[Callable[[Any], bool], Any]]:
     """Each watched model: when a row needs a job, and which job."""
     from portal.jobs.invoices import stamp_invoice
     from portal.jobs.mail import deliver_email
+    from portal.jobs.transfers import run_transfer
     from portal.jobs.webhooks import deliver_webhook
 
     return {
@@ -39,6 +41,7 @@ def _watched() -> dict[type, tuple[Callable[[Any], bool], Any]]:
         WebhookDelivery: (_due_now, deliver_webhook),
         # A synchronous invoice is inserted pending and stamped before the commit: no job then.
         Invoice: (lambda invoice: invoice.status == "pending", stamp_invoice),
+        DataTransfer: (lambda transfer: transfer.status == TRANSFER_PENDING, run_transfer),
     }
 
 
