@@ -124,7 +124,9 @@ def start_export():
     """Queue the export; its page follows the progress (an accountant may do this too)."""
     values = {key: request.form.get(key, "") for key in ("from", "to", "type", "status", "format")}
     if not ConfirmForm().validate_on_submit():
-        return _export_page(values, PortalError(_("El formulario caducó; recarga la página."), "csrf"))
+        return _export_page(
+            values, PortalError(_("El formulario caducó; recarga la página."), "csrf")
+        )
     try:
         transfer = runs.start_export(db.session, current_tenant(), values)
     except PortalError as error:

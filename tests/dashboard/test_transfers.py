@@ -54,7 +54,8 @@ def company_rfc(number: int) -> str:
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     a, b = divmod(number, 26 * 9)
     b, c = divmod(b, 9)
-    body = f"K{letters[a % 26]}{letters[b % 26]}9001{(c % 9) + 1:02d}{letters[number % 26]}{number % 10}"
+    day = f"{(c % 9) + 1:02d}"
+    body = f"K{letters[a % 26]}{letters[b % 26]}9001{day}{letters[number % 26]}{number % 10}"
     return body + check_digit(body)
 
 
@@ -204,7 +205,12 @@ def test_the_downloaded_xlsx_template_imports_products_with_taxes(
         "Clave SAT (product_key)": ["80101500", "50202306", "55101500", "99999999"],
         "Precio (price)": ["1000", "18.5", "250", "10"],
         "Precio con impuestos (tax_included)": ["no", "sí", "sí", ""],
-        "Impuestos (taxes)": ["IVA 16; ISR 10 retenido; IVA 10.6667 retenido", "IEPS 8; IVA 16", "IVA 0", ""],
+        "Impuestos (taxes)": [
+            "IVA 16; ISR 10 retenido; IVA 10.6667 retenido",
+            "IEPS 8; IVA 16",
+            "IVA 0",
+            "",
+        ],
         "Impuestos locales (local_taxes)": ["ISH 3", "", "", ""],
         "Clave de unidad (unit_key)": ["E48", "H87", "", ""],
         "SKU (sku)": ["SERV-1", "REF-1", "LIB-1", ""],
@@ -234,7 +240,7 @@ def test_the_downloaded_xlsx_template_imports_products_with_taxes(
     assert refused[0]["row"] == 5
     assert refused[0]["reasons"][0].startswith("Clave SAT (product_key):")
     # The same SKU again updates the product instead of adding one.
-    again = "SKU (sku),Precio (price)\nLIB-1,300\n".encode()
+    again = b"SKU (sku),Precio (price)\nLIB-1,300\n"
     _transfer_page(client, _upload(client, org, "products", again, "p.csv"))
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Product)) == 3
@@ -320,7 +326,9 @@ def _export(
     return transfer
 
 
-def test_export_a_period_as_csv(client: Any, org: Any, db: Any, api: Any, invoice_body: Any) -> None:
+def test_export_a_period_as_csv(
+    client: Any, org: Any, db: Any, api: Any, invoice_body: Any
+) -> None:
     transfer = _export(client, org, db, api, invoice_body, "csv")
     page = client.get(_url(org, f"/transfers/{transfer.id}")).get_data(as_text=True)
     assert "Descargar facturas_" in page
@@ -384,7 +392,8 @@ def test_export_email_reaches_the_requester_through_smtp(
 
 def test_a_bad_period_is_refused_in_spanish(client: Any, org: Any, db: Any) -> None:
     response = client.post(
-        _url(org, "/invoices/export"), data={"from": "2026-12-01", "to": "2026-11-01", "format": "csv"}
+        _url(org, "/invoices/export"),
+        data={"from": "2026-12-01", "to": "2026-11-01", "format": "csv"},
     )
     assert response.status_code == 400
     assert "«Desde» debe ser anterior" in response.get_data(as_text=True)

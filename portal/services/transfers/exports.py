@@ -51,7 +51,9 @@ def _day(text: Any, key: str, label: str, problems: list[Problem]) -> date | Non
     try:
         return date.fromisoformat(str(text or "").strip())
     except ValueError:
-        problems.append(Problem(f"Escribe la fecha «{label}» como AAAA-MM-DD.", "invalid_date", key))
+        problems.append(
+            Problem(f"Escribe la fecha «{label}» como AAAA-MM-DD.", "invalid_date", key)
+        )
         return None
 
 
@@ -61,14 +63,20 @@ def read_options(data: dict[str, Any]) -> dict[str, str]:
     start = _day(data.get("from"), "from", "Desde", problems)
     end = _day(data.get("to"), "to", "Hasta", problems)
     if start and end and start > end:
-        problems.append(Problem("«Desde» debe ser anterior o igual a «Hasta».", "invalid_range", "to"))
+        problems.append(
+            Problem("«Desde» debe ser anterior o igual a «Hasta».", "invalid_range", "to")
+        )
     elif start and end and (end - start).days >= MAX_DAYS:
         problems.append(
-            Problem(f"El periodo puede abarcar {MAX_DAYS} días como máximo.", "range_too_long", "to")
+            Problem(
+                f"El periodo puede abarcar {MAX_DAYS} días como máximo.", "range_too_long", "to"
+            )
         )
     kind, status, file_format = (str(data.get(k) or "") for k in ("type", "status", "format"))
     if kind and kind not in TYPES:
-        problems.append(Problem("Elige un tipo de comprobante de la lista.", "invalid_enum", "type"))
+        problems.append(
+            Problem("Elige un tipo de comprobante de la lista.", "invalid_enum", "type")
+        )
     if status and (status not in STATUSES or status == "draft"):
         problems.append(Problem("Elige un estado de la lista.", "invalid_enum", "status"))
     if file_format not in FORMATS:
@@ -224,7 +232,9 @@ def build(
         return writer.save()
     listing: list[list[Any]] = []
     with tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024) as spool:
-        archive = zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) if file_format == "zip" else None
+        archive = (
+            zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) if file_format == "zip" else None
+        )
         for invoices in _batches(session, tenant, options):
             for invoice in invoices:
                 listing.append(row(invoice, zone, _text_amount))
@@ -245,4 +255,3 @@ def _add_documents(archive: zipfile.ZipFile, invoice: Invoice, organization: Org
     archive.writestr(
         invoice_files.filename(invoice, "pdf"), invoice_files.pdf_of(invoice, organization)
     )
-
