@@ -473,3 +473,24 @@ def test_company_rfcs_made_here_are_valid_and_distinct() -> None:
     made = [company_rfc(n) for n in range(1000)]
     assert len(set(made)) == 1000
     assert all(rfc_problem(rfc) is None for rfc in itertools.islice(made, 0, 1000, 37))
+
+
+def test_the_sweep_resumes_an_import_whose_worker_died(client: Any, org: Any, db: Any) -> None:
+    from portal.jobs.transfers import sweep_transfers
+    from portal.tenancy import Tenant
+
+    tenant = Tenant(org, False, db.get(Account, org.account_id))
+    lines = ["RFC (tax_id),Razón social (legal_name),Régimen fiscal (tax_system),Código postal"]
+    lines += [f"{company_rfc(n)},CLIENTE {n},601,86991" for n in range(3)]
+    transfer = runs.start_import(db, tenant, "customers", "c.csv", "\n".join(lines).encode())
+    db.flush()
+    # A worker took it, committed the first row's batch, and died holding the lease.
+    transfer.status, transfer.processed = "running", 1
+    transfer.lease_until = utcnow() - timedelta(seconds=1)
+    db.commit()
+    sweep_transfers()
+    db.expire_all()
+    transfer = db.get(DataTransfer, transfer.id)
+    assert transfer.status == "done" and transfer.processed == 3
+    assert transfer.created_count == 2  # the first row was the dead worker's
+    assert sorted(db.scalars(select(Customer.legal_name))) == ["CLIENTE 1", "CLIENTE 2"]
