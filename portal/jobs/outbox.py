@@ -1,7 +1,8 @@
 """Turn outbox rows into jobs right after the transaction that wrote them commits.
 
 Watched rows are ``OutboxEmail`` and ``WebhookDelivery`` rows, new or made due now (a resend),
-invoices left ``pending`` (async stamping) and imports and exports asked for (``DataTransfer``).
+invoices left ``pending`` (async stamping), new ``queued`` global invoice runs, and imports and
+exports asked for (``DataTransfer``).
 The periodic sweeps are the safety net: a row whose job was never enqueued (the process died
 between commit and enqueue), or whose job died with its worker, is picked up by the next sweep.
 """
@@ -18,7 +19,9 @@ from sqlalchemy.orm import Session
 from portal.models.events import WebhookDelivery
 from portal.models.invoices import Invoice
 from portal.models.mail import OutboxEmail
-from portal.models.transfers import TRANSFER_PENDING, DataTransfer
+from portal.models.receipts import GlobalInvoiceRun
+from portal.models.statuses import DeliveryStatus, InvoiceStatus, JobStatus
+from portal.models.transfers import DataTransfer
 
 log = logging.getLogger(__name__)
 _PENDING_KEY = "outbox_new_rows"
@@ -26,13 +29,14 @@ OUTBOX_MODELS = (OutboxEmail, WebhookDelivery)
 
 
 def _due_now(row: Any) -> bool:
-    return row.status == "pending" and not row.next_attempt_at
+    return row.status == DeliveryStatus.PENDING and not row.next_attempt_at
 
 
 def _watched() -> dict[type, tuple[Callable[[Any], bool], Any]]:
     """Each watched model: when a row needs a job, and which job."""
     from portal.jobs.invoices import stamp_invoice
     from portal.jobs.mail import deliver_email
+    from portal.jobs.receipts import issue_global_invoices
     from portal.jobs.transfers import run_transfer
     from portal.jobs.webhooks import deliver_webhook
 
@@ -40,8 +44,9 @@ def _watched() -> dict[type, tuple[Callable[[Any], bool], Any]]:
         OutboxEmail: (_due_now, deliver_email),
         WebhookDelivery: (_due_now, deliver_webhook),
         # A synchronous invoice is inserted pending and stamped before the commit: no job then.
-        Invoice: (lambda invoice: invoice.status == "pending", stamp_invoice),
-        DataTransfer: (lambda transfer: transfer.status == TRANSFER_PENDING, run_transfer),
+        Invoice: (lambda invoice: invoice.status == InvoiceStatus.PENDING, stamp_invoice),
+        GlobalInvoiceRun: (lambda run: run.status == JobStatus.QUEUED, issue_global_invoices),
+        DataTransfer: (lambda transfer: transfer.status == JobStatus.QUEUED, run_transfer),
     }
 
 
@@ -91,7 +96,7 @@ def health() -> dict[str, Any]:
     for model in OUTBOX_MODELS:
         count, first = db.session.execute(
             select(func.count(), func.min(model.created_at)).where(
-                model.status.in_(["pending", "sending"])
+                model.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING])
             )
         ).one()
         waiting += count

@@ -9,17 +9,14 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, S
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, IdMixin
-
-TRANSFER_PENDING, TRANSFER_RUNNING = "pending", "running"
-TRANSFER_DONE, TRANSFER_FAILED = "done", "failed"
-TRANSFER_STATUSES = (TRANSFER_PENDING, TRANSFER_RUNNING, TRANSFER_DONE, TRANSFER_FAILED)
+from portal.models.statuses import JobStatus, StatusType
 
 
 class DataTransfer(IdMixin, Base):
     """One import (customers or products from a spreadsheet) or export (invoices of a period)
     of an organization's environment, asked for by a member of it.
 
-    Inserted ``pending`` in the request's transaction (the outbox enqueues its job after the
+    Inserted ``queued`` in the request's transaction (the outbox enqueues its job after the
     commit); the job claims it with a lease, works in batches and commits its progress with each
     batch, so a killed worker's job resumes where it stopped. The upload is dropped when the
     import ends; the whole row (report and exported file) is deleted after ``expires_at``.
@@ -34,7 +31,7 @@ class DataTransfer(IdMixin, Base):
     direction: Mapped[str] = mapped_column(String(6))  # import | export
     resource: Mapped[str] = mapped_column(String(20))  # customers | products | invoices
     file_format: Mapped[str] = mapped_column(String(4))  # csv | xlsx | zip
-    status: Mapped[str] = mapped_column(String(10), default=TRANSFER_PENDING)
+    status: Mapped[JobStatus] = mapped_column(StatusType(JobStatus, 10), default=JobStatus.QUEUED)
     # What to export (dates, type, status), or the upload's name.
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     total: Mapped[int] = mapped_column(Integer, default=0)

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session, undefer
 from portal.errors import Problem, ValidationError
 from portal.models.invoices import STATUSES, Invoice
 from portal.models.organizations import Organization
+from portal.models.statuses import InvoiceStatus
+from portal.models.tenancy import Tenant, scoped_select
 from portal.services import invoice_files
 from portal.services.transfers import tables
-from portal.tenancy import Tenant, scoped_select
 
 FORMATS = ("csv", "xlsx", "zip")
 TYPES = {"I": "Ingreso", "E": "Egreso", "P": "Pago", "N": "Nómina", "T": "Traslado"}
@@ -77,7 +78,7 @@ def read_options(data: dict[str, Any]) -> dict[str, str]:
         problems.append(
             Problem("Elige un tipo de comprobante de la lista.", "invalid_enum", "type")
         )
-    if status and (status not in STATUSES or status == "draft"):
+    if status and (status not in STATUSES or status == InvoiceStatus.DRAFT):
         problems.append(Problem("Elige un estado de la lista.", "invalid_enum", "status"))
     if file_format not in FORMATS:
         problems.append(Problem("Elige CSV, Excel o ZIP.", "invalid_enum", "format"))
@@ -102,7 +103,7 @@ def query(tenant: Tenant, options: dict[str, str]) -> Select[tuple[Invoice]]:
     """The invoices to export, oldest first."""
     start, end = _bounds(options, ZoneInfo(tenant.organization.timezone))
     found = scoped_select(Invoice, tenant).where(
-        Invoice.created_at >= start, Invoice.created_at < end, Invoice.status != "draft"
+        Invoice.created_at >= start, Invoice.created_at < end, Invoice.status != InvoiceStatus.DRAFT
     )
     if options["type"]:
         found = found.where(Invoice.type == options["type"])

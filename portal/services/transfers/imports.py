@@ -29,9 +29,9 @@ from portal.cfdi import rules
 from portal.errors import PortalError, Problem, ValidationError
 from portal.models.customers import Customer
 from portal.models.products import Product
+from portal.models.tenancy import Tenant, scoped_select
 from portal.services import customers, products
 from portal.services.transfers import tables
-from portal.tenancy import Tenant, scoped_select
 
 BATCH_ROWS = 100
 TRUE_WORDS = frozenset({"si", "sí", "s", "true", "verdadero", "1", "x", "yes"})

@@ -1,7 +1,7 @@
 """The life of an import or export: asked for, claimed by the worker, worked in batches,
 finished (the requester is emailed about an export), and deleted once expired.
 
-Asking inserts a ``pending`` row in the request's transaction; the outbox turns it into a job
+Asking inserts a ``queued`` row in the request's transaction; the outbox turns it into a job
 after the commit. The job claims the row with a lease and commits after each batch with its
 progress, so the page that follows it sees the bar move and a killed worker's job is resumed
 by the sweep once the lease ends (an import continues after the last committed row; an export,
@@ -21,21 +21,16 @@ from portal.errors import NotFound, TooManyRequests, ValidationError
 from portal.models.accounts import Account
 from portal.models.base import utcnow
 from portal.models.organizations import Organization
-from portal.models.transfers import (
-    TRANSFER_DONE,
-    TRANSFER_FAILED,
-    TRANSFER_PENDING,
-    TRANSFER_RUNNING,
-    DataTransfer,
-)
+from portal.models.statuses import JobStatus
+from portal.models.tenancy import Tenant
+from portal.models.transfers import DataTransfer
 from portal.services import mail
 from portal.services.transfers import exports, imports, tables
-from portal.tenancy import Tenant
 
 KEEP_DAYS = 7
 LEASE = timedelta(minutes=5)
 MAX_UNFINISHED = 3
-UNFINISHED = (TRANSFER_PENDING, TRANSFER_RUNNING)
+UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING)
 RESOURCE_NAMES = {"customers": "clientes", "products": "productos", "invoices": "facturas"}
 
 
@@ -58,7 +53,7 @@ def _new(tenant: Tenant, **fields: Any) -> DataTransfer:
         organization_id=tenant.organization.id,
         livemode=tenant.livemode,
         account_id=tenant.account.id if tenant.account else None,
-        status=TRANSFER_PENDING,
+        status=JobStatus.QUEUED,
         expires_at=utcnow() + timedelta(days=KEEP_DAYS),
         refused=[],
         **fields,
@@ -131,7 +126,7 @@ def recent(
 
 def downloadable(transfer: DataTransfer, now: datetime | None = None) -> bytes:
     """A finished export's file while it has not expired; otherwise a Spanish 404."""
-    if transfer.status != TRANSFER_DONE or transfer.direction != "export":
+    if transfer.status != JobStatus.DONE or transfer.direction != "export":
         raise NotFound("La exportación aún no tiene archivo.")
     if transfer.expires_at <= (now or utcnow()) or transfer.content is None:
         raise NotFound("El enlace de descarga venció; vuelve a exportar el periodo.")
@@ -148,15 +143,15 @@ def refusals_csv(transfer: DataTransfer) -> bytes:
 
 
 def claim(session: Session, transfer_id: str, now: datetime | None = None) -> DataTransfer | None:
-    """Take the transfer for this worker: pending, or running with an expired lease (its
+    """Take the transfer for this worker: queued, or running with an expired lease (its
     worker died). None when there is nothing to do."""
     now = now or utcnow()
     transfer = session.get(DataTransfer, transfer_id, with_for_update=True)
     if transfer is None or transfer.status not in UNFINISHED:
         return None
-    if transfer.status == TRANSFER_RUNNING and transfer.lease_until and transfer.lease_until > now:
+    if transfer.status == JobStatus.RUNNING and transfer.lease_until and transfer.lease_until > now:
         return None
-    transfer.status, transfer.lease_until = TRANSFER_RUNNING, now + LEASE
+    transfer.status, transfer.lease_until = JobStatus.RUNNING, now + LEASE
     if transfer.direction == "export":
         transfer.processed = 0  # one file: an interrupted export starts again
     session.flush()
@@ -212,14 +207,14 @@ def run_export(
 
 
 def _finish(transfer: DataTransfer) -> None:
-    transfer.status, transfer.lease_until = TRANSFER_DONE, None
+    transfer.status, transfer.lease_until = JobStatus.DONE, None
     transfer.finished_at = utcnow()
     transfer.expires_at = transfer.finished_at + timedelta(days=KEEP_DAYS)
 
 
 def fail(transfer: DataTransfer, error: Exception) -> None:
     """Record why the transfer could not be done (a file refused, an unexpected error)."""
-    transfer.status, transfer.lease_until = TRANSFER_FAILED, None
+    transfer.status, transfer.lease_until = JobStatus.FAILED, None
     transfer.finished_at = utcnow()
     transfer.source = None
     if isinstance(error, ValidationError):
@@ -268,9 +263,9 @@ def lost(session: Session, now: datetime | None = None) -> list[str]:
         session.scalars(
             select(DataTransfer.id).where(
                 or_(
-                    (DataTransfer.status == TRANSFER_PENDING)
+                    (DataTransfer.status == JobStatus.QUEUED)
                     & (DataTransfer.created_at <= now - timedelta(minutes=1)),
-                    (DataTransfer.status == TRANSFER_RUNNING) & (DataTransfer.lease_until <= now),
+                    (DataTransfer.status == JobStatus.RUNNING) & (DataTransfer.lease_until <= now),
                 )
             )
         )

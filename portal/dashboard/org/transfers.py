@@ -20,7 +20,7 @@ from portal.downloads import set_disposition
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.models.base import utcnow
-from portal.models.transfers import TRANSFER_PENDING, TRANSFER_RUNNING
+from portal.models.statuses import JobStatus
 from portal.services.transfers import exports, imports, runs
 from portal.tenancy import current_tenant
 
@@ -140,7 +140,7 @@ def start_export():
 def transfer(transfer_id: str):
     """An import's or export's progress, then its result (report, download)."""
     found = runs.get_transfer(db.session, current_tenant().organization, transfer_id)
-    unfinished = found.status in (TRANSFER_PENDING, TRANSFER_RUNNING)
+    unfinished = found.status in (JobStatus.QUEUED, JobStatus.RUNNING)
     return render_template("dashboard/org/transfer.html", transfer=found, unfinished=unfinished)
 
 
