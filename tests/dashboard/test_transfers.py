@@ -27,7 +27,7 @@ from portal.models.invoices import Invoice
 from portal.models.mail import OutboxEmail
 from portal.models.products import Product
 from portal.models.transfers import DataTransfer
-from portal.services.transfers import imports, runs
+from portal.services.transfers import runs, tables
 
 RFC_CHARS = "0123456789ABCDEFGHIJKLMN&OPQRSTUVWXYZ Ñ"
 HEADER = [
@@ -270,7 +270,7 @@ def test_a_bad_file_is_refused_in_spanish(
 def test_more_rows_than_the_limit_are_refused(
     client: Any, org: Any, db: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(imports.tables, "MAX_ROWS", 10)
+    monkeypatch.setattr(tables, "MAX_ROWS", 10)
     response = _upload(client, org, "customers", _big_csv(), "c.csv")
     assert response.status_code == 400
     assert "más de 10 filas" in response.get_data(as_text=True)

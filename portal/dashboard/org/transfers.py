@@ -21,7 +21,7 @@ from portal.errors import PortalError
 from portal.extensions import db
 from portal.models.base import utcnow
 from portal.models.statuses import JobStatus
-from portal.services.transfers import exports, imports, runs
+from portal.services.transfers import exports, imports, runs, tables
 from portal.tenancy import current_tenant
 
 RESOURCES = ("customers", "products")
@@ -79,7 +79,7 @@ def start_import(resource: str):
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _import_page(resource, _("Elige el archivo CSV o Excel (.xlsx) que vas a importar."))
-    data = upload.read(imports.tables.MAX_UPLOAD_BYTES + 1)
+    data = upload.read(tables.MAX_UPLOAD_BYTES + 1)
     try:
         transfer = runs.start_import(db.session, current_tenant(), resource, upload.filename, data)
     except PortalError as error:

@@ -72,7 +72,7 @@ def start_import(
         tenant,
         direction="import",
         resource=resource,
-        file_format="xlsx" if data.startswith(b"PK") else "csv",
+        file_format=sheet.file_format,
         options={"upload_name": upload_name[:200]},
         total=len(sheet.rows),
         source=data,

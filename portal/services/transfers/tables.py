@@ -35,10 +35,12 @@ TEXT_CONTROLS = frozenset("\t\n\r")
 
 @dataclass
 class Sheet:
-    """The header and the non-empty data rows, each with its number as a spreadsheet shows it."""
+    """The header and the non-empty data rows, each with its number as a spreadsheet shows
+    it, and the format the file turned out to be (``csv`` or ``xlsx``)."""
 
     header: list[str]
     rows: list[tuple[int, list[str]]]
+    file_format: str
 
 
 def _refuse(message: str, code: str) -> ValidationError:
@@ -63,8 +65,8 @@ def read_upload(data: bytes) -> Sheet:
             "unsupported_file",
         )
     if data.startswith(XLSX_MAGIC):
-        return _limited(_xlsx_rows(data))
-    return _limited(_csv_rows(_decode(data)))
+        return _limited(_xlsx_rows(data), "xlsx")
+    return _limited(_csv_rows(_decode(data)), "csv")
 
 
 def _not_a_table() -> ValidationError:
@@ -155,7 +157,7 @@ def _xlsx_rows(data: bytes) -> Iterable[list[str]]:
         ) from error
 
 
-def _limited(rows: Iterable[list[str]]) -> Sheet:
+def _limited(rows: Iterable[list[str]], file_format: str) -> Sheet:
     """The header (first row) and up to ``MAX_ROWS`` non-empty rows; more is refused."""
     header: list[str] | None = None
     found: list[tuple[int, list[str]]] = []
@@ -178,7 +180,7 @@ def _limited(rows: Iterable[list[str]]) -> Sheet:
         )
     while header and not header[-1]:
         header.pop()
-    return Sheet(header, found)
+    return Sheet(header, found, file_format)
 
 
 # Writing ----------------------------------------------------------------------------------
