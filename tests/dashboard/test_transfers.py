@@ -458,6 +458,8 @@ def test_links_from_the_lists(client: Any, org: Any) -> None:
     assert _url(org, "/customers/import") in client.get(_url(org, "/customers")).get_data(True)
     assert _url(org, "/products/import") in client.get(_url(org, "/products")).get_data(True)
     assert _url(org, "/invoices/export") in client.get(_url(org, "/invoices")).get_data(True)
+    for path in ("/customers/import", "/products/import", "/invoices/export"):
+        assert client.get(_url(org, path)).status_code == 200
 
 
 def test_templates_name_the_api_fields(client: Any, org: Any) -> None:
@@ -494,3 +496,11 @@ def test_the_sweep_resumes_an_import_whose_worker_died(client: Any, org: Any, db
     assert transfer.status == "done" and transfer.processed == 3
     assert transfer.created_count == 2  # the first row was the dead worker's
     assert sorted(db.scalars(select(Customer.legal_name))) == ["CLIENTE 1", "CLIENTE 2"]
+
+
+def test_the_import_page_speaks_english_when_chosen(client: Any, org: Any) -> None:
+    client.post("/lang/en")
+    page = client.get(_url(org, "/products/import")).get_data(as_text=True)
+    assert "Import products" in page and "Download the template" in page
+    assert "Price includes taxes" in page and "Separated by «;»" in page
+    assert "Precio con impuestos" not in page and "Descarga la plantilla" not in page

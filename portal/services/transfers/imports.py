@@ -41,6 +41,11 @@ WITHHOLDING_WORDS = frozenset({"retenido", "retenida", "retencion", "retención"
 FACTOR_WORDS = {"exento": "Exento", "exenta": "Exento", "cuota": "Cuota", "tasa": "Tasa"}
 
 
+def N_(text: str) -> str:
+    """Mark a column's name or help for the translation catalogue; pages translate it."""
+    return text
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of a template: the API field it fills, its Spanish name, help and example."""
@@ -60,101 +65,113 @@ class Column:
 CUSTOMER_COLUMNS = (
     Column(
         "legal_name",
-        "Razón social",
-        "Nombre o razón social como en la constancia fiscal, sin «S.A. de C.V.».",
+        N_("Razón social"),
+        N_("Nombre o razón social como en la constancia fiscal, sin «S.A. de C.V.»."),
         "ESCUELA KEMPER URGATE",
     ),
     Column(
         "tax_id",
-        "RFC",
-        "12 caracteres (persona moral) o 13 (persona física). Si ya tienes un cliente con ese "
-        "RFC, se actualiza.",
+        N_("RFC"),
+        N_(
+            "12 caracteres (persona moral) o 13 (persona física). Si ya tienes un cliente con ese "
+            "RFC, se actualiza."
+        ),
         "EKU9003173C9",
     ),
     Column(
         "tax_system",
-        "Régimen fiscal",
-        "Clave de 3 dígitos del catálogo c_RegimenFiscal del SAT (p. ej. 601, 612, 626).",
+        N_("Régimen fiscal"),
+        N_("Clave de 3 dígitos del catálogo c_RegimenFiscal del SAT (p. ej. 601, 612, 626)."),
         "601",
     ),
     Column(
         "address.zip",
-        "Código postal",
-        "Código postal del domicilio fiscal (5 dígitos).",
+        N_("Código postal"),
+        N_("Código postal del domicilio fiscal (5 dígitos)."),
         "42501",
         "zip",
     ),
-    Column("email", "Correo", "Correo al que se envían las facturas.", "pagos@ejemplo.mx"),
-    Column("phone", "Teléfono", "Dígitos, espacios y + ( ) -.", "55 1234 5678"),
+    Column("email", N_("Correo"), N_("Correo al que se envían las facturas."), "pagos@ejemplo.mx"),
+    Column("phone", N_("Teléfono"), N_("Dígitos, espacios y + ( ) -."), "55 1234 5678"),
     Column(
         "default_invoice_use",
-        "Uso del CFDI",
-        "Uso predeterminado, del catálogo c_UsoCFDI (p. ej. G03); debe corresponder al régimen.",
+        N_("Uso del CFDI"),
+        N_(
+            "Uso predeterminado, del catálogo c_UsoCFDI (p. ej. G03); debe corresponder al régimen."
+        ),
         "G03",
     ),
-    Column("external_id", "ID externo", "Tu propio identificador del cliente (opcional).", ""),
-    Column("address.street", "Calle", "Opcional.", "Av. Juárez"),
-    Column("address.exterior", "Número exterior", "Opcional.", "10"),
-    Column("address.interior", "Número interior", "Opcional.", ""),
-    Column("address.neighborhood", "Colonia", "Opcional.", "Centro"),
-    Column("address.city", "Ciudad", "Opcional.", "Pachuca"),
-    Column("address.municipality", "Municipio", "Opcional.", "Pachuca de Soto"),
-    Column("address.state", "Estado", "Opcional.", "Hidalgo"),
+    Column(
+        "external_id", N_("ID externo"), N_("Tu propio identificador del cliente (opcional)."), ""
+    ),
+    Column("address.street", N_("Calle"), N_("Opcional."), "Av. Juárez"),
+    Column("address.exterior", N_("Número exterior"), N_("Opcional."), "10"),
+    Column("address.interior", N_("Número interior"), N_("Opcional."), ""),
+    Column("address.neighborhood", N_("Colonia"), N_("Opcional."), "Centro"),
+    Column("address.city", N_("Ciudad"), N_("Opcional."), "Pachuca"),
+    Column("address.municipality", N_("Municipio"), N_("Opcional."), "Pachuca de Soto"),
+    Column("address.state", N_("Estado"), N_("Opcional."), "Hidalgo"),
     Column(
         "address.country",
-        "País",
-        "Clave de 3 letras (MEX si se deja vacío; otro país es un cliente extranjero).",
+        N_("País"),
+        N_("Clave de 3 letras (MEX si se deja vacío; otro país es un cliente extranjero)."),
         "MEX",
     ),
 )
 PRODUCT_COLUMNS = (
-    Column("description", "Descripción", "Nombre del producto o servicio.", "Ukelele"),
+    Column("description", N_("Descripción"), N_("Nombre del producto o servicio."), "Ukelele"),
     Column(
         "product_key",
-        "Clave SAT",
-        "Clave de producto o servicio del catálogo c_ClaveProdServ (8 dígitos).",
+        N_("Clave SAT"),
+        N_("Clave de producto o servicio del catálogo c_ClaveProdServ (8 dígitos)."),
         "60131324",
     ),
-    Column("price", "Precio", "Precio unitario, con punto decimal.", "345.60"),
+    Column("price", N_("Precio"), N_("Precio unitario, con punto decimal."), "345.60"),
     Column(
         "tax_included",
-        "Precio con impuestos",
-        "«sí» si el precio ya incluye los impuestos (lo normal), «no» si se suman.",
+        N_("Precio con impuestos"),
+        N_("«sí» si el precio ya incluye los impuestos (lo normal), «no» si se suman."),
         "sí",
         "boolean",
     ),
     Column(
         "taxes",
-        "Impuestos",
-        "Separados por «;»: tipo y tasa en %, «retenido» si es retención, «exento», o «cuota» "
-        "para IEPS por unidad. Vacío: IVA 16 %. «ninguno»: sin impuestos.",
+        N_("Impuestos"),
+        N_(
+            "Separados por «;»: tipo y tasa en por ciento, «retenido» si es retención, «exento», "
+            "o «cuota» para IEPS por unidad. Vacío: IVA 16. «ninguno»: sin impuestos."
+        ),
         "IVA 16; ISR 10 retenido",
         "taxes",
     ),
     Column(
         "local_taxes",
-        "Impuestos locales",
-        "Nombre y tasa en %, separados por «;» (p. ej. «ISH 3»); «retenido» si es retención.",
+        N_("Impuestos locales"),
+        N_(
+            "Nombre y tasa en por ciento, separados por «;» (p. ej. «ISH 3»); «retenido» si es retención."
+        ),
         "",
         "local_taxes",
     ),
     Column(
         "taxability",
-        "Objeto de impuesto",
-        "Clave c_ObjetoImp (01, 02, 03…). Vacío: se deduce de los impuestos.",
+        N_("Objeto de impuesto"),
+        N_("Clave c_ObjetoImp (01, 02, 03…). Vacío: se deduce de los impuestos."),
         "",
     ),
     Column(
         "unit_key",
-        "Clave de unidad",
-        "Clave c_ClaveUnidad (H87 pieza, E48 servicio…). Vacío: H87.",
+        N_("Clave de unidad"),
+        N_("Clave c_ClaveUnidad (H87 pieza, E48 servicio…). Vacío: H87."),
         "H87",
     ),
-    Column("unit_name", "Unidad", "Nombre de la unidad. Vacío: el del SAT para la clave.", ""),
+    Column(
+        "unit_name", N_("Unidad"), N_("Nombre de la unidad. Vacío: el del SAT para la clave."), ""
+    ),
     Column(
         "sku",
-        "SKU",
-        "Tu código del producto. Si ya tienes un producto con ese SKU, se actualiza.",
+        N_("SKU"),
+        N_("Tu código del producto. Si ya tienes un producto con ese SKU, se actualiza."),
         "UKE-01",
     ),
 )
