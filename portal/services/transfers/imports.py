@@ -148,7 +148,8 @@ PRODUCT_COLUMNS = (
         "local_taxes",
         N_("Impuestos locales"),
         N_(
-            "Nombre y tasa en por ciento, separados por «;» (p. ej. «ISH 3»); «retenido» si es retención."
+            "Nombre y tasa en por ciento, separados por «;» (p. ej. «ISH 3»); «retenido» si es "
+            "retención."
         ),
         "",
         "local_taxes",
