@@ -11,5 +11,6 @@ def register() -> None:
         outbox,
         receipts,
         throttle,  # noqa: F401  (purges expired rate-limit counters)
+        transfers,
         webhooks,
     )

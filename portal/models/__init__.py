@@ -21,6 +21,7 @@ from portal.models.retentions import Retention
 from portal.models.staff import StaffRecoveryCode, StaffTotp
 from portal.models.team import Invitation, Membership, TeamAction
 from portal.models.throttle import RateCounter
+from portal.models.transfers import DataTransfer
 
 __all__ = [
     "Account",
@@ -33,6 +34,7 @@ __all__ = [
     "CustomerCompanyName",
     "CustomerEmail",
     "CustomerPhone",
+    "DataTransfer",
     "EfosEntry",
     "Event",
     "FolioSeries",

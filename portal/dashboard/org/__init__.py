@@ -87,4 +87,5 @@ from portal.dashboard.org import (  # noqa: E402,F401
     retentions,
     settings,
     team,
+    transfers,
 )
