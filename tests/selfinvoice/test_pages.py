@@ -170,12 +170,24 @@ def test_canceled_or_global_say_so(client, shop, db, status, text):
     assert text in client.get(_page(receipt)).get_data(as_text=True)
 
 
-def test_unknown_key_or_domain_is_a_plain_not_found(client, shop):
+def test_unknown_domain_is_a_plain_not_found(client, shop):
     _, _, receipt = shop
-    for path in ("/kemper/AAAAAAAAAA", "/nadie/" + receipt["key"], "/nadie"):
+    for path in ("/nadie/" + receipt["key"], "/nadie"):
         response = client.get(path)
         assert response.status_code == 404
         assert "Kemper" not in response.get_data(as_text=True)
+
+
+def test_a_mistyped_key_gets_the_merchants_page_to_try_again(client, shop):
+    _, _, receipt = shop
+    response = client.get("/kemper/AAAAAAAAAA")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "Revisa la clave" in html and "Escuela Kemper" in html and "--brand: #1F6FEB" in html
+    assert 'name="key"' in html and 'value="AAAAAAAAAA"' in html
+    assert 'action="/kemper"' in html and "Iniciar sesión" not in html
+    again = client.post("/kemper", data={"key": receipt["key"]})
+    assert again.status_code == 302 and again.headers["Location"].endswith(receipt["key"])
 
 
 def test_reserved_words_never_reach_the_portal(client):
@@ -188,7 +200,9 @@ def test_guessing_keys_gets_429_per_ip(client, shop):
     for index in range(self_invoice.MISSES_PER_IP):
         assert client.get(f"/kemper/guess{index:05d}").status_code == 404
     blocked = client.get("/kemper/guess99999")
-    assert blocked.status_code == 429 and "Demasiadas solicitudes" in blocked.get_data(True)
+    text = blocked.get_data(True)
+    assert blocked.status_code == 429 and "Demasiados intentos" in text
+    assert "Escuela Kemper" in text and 'name="key"' in text  # still the merchant's page
     assert blocked.headers["Retry-After"]
     assert client.get(_page(receipt)).status_code == 200  # a real key is never refused
     other_visitor = client.get("/kemper/guess99998", environ_base={"REMOTE_ADDR": "10.0.0.9"})

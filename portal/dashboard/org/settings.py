@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from portal.cfdi.errors import CSDError
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp, set_live
+from portal.dashboard.org.custom_host import page_context as custom_host_context
 from portal.dashboard.org.forms import (
     ADDRESS_KEYS,
     BrandingForm,
@@ -262,7 +263,10 @@ def domain():
                 _("Tu página de autofactura quedó en /%(domain)s.", domain=g.organization.domain),
                 "org.domain",
             )
-    return render_template("dashboard/org/domain.html", form=form), 400 if form.errors else 200
+    context = custom_host_context()
+    return render_template("dashboard/org/domain.html", form=form, **context), (
+        400 if form.errors else 200
+    )
 
 
 @bp.route("/settings/domain/check")
