@@ -418,9 +418,13 @@ def get_series(session: Session, organization: Organization, name: str) -> Folio
 
 
 def create_series(
-    session: Session, organization: Organization, data: dict[str, Any]
+    session: Session,
+    organization: Organization,
+    data: dict[str, Any],
+    default_for: list[str] | tuple[str, ...] = (),
 ) -> FolioSeries:
-    """A new folio series with its next folio per environment."""
+    """A new folio series with its next folio per environment; ``default_for`` names the
+    document types (I, E, P…) it becomes the default series of."""
     check = Checker(data)
     name = check.series("series", required=True)
     folio = check.integer("next_folio", minimum=1, maximum=2_000_000_000)
@@ -428,6 +432,11 @@ def create_series(
     check.done()
     if any(s.name == name for s in list_series(session, organization)):
         raise Conflict(f"La serie «{name}» ya existe.", "series_exists", "series")
+    unknown = sorted(set(default_for) - set(DOCUMENT_TYPES))
+    if unknown:
+        raise ValidationError(
+            f"El tipo de documento «{unknown[0]}» no existe.", "invalid_enum", path="default_for"
+        )
     series = FolioSeries(
         organization_id=organization.id,
         name=name,
@@ -436,6 +445,9 @@ def create_series(
     )
     session.add(series)
     session.flush()
+    if default_for:
+        chosen = {kind: series.name for kind in default_for}
+        organization.default_series = {**organization.default_series, **chosen}
     return series
 
 
