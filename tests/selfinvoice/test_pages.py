@@ -321,3 +321,23 @@ def test_logo_is_served_for_the_branded_pages(client, shop, db):
     logo = client.get("/kemper/logo")
     assert logo.status_code == 200 and logo.mimetype == "image/png"
     assert 'src="/kemper/logo"' in client.get(_page(receipt)).get_data(as_text=True)
+
+
+def test_tenant_pages_have_a_favicon_the_logo_when_set(client, db, shop):
+    import io
+
+    from PIL import Image
+
+    from portal.services import organizations as orgs
+
+    org, _, receipt = shop
+    icon = '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+    assert icon in client.get(_page(receipt)).get_data(as_text=True)
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "#aa3300").save(buffer, "PNG")
+    orgs.upload_logo(org, buffer.getvalue())
+    db.commit()
+    for path in (_page(receipt), "/kemper", "/kemper/NOEXISTE1"):
+        html = client.get(path).get_data(as_text=True)
+        assert '<link rel="icon" href="/kemper/logo" type="image/png">' in html, path
+    assert client.get("/kemper/logo").mimetype == "image/png"
