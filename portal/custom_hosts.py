@@ -124,6 +124,16 @@ def current_host() -> str | None:
     return request.environ.get(ENVIRON_HOST) if request else None
 
 
+def own_base_url(referrer: str | None) -> str | None:
+    """On a custom host, the scheme and host of a Referer from that same host (a language
+    switch goes back there); None otherwise."""
+    host = current_host()
+    parts = urlsplit(referrer or "")
+    if host is None or (parts.hostname or "").rstrip(".") != host:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 class PortalFlask(Flask):
     """Flask whose links, on a custom host, leave out the domain the host already implies."""
 

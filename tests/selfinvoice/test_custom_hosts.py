@@ -218,3 +218,14 @@ def _pdf_text(data: bytes) -> str:
     return subprocess.run(
         ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
     ).stdout.decode()
+
+
+def test_switching_language_on_a_host_goes_back_to_the_same_page(client, shops):
+    _, receipt, _, _ = shops
+    page = f"http://{HOST}/{receipt['key']}"
+    switched = client.post("/lang/en", headers={"Host": HOST, "Referer": page})
+    assert switched.status_code == 302 and switched.headers["Location"] == f"/{receipt['key']}"
+    english = client.get(f"/{receipt['key']}", headers={"Host": HOST}).get_data(as_text=True)
+    assert "Tax regime" in english
+    elsewhere = client.post("/lang/es", headers={"Host": HOST, "Referer": "http://evil.mx/x"})
+    assert elsewhere.headers["Location"] == "/"
