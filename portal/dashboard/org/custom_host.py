@@ -24,7 +24,7 @@ from portal.services import custom_hosts
 class HostForm(FlaskForm):
     """The host name, as the tenant types it (IDNA accepted)."""
 
-    host = StringField(_l("Tu propio dominio"), [max_length(253)], filters=[strip])
+    host = StringField(_l("Nombre de host"), [max_length(253)], filters=[strip])
 
 
 def page_context() -> dict[str, Any]:
