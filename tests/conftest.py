@@ -29,6 +29,7 @@ pytest_plugins = [
     "tests.fixtures.node_sdk",
     "tests.fixtures.io_guard",
     "tests.fixtures.dns_server",
+    "tests.fixtures.site",
 ]
 
 
