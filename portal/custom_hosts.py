@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
 from portal.services import custom_hosts
@@ -93,8 +94,11 @@ class CustomHostRouter:
             return None
         cached, domain = CACHE.get(host)
         if not cached:
-            with self.app.app_context():
-                domain = custom_hosts.domain_for_host(db.session, host)
+            try:
+                with self.app.app_context():
+                    domain = custom_hosts.domain_for_host(db.session, host)
+            except SQLAlchemyError:  # the database is down: the platform answers (its 503s)
+                return None
             CACHE.put(host, domain)
         return domain
 

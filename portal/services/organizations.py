@@ -19,7 +19,7 @@ from portal.errors import Conflict, NotFound, ValidationError
 from portal.models.accounts import Account
 from portal.models.base import utcnow
 from portal.models.organizations import DEFAULT_PDF_EXTRA, Certificate, FolioSeries, Organization
-from portal.services import api_keys, secrets
+from portal.services import api_keys, custom_hosts, secrets
 from portal.services.checks import ADDRESS_FIELDS, Checker
 
 DOMAIN_PATTERN = r"[a-z][a-z0-9\-_]{2,48}[a-z0-9]"
@@ -85,6 +85,7 @@ def delete_organization(session: Session, organization: Organization) -> None:
     """Hide the organization and stop its keys at once; its documents are kept."""
     organization.deleted_at = utcnow()
     organization.domain = None  # frees the self-invoice address
+    custom_hosts.remove_host(session, organization)  # and its own host name
     api_keys.revoke_all(session, organization)
 
 

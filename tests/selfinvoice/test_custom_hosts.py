@@ -229,3 +229,36 @@ def test_switching_language_on_a_host_goes_back_to_the_same_page(client, shops):
     assert "Tax regime" in english
     elsewhere = client.post("/lang/es", headers={"Host": HOST, "Referer": "http://evil.mx/x"})
     assert elsewhere.headers["Location"] == "/"
+
+
+def test_a_purchase_is_invoiced_end_to_end_on_the_host(client, shops, db):
+    import re
+
+    from tests.fixtures.receipts import BUYER
+
+    _, receipt, _, _ = shops
+    on_host = {"headers": {"Host": HOST}}
+    form = client.get(f"/{receipt['key']}", **on_host).get_data(as_text=True)
+    assert f'action="/{receipt["key"]}/confirm"' in client.post(
+        f"/{receipt['key']}", data=BUYER, **on_host
+    ).get_data(as_text=True)
+    assert 'rel="icon"' in form and "/kemper" not in form
+    done = client.post(f"/{receipt['key']}/confirm", data=BUYER, **on_host)
+    assert done.status_code == 302 and done.headers["Location"].startswith(f"/{receipt['key']}/")
+    result = client.get(done.headers["Location"], **on_host).get_data(as_text=True)
+    links = re.findall(r'href="([^"]+/(?:pdf|xml))"', result)
+    assert len(links) == 2 and all(link.startswith(f"/{receipt['key']}/") for link in links)
+    pdf = client.get(links[0], **on_host)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_deleting_the_organization_frees_its_host(client, db, shops):
+    from portal.services import organizations as orgs
+
+    kemper, receipt, other, _ = shops
+    orgs.delete_organization(db, kemper)
+    db.commit()
+    CACHE.clear()
+    assert client.get(f"/{receipt['key']}", headers={"Host": HOST}).status_code == 404
+    assert client.get(f"/tls/ask?domain={HOST}").status_code == 404
+    assert custom_hosts.set_host(db, other, HOST, "localhost").host == HOST
