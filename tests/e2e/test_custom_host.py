@@ -90,3 +90,32 @@ def test_series_page_with_every_next_folio(page, live_server, make_account, make
     expect(page.get_by_text("predeterminada: ingreso")).to_be_visible()
     expect(page.get_by_role("cell", name="Facturas sin serie")).to_be_visible()
     screenshot(page, "series-page")
+
+
+def test_support_activity_reads_as_sentences(page, live_server, make_account, make_organization, db):
+    from portal.models.accounts import ROLE_STAFF
+    from portal.models.audit import AuditEntry
+
+    account, _ = make_account(email=f"ana-{page.viewport_name}@example.com")
+    staff, _ = make_account(email=f"staff-{page.viewport_name}@example.com", role=ROLE_STAFF)
+    organization, _ = make_organization(account, domain="kemper")
+    request = {"method": "POST", "status": 302, "view_args": {}}
+    for action, details in [
+        ("impersonation.started", {}),
+        ("impersonation.request", {**request, "endpoint": "org.upload_logo"}),
+        ("impersonation.request", {**request, "endpoint": "org.new_invoice", "subject": "A-12"}),
+        ("impersonation.page_viewed", {"endpoint": "org.keys", "status": 200}),
+        ("impersonation.stopped", {}),
+    ]:
+        db.add(AuditEntry(staff_id=staff.id, account_id=account.id, action=action,
+                          organization_id=organization.id, reason="Ticket 77", details=details))  # fmt: skip
+    db.commit()
+    db.rollback()
+    set_write_intent(False)
+    _sign_in(page, account.email)
+    page.goto(f"/dashboard/o/{organization.id}/activity")
+    section = page.locator("#support-activity")
+    expect(section.get_by_text("Soporte cambió el logo")).to_be_visible()
+    expect(section.get_by_text("Soporte creó la factura A-12")).to_be_visible()
+    assert "POST" not in section.inner_text()
+    screenshot(page, "support-activity")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from portal.cfdi import pdf as pdf_context
 from portal.custom_hosts import CACHE
 from portal.errors import Conflict, ValidationError
 from portal.jobs import custom_hosts as host_jobs
@@ -203,6 +204,7 @@ def test_links_and_qr_use_the_verified_host(db, api, make_organization, make_rec
     _add_host(db, organization, HOST, verified=True)
     again = api(key).get(f"/receipts/{receipt['id']}").get_json()
     assert again["self_invoice_url"] == f"https://{HOST}/{receipt['key']}"
+    assert pdf_context.receipt_context(again)["url"] == again["self_invoice_url"]  # the QR
     pdf = api(key).get(f"/receipts/{receipt['id']}/pdf")
     assert pdf.status_code == 200 and f"{HOST}/{receipt['key']}" in _pdf_text(pdf.data)
     customer = api(key).post("/customers?createEditLink=true", {"email": "pepe@example.com"})
