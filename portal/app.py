@@ -10,6 +10,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 
 from portal import (
     cache_control,
+    custom_hosts,
     errorhandlers,
     jobs,
     links,
@@ -32,7 +33,7 @@ from portal.models.statuses import STATUS_ENUMS
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Create and wire a new application instance."""
     config = load_config(overrides)
-    app = Flask(
+    app = custom_hosts.PortalFlask(
         "portal",
         root_path=str(PROJECT_ROOT / "portal"),
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -42,6 +43,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     _bind_settings(app)
     links.install_proxy_fix(app)
+    custom_hosts.init_app(app)  # outermost: it reads the Host header as received
     app.json = OrjsonProvider(app)
     _init_extensions(app)
     security.init_app(app)

@@ -5,6 +5,7 @@ def register() -> None:
     """Import the job modules so that the worker knows every task."""
     from portal.jobs import (  # noqa: F401
         cancellations,
+        custom_hosts,
         efos,
         invoices,
         mail,

@@ -5,6 +5,7 @@ from portal.models.audit import AuditEntry
 from portal.models.base import Base
 from portal.models.cluster import Heartbeat, QueuedJob
 from portal.models.contacts import CustomerCompanyName, CustomerEmail, CustomerPhone
+from portal.models.custom_hosts import CustomHost
 from portal.models.customers import Customer
 from portal.models.efos import EfosEntry
 from portal.models.events import Event, Webhook, WebhookAttempt, WebhookDelivery
@@ -34,6 +35,7 @@ __all__ = [
     "CustomerCompanyName",
     "CustomerEmail",
     "CustomerPhone",
+    "CustomHost",
     "DataTransfer",
     "EfosEntry",
     "Event",

@@ -79,6 +79,7 @@ def _navigation() -> dict[str, Any]:
 
 from portal.dashboard.org import (  # noqa: E402,F401
     catalog,
+    custom_host,
     events,
     invoice_actions,
     invoices,

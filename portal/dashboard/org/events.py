@@ -19,7 +19,7 @@ from portal.forms import attach_errors, max_length, strip
 from portal.impersonation import refused_while_impersonating
 from portal.models.events import EVENT_TYPES, Webhook, WebhookDelivery
 from portal.models.statuses import WebhookStatus
-from portal.services import activity, team, webhooks
+from portal.services import activity, audit, team, webhooks
 from portal.tenancy import current_tenant, scoped_get, scoped_select
 
 EVENT_CHOICES = [(name, name) for name in EVENT_TYPES]
@@ -153,5 +153,6 @@ def activity_page() -> Any:
         events=activity.recent_events(db.session, tenant),
         emails=activity.recent_emails(db.session, tenant),
         failing=activity.failing_webhooks(db.session, tenant),
+        support_entries=audit.for_organization(db.session, tenant.organization.id),
         confirm=ConfirmForm(),
     )

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from portal.cfdi.errors import CSDError
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp, set_live
+from portal.dashboard.org.custom_host import page_context as custom_host_context
 from portal.dashboard.org.forms import (
     ADDRESS_KEYS,
     BrandingForm,
@@ -26,6 +27,7 @@ from portal.dashboard.org.forms import (
     DomainForm,
     LegalForm,
     LogoForm,
+    NextFoliosForm,
     ReceiptSettingsForm,
     SeriesForm,
 )
@@ -169,8 +171,6 @@ def branding():
     form = BrandingForm()
     if request.method == "GET":
         form.color.data = organization.color
-        form.next_folio_number.data = organization.next_folio_number
-        form.next_folio_number_test.data = organization.next_folio_number_test
         for key in BrandingForm.PDF_EXTRA:
             getattr(form, key).data = organization.pdf_extra.get(key, False)
     elif form.validate_on_submit():
@@ -229,8 +229,6 @@ def receipt_settings():
     if request.method == "GET":
         form.periodicity.data = organization.receipts_periodicity
         form.duration_days.data = organization.receipts_duration_days
-        form.next_folio_number.data = organization.next_receipt_folio
-        form.next_folio_number_test.data = organization.next_receipt_folio_test
         form.allowed_cfdi_uses.data = organization.self_invoice_uses
         form.support_email.data = organization.self_invoice_support_email
     elif form.validate_on_submit():
@@ -240,8 +238,6 @@ def receipt_settings():
                 {
                     "periodicity": form.periodicity.data,
                     "duration_days": form.duration_days.data,
-                    "next_folio_number": form.next_folio_number.data,
-                    "next_folio_number_test": form.next_folio_number_test.data,
                 },
             )
             orgs.update_self_invoice_settings(
@@ -273,7 +269,10 @@ def domain():
                 _("Tu página de autofactura quedó en /%(domain)s.", domain=g.organization.domain),
                 "org.domain",
             )
-    return render_template("dashboard/org/domain.html", form=form), 400 if form.errors else 200
+    context = custom_host_context()
+    return render_template("dashboard/org/domain.html", form=form, **context), (
+        400 if form.errors else 200
+    )
 
 
 @bp.route("/settings/domain/check")
@@ -291,7 +290,7 @@ def series():
     form = SeriesForm()
     if form.validate_on_submit():
         try:
-            orgs.create_series(db.session, g.organization, form.data)
+            orgs.create_series(db.session, g.organization, form.data, form.default_for.data)
         except PortalError as error:
             attach_errors(form, error)
         else:
@@ -302,6 +301,25 @@ def series():
         series_list=orgs.list_series(db.session, g.organization),
         confirm_form=ConfirmForm(),
     ), 400 if form.errors else 200
+
+
+@bp.route("/settings/series/folios/<any(invoices, receipts):kind>", methods=["POST"])
+def update_next_folios(kind: str):
+    """The next folios of invoices without a series, or of receipts."""
+    form = NextFoliosForm()
+    if not form.validate_on_submit():
+        abort(400)
+    payload = {"next_folio_number": form.next_folio.data}
+    payload["next_folio_number_test"] = form.next_folio_test.data
+    try:
+        if kind == "invoices":
+            orgs.update_customization(db.session, g.organization, payload)
+        else:
+            orgs.update_receipt_settings(g.organization, payload)
+    except PortalError as error:
+        flash(error.message, "error")
+        return redirect(url_for("org.series"))
+    return _done(_("Guardamos los siguientes folios."), "org.series")
 
 
 @bp.route("/settings/series/<name>", methods=["POST"])
