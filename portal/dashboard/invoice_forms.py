@@ -61,7 +61,18 @@ class CreditNoteForm(FlaskForm):
         [InputRequired(_l("Describe el descuento o la devolución.")), max_length(1000)],
         filters=[strip],
     )
-    amount = DecimalField(_l("Importe con IVA"), AMOUNT, places=2)
+    amount = DecimalField(_l("Importe con impuestos"), AMOUNT, places=2)
+    iva = SelectField(
+        _l("IVA"),
+        choices=[
+            ("16", _l("IVA 16 %")),
+            ("8", _l("IVA 8 % (frontera)")),
+            ("0", _l("IVA 0 %")),
+            ("exento", _l("IVA exento")),
+            ("none", _l("Sin IVA")),
+        ],
+        default="16",
+    )
     payment_form = SelectField(_l("Forma de pago"), choices=[], default="15")
     product_key = StringField(
         _l("Clave de producto o servicio"), [max_length(8)], filters=[strip],
@@ -71,6 +82,18 @@ class CreditNoteForm(FlaskForm):
     def __init__(self, *args: object, lang: str = "es", **kwargs: object) -> None:
         super().__init__(*args, prefix="credit", **kwargs)
         self.payment_form.choices = _payment_forms(lang)
+
+
+def credit_note_taxes(iva: str) -> list[dict[str, Any]]:
+    """The credit note's taxes for the IVA chosen (the invoice's, by default)."""
+    return _taxes({**{key: "" for key in LINE_FIELDS}, "iva": iva}, "items[0]", [])
+
+
+def invoice_iva(data: dict[str, Any]) -> str:
+    """The IVA of an invoice's first line, as the credit note's default."""
+    items = data.get("items") if isinstance(data.get("items"), list) else []
+    first = items[0] if items and isinstance(items[0], dict) else {}
+    return line_from_item(first)["iva"] if first else "16"
 
 
 class CancelForm(FlaskForm):

@@ -19,8 +19,15 @@ from flask_babel import lazy_gettext as _l
 
 from portal import pac_calls
 from portal.cfdi import catalogs
+from portal.dashboard import invoice_page_parts
 from portal.dashboard.forms import ConfirmForm
-from portal.dashboard.invoice_forms import CancelForm, CreditNoteForm, PaymentForm
+from portal.dashboard.invoice_forms import (
+    CancelForm,
+    CreditNoteForm,
+    PaymentForm,
+    credit_note_taxes,
+    invoice_iva,
+)
 from portal.dashboard.org import bp
 from portal.dashboard.org_public_links import link_context
 from portal.errors import PortalError
@@ -73,13 +80,14 @@ def payment_body(invoice: Invoice, form: PaymentForm, zone: ZoneInfo) -> dict[st
 
 
 def credit_note_body(invoice: Invoice, form: CreditNoteForm) -> dict[str, Any]:
-    """A CFDI of type E for ``form.amount`` (IVA included) related to the invoice with 01."""
+    """A CFDI of type E for ``form.amount`` (taxes included) related to the invoice with 01."""
     product = {
         "description": form.description.data,
         "product_key": form.product_key.data or "84111506",
         "unit_key": "ACT",
         "price": str(form.amount.data),
         "tax_included": True,
+        "taxes": credit_note_taxes(form.iva.data),
     }
     body = {
         "type": "E",
@@ -103,6 +111,7 @@ def _forms(invoice: Invoice) -> dict[str, Any]:
     lang = _lang()
     credit = CreditNoteForm(lang=lang, formdata=None)
     credit.description.data = _("Descuento sobre la factura %(folio)s", folio=_folio(invoice))
+    credit.iva.data = invoice_iva(invoice.data or {})
     payment = PaymentForm(lang=lang, formdata=None)
     zone = ZoneInfo(current_tenant().organization.timezone)
     payment.date.data = datetime.now(zone).date()
@@ -134,7 +143,8 @@ def _folio(invoice: Invoice) -> str:
 def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str, int]:
     """The invoice's page with its payments, credit notes and the forms (``forms`` replace the
     blank ones, with the values and errors of a refused submission)."""
-    session = db.session
+    session, organization = db.session, current_tenant().organization
+    lines, local_taxes = invoice_page_parts.line_rows(current_tenant(), invoice)
     found = related_documents.dependents(session, invoice, ("valid", "canceled"))
     chain = related_documents.payment_chain(session, invoice, found)
     notes = related_documents.credit_notes(session, invoice, found)
@@ -142,7 +152,7 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
         "invoice": invoice,
         "motives": catalogs.options("cancellation_motive", _lang()),
         "payment_form": catalogs.describe("payment_form", invoice.payment_form, _lang()),
-        "ready": invoices.is_ready_to_stamp(invoice, current_tenant().organization),
+        "ready": invoices.is_ready_to_stamp(invoice, organization),
         "confirm": ConfirmForm(),
         "payments": chain,
         "references": related_documents.references_of(session, invoice),
@@ -156,6 +166,9 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
         "payable": payments.accepts_payments(invoice) and invoice.balance > 0,
         "accepts_credit_notes": related_documents.accepts_credit_notes(invoice),
         "whatsapp": contacts.whatsapp_links(session, invoice.customer_id, _share_text(invoice)),
+        "lines": lines,
+        "local_taxes": local_taxes,
+        "cancellation": invoice_page_parts.cancellation_facts(invoice, organization, _lang()),
         **_forms(invoice),
         **link_context(invoice),
         **forms,
@@ -250,10 +263,10 @@ def cancel_invoice(invoice_id: str):
     form = CancelForm(lang=_lang())
     if form.validate():
         try:
-            invoices.cancel(
+            invoice = pac_calls.cancel(
                 db.session,
                 current_tenant(),
-                invoice,
+                lambda: _load(invoice_id),
                 form.motive.data,
                 form.substitution.data or None,
             )

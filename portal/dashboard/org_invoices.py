@@ -163,4 +163,18 @@ def invoice_action(invoice_id: str, action: str):
         flash(_("Borrador eliminado."), "success")
         return redirect(url_for("org.invoices"))
     target = result.id if action == "copy" else found.id
-    return _done(_("Listo."), target)
+    return _done(_action_message(action, result), target)
+
+
+def _action_message(action: str, result: Invoice | None) -> str:
+    """What the success message says after each action of the invoice's page."""
+    if action == "cancel" and result is not None and result.cancellation_status == "pending":
+        return _("Solicitud enviada: el receptor debe aceptar la cancelación.")
+    messages = {
+        "stamp": _("Factura timbrada."),
+        "copy": _("Copia guardada como borrador."),
+        "cancel": _("Factura cancelada ante el SAT."),
+        "email": _("Enviamos la factura por correo."),
+        "refresh": _("Consultamos el estado en el SAT."),
+    }
+    return messages[action]
