@@ -75,7 +75,9 @@ def state_from_post(session: Session, tenant: Tenant, form: MultiDict) -> FormSt
     if action.startswith("remove-") and action[7:].isdigit() and int(action[7:]) < len(lines):
         lines.pop(int(action[7:]))
     if form.get("add_product"):
-        lines.append(forms.line_from_product(products.get_product(tenant, form["add_product"])))
+        lines.append(
+            forms.line_from_product(products.get_product(session, tenant, form["add_product"]))
+        )
     if action == "add_line" or not lines:
         lines.append(dict(forms.BLANK_LINE))
     state = FormState(forms.document_fields(form), lines, forms.related_groups(form))
@@ -219,21 +221,21 @@ def _key_suggestions(catalog: str, text: str) -> list[dict[str, Any]]:
     return search(text, KEY_SUGGESTIONS)
 
 
-def _review_problems(tenant: Tenant, body: dict[str, Any]) -> list[Problem]:
+def _review_problems(session: Session, tenant: Tenant, body: dict[str, Any]) -> list[Problem]:
     """What stamping would refuse about the receiver and its use (SAT's rules), found now."""
     organization = tenant.organization
     try:
-        _customer_id, data = invoices.resolve(tenant, body)
+        _customer_id, data = invoices.resolve(session, tenant, body)
         invoices.parse(data, organization.address.get("zip"), organization.tax_system)
     except PortalError as error:
         return [p for p in error.problems if not (p.path or "").startswith("items")]
     return []
 
 
-def preview_payload(tenant: Tenant, state: FormState) -> dict[str, Any]:
+def preview_payload(session: Session, tenant: Tenant, state: FormState) -> dict[str, Any]:
     """The figures and problems of the form as it is now (the script's running totals)."""
     body, form_problems = state.body()
-    preview = invoice_preview.preview(tenant, body)
+    preview = invoice_preview.preview(session, tenant, body)
     decimals = _decimals(preview.currency)
     filled = state.filled_lines
     lines = [
@@ -267,10 +269,10 @@ def page_context(
     review: bool = False,
 ) -> dict[str, Any]:
     """Everything the form's template shows."""
-    payload = preview_payload(tenant, state)
+    payload = preview_payload(session, tenant, state)
     problems = list(error.problems) if error else []
     if review:
-        problems += _review_problems(tenant, state.body()[0])
+        problems += _review_problems(session, tenant, state.body()[0])
     shown = labelled(problems, state.filled_lines) + (
         payload["problems"] if review or error else []
     )

@@ -17,6 +17,7 @@ from portal.dashboard.forms import ConfirmForm
 from portal.errors import PortalError, ValidationError
 from portal.extensions import db
 from portal.models.invoices import Invoice
+from portal.models.statuses import InvoiceStatus
 from portal.services import invoices
 from portal.tenancy import current_tenant
 
@@ -66,7 +67,10 @@ def _save(invoice: Invoice | None, state: page.FormState, action: str) -> Any:
         draft = invoice if invoice is not None and invoice.id else None
         return _render(draft, state, error=error)
     db.session.commit()
-    messages = {"draft": _("Borrador guardado."), "valid": _("Factura timbrada.")}
+    messages = {
+        InvoiceStatus.DRAFT: _("Borrador guardado."),
+        InvoiceStatus.VALID: _("Factura timbrada."),
+    }
     flash(messages.get(invoice.status, _("Factura guardada.")), "success")
     return redirect(url_for("org.invoice", invoice_id=invoice.id))
 
@@ -74,7 +78,7 @@ def _save(invoice: Invoice | None, state: page.FormState, action: str) -> Any:
 def preview() -> Response:
     """Each line's figures and the totals of the form as it is now (the running totals)."""
     state = page.state_from_post(db.session, current_tenant(), request.form)
-    payload = page.preview_payload(current_tenant(), state)
+    payload = page.preview_payload(db.session, current_tenant(), state)
     posted = [index for index, _line in invoice_forms.indexed_lines(request.form)]
     for line, index in zip(payload["lines"], posted, strict=False):
         line["index"] = index

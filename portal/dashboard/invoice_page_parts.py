@@ -10,12 +10,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from portal.cfdi import catalogs, money
 from portal.cfdi.concepts import concepts
 from portal.dashboard.invoice_form_page import tax_label
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
+from portal.models.statuses import CancellationStatus
 from portal.services import invoice_preview
 from portal.tenancy import Tenant
 
@@ -74,9 +76,11 @@ def _local(tax: money.LineLocalTax, decimals: int) -> dict[str, Any]:
     }
 
 
-def _draft_rows(tenant: Tenant, invoice: Invoice, decimals: int) -> tuple[list[dict], list]:
+def _draft_rows(
+    session: Session, tenant: Tenant, invoice: Invoice, decimals: int
+) -> tuple[list[dict], list]:
     items = (invoice.data or {}).get("items") or []
-    preview = invoice_preview.preview(tenant, invoice.data or {})
+    preview = invoice_preview.preview(session, tenant, invoice.data or {})
     lines = []
     for item, view in zip(items, preview.lines, strict=False):
         product = item.get("product") if isinstance(item, dict) else None
@@ -103,12 +107,12 @@ def _draft_rows(tenant: Tenant, invoice: Invoice, decimals: int) -> tuple[list[d
     return lines, []
 
 
-def line_rows(tenant: Tenant, invoice: Invoice) -> tuple[list[dict], list[dict]]:
+def line_rows(session: Session, tenant: Tenant, invoice: Invoice) -> tuple[list[dict], list[dict]]:
     """The invoice's lines, and its document-level local taxes (a stamped one's XML)."""
     decimals = _decimals(invoice)
     if invoice.xml:
         return _stamped_rows(invoice, decimals)
-    return _draft_rows(tenant, invoice, decimals)
+    return _draft_rows(session, tenant, invoice, decimals)
 
 
 def local_moment(moment: datetime | None, organization: Organization) -> str:
@@ -144,5 +148,5 @@ def cancellation_facts(invoice: Invoice, organization: Organization, lang: str) 
         "motive": f"{motive} · {catalogs.label('cancellation_motive', motive, lang) or ''}",
         "substitution": invoice.cancellation_substitution,
         "by": _actor(invoice.cancellation_actor),
-        "pending": invoice.cancellation_status == "pending",
+        "pending": invoice.cancellation_status == CancellationStatus.PENDING,
     }

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from portal.cfdi import money
 from portal.cfdi.types import InvoiceInput
 from portal.errors import PortalError, Problem
@@ -63,9 +65,11 @@ def _at_index(problems: list[Problem], index: int) -> list[Problem]:
     ]
 
 
-def _line(tenant: Tenant, item: Any, index: int, currency: str, decimals: int) -> LinePreview:
+def _line(
+    session: Session, tenant: Tenant, item: Any, index: int, currency: str, decimals: int
+) -> LinePreview:
     try:
-        _customer_id, data = invoices.resolve(tenant, {"items": [item]})
+        _customer_id, data = invoices.resolve(session, tenant, {"items": [item]})
         parsed = InvoiceInput.from_dict({**data, "customer": ANY_RECEIVER, "currency": currency})
         return LinePreview(index, money.compute_line(parsed.items[0], decimals, f"items[{index}]"))
     except PortalError as error:
@@ -75,7 +79,7 @@ def _line(tenant: Tenant, item: Any, index: int, currency: str, decimals: int) -
         return LinePreview(index, problems=[problem])
 
 
-def preview(tenant: Tenant, body: dict[str, Any]) -> Preview:
+def preview(session: Session, tenant: Tenant, body: dict[str, Any]) -> Preview:
     """Each line of ``body`` computed, and the totals when every line computes."""
     currency = str(body.get("currency") or "MXN").upper()
     items = body.get("items") if isinstance(body.get("items"), list) else []
@@ -83,7 +87,7 @@ def preview(tenant: Tenant, body: dict[str, Any]) -> Preview:
         decimals = money.currency_decimals(currency)
     except PortalError as error:
         return Preview(currency, [LinePreview(i) for i in range(len(items))], None, error.problems)
-    lines = [_line(tenant, item, i, currency, decimals) for i, item in enumerate(items)]
+    lines = [_line(session, tenant, item, i, currency, decimals) for i, item in enumerate(items)]
     computed = [line.line for line in lines if line.line is not None]
     totals = None
     if computed and len(computed) == len(lines):
