@@ -401,3 +401,23 @@ def test_cancelling_through_the_api_records_the_key(client, org, api, invoice_bo
     api(key).delete(f"/invoices/{created['id']}?motive=02")
     page = client.get(_url(org, f"/{created['id']}")).get_data(as_text=True)
     assert f"Llave de API {key[:12]}" in page
+
+
+def test_product_form_key_fields_take_words_and_store_the_key(client, org, db) -> None:
+    from portal.models.products import Product
+
+    url = f"/dashboard/o/{org.id}/products/new"
+    assert 'maxlength="8"' not in client.get(url).get_data(as_text=True)
+    typed = {"description": "Ukelele", "product_key": "ukelele", "price": "100",
+             "tax_preset": "exempt", "unit_key": "kilogramo"}  # fmt: skip
+    page = client.post(url, data=typed)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and 'name="pick_product_key" value="60131324"' in html
+    assert 'name="pick_unit_key" value="KGM"' in html and db.scalar(select(Product.id)) is None
+    picked = client.post(url, data={**typed, "pick_product_key": "60131324"})
+    assert picked.status_code == 200 and 'value="60131324"' in picked.get_data(as_text=True)
+    saved = client.post(url, data={**typed, "product_key": "60131324", "unit_key": "KGM"})
+    assert saved.status_code == 302
+    product = db.scalars(select(Product)).one()
+    assert (product.product_key, product.unit_key) == ("60131324", "KGM")
+    assert product.taxes == [{"type": "IVA", "rate": "0", "withholding": False, "factor": "Exento"}]
