@@ -127,8 +127,8 @@
     var box = document.getElementById("invoice-totals");
     function set(name, text) { box.querySelector('[data-total="' + name + '"]').textContent = text; }
     function row(name, shown) { box.querySelector('[data-total-row="' + name + '"]').hidden = !shown; }
-    var taxes = box.querySelector("[data-total-taxes]");
-    taxes.replaceChildren();
+    each(box.querySelectorAll("[data-tax-row]"), function (row) { row.remove(); });
+    var grand = box.querySelector("[data-grand-total]");
     set("subtotal", totals ? totals.subtotal : "—");
     set("total", totals ? totals.total + " " + totals.currency : "—");
     set("discount", totals && totals.discount ? "−" + totals.discount : "");
@@ -137,8 +137,9 @@
     row("in_pesos", totals && totals.in_pesos);
     (totals ? totals.taxes : []).forEach(function (tax) {
       var div = el("div");
+      div.setAttribute("data-tax-row", "");
       div.append(el("dt", tax.label), el("dd", tax.amount));
-      taxes.append(div);
+      box.insertBefore(div, grand);
     });
   }
   function refresh() {
