@@ -1,7 +1,7 @@
 """custom hosts: an organization's own host name for its self-invoice page
 
 Revision ID: c5d1f0a8e7b2
-Revises: a4c8e2f61d93
+Revises: b5d1f3a7c920
 Create Date: 2026-12-05 08:50:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from portal.models.base import UTCDateTime
 
 revision = "c5d1f0a8e7b2"
-down_revision = "a4c8e2f61d93"
+down_revision = "b5d1f3a7c920"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ exported file, until it expires. Customers gain an index on their RFC (an import
 customer with the row's RFC).
 
 Revision ID: c5e1a7d3b9f2
-Revises: a4c8e2f61d93
+Revises: c5d1f0a8e7b2
 Create Date: 2026-12-05 09:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from portal.models.base import UTCDateTime
 
 revision = "c5e1a7d3b9f2"
-down_revision = "a4c8e2f61d93"
+down_revision = "c5d1f0a8e7b2"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ so that the invoice's page says who cancelled it. Nullable: invoices cancelled b
 revision say nothing about it.
 
 Revision ID: c5e1a7d3f920
-Revises: a4c8e2f61d93
+Revises: c5e1a7d3b9f2
 Create Date: 2026-12-05 08:45:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c5e1a7d3f920"
-down_revision = "a4c8e2f61d93"
+down_revision = "c5e1a7d3b9f2"
 branch_labels = None
 depends_on = None
 
