@@ -92,7 +92,9 @@ def test_series_page_with_every_next_folio(page, live_server, make_account, make
     screenshot(page, "series-page")
 
 
-def test_support_activity_reads_as_sentences(page, live_server, make_account, make_organization, db):
+def test_support_activity_reads_as_sentences(
+    page, live_server, make_account, make_organization, db
+):
     from portal.models.accounts import ROLE_STAFF
     from portal.models.audit import AuditEntry
 
@@ -107,8 +109,15 @@ def test_support_activity_reads_as_sentences(page, live_server, make_account, ma
         ("impersonation.page_viewed", {"endpoint": "org.keys", "status": 200}),
         ("impersonation.stopped", {}),
     ]:
-        db.add(AuditEntry(staff_id=staff.id, account_id=account.id, action=action,
-                          organization_id=organization.id, reason="Ticket 77", details=details))  # fmt: skip
+        entry = AuditEntry(
+            staff_id=staff.id,
+            account_id=account.id,
+            action=action,
+            organization_id=organization.id,
+            reason="Ticket 77",
+            details=details,
+        )
+        db.add(entry)
     db.commit()
     db.rollback()
     set_write_intent(False)
