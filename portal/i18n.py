@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, request, session
+from flask_babel import get_locale
 
 
 def select_locale() -> str:
@@ -12,3 +13,8 @@ def select_locale() -> str:
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or languages[0]
+
+
+def language() -> str:
+    """The language of the current request ("es" outside one)."""
+    return str(get_locale() or "es")
