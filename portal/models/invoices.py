@@ -39,6 +39,8 @@ class Invoice(IdMixin, Base):
     __table_args__ = (
         UniqueConstraint("organization_id", "livemode", "idempotency_key"),
         Index("ix_invoices_listing", "organization_id", "livemode", "created_at", "id"),
+        # The home's figures: an organization's invoices of one environment by issue date.
+        Index("ix_invoices_issued", "organization_id", "livemode", "date"),
     )
 
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))

@@ -1,0 +1,32 @@
+"""account language; invoices by issue date
+
+``accounts.language`` keeps the interface language a person chose (NULL follows the browser).
+``ix_invoices_issued`` lets the organization's home add up its invoices of one environment by
+issue date without reading the rest of its invoices.
+
+Revision ID: c3f5a8e1d247
+Revises: a4c8e2f61d93
+Create Date: 2026-12-05 08:40:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "c3f5a8e1d247"
+down_revision = "a4c8e2f61d93"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("accounts") as batch:
+        batch.add_column(sa.Column("language", sa.String(length=5), nullable=True))
+    op.create_index("ix_invoices_issued", "invoices", ["organization_id", "livemode", "date"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_invoices_issued", table_name="invoices")
+    with op.batch_alter_table("accounts") as batch:
+        batch.drop_column("language")
