@@ -66,6 +66,12 @@ STATUS_LABELS: dict[str, dict[str, Any]] = {
         "kept": _l("Guardado (sin SMTP)"),
     },
     "webhook": {"enabled": _l("Activo"), "disabled": _l("Desactivado")},
+    "global_run": {
+        "queued": _l("En espera"),
+        "running": _l("Emitiendo"),
+        "done": _l("Terminada"),
+        "failed": _l("Falló"),
+    },
     "job": {
         "queued": _l("En espera"),
         "running": _l("En proceso"),
@@ -108,6 +114,11 @@ def status_badge(value: str | None, kind: str) -> Markup:
     return Markup('<span class="badge {}">{}</span>').format(css, status_label(value, kind))
 
 
+def status_options(kind: str) -> list[tuple[str, str]]:
+    """Every status of a kind with its label, for filters."""
+    return [(value, str(label)) for value, label in STATUS_LABELS[kind].items()]
+
+
 def organization_zone() -> ZoneInfo:
     """The time zone of the organization the request is about (Mexico City outside one)."""
     tenant = g.get("tenant") if has_request_context() else None
@@ -121,12 +132,13 @@ def zone_label(zone: ZoneInfo | None = None) -> str:
     return get_timezone_location(zone, locale=language(), return_city=True)
 
 
-def when(moment: datetime | None, zone: ZoneInfo | str | None = None) -> str:
+def when(moment: datetime | None, zone: ZoneInfo | str | None = None, seconds: bool = False) -> str:
     """A timestamp in the zone with the zone named: "5 dic 2026 10:32 (Ciudad de México)"."""
     if moment is None:
         return "—"
     tz = ZoneInfo(zone) if isinstance(zone, str) else zone or organization_zone()
-    text = format_datetime(moment, "d MMM y HH:mm", tzinfo=tz, locale=language())
+    pattern = "d MMM y HH:mm:ss" if seconds else "d MMM y HH:mm"
+    text = format_datetime(moment, pattern, tzinfo=tz, locale=language())
     return f"{text} ({zone_label(tz)})"
 
 
@@ -169,5 +181,6 @@ def install_filters(app: Flask) -> None:
     app.add_template_filter(short_day)
     app.add_template_filter(money)
     app.add_template_global(status_badge)
+    app.add_template_global(status_options)
     app.add_template_global(zone_label)
     app.add_template_global(local_time)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from lxml import etree
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -99,7 +100,10 @@ def test_border_zone_generic_and_foreign_receivers_from_the_dashboard(
     page.get_by_role("button", name="Timbrar", exact=True).click()
     expect(page.get_by_text("Vigente")).to_be_visible()
     now = datetime.now(TIJUANA)
-    shown = {(now - timedelta(minutes=m)).strftime("%d/%m/%Y %H:%M") for m in range(3)}
+    shown = {
+        format_datetime(now - timedelta(minutes=m), "d MMM y HH:mm", locale="es") + " (Tijuana)"
+        for m in range(3)
+    }
     fecha = page.locator("dt", has_text="Fecha").locator("xpath=following-sibling::dd[1]")
     assert fecha.inner_text().strip() in shown  # the organization's Pacific time
     screenshot(page, "issuance-nominative-tijuana")
