@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, jsonify
-from flask_babel import get_locale
+from flask import Flask, appcontext_popped, appcontext_pushed, current_app, jsonify
+from flask_babel import get_locale, gettext
 from flask_sqlalchemy.session import Session as FlaskSession
 
 from portal import (
@@ -17,6 +17,7 @@ from portal import (
     ratelimit,
     request_log,
     security,
+    settings,
 )
 from portal.config import PROJECT_ROOT, load_config
 from portal.database import configure_engine
@@ -26,6 +27,7 @@ from portal.i18n import select_locale
 from portal.jobs import cluster, outbox
 from portal.jobs.queue import backlog, init_queue
 from portal.jsonio import OrjsonProvider
+from portal.models.statuses import STATUS_ENUMS
 
 
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -39,6 +41,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=config["INSTANCE_PATH"],
     )
     app.config.update(config)
+    _bind_settings(app)
     links.install_proxy_fix(app)
     app.json = OrjsonProvider(app)
     _init_extensions(app)
@@ -57,6 +60,23 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def _bind_settings(app: Flask) -> None:
+    """Give services this app's settings in each of its application contexts."""
+    app.extensions["portal.settings"] = settings.Settings(
+        app.config, translate=gettext, link=links.public_url
+    )
+    appcontext_pushed.connect(_push_settings, app)
+    appcontext_popped.connect(_pop_settings, app)
+
+
+def _push_settings(app: Flask, **_: Any) -> None:
+    settings.push(app.extensions["portal.settings"])
+
+
+def _pop_settings(app: Flask, **_: Any) -> None:
+    settings.pop()
+
+
 def _init_extensions(app: Flask) -> None:
     import portal.models  # noqa: F401  (registers every model on the metadata)
 
@@ -68,6 +88,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     install_filters(app)
+    app.jinja_env.globals.update({enum.__name__: enum for enum in STATUS_ENUMS})
     init_queue(app)
     jobs.register()
     outbox.install(FlaskSession)

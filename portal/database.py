@@ -33,16 +33,6 @@ def set_write_intent(value: bool) -> None:
     _write_intent.set(value)
 
 
-@contextmanager
-def read_only() -> Iterator[None]:
-    """Run a block whose transactions only read."""
-    token = _write_intent.set(False)
-    try:
-        yield
-    finally:
-        _write_intent.reset(token)
-
-
 def write_intent() -> bool:
     """Whether this context's transactions start as writers (``BEGIN IMMEDIATE`` on SQLite)."""
     return _write_intent.get()

@@ -5,8 +5,6 @@ an amount must never change on the way in."""
 
 from __future__ import annotations
 
-import json
-import math
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -14,6 +12,9 @@ from typing import Any
 import orjson
 from flask import Response
 from flask.json.provider import DefaultJSONProvider
+
+# Reading untrusted JSON lives in portal.untrusted_json, which services use too.
+from portal.untrusted_json import MAX_DEPTH, UnreadableJSON, loads_untrusted
 
 OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 
@@ -53,51 +54,4 @@ def _default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-# Reading untrusted JSON ------------------------------------------------------------------------
-
-MAX_DEPTH = 32  # the deepest body the API describes (an invoice's item taxes) is 5 levels
-
-
-class UnreadableJSON(ValueError):
-    """Not JSON, JSON that nests too deeply, or NaN/Infinity (which JSON does not have)."""
-
-
-def _no_constant(name: str) -> Any:
-    raise UnreadableJSON(f"{name} is not JSON")
-
-
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):  # 1E+999999 would become infinity
-        raise UnreadableJSON(f"{text[:20]} is beyond any number")
-    return number
-
-
-def loads_untrusted(data: bytes | str) -> Any:
-    """Parse a request's JSON: standard JSON only (no NaN/Infinity, no number beyond a float),
-    nested at most ``MAX_DEPTH`` levels; raise ``UnreadableJSON`` otherwise."""
-    try:
-        value = json.loads(data, parse_constant=_no_constant, parse_float=_finite_float)
-    except RecursionError as exc:  # nesting deeper than the parser's stack
-        raise UnreadableJSON("nested too deeply") from exc
-    except (ValueError, TypeError) as exc:  # includes UnicodeDecodeError and digit limits
-        raise UnreadableJSON(str(exc)) from exc
-    if _depth_over(value, MAX_DEPTH):
-        raise UnreadableJSON("nested too deeply")
-    return value
-
-
-def _depth_over(value: Any, limit: int) -> bool:
-    """Whether containers nest deeper than ``limit`` (walked without recursion)."""
-    level = [value]
-    for _depth in range(limit + 1):
-        level = [
-            child
-            for node in level
-            if isinstance(node, dict | list)
-            for child in (node.values() if isinstance(node, dict) else node)
-            if isinstance(child, dict | list)
-        ]
-        if not level:
-            return False
-    return True
+__all__ = ["MAX_DEPTH", "OrjsonProvider", "UnreadableJSON", "loads_untrusted"]

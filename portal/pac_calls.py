@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from portal.cfdi.pac import StampResult
 from portal.errors import PortalError
 from portal.models.invoices import Invoice
+from portal.models.statuses import InvoiceStatus
 from portal.services import invoices, receipt_invoices
 from portal.tenancy import Tenant
 
@@ -100,7 +101,7 @@ def stamp(
         raise
     invoice = session.get(Invoice, invoice_id, with_for_update=True, populate_existing=True)
     assert invoice is not None
-    if invoice.status != "pending":  # our lease ran out and a job settled it meanwhile
+    if invoice.status != InvoiceStatus.PENDING:  # our lease ran out and a job settled it meanwhile
         session.commit()
         return invoice
     if isinstance(result, StampResult):

@@ -1,34 +1,23 @@
-"""The tenant of the current request, and the one loader for tenant-owned rows.
+"""The tenant of the current request, and the scoped loader bound to it for the views.
 
-Every tenant-owned model has ``organization_id`` and ``livemode``; reading one goes through
-``scoped_select``/``scoped_get``, which filter on both, so another tenant's id (or the other
-environment's) is simply not found.
+The loader itself (``portal.models.tenancy``) takes a session and a tenant; here both default
+to the request's, so a view reads ``scoped_get(Invoice, invoice_id)``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import g
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
-from portal.errors import NotFound
 from portal.extensions import db
-from portal.models.accounts import Account
-from portal.models.organizations import Organization
+from portal.models import tenancy
+from portal.models.tenancy import NOT_FOUND, Tenant
+
+__all__ = ["Tenant", "current_tenant", "scoped_get", "scoped_select", "set_tenant"]
 
 T = TypeVar("T")
-
-
-@dataclass
-class Tenant:
-    """Who the request acts for: the organization, the environment and the actor."""
-
-    organization: Organization
-    livemode: bool
-    account: Account | None = None  # the reseller (dashboard or user key)
-    key_id: str | None = None  # the organization key used, if any
 
 
 def set_tenant(tenant: Tenant) -> None:
@@ -45,24 +34,12 @@ def current_tenant() -> Tenant:
 
 
 def scoped_select(model: type[T], tenant: Tenant | None = None) -> Select[tuple[T]]:
-    """``select(model)`` restricted to the tenant's organization and environment."""
-    tenant = tenant or current_tenant()
-    query = select(model).where(model.organization_id == tenant.organization.id)  # type: ignore[attr-defined]
-    if hasattr(model, "livemode"):
-        query = query.where(model.livemode.is_(tenant.livemode))  # type: ignore[attr-defined]
-    if hasattr(model, "deleted_at"):
-        query = query.where(model.deleted_at.is_(None))  # type: ignore[attr-defined]
-    return query
+    """``select(model)`` restricted to the (request's) tenant."""
+    return tenancy.scoped_select(model, tenant or current_tenant())
 
 
 def scoped_get(
-    model: type[T],
-    object_id: Any,
-    tenant: Tenant | None = None,
-    message: str = "El recurso solicitado no existe.",
+    model: type[T], object_id: Any, tenant: Tenant | None = None, message: str = NOT_FOUND
 ) -> T:
-    """The tenant's row with this id, or 404 (never 403: nothing confirms it exists)."""
-    row = db.session.scalar(scoped_select(model, tenant).where(model.id == str(object_id)))  # type: ignore[attr-defined]
-    if row is None:
-        raise NotFound(message)
-    return row
+    """The (request's) tenant's row with this id, or 404."""
+    return tenancy.scoped_get(db.session, model, object_id, tenant or current_tenant(), message)

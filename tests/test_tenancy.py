@@ -3,23 +3,56 @@
 from __future__ import annotations
 
 import re
+import tempfile
+from functools import cache
 
 import pytest
 
 from portal import create_app
 
-_app = create_app({"HUEY_IMMEDIATE": True, "INSTANCE_PATH": "/tmp/portal-tenancy-routes"})
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+@cache
+def _url_rules() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Every route of the application: read once, at collection, from a throwaway app."""
+    with tempfile.TemporaryDirectory() as instance:
+        app = create_app({"INSTANCE_PATH": instance, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+        return tuple((rule.rule, tuple(sorted(rule.methods))) for rule in app.url_map.iter_rules())
+
+
 def _routes(prefix: str, placeholder: str) -> list[tuple[str, str]]:
-    found = []
-    for rule in _app.url_map.iter_rules():
-        if not rule.rule.startswith(prefix) or f"<{placeholder}>" not in rule.rule:
-            continue
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            found.append((method, rule.rule))
-    return found
+    return [
+        (method, rule)
+        for rule, methods in _url_rules()
+        if rule.startswith(prefix) and f"<{placeholder}>" in rule
+        for method in methods
+        if method not in ("HEAD", "OPTIONS")
+    ]
+
+
+def api_routes() -> list[tuple[str, str]]:
+    """The API's routes under one organization."""
+    return _routes("/v2/organizations/", "organization_id")
+
+
+def dashboard_routes() -> list[tuple[str, str]]:
+    """The dashboard's routes under one organization."""
+    return _routes("/dashboard/o/", "org_id")
+
+
+ROUTE_SETS = {
+    "api_route": api_routes,
+    "api_write_route": lambda: [r for r in api_routes() if r[0] in WRITE_METHODS],
+    "dashboard_route": dashboard_routes,
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Walk the routes named by the test's argument (``api_route``…), one case per route."""
+    for name, routes in ROUTE_SETS.items():
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, routes(), ids=[f"{m} {r}" for m, r in routes()])
 
 
 def _fill(rule: str, org_id: str) -> str:
@@ -27,18 +60,14 @@ def _fill(rule: str, org_id: str) -> str:
     return re.sub(r"<(?:\w+:)?\w+>", "0123456789abcdef01234567", path)
 
 
-API_ROUTES = _routes("/v2/organizations/", "organization_id")
-DASHBOARD_ROUTES = _routes("/dashboard/o/", "org_id")
-
-
 def test_the_walk_covers_the_routes():
-    assert len(API_ROUTES) >= 15 and len(DASHBOARD_ROUTES) >= 15
+    assert len(api_routes()) >= 15 and len(dashboard_routes()) >= 15
 
 
-@pytest.mark.parametrize(("method", "rule"), API_ROUTES)
 def test_api_refuses_another_resellers_organization(
-    api, make_organization, make_account, method, rule
+    api, make_organization, make_account, api_route
 ):
+    method, rule = api_route
     victim, _victim_key = make_organization()
     _intruder, intruder_key = make_account()
     response = api(intruder_key).request(
@@ -47,8 +76,8 @@ def test_api_refuses_another_resellers_organization(
     assert response.status_code == 404, (method, rule, response.json)
 
 
-@pytest.mark.parametrize(("method", "rule"), API_ROUTES)
-def test_api_refuses_another_organizations_key(api, make_organization, method, rule):
+def test_api_refuses_another_organizations_key(api, make_organization, api_route):
+    method, rule = api_route
     victim, _victim_key = make_organization()
     _other, other_key = make_organization()
     response = api(other_key).request(method, _fill(rule, victim.id).removeprefix("/v2"), json={})
@@ -56,18 +85,18 @@ def test_api_refuses_another_organizations_key(api, make_organization, method, r
     assert victim.name not in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("method", "rule"), [r for r in API_ROUTES if r[0] in WRITE_METHODS])
-def test_test_key_cannot_change_settings(api, make_organization, method, rule):
+def test_test_key_cannot_change_settings(api, make_organization, api_write_route):
+    method, rule = api_write_route
     org, test_key = make_organization()
     response = api(test_key).request(method, _fill(rule, org.id).removeprefix("/v2"), json={})
     assert response.status_code == 403, (method, rule)
     assert response.json["code"] == "user_key_required"
 
 
-@pytest.mark.parametrize(("method", "rule"), DASHBOARD_ROUTES)
 def test_dashboard_refuses_another_resellers_organization(
-    client, login_as, make_organization, make_account, method, rule
+    client, login_as, make_organization, make_account, dashboard_route
 ):
+    method, rule = dashboard_route
     victim, _key = make_organization()
     login_as(make_account()[0])
     response = client.open(_fill(rule, victim.id), method=method, data={})

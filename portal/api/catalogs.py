@@ -6,9 +6,9 @@ from flask import jsonify, request
 
 from portal.api import bp
 from portal.api.auth import any_key_required
-from portal.api.pagination import MAX_LIMIT, paginate_list
 from portal.cfdi import catalogs
 from portal.extensions import db
+from portal.pagination import MAX_LIMIT, paginate_list
 from portal.services import efos
 
 

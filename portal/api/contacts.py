@@ -26,7 +26,7 @@ KINDS: dict[str, tuple[type[Any], Any, Any, Any]] = {
 
 
 def _customer(customer_id: str) -> Customer:
-    return customers.get_customer(current_tenant(), customer_id)
+    return customers.get_customer(db.session, current_tenant(), customer_id)
 
 
 def _issuer_zip() -> str | None:

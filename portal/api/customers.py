@@ -9,9 +9,9 @@ from flask import current_app, jsonify, request
 from portal.api import bp
 from portal.api.auth import organization_key_required
 from portal.api.common import idempotent, json_body
-from portal.api.pagination import filter_dates, paginate
 from portal.extensions import db
 from portal.models.customers import Customer
+from portal.pagination import filter_dates, paginate
 from portal.services import customers
 from portal.tenancy import current_tenant
 
@@ -35,7 +35,9 @@ def create_customer():
         issued.append(link)
         return customer
 
-    customer = idempotent("customers", create, lambda found: customers.get_customer(tenant, found))
+    customer = idempotent(
+        "customers", create, lambda found: customers.get_customer(db.session, tenant, found)
+    )
     db.session.commit()
     return jsonify(customers.to_dict(customer, issued[0] if issued else None))
 
@@ -52,7 +54,9 @@ def list_customers():
 @organization_key_required
 def retrieve_customer(customer_id: str):
     """One customer."""
-    return jsonify(customers.to_dict(customers.get_customer(current_tenant(), customer_id)))
+    return jsonify(
+        customers.to_dict(customers.get_customer(db.session, current_tenant(), customer_id))
+    )
 
 
 @bp.put("/customers/<customer_id>")
@@ -60,7 +64,7 @@ def retrieve_customer(customer_id: str):
 def update_customer(customer_id: str):
     """Change the fields sent (``?createEditLink=true`` issues a new edit link)."""
     tenant = current_tenant()
-    customer = customers.get_customer(tenant, customer_id)
+    customer = customers.get_customer(db.session, tenant, customer_id)
     link = customers.update_customer(
         db.session, tenant, customer, json_body(), edit_link=_wants_edit_link()
     )
@@ -72,7 +76,7 @@ def update_customer(customer_id: str):
 @organization_key_required
 def delete_customer(customer_id: str):
     """Delete a customer; its invoices are kept."""
-    customer = customers.get_customer(current_tenant(), customer_id)
+    customer = customers.get_customer(db.session, current_tenant(), customer_id)
     customers.delete_customer(customer)
     db.session.commit()
     return jsonify(customers.to_dict(customer))
@@ -83,7 +87,7 @@ def delete_customer(customer_id: str):
 def validate_customer_tax_info(customer_id: str):
     """Check the stored customer against SAT's receiver rules, reporting every problem."""
     tenant = current_tenant()
-    customer = customers.get_customer(tenant, customer_id)
+    customer = customers.get_customer(db.session, tenant, customer_id)
     problems = customers.receiver_problems(customer, (tenant.organization.address or {}).get("zip"))
     errors = [{"path": p.path, "message": p.message, "code": p.code} for p in problems]
     return jsonify({"is_valid": not problems, "errors": errors})
@@ -94,7 +98,7 @@ def validate_customer_tax_info(customer_id: str):
 def email_edit_link(customer_id: str):
     """Send the customer a new edit link by email (to ``email`` or the customer's address)."""
     tenant = current_tenant()
-    customer = customers.get_customer(tenant, customer_id)
+    customer = customers.get_customer(db.session, tenant, customer_id)
     email = json_body().get("email")
     base_url = current_app.config["PUBLIC_BASE_URL"]
     customers.email_edit_link(db.session, tenant, customer, email, base_url)

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response, jsonify, request
 
-from portal import pac_calls
+from portal import downloads, pac_calls
 from portal.api import bp
 from portal.api.auth import organization_key_required
 from portal.api.common import json_body
-from portal.api.pagination import filter_dates, paginate
-from portal.downloads import set_disposition
 from portal.extensions import db
 from portal.models.invoices import Invoice
+from portal.models.statuses import InvoiceStatus
+from portal.pagination import filter_dates, paginate
 from portal.services import invoice_files, invoices
 from portal.tenancy import current_tenant, scoped_get
 
 NOT_FOUND = "La factura no existe."
-MIME = {"pdf": "application/pdf", "xml": "application/xml", "zip": "application/zip"}
 
 
 def _load(invoice_id: str) -> Invoice:
@@ -31,11 +28,6 @@ def _answer(invoice: Invoice) -> Response:
 
 def _async_requested() -> bool:
     return request.args.get("async", "").lower() in ("true", "1")
-
-
-def _file(data: bytes, name: str, kind: str) -> Response:
-    response = Response(data, mimetype=MIME[kind])
-    return set_disposition(response, name)
 
 
 @bp.post("/invoices")
@@ -116,7 +108,7 @@ def copy_invoice(invoice_id: str):
 def cancel_invoice(invoice_id: str):
     """Cancel with SAT (``?motive=01..04&substitution=``); a draft is deleted."""
     invoice = _load(invoice_id)
-    body = invoices.to_dict(invoice) if invoice.status == "draft" else None
+    body = invoices.to_dict(invoice) if invoice.status == InvoiceStatus.DRAFT else None
     invoice = pac_calls.cancel(
         db.session,
         current_tenant(),
@@ -141,14 +133,7 @@ def refresh_status(invoice_id: str):
 @organization_key_required
 def download_invoice(invoice_id: str, kind: str):
     """The stamped XML, its PDF, or both in a ZIP."""
-    invoice = _load(invoice_id)
-    organization = current_tenant().organization
-    render: dict[str, Any] = {
-        "xml": lambda: invoice_files.xml_of(invoice),
-        "pdf": lambda: invoice_files.pdf_of(invoice, organization),
-        "zip": lambda: invoice_files.zip_of(invoice, organization),
-    }
-    return _file(render[kind](), invoice_files.filename(invoice, kind), kind)
+    return downloads.invoice_file(_load(invoice_id), current_tenant().organization, kind)
 
 
 @bp.get("/invoices/<invoice_id>/cancellation_receipt/<any(pdf, xml):kind>")
@@ -156,11 +141,7 @@ def download_invoice(invoice_id: str, kind: str):
 def cancellation_receipt(invoice_id: str, kind: str):
     """The cancellation receipt (acuse) as XML or PDF."""
     invoice = _load(invoice_id)
-    if kind == "xml":
-        data = invoice_files.cancellation_xml(invoice)
-    else:
-        data = invoice_files.cancellation_pdf(invoice, current_tenant().organization)
-    return _file(data, f"acuse_{invoice.uuid}.{kind}", kind)
+    return downloads.cancellation_receipt(invoice, current_tenant().organization, kind)
 
 
 @bp.post("/invoices/<invoice_id>/email")

@@ -9,10 +9,10 @@ from flask import g, jsonify, request
 from portal.api import bp
 from portal.api.auth import any_key_required, user_key_required
 from portal.api.common import idempotent, iso, json_body, uploaded
-from portal.api.pagination import filter_dates, paginate
 from portal.errors import NotFound, ValidationError
 from portal.extensions import db
 from portal.models.organizations import FolioSeries, Organization
+from portal.pagination import filter_dates, paginate
 from portal.schemas import operation, parse
 from portal.schemas.public_links import ApiKeyRequest
 from portal.services import api_keys, idempotency

@@ -9,9 +9,9 @@ from flask import jsonify, request
 from portal.api import bp
 from portal.api.auth import organization_key_required
 from portal.api.common import idempotent, iso, json_body
-from portal.api.pagination import filter_dates, paginate
 from portal.extensions import db
 from portal.models.products import Product
+from portal.pagination import filter_dates, paginate
 from portal.services import products
 from portal.tenancy import current_tenant
 
@@ -48,7 +48,7 @@ def create_product():
     product = idempotent(
         "products",
         lambda: products.create_product(db.session, tenant, json_body()),
-        lambda found: products.get_product(tenant, found),
+        lambda found: products.get_product(db.session, tenant, found),
     )
     db.session.commit()
     return jsonify(serialize_product(product))
@@ -66,14 +66,16 @@ def list_products():
 @organization_key_required
 def retrieve_product(product_id: str):
     """One product."""
-    return jsonify(serialize_product(products.get_product(current_tenant(), product_id)))
+    return jsonify(
+        serialize_product(products.get_product(db.session, current_tenant(), product_id))
+    )
 
 
 @bp.put("/products/<product_id>")
 @organization_key_required
 def update_product(product_id: str):
     """Change the fields sent."""
-    product = products.get_product(current_tenant(), product_id)
+    product = products.get_product(db.session, current_tenant(), product_id)
     products.update_product(db.session, product, json_body())
     db.session.commit()
     return jsonify(serialize_product(product))
@@ -83,7 +85,7 @@ def update_product(product_id: str):
 @organization_key_required
 def delete_product(product_id: str):
     """Delete a product; invoices that use it are kept."""
-    product = products.get_product(current_tenant(), product_id)
+    product = products.get_product(db.session, current_tenant(), product_id)
     products.delete_product(product)
     db.session.commit()
     return jsonify(serialize_product(product))

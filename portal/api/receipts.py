@@ -8,11 +8,11 @@ from portal import pac_calls
 from portal.api import bp
 from portal.api.auth import organization_key_required
 from portal.api.common import idempotent, json_body
-from portal.api.pagination import filter_dates, paginate
 from portal.downloads import set_disposition
 from portal.extensions import db
 from portal.models.invoices import Invoice
 from portal.models.receipts import Receipt
+from portal.pagination import filter_dates, paginate
 from portal.services import invoices, receipt_invoices, receipts
 from portal.tenancy import current_tenant, scoped_get
 

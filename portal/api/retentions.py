@@ -8,10 +8,10 @@ from portal import schemas
 from portal.api import bp
 from portal.api.auth import organization_key_required
 from portal.api.common import json_body
-from portal.api.pagination import filter_dates, paginate
 from portal.downloads import set_disposition
 from portal.extensions import db
 from portal.models.retentions import Retention
+from portal.pagination import filter_dates, paginate
 from portal.schemas.retentions import (
     RetentionAnswer,
     RetentionCancel,

@@ -9,9 +9,9 @@ from flask import jsonify
 from portal.api import bp
 from portal.api.auth import organization_key_required
 from portal.api.common import idempotent, iso, json_body
-from portal.api.pagination import paginate
 from portal.extensions import db
 from portal.models.events import Webhook
+from portal.pagination import paginate
 from portal.services import webhooks
 from portal.tenancy import current_tenant, scoped_get, scoped_select
 

@@ -511,13 +511,6 @@ def live_pac(config: Mapping[str, Any] | None) -> SatcfdiPAC:
     return make_pac(str(config["provider"]), config)
 
 
-def select_pac(
-    livemode: bool, test_pac: LocalTestPAC, live_config: Mapping[str, Any] | None
-) -> PAC:
-    """The test PAC for test documents; a real, configured PAC for live ones."""
-    return live_pac(live_config) if livemode else test_pac
-
-
 def _pac_failure(action: str, error: Exception) -> PACError:
     import requests
     from satcfdi.exceptions import DocumentNotFoundError, ResponseError

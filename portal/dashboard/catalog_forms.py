@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField
 
 from portal.cfdi import catalogs, rules
-from portal.dashboard.org_forms import ADDRESS_KEYS as ORG_ADDRESS_KEYS
+from portal.dashboard.org.forms import ADDRESS_KEYS as ORG_ADDRESS_KEYS
 from portal.forms import max_length, strip
 
 ADDRESS_KEYS = (*ORG_ADDRESS_KEYS, "country")

@@ -95,7 +95,8 @@ def column_chart(
         segments, base = [], Decimal(0)
         for series, value in enumerate(column):
             if value:
-                segments.append(Segment(series, y_of(base + value), y_of(base) - y_of(base + value)))
+                top_y = y_of(base + value)
+                segments.append(Segment(series, top_y, y_of(base) - top_y))
             base += value
         x = LEFT + slot * i + slot * GAP / 2
         columns.append(Column(round(x, 2), round(slot * (1 - GAP), 2), titles[i], segments))

@@ -10,11 +10,11 @@ from typing import Any
 from flask import Response, abort, current_app, render_template
 from flask_login import current_user
 
-from portal.api.pagination import paginate
 from portal.dashboard import bp
 from portal.downloads import set_disposition
 from portal.extensions import db
 from portal.impersonation import refuse_if_impersonating
+from portal.pagination import paginate
 from portal.services import mail
 
 # The message's HTML is shown alone, with nothing that could run or load from elsewhere.

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user
 
 from portal.dashboard import bp
 from portal.dashboard.forms import ChangeEmailForm, ChangePasswordForm, ConfirmForm, LanguageForm
-from portal.dashboard.org_forms import CreateOrganizationForm
+from portal.dashboard.org.forms import CreateOrganizationForm
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attach_errors

@@ -10,6 +10,7 @@ from portal.extensions import db
 from portal.jobs.queue import job, periodic_job
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
+from portal.models.statuses import CancellationStatus
 from portal.services import invoices
 from portal.tenancy import Tenant
 
@@ -23,7 +24,7 @@ def refresh_cancellation(invoice_id: str) -> None:
     Three short steps: read what the PAC needs and commit, ask the PAC with no transaction
     open, then record the answer on the locked row if it is still pending."""
     invoice = db.session.get(Invoice, invoice_id)
-    if invoice is None or invoice.cancellation_status != "pending":
+    if invoice is None or invoice.cancellation_status != CancellationStatus.PENDING:
         db.session.commit()
         return  # already settled: running twice is harmless
     organization = db.session.get(Organization, invoice.organization_id)
@@ -36,7 +37,11 @@ def refresh_cancellation(invoice_id: str) -> None:
         log.exception("cancellation status of invoice %s", invoice_id)
         return
     invoice = db.session.get(Invoice, invoice_id, with_for_update=True)
-    if answer is not None and invoice is not None and invoice.cancellation_status == "pending":
+    if (
+        answer is not None
+        and invoice is not None
+        and invoice.cancellation_status == CancellationStatus.PENDING
+    ):
         invoices.apply_status(db.session, invoice, answer)
     db.session.commit()
 
@@ -45,7 +50,9 @@ def refresh_cancellation(invoice_id: str) -> None:
 def poll_cancellations() -> None:
     """Enqueue a status check for every invoice whose cancellation is pending."""
     pending = db.session.scalars(
-        select(Invoice.id).where(Invoice.cancellation_status == "pending").limit(1000)
+        select(Invoice.id)
+        .where(Invoice.cancellation_status == CancellationStatus.PENDING)
+        .limit(1000)
     ).all()
     db.session.rollback()
     for invoice_id in pending:

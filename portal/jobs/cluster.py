@@ -19,6 +19,7 @@ from portal.database import writing
 from portal.extensions import db
 from portal.models.base import utcnow
 from portal.models.cluster import Heartbeat, QueuedJob
+from portal.models.statuses import DeliveryStatus, InvoiceStatus
 
 log = logging.getLogger("portal.cluster")
 HEARTBEAT_SECONDS = 10
@@ -174,10 +175,14 @@ def _oldest_pending() -> Any:
 
     queries = [select(func.min(QueuedJob.created_at))]
     queries += [
-        select(func.min(model.created_at)).where(model.status.in_(["pending", "sending"]))
+        select(func.min(model.created_at)).where(
+            model.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING])
+        )
         for model in OUTBOX_MODELS
     ]
-    queries.append(select(func.min(Invoice.created_at)).where(Invoice.status == "pending"))
+    queries.append(
+        select(func.min(Invoice.created_at)).where(Invoice.status == InvoiceStatus.PENDING)
+    )
     moments = [db.session.scalar(query) for query in queries]
     moments = [moment for moment in moments if moment is not None]
     return min(moments) if moments else None

@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.jobs.queue import job, periodic_job
 from portal.models.base import utcnow
 from portal.models.invoices import Invoice
+from portal.models.statuses import InvoiceStatus
 from portal.services import invoices
 
 SWEEP_AFTER = timedelta(minutes=2)
@@ -68,7 +69,7 @@ def stamp_invoice(invoice_id: str) -> None:
 
 def _record(invoice_id: str, call: invoices.StampCall, result: StampResult | PortalError) -> None:
     invoice = db.session.get(Invoice, invoice_id, with_for_update=True)
-    if invoice is not None and invoice.status == "pending":
+    if invoice is not None and invoice.status == InvoiceStatus.PENDING:
         if isinstance(result, PortalError) and _retry_later(call, result):
             invoices.release_stamp(db.session, invoice_id)  # still pending: the sweep retries
         elif isinstance(result, PortalError):
@@ -97,7 +98,9 @@ def sweep_pending_invoices() -> None:
     """Enqueue invoices that have waited too long in ``pending``."""
     due = db.session.scalars(
         select(Invoice.id)
-        .where(Invoice.status == "pending", Invoice.created_at <= utcnow() - _sweep_after())
+        .where(
+            Invoice.status == InvoiceStatus.PENDING, Invoice.created_at <= utcnow() - _sweep_after()
+        )
         .limit(500)
     ).all()
     db.session.rollback()

@@ -7,7 +7,8 @@ from sqlalchemy import or_, select
 from portal.extensions import db
 from portal.jobs.queue import job, periodic_job
 from portal.models.base import utcnow
-from portal.models.mail import EMAIL_PENDING, EMAIL_SENDING, OutboxEmail
+from portal.models.mail import OutboxEmail
+from portal.models.statuses import EmailStatus
 from portal.services import mail
 
 
@@ -34,7 +35,7 @@ def sweep_emails() -> None:
     due = db.session.scalars(
         select(OutboxEmail.id)
         .where(
-            OutboxEmail.status.in_([EMAIL_PENDING, EMAIL_SENDING]),
+            OutboxEmail.status.in_([EmailStatus.PENDING, EmailStatus.SENDING]),
             or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= now),
         )
         .limit(500)

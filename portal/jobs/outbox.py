@@ -1,7 +1,7 @@
 """Turn outbox rows into jobs right after the transaction that wrote them commits.
 
 Watched rows are ``OutboxEmail`` and ``WebhookDelivery`` rows, new or made due now (a resend),
-and invoices left ``pending`` (async stamping).
+invoices left ``pending`` (async stamping) and new ``queued`` global invoice runs.
 The periodic sweeps are the safety net: a row whose job was never enqueued (the process died
 between commit and enqueue), or whose job died with its worker, is picked up by the next sweep.
 """
@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from portal.models.events import WebhookDelivery
 from portal.models.invoices import Invoice
 from portal.models.mail import OutboxEmail
+from portal.models.receipts import GlobalInvoiceRun
+from portal.models.statuses import DeliveryStatus, InvoiceStatus, JobStatus
 
 log = logging.getLogger(__name__)
 _PENDING_KEY = "outbox_new_rows"
@@ -25,20 +27,22 @@ OUTBOX_MODELS = (OutboxEmail, WebhookDelivery)
 
 
 def _due_now(row: Any) -> bool:
-    return row.status == "pending" and not row.next_attempt_at
+    return row.status == DeliveryStatus.PENDING and not row.next_attempt_at
 
 
 def _watched() -> dict[type, tuple[Callable[[Any], bool], Any]]:
     """Each watched model: when a row needs a job, and which job."""
     from portal.jobs.invoices import stamp_invoice
     from portal.jobs.mail import deliver_email
+    from portal.jobs.receipts import issue_global_invoices
     from portal.jobs.webhooks import deliver_webhook
 
     return {
         OutboxEmail: (_due_now, deliver_email),
         WebhookDelivery: (_due_now, deliver_webhook),
         # A synchronous invoice is inserted pending and stamped before the commit: no job then.
-        Invoice: (lambda invoice: invoice.status == "pending", stamp_invoice),
+        Invoice: (lambda invoice: invoice.status == InvoiceStatus.PENDING, stamp_invoice),
+        GlobalInvoiceRun: (lambda run: run.status == JobStatus.QUEUED, issue_global_invoices),
     }
 
 
@@ -88,7 +92,7 @@ def health() -> dict[str, Any]:
     for model in OUTBOX_MODELS:
         count, first = db.session.execute(
             select(func.count(), func.min(model.created_at)).where(
-                model.status.in_(["pending", "sending"])
+                model.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING])
             )
         ).one()
         waiting += count

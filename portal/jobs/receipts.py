@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.jobs.queue import job, periodic_job
 from portal.models.base import utcnow
 from portal.models.receipts import GlobalInvoiceRun
+from portal.models.statuses import JobStatus
 from portal.services import receipt_invoices
 
 BATCH_RECEIPTS = 2000  # one invoice admits 5000 concepts; a receipt is one or a few
@@ -24,7 +25,7 @@ def issue_global_invoices(run_id: str) -> None:
     """Issue every global invoice of a run, one committed batch at a time."""
     while True:
         run = db.session.get(GlobalInvoiceRun, run_id, with_for_update=True)
-        if run is None or run.status in ("done", "failed"):
+        if run is None or run.status in (JobStatus.DONE, JobStatus.FAILED):
             db.session.commit()
             return
         started = receipt_invoices.start_batch(
@@ -55,7 +56,7 @@ def sweep_global_runs() -> None:
     """Resume runs whose job was lost (the process died after queueing them)."""
     stale = db.session.scalars(
         select(GlobalInvoiceRun.id).where(
-            GlobalInvoiceRun.status.in_(("queued", "running")),
+            GlobalInvoiceRun.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
             GlobalInvoiceRun.created_at <= utcnow() - SWEEP_AFTER,
         )
     ).all()

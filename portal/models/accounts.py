@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from flask_login import UserMixin
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,7 +19,7 @@ def new_session_token() -> str:
     return secrets.token_hex(16)
 
 
-class Account(UserMixin, IdMixin, Base):
+class Account(IdMixin, Base):
     """A person who signs in: a reseller or a staff member."""
 
     __tablename__ = "accounts"
@@ -42,6 +41,20 @@ class Account(UserMixin, IdMixin, Base):
     def is_staff(self) -> bool:
         """Support staff, created only from the command line."""
         return self.role == ROLE_STAFF
+
+    # Flask-Login's user protocol, written here so that models need no web module.
+    is_authenticated = True
+    is_anonymous = False
+    __hash__ = object.__hash__
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login: every account may sign in (suspension is checked on its own)."""
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        """Flask-Login's rule: the same sign-in id is the same user."""
+        return isinstance(other, Account) and self.get_id() == other.get_id()
 
     def get_id(self) -> str:
         """Flask-Login's id: the session token makes a password change end other sessions."""

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, IdMixin
+from portal.models.statuses import DeliveryStatus, StatusType, WebhookStatus
 
 EVENT_TYPES = (
     "invoice.global_invoice_created",
@@ -29,13 +30,6 @@ EVENT_TYPES = (
     "receipt.cancellation_status_updated",
     "customer.edit_link_completed",
 )
-
-WEBHOOK_ENABLED, WEBHOOK_DISABLED = "enabled", "disabled"
-
-DELIVERY_PENDING = "pending"
-DELIVERY_SENDING = "sending"
-DELIVERY_DELIVERED = "delivered"
-DELIVERY_FAILED = "failed"
 
 
 class Event(IdMixin, Base):
@@ -60,7 +54,9 @@ class Webhook(IdMixin, Base):
     livemode: Mapped[bool] = mapped_column(Boolean)
     url: Mapped[str] = mapped_column(String(2000))
     enabled_events: Mapped[list[str]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(10), default=WEBHOOK_ENABLED)
+    status: Mapped[WebhookStatus] = mapped_column(
+        StatusType(WebhookStatus, 10), default=WebhookStatus.ENABLED
+    )
     secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     # Set when a delivery exhausted its retries; cleared by the next successful delivery.
     failing_since: Mapped[datetime | None]
@@ -80,7 +76,9 @@ class WebhookDelivery(IdMixin, Base):
     livemode: Mapped[bool] = mapped_column(Boolean)
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), index=True)
     webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id"), index=True)
-    status: Mapped[str] = mapped_column(String(10), default=DELIVERY_PENDING)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        StatusType(DeliveryStatus, 10), default=DeliveryStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]

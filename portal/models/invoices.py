@@ -26,9 +26,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import search
 from portal.models.base import Base, IdMixin
+from portal.models.statuses import CancellationStatus, InvoiceStatus, StatusType
 
-STATUSES = ("draft", "pending", "valid", "canceled", "failed")
-CANCELLATION_STATUSES = ("none", "pending", "accepted", "rejected", "expired")
+STATUSES = tuple(InvoiceStatus)
+CANCELLATION_STATUSES = tuple(CancellationStatus)
 MONEY = Numeric(18, 6)
 
 
@@ -45,8 +46,12 @@ class Invoice(IdMixin, Base):
 
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
     livemode: Mapped[bool] = mapped_column(Boolean)
-    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
-    cancellation_status: Mapped[str] = mapped_column(String(10), default="none")
+    status: Mapped[InvoiceStatus] = mapped_column(
+        StatusType(InvoiceStatus, 10), default=InvoiceStatus.PENDING, index=True
+    )
+    cancellation_status: Mapped[CancellationStatus] = mapped_column(
+        StatusType(CancellationStatus, 10), default=CancellationStatus.NONE
+    )
     type: Mapped[str] = mapped_column(String(1), default="I")
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True)
     customer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -9,12 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, IdMixin
-
-EMAIL_PENDING = "pending"
-EMAIL_SENDING = "sending"
-EMAIL_SENT = "sent"
-EMAIL_FAILED = "failed"
-EMAIL_KEPT = "kept"  # no MAIL_URL: kept for the development mailbox page
+from portal.models.statuses import EmailStatus, StatusType
 
 
 class OutboxEmail(IdMixin, Base):
@@ -30,7 +25,9 @@ class OutboxEmail(IdMixin, Base):
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(16), default=EMAIL_PENDING, index=True)
+    status: Mapped[EmailStatus] = mapped_column(
+        StatusType(EmailStatus, 16), default=EmailStatus.PENDING, index=True
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None]

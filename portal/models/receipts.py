@@ -20,8 +20,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, IdMixin
+from portal.models.statuses import JobStatus, ReceiptStatus, StatusType
 
-STATUSES = ("open", "canceled", "invoiced_to_customer", "invoiced_globally")
+STATUSES = tuple(ReceiptStatus)
 
 
 class Receipt(IdMixin, Base):
@@ -37,7 +38,9 @@ class Receipt(IdMixin, Base):
 
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
     livemode: Mapped[bool] = mapped_column(Boolean)
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[ReceiptStatus] = mapped_column(
+        StatusType(ReceiptStatus, 20), default=ReceiptStatus.OPEN
+    )
     key: Mapped[str] = mapped_column(String(16))
     folio_number: Mapped[int] = mapped_column(Integer)
     date: Mapped[datetime]
@@ -64,7 +67,7 @@ class GlobalInvoiceRun(IdMixin, Base):
 
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
     livemode: Mapped[bool] = mapped_column(Boolean)
-    status: Mapped[str] = mapped_column(String(10), default="queued")  # running, done, failed
+    status: Mapped[JobStatus] = mapped_column(StatusType(JobStatus, 10), default=JobStatus.QUEUED)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     total: Mapped[int] = mapped_column(Integer, default=0)
     processed: Mapped[int] = mapped_column(Integer, default=0)

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, IdMixin
+from portal.models.statuses import RetentionStatus, StatusType
 
 
 class Retention(IdMixin, Base):
@@ -34,7 +35,9 @@ class Retention(IdMixin, Base):
 
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
     livemode: Mapped[bool] = mapped_column(Boolean)
-    status: Mapped[str] = mapped_column(String(20), default="valid")
+    status: Mapped[RetentionStatus] = mapped_column(
+        StatusType(RetentionStatus, 20), default=RetentionStatus.VALID
+    )
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True)
     # The request as validated (customer copied from its record): what the answer shows.
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

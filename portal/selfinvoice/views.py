@@ -7,26 +7,25 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug import exceptions as werkzeug_exceptions
 
-from portal import errorhandlers, pac_calls
+from portal import downloads, errorhandlers, pac_calls
 from portal.cfdi import catalogs, pdf
 from portal.database import set_write_intent
-from portal.downloads import set_disposition
 from portal.errors import NotFound, PortalError, TooManyRequests, ValidationError
 from portal.extensions import db
 from portal.forms import attach_errors
+from portal.i18n import language as _lang
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import Receipt
+from portal.models.statuses import ReceiptStatus
 from portal.selfinvoice import bp
 from portal.selfinvoice.forms import KeyForm, RfcForm, TaxDataForm
 from portal.services import (
     customers,
-    invoice_files,
     receipt_invoices,
     receipts,
     saved_identities,
@@ -38,10 +37,6 @@ from portal.services import (
 def _not_found(_error: NotFound):
     """A miss looks like any other unknown page: it tells nothing about what exists."""
     return errorhandlers.handle_http(werkzeug_exceptions.NotFound())
-
-
-def _lang() -> str:
-    return str(get_locale() or "es")
 
 
 def _page(template: str, organization: Organization, status: int = 200, **context: Any):
@@ -206,7 +201,9 @@ def confirm(domain: str, key: str):
     ip = request.remote_addr or ""
     try:
         data = self_invoice.read_tax_data(organization, form.data)
-        if found.status == "invoiced_to_customer":  # an RFC check, throttled as on /lookup
+        if (
+            found.status == ReceiptStatus.INVOICED_TO_CUSTOMER
+        ):  # an RFC check, throttled as on /lookup
             return _invoiced_to(domain, organization, found, data.tax_id, ip)
         invoice, call = self_invoice.redeem(
             db.session, organization, found, data, ip, pac_calls.stamp_lease()
@@ -309,14 +306,7 @@ def download(domain: str, key: str, token: str, kind: str):
     """The invoice's PDF or XML, through the receipt's signed link."""
     organization, found = _receipt(domain, key)
     invoice = self_invoice.invoice_for_token(db.session, found, token)
-    data = (
-        invoice_files.pdf_of(invoice, organization)
-        if kind == "pdf"
-        else invoice_files.xml_of(invoice)
-    )
-    response = Response(data, mimetype="application/pdf" if kind == "pdf" else "application/xml")
-    name = invoice_files.filename(invoice, kind)
-    return set_disposition(response, name)
+    return downloads.invoice_file(invoice, organization, kind)
 
 
 # Customer edit links -----------------------------------------------------------------------

@@ -7,14 +7,12 @@ from functools import cache
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
-from flask_babel import gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal import settings
 from portal.errors import Conflict, Forbidden, Problem, ValidationError
-from portal.links import public_url
 from portal.models.accounts import ROLE_RESELLER, Account, new_session_token
 from portal.models.base import utcnow
 from portal.services import mail, secrets, throttle
@@ -52,7 +50,7 @@ def _dummy_hash(cheap: bool) -> str:
 
 
 def _cheap() -> bool:
-    return bool(current_app.config.get("PASSWORD_HASH_CHEAP"))
+    return settings.current().password_hash_cheap
 
 
 def hash_password(password: str) -> str:
@@ -220,7 +218,7 @@ def change_email(session: Session, account: Account, password: str, new_email: s
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+    return URLSafeTimedSerializer(settings.current().secret_key, salt="password-reset")
 
 
 def _password_fingerprint(account: Account) -> str:
@@ -237,12 +235,12 @@ def send_password_reset(session: Session, account: Account | None) -> None:
     """Email a reset link to an active account (nothing happens for unknown or suspended)."""
     if account is None or account.suspended_at:
         return
-    link = public_url("auth.reset_password", token=make_reset_token(account))
+    link = settings.current().link("auth.reset_password", token=make_reset_token(account))
     mail.queue_email(
         session,
         "password_reset",
         [account.email],
-        gettext("Restablece tu contraseña"),
+        settings.current().translate("Restablece tu contraseña"),
         {"link": link, "account": account},
         account_id=account.id,
     )
@@ -273,7 +271,5 @@ def reset_password(session: Session, token: str, password: str) -> Account:
 def set_language(account: Account, language: str, offered: list[str]) -> None:
     """Keep the interface language a person chose; a language not offered is a 400."""
     if language not in offered:
-        raise ValidationError(
-            gettext("Elige un idioma de la lista."), "invalid_language", path="language"
-        )
+        raise ValidationError("Elige un idioma de la lista.", "invalid_language", path="language")
     account.language = language

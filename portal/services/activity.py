@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from portal.models.events import Event, Webhook, WebhookAttempt, WebhookDelivery
 from portal.models.mail import OutboxEmail
-from portal.tenancy import Tenant, scoped_select
+from portal.models.tenancy import Tenant, scoped_select
 
 RECENT = 50
 

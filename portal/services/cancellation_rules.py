@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from portal.errors import Problem, ValidationError
 from portal.models.invoices import Invoice
+from portal.models.statuses import InvoiceStatus
+from portal.models.tenancy import Tenant
 from portal.services.related_documents import (
     PAYMENT,
     SUBSTITUTION,
@@ -27,7 +29,6 @@ from portal.services.related_documents import (
     read,
     tenant_invoices,
 )
-from portal.tenancy import Tenant
 
 RELATION_NAMES = {
     "01": "nota de crédito",
@@ -120,7 +121,7 @@ def substitute_for(
 
 def _check_substitute(invoice: Invoice, substitute: Invoice) -> None:
     name = label(substitute)
-    if substitute.status != "valid" or substitute.xml is None:
+    if substitute.status != InvoiceStatus.VALID or substitute.xml is None:
         raise _refuse(
             f"La factura sustituta {name} no está vigente (estado {substitute.status}); "
             "el motivo 01 requiere un CFDI sustituto timbrado y vigente.",

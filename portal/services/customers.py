@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from pydantic_core import PydanticCustomError
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, object_session
 
+from portal import settings
 from portal.cfdi import rules
 from portal.cfdi import types as cfdi
 from portal.errors import Problem, ValidationError
@@ -25,10 +25,10 @@ from portal.models.base import iso, utcnow
 from portal.models.contacts import CustomerEmail, CustomerPhone
 from portal.models.customers import Customer
 from portal.models.organizations import Organization
+from portal.models.tenancy import Tenant, scoped_get, scoped_select
 from portal.schemas import contacts as contact_shapes
 from portal.services import contacts, mail, mail_limits
 from portal.services.checks import ADDRESS_FIELDS, Checker
-from portal.tenancy import Tenant, scoped_get, scoped_select
 
 EDIT_LINK_DAYS = 7
 MEXICO = "MEX"
@@ -305,9 +305,9 @@ def search(tenant: Tenant, q: str | None = None) -> Select[tuple[Customer]]:
     return query.order_by(Customer.created_at.desc(), Customer.id.desc())
 
 
-def get_customer(tenant: Tenant, customer_id: str) -> Customer:
+def get_customer(session: Session, tenant: Tenant, customer_id: str) -> Customer:
     """The tenant's customer with this id, or 404."""
-    return scoped_get(Customer, customer_id, tenant, "El cliente no existe.")
+    return scoped_get(session, Customer, customer_id, tenant, "El cliente no existe.")
 
 
 def to_cfdi(customer: Customer) -> cfdi.Customer:
@@ -444,6 +444,6 @@ def to_dict(customer: Customer, link: EditLink | None = None) -> dict[str, Any]:
         "external_id": customer.external_id,
     }
     if link is not None:
-        body["edit_link"] = edit_link_url(current_app.config["PUBLIC_BASE_URL"], link)
+        body["edit_link"] = edit_link_url(settings.current().public_base_url, link)
         body["edit_link_expires_at"] = iso(link.expires_at)
     return body

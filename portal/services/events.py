@@ -12,13 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.models.events import (
-    EVENT_TYPES,
-    WEBHOOK_ENABLED,
-    Event,
-    Webhook,
-    WebhookDelivery,
-)
+from portal.models.events import EVENT_TYPES, Event, Webhook, WebhookDelivery
+from portal.models.statuses import WebhookStatus
 
 
 def record(
@@ -50,7 +45,7 @@ def subscribers(session: Session, organization_id: str, livemode: bool, type: st
         select(Webhook).where(
             Webhook.organization_id == organization_id,
             Webhook.livemode.is_(livemode),
-            Webhook.status == WEBHOOK_ENABLED,
+            Webhook.status == WebhookStatus.ENABLED,
             Webhook.deleted_at.is_(None),
         )
     ).all()

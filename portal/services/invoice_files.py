@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, object_session
 
+from portal import settings
 from portal.cfdi import acuse, pdf
 from portal.errors import ValidationError
-from portal.links import public_url
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.services import contacts, mail, mail_limits, public_links, rendered_files
@@ -78,7 +78,9 @@ def pdf_key(invoice: Invoice, organization: Organization, extra: dict[str, Any])
 
 @functools.cache
 def _renderer_digest() -> str:
-    return rendered_files.source_digest(Path(pdf.__file__), Path(pdf.__file__).parent / "templates")
+    return rendered_files.source_digest(
+        *sorted(Path(pdf.__file__).parent.glob("*.py")), pdf.TEMPLATES
+    )
 
 
 def pdf_of(invoice: Invoice, organization: Organization) -> bytes:
@@ -195,7 +197,9 @@ def email(
         "organization": organization,
         "folio": folio,
         "brand_color": f"#{organization.color}",
-        "public_link_url": public_url("public_links.show", token=token) if token else None,
+        "public_link_url": settings.current().link("public_links.show", token=token)
+        if token
+        else None,
     }
     mail.queue_email(
         session, "invoice", to, subject, context, attachments, organization_id=organization.id

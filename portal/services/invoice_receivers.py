@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 
 from portal.cfdi import types as cfdi
 from portal.errors import ValidationError
+from portal.models.tenancy import Tenant
 from portal.services import contacts, customers
-from portal.tenancy import Tenant
 
 
 def _reference(value: Any) -> tuple[str, str | None] | None:
@@ -36,13 +36,13 @@ def _reference(value: Any) -> tuple[str, str | None] | None:
     return ids[0], ids[1]
 
 
-def receiver(tenant: Tenant, value: Any) -> tuple[str, cfdi.Customer] | None:
+def receiver(session: Session, tenant: Tenant, value: Any) -> tuple[str, cfdi.Customer] | None:
     """(customer id, its receiver data with the company name chosen) for a customer given by
     id; None for an inline customer."""
     reference = _reference(value)
     if reference is None:
         return None
-    customer = customers.get_customer(tenant, reference[0])
+    customer = customers.get_customer(session, tenant, reference[0])
     session = object_session(customer)
     company = session and contacts.receiver_for_invoice(session, customer, reference[1])
     if not company:

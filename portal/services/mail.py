@@ -13,27 +13,37 @@ import ssl
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-from flask import current_app, render_template
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from portal import settings
 from portal.errors import NotFound
 from portal.models.accounts import Account
 from portal.models.base import utcnow
-from portal.models.mail import (
-    EMAIL_FAILED,
-    EMAIL_KEPT,
-    EMAIL_PENDING,
-    EMAIL_SENDING,
-    EMAIL_SENT,
-    OutboxEmail,
-)
+from portal.models.mail import OutboxEmail
 from portal.models.organizations import Organization
+from portal.models.statuses import EmailStatus
 
 RETRY_DELAYS = (60, 300, 1800, 7200, 21600, 86400)  # seconds after each failed attempt
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+@cache
+def _templates() -> Environment:
+    # The messages use nothing of the web layer (no url_for, no request): plain Jinja, with
+    # Flask's own escaping rule (HTML escaped, text as written).
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
+
+
+def render(name: str, context: dict[str, Any]) -> str:
+    """``templates/<name>`` rendered with ``context``."""
+    return _templates().get_template(name).render(context)
 
 
 def attachment(filename: str, content_type: str, data: bytes) -> dict[str, str]:
@@ -60,8 +70,8 @@ def queue_email(
         kind=kind,
         to=to,
         subject=subject,
-        text_body=render_template(f"mail/{kind}.txt", **context),
-        html_body=render_template(f"mail/{kind}.html", **context),
+        text_body=render(f"mail/{kind}.txt", context),
+        html_body=render(f"mail/{kind}.html", context),
         attachments=attachments or [],
         **owner,
     )
@@ -92,7 +102,7 @@ def unbuildable(email: OutboxEmail) -> str | None:
     """Why the stored message cannot become a MIME message (a header with a line break, an
     attachment that is not base64 or has no valid type…), or None when it can."""
     try:
-        build_message(email, current_app.config["MAIL_FROM"])
+        build_message(email, settings.current().mail_from)
     except Exception as exc:  # any stored value may be at fault, and no retry would fix it
         return f"No se pudo armar el mensaje: {type(exc).__name__}: {exc}"[:2000]
     return None
@@ -120,11 +130,12 @@ def _smtp(url: str) -> smtplib.SMTP:
 def claim(email: OutboxEmail) -> bool:
     """Take a due message for one delivery attempt (commit before sending)."""
     now = utcnow()
-    if email.status == EMAIL_SENDING and email.next_attempt_at and email.next_attempt_at > now:
+    waiting = email.next_attempt_at is not None and email.next_attempt_at > now
+    if email.status == EmailStatus.SENDING and waiting:
         return False  # another worker holds it
-    if email.status not in (EMAIL_PENDING, EMAIL_SENDING):
+    if email.status not in (EmailStatus.PENDING, EmailStatus.SENDING):
         return False  # already handled: a job that runs twice must not send twice
-    if email.status == EMAIL_PENDING and email.next_attempt_at and email.next_attempt_at > now:
+    if email.status == EmailStatus.PENDING and waiting:
         return False
     problem = unbuildable(email)
     if problem is None and email.attempts > len(RETRY_DELAYS):
@@ -132,26 +143,26 @@ def claim(email: OutboxEmail) -> bool:
         # time): give up as after the last retry, not claim it forever.
         problem = email.last_error or f"Sin respuesta tras {email.attempts} intentos."
     if problem is not None:  # no retry would help: give up now, with the reason
-        email.status, email.next_attempt_at, email.last_error = EMAIL_FAILED, None, problem
+        email.status, email.next_attempt_at, email.last_error = EmailStatus.FAILED, None, problem
         return False
-    if not current_app.config["MAIL_URL"]:
-        email.status = EMAIL_KEPT
+    if not settings.current().mail_url:
+        email.status = EmailStatus.KEPT
         return False
-    email.status, email.attempts = EMAIL_SENDING, email.attempts + 1
+    email.status, email.attempts = EmailStatus.SENDING, email.attempts + 1
     # If the worker dies while sending, the message becomes claimable again after this.
-    email.next_attempt_at = now + timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
+    email.next_attempt_at = now + timedelta(seconds=settings.current().job_lease_seconds)
     return True
 
 
 def prepare(email: OutboxEmail) -> EmailMessage:
     """The MIME message of a claimed email, built before the transaction ends."""
-    return build_message(email, current_app.config["MAIL_FROM"])
+    return build_message(email, settings.current().mail_from)
 
 
 def deliver(message: EmailMessage) -> str | None:
     """Talk to the SMTP server with no transaction open; the error text, or None when sent."""
     try:
-        with _smtp(current_app.config["MAIL_URL"]) as server:
+        with _smtp(settings.current().mail_url or "") as server:
             server.send_message(message)
     except Exception as exc:  # SMTP, network, or an address the server cannot take: retried
         return f"{type(exc).__name__}: {exc}"
@@ -166,14 +177,14 @@ def send(email: OutboxEmail) -> str | None:
 def record_attempt(email: OutboxEmail, error: str | None) -> None:
     """Mark the message sent, or schedule its next attempt."""
     if error is None:
-        email.status, email.sent_at, email.last_error = EMAIL_SENT, utcnow(), None
+        email.status, email.sent_at, email.last_error = EmailStatus.SENT, utcnow(), None
         email.next_attempt_at = None
         return
     email.last_error = error[:2000]
     if email.attempts > len(RETRY_DELAYS):
-        email.status, email.next_attempt_at = EMAIL_FAILED, None
+        email.status, email.next_attempt_at = EmailStatus.FAILED, None
         return
-    email.status = EMAIL_PENDING
+    email.status = EmailStatus.PENDING
     email.next_attempt_at = utcnow() + timedelta(seconds=RETRY_DELAYS[email.attempts - 1])
 
 

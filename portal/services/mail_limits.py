@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
+from portal import settings
 from portal.errors import Forbidden
 from portal.models.accounts import Account
 from portal.models.base import utcnow
@@ -38,14 +37,9 @@ class MailLimits:
     new_account_days: int = 30
 
     @classmethod
-    def from_config(cls, config: Any) -> MailLimits:
+    def configured(cls) -> MailLimits:
         """The limits set by ``MAIL_LIMIT_*`` (see ``portal.config``)."""
-        return cls(
-            config["MAIL_LIMIT_ORGANIZATION_PER_HOUR"],
-            config["MAIL_LIMIT_ACCOUNT_PER_HOUR"],
-            config["MAIL_LIMIT_NEW_ACCOUNT_PER_HOUR"],
-            config["MAIL_NEW_ACCOUNT_DAYS"],
-        )
+        return cls(*settings.current().mail_limits)
 
 
 def _has_legal_data(organization: Organization) -> bool:
@@ -62,7 +56,7 @@ def admit(
     """Count ``to`` against the organization's and its account's hourly limits, or refuse
     (403 for a test organization without legal data writing to others, 429 over a limit).
     ``limits``: the app's configured ones unless given."""
-    limits = limits or MailLimits.from_config(current_app.config)
+    limits = limits or MailLimits.configured()
     account = session.get(Account, organization.account_id)
     assert account is not None
     if not livemode and not _has_legal_data(organization):

@@ -349,29 +349,45 @@ def update_self_invoice_settings(organization: Organization, data: dict[str, Any
 # Domain -----------------------------------------------------------------------------------
 
 
+def domain_refusal(
+    session: Session, domain: Any, organization: Organization | None = None
+) -> ValidationError | Conflict | None:
+    """The error a self-invoice domain is refused with (409 when another organization has
+    it, 400 otherwise), or None when it can be used."""
+    if not isinstance(domain, str) or not re.fullmatch(DOMAIN_PATTERN, domain):
+        return ValidationError(
+            "El dominio debe tener de 4 a 50 caracteres: minúsculas, números, guion o guion "
+            "bajo; empezar con letra y terminar con letra o número.",
+            "domain_unavailable",
+            path="domain",
+        )
+    if domain in RESERVED_DOMAINS:
+        return ValidationError(
+            f"El dominio «{domain}» está reservado. Elige otro.",
+            "domain_unavailable",
+            path="domain",
+        )
+    taken = session.scalar(select(Organization.id).where(Organization.domain == domain))
+    if taken and (organization is None or taken != organization.id):
+        return Conflict(
+            f"El dominio «{domain}» ya está en uso. Elige otro.", "domain_unavailable", "domain"
+        )
+    return None
+
+
 def domain_problem(
     session: Session, domain: Any, organization: Organization | None = None
 ) -> str | None:
     """Why a self-invoice domain cannot be used (None when it can)."""
-    if not isinstance(domain, str) or not re.fullmatch(DOMAIN_PATTERN, domain):
-        return (
-            "El dominio debe tener de 4 a 50 caracteres: minúsculas, números, guion o guion "
-            "bajo; empezar con letra y terminar con letra o número."
-        )
-    if domain in RESERVED_DOMAINS:
-        return f"El dominio «{domain}» está reservado. Elige otro."
-    taken = session.scalar(select(Organization.id).where(Organization.domain == domain))
-    if taken and (organization is None or taken != organization.id):
-        return f"El dominio «{domain}» ya está en uso. Elige otro."
-    return None
+    refusal = domain_refusal(session, domain, organization)
+    return refusal.message if refusal else None
 
 
 def set_domain(session: Session, organization: Organization, domain: Any) -> None:
     """Choose the organization's self-invoice domain (unique across the platform)."""
-    problem = domain_problem(session, domain, organization)
-    if problem:
-        error = Conflict if problem.endswith("ya está en uso. Elige otro.") else ValidationError
-        raise error(problem, "domain_unavailable", path="domain")
+    refusal = domain_refusal(session, domain, organization)
+    if refusal:
+        raise refusal
     organization.domain = domain
 
 

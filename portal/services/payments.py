@@ -23,6 +23,7 @@ from portal.cfdi.payments import read_paid_invoice
 from portal.cfdi.types import InvoiceInput
 from portal.errors import ValidationError
 from portal.models.invoices import Invoice
+from portal.models.statuses import InvoiceStatus
 from portal.services.related_documents import label
 
 FOREIGN_RFC = "XEXX010101000"
@@ -80,19 +81,23 @@ def _invoice_receiver(invoice: Invoice) -> str:
 
 def accepts_payments(invoice: Invoice) -> bool:
     """A stamped, valid PPD income invoice: the only document a payment complement pays."""
-    return invoice.type == "I" and invoice.payment_method == "PPD" and invoice.status == "valid"
+    return (
+        invoice.type == "I"
+        and invoice.payment_method == "PPD"
+        and invoice.status == InvoiceStatus.VALID
+    )
 
 
 def _check_payable(invoice: Invoice, receiver: str, path: str) -> None:
     """Refuse paying a cancelled, non-income, PUE or another receiver's invoice."""
     name = label(invoice)
-    if invoice.status == "canceled":
+    if invoice.status == InvoiceStatus.CANCELED:
         raise ValidationError(
             f"La factura {name} está cancelada; no se le pueden registrar pagos.",
             "payment_invoice_canceled",
             path=f"{path}.uuid",
         )
-    if invoice.type != "I" or invoice.status != "valid":
+    if invoice.type != "I" or invoice.status != InvoiceStatus.VALID:
         raise ValidationError(
             f"El documento {name} no es una factura de ingreso timbrada; solo esas reciben "
             "complementos de pago.",

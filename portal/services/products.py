@@ -16,8 +16,8 @@ from portal.cfdi import catalogs
 from portal.cfdi import types as cfdi
 from portal.models.base import utcnow
 from portal.models.products import Product
+from portal.models.tenancy import Tenant, scoped_get, scoped_select
 from portal.services.checks import Checker
-from portal.tenancy import Tenant, scoped_get, scoped_select
 
 DEFAULT_TAX = {"type": "IVA", "rate": "0.16", "withholding": False, "factor": "Tasa"}
 TAX_TYPES = tuple(cfdi.TAX_CODES)
@@ -155,9 +155,9 @@ def search(tenant: Tenant, q: str | None = None, sku: str | None = None) -> Sele
     return query.order_by(Product.created_at.desc(), Product.id.desc())
 
 
-def get_product(tenant: Tenant, product_id: str) -> Product:
+def get_product(session: Session, tenant: Tenant, product_id: str) -> Product:
     """The tenant's product with this id, or 404."""
-    return scoped_get(Product, product_id, tenant, "El producto no existe.")
+    return scoped_get(session, Product, product_id, tenant, "El producto no existe.")
 
 
 def to_cfdi(product: Product) -> cfdi.Product:

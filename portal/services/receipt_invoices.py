@@ -26,10 +26,11 @@ from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import GlobalInvoiceRun, Receipt
+from portal.models.statuses import JobStatus, ReceiptStatus
+from portal.models.tenancy import Tenant, scoped_select
 from portal.services import events, invoices, receipts
 from portal.services.checks import Checker
 from portal.services.organizations import PERIODICITIES
-from portal.tenancy import Tenant, scoped_select
 
 MAX_TO_INVOICE = 1000
 MAX_GLOBAL_CONCEPTS = 5000  # what one invoice admits (services.invoices.MAX_ITEMS)
@@ -69,7 +70,7 @@ def _main_payment_form(rows: list[Receipt]) -> str:
     return max(amounts, key=lambda form: amounts[form])
 
 
-def _mark(session: Session, rows: list[Receipt], status: str, invoice: Invoice) -> None:
+def _mark(session: Session, rows: list[Receipt], status: ReceiptStatus, invoice: Invoice) -> None:
     for row in rows:
         receipts.set_status(session, row, status, invoice.id)
 
@@ -102,7 +103,7 @@ def invoice_receipt(
     receipts.require_open(receipt)
     body = _invoice_body([receipt], body, receipt.payment_form)
     invoice, call = invoices.create_call(session, tenant, body, lease=lease)
-    _mark(session, [receipt], "invoiced_to_customer", invoice)
+    _mark(session, [receipt], ReceiptStatus.INVOICED_TO_CUSTOMER, invoice)
     return invoice, call
 
 
@@ -110,11 +111,11 @@ def reopen(session: Session, invoice: Invoice) -> None:
     """The PAC refused ``invoice`` (now ``failed``): its receipts can be invoiced again."""
     query = select(Receipt).where(
         Receipt.invoice_id == invoice.id,
-        Receipt.status.in_(("invoiced_to_customer", "invoiced_globally")),
+        Receipt.status.in_((ReceiptStatus.INVOICED_TO_CUSTOMER, ReceiptStatus.INVOICED_GLOBALLY)),
     )
     for row in session.scalars(query.with_for_update()):
         row.invoice_id = None
-        receipts.set_status(session, row, "open", None)
+        receipts.set_status(session, row, ReceiptStatus.OPEN, None)
 
 
 # Several receipts into one invoice --------------------------------------------------------
@@ -134,7 +135,7 @@ def _locked_by_keys(session: Session, tenant: Tenant, keys: list[Any]) -> list[R
         if row is None or repeated:
             reason = "está repetida" if repeated else "no corresponde a ningún recibo"
             problems.append(Problem(f"La clave «{key}» {reason}.", "invalid_receipt_key", path))
-        elif row.status != "open":
+        elif row.status != ReceiptStatus.OPEN:
             try:
                 receipts.require_open(row, path)
             except ValidationError as error:
@@ -180,7 +181,7 @@ def receipts_to_invoice(
     invoice, call = invoices.create_call(
         session, tenant, _invoice_body(rows, body, form), lease=lease
     )
-    _mark(session, rows, "invoiced_to_customer", invoice)
+    _mark(session, rows, ReceiptStatus.INVOICED_TO_CUSTOMER, invoice)
     return invoice, call
 
 
@@ -286,7 +287,7 @@ def select_global(
     """Read a global-invoice request and find the open receipts it covers (locked, for
     invoicing them; at most ``limit``)."""
     selection = read_global(tenant.organization, body)
-    query = scoped_select(Receipt, tenant).where(Receipt.status == "open")
+    query = scoped_select(Receipt, tenant).where(Receipt.status == ReceiptStatus.OPEN)
     if selection.receipt_ids:
         query = query.where(Receipt.id.in_([str(i) for i in selection.receipt_ids]))
     else:
@@ -437,8 +438,8 @@ def global_invoice_call(
     ids = [row.id for row in selection.receipts]
     session.execute(
         update(Receipt)
-        .where(Receipt.id.in_(ids), Receipt.status == "open")
-        .values(status="invoiced_globally", invoice_id=invoice.id),
+        .where(Receipt.id.in_(ids), Receipt.status == ReceiptStatus.OPEN)
+        .values(status=ReceiptStatus.INVOICED_GLOBALLY, invoice_id=invoice.id),
         execution_options={"synchronize_session": False},
     )
     for row in selection.receipts:
@@ -471,13 +472,6 @@ def preview(selection: GlobalSelection, zone: ZoneInfo) -> dict[str, Any]:
         "currencies": sorted({row.currency for row in selection.receipts}),
         "by_payment_form": sorted(by_form.items()),
     }
-
-
-def invoice_of(session: Session, receipt: Receipt) -> Invoice | None:
-    """The invoice a receipt went into, if any."""
-    if receipt.invoice_id is None:
-        return None
-    return session.scalar(select(Invoice).where(Invoice.id == receipt.invoice_id))
 
 
 # Large periods: a background run in batches ----------------------------------------------
@@ -513,7 +507,7 @@ def start_batch(
     no stamped invoice) and counts it with ``record_batch``."""
     organization = session.get(Organization, run.organization_id)
     tenant = Tenant(organization, run.livemode)  # type: ignore[arg-type]
-    run.status = "running"
+    run.status = JobStatus.RUNNING
     try:
         with session.begin_nested():  # a refused batch leaves nothing behind
             return global_invoice_call(session, tenant, run.params, max_receipts=batch, lease=lease)
@@ -521,14 +515,14 @@ def start_batch(
         if error.code != "no_open_receipts" or not run.invoice_ids:
             fail_run(run, error)
         else:
-            run.status = "done"
+            run.status = JobStatus.DONE
             run.finished_at = utcnow()
         return None
 
 
 def fail_run(run: GlobalInvoiceRun, error: PortalError) -> None:
     """The run stops: a batch was refused (by the rules or by the PAC)."""
-    run.status, run.error = "failed", error.message
+    run.status, run.error = JobStatus.FAILED, error.message
     run.finished_at = utcnow()
 
 

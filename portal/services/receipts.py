@@ -15,11 +15,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal import settings
 from portal.cfdi import catalogs, money, pdf
 from portal.cfdi.types import InvoiceInput, in_amount_range
 from portal.errors import ValidationError
@@ -27,9 +27,10 @@ from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import STATUSES, Receipt
+from portal.models.statuses import InvoiceStatus, ReceiptStatus
+from portal.models.tenancy import Tenant, scoped_select
 from portal.services import events, idempotency, invoice_files, invoices, mail, mail_limits
 from portal.services.checks import Checker
-from portal.tenancy import Tenant, scoped_select
 
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_LENGTH = 10
@@ -146,9 +147,11 @@ def lines_of(items: list[Any], currency: str = "MXN", exchange: Any = 1) -> list
     return money.compute_lines(parsed.items, money.currency_decimals(parsed.currency))
 
 
-def priced_items(tenant: Tenant, body: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal]:
+def priced_items(
+    session: Session, tenant: Tenant, body: dict[str, Any]
+) -> tuple[list[dict[str, Any]], Decimal]:
     """The items with product ids resolved, and their total by the engine's money math."""
-    _, data = invoices.resolve(tenant, {"items": body.get("items")})
+    _, data = invoices.resolve(session, tenant, {"items": body.get("items")})
     currency = str(body.get("currency") or "MXN")
     try:
         lines = lines_of(data["items"], currency, body.get("exchange", 1))
@@ -199,13 +202,13 @@ def create(
     key = meta["idempotency_key"]
     if key and (existing := invoices.replay(_find_by_key(session, tenant, key), digest)):
         return existing  # type: ignore[return-value]
-    items, total = priced_items(tenant, body)
+    items, total = priced_items(session, tenant, body)
     organization = tenant.organization
     date = meta["date"] or utcnow()
     receipt = Receipt(
         organization_id=organization.id,
         livemode=tenant.livemode,
-        status="open",
+        status=ReceiptStatus.OPEN,
         key=new_key(),
         folio_number=meta["folio_number"] or _next_folio(session, organization, tenant.livemode),
         date=date,
@@ -271,17 +274,19 @@ def lock(session: Session, receipt: Receipt) -> Receipt:
 
 def require_open(receipt: Receipt, path: str | None = None) -> None:
     """Refuse (400) a receipt that is no longer open, saying what became of it."""
-    if receipt.status == "open":
+    if receipt.status == ReceiptStatus.OPEN:
         return
     messages = {
-        "canceled": "El recibo está cancelado y ya no se puede facturar.",
-        "invoiced_to_customer": "El recibo ya se facturó a un cliente.",
-        "invoiced_globally": "El recibo ya se incluyó en una factura global.",
+        ReceiptStatus.CANCELED: "El recibo está cancelado y ya no se puede facturar.",
+        ReceiptStatus.INVOICED_TO_CUSTOMER: "El recibo ya se facturó a un cliente.",
+        ReceiptStatus.INVOICED_GLOBALLY: "El recibo ya se incluyó en una factura global.",
     }
     raise ValidationError(messages[receipt.status], "receipt_not_open", path=path)
 
 
-def set_status(session: Session, receipt: Receipt, status: str, invoice_id: str | None) -> None:
+def set_status(
+    session: Session, receipt: Receipt, status: ReceiptStatus, invoice_id: str | None
+) -> None:
     """Change the status (and the invoice it went into) and write ``receipt.status_updated``;
     a cancellation also writes ``receipt.cancellation_status_updated`` (a receipt is cancelled
     at once, with no SAT request: its cancellation status changes with its status)."""
@@ -300,7 +305,7 @@ def cancel(session: Session, receipt: Receipt) -> Receipt:
     """Cancel an open receipt: it can no longer be invoiced."""
     receipt = lock(session, receipt)
     require_open(receipt)
-    set_status(session, receipt, "canceled", None)
+    set_status(session, receipt, ReceiptStatus.CANCELED, None)
     return receipt
 
 
@@ -311,8 +316,7 @@ def self_invoice_url(receipt: Receipt, organization: Organization | None) -> str
     """``PUBLIC_BASE_URL/<domain>/<key>``, or None while the organization has no domain."""
     if organization is None or not organization.domain:
         return None
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return f"{base}/{organization.domain}/{receipt.key}"
+    return f"{settings.current().public_base_url}/{organization.domain}/{receipt.key}"
 
 
 def release_from(session: Session, invoice: Invoice) -> list[Receipt]:
@@ -329,7 +333,9 @@ def release_from(session: Session, invoice: Invoice) -> list[Receipt]:
             Receipt.organization_id == invoice.organization_id,
             Receipt.livemode.is_(invoice.livemode),
             Receipt.invoice_id == invoice.id,
-            Receipt.status.in_(("invoiced_globally", "invoiced_to_customer")),
+            Receipt.status.in_(
+                (ReceiptStatus.INVOICED_GLOBALLY, ReceiptStatus.INVOICED_TO_CUSTOMER)
+            ),
         )
         .order_by(Receipt.folio_number)
         .with_for_update()
@@ -340,7 +346,7 @@ def release_from(session: Session, invoice: Invoice) -> list[Receipt]:
             set_status(session, row, row.status, substitute.id)
         else:
             row.invoice_id = None
-            set_status(session, row, "open", None)
+            set_status(session, row, ReceiptStatus.OPEN, None)
     return list(rows)
 
 
@@ -354,7 +360,7 @@ def _substitute_of(session: Session, invoice: Invoice) -> Invoice | None:
             Invoice.organization_id == invoice.organization_id,
             Invoice.livemode.is_(invoice.livemode),
             Invoice.uuid == uuid.upper(),
-            Invoice.status == "valid",
+            Invoice.status == InvoiceStatus.VALID,
         )
     )
 

@@ -17,6 +17,7 @@ from portal.cfdi import documents
 from portal.cfdi.relations import PAYMENT, relations_in
 from portal.models.invoice_relations import InvoiceRelation
 from portal.models.invoices import Invoice
+from portal.models.statuses import InvoiceStatus
 
 CFDI = f"{{{documents.CFDI_NS}}}"
 PAGOS = "{http://www.sat.gob.mx/Pagos20}"
@@ -50,7 +51,9 @@ def read(invoice: Invoice) -> Seen:
 
 def accepts_credit_notes(invoice: Invoice) -> bool:
     """A valid income invoice: what a credit note (TipoRelacion 01) can relate to."""
-    return invoice.type == "I" and invoice.status == "valid" and invoice.uuid is not None
+    return (
+        invoice.type == "I" and invoice.status == InvoiceStatus.VALID and invoice.uuid is not None
+    )
 
 
 def label(invoice: Invoice) -> str:
@@ -68,7 +71,7 @@ def tenant_invoices(invoice: Invoice) -> Select[tuple[Invoice]]:
 
 
 def dependents(
-    session: Session, invoice: Invoice, statuses: tuple[str, ...] = ("valid",)
+    session: Session, invoice: Invoice, statuses: tuple[str, ...] = (InvoiceStatus.VALID,)
 ) -> list[tuple[Invoice, set[str]]]:
     """The tenant's CFDI (valid ones, by default) that pay or relate to ``invoice``, with how
     (the relations their XML stated when they were stamped)."""
@@ -173,7 +176,7 @@ def payment_chain(
     dependents of every status, when the caller has them."""
     uuid = invoice.uuid or ""
     if found is None:
-        found = dependents(session, invoice, ("valid", "canceled"))
+        found = dependents(session, invoice, (InvoiceStatus.VALID, InvoiceStatus.CANCELED))
     chain = [
         step for payment, how in found if PAYMENT in how for step in installments_in(payment, uuid)
     ]
@@ -185,7 +188,7 @@ def credit_notes(
 ) -> list[Invoice]:
     """The CFDI of type E that relate to ``invoice`` (cancelled ones too)."""
     if found is None:
-        found = dependents(session, invoice, ("valid", "canceled"))
+        found = dependents(session, invoice, (InvoiceStatus.VALID, InvoiceStatus.CANCELED))
     return [document for document, how in found if document.type == "E" and how - {PAYMENT}]
 
 

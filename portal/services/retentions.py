@@ -22,13 +22,16 @@ from lxml import etree
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from portal.cfdi import documents, pdf_retention
+from portal.cfdi import documents
 from portal.cfdi import types as cfdi
 from portal.cfdi.pac import CancelTarget, StampResult
+from portal.cfdi.pdf import retention as pdf_retention
 from portal.errors import ValidationError
 from portal.models.base import iso
 from portal.models.organizations import Organization
 from portal.models.retentions import Retention
+from portal.models.statuses import RetentionStatus
+from portal.models.tenancy import Tenant, scoped_select
 from portal.schemas import parse
 from portal.schemas.retentions import (
     RetentionCancel,
@@ -36,17 +39,26 @@ from portal.schemas.retentions import (
     RetentionCustomer,
     RetentionEmail,
 )
-from portal.services import customers, invoice_files, invoices, mail, mail_limits, stamping
+from portal.services import (
+    customers,
+    idempotency,
+    invoice_files,
+    invoices,
+    mail,
+    mail_limits,
+    stamping,
+)
 from portal.services.checks import Checker
-from portal.tenancy import Tenant, scoped_select
 
 RET = f"{{{documents.RETENCIONES_NS}}}"
 VERIFY_URL = "https://prodretencionverificacion.clouda.sat.gob.mx/"
 
 
-def _receiver(tenant: Tenant, raw: dict[str, Any] | str) -> tuple[str | None, cfdi.Customer]:
+def _receiver(
+    session: Session, tenant: Tenant, raw: dict[str, Any] | str
+) -> tuple[str | None, cfdi.Customer]:
     if isinstance(raw, str):
-        record = customers.get_customer(tenant, raw)
+        record = customers.get_customer(session, tenant, raw)
         return record.id, customers.to_cfdi(record)
     value = parse(RetentionCustomer, raw, prefix="customer")
     address = cfdi.Address(**value.address.model_dump())
@@ -101,7 +113,7 @@ def create(
         raise ValidationError(
             "La llave de idempotencia admite 64 caracteres.", "too_long", path="idempotency_key"
         )
-    digest = invoices.body_hash(body)
+    digest = idempotency.body_hash(body)
     if key:
         earlier = invoices.replay(find_by_key(session, tenant, key), digest)  # type: ignore[arg-type]
         if earlier is not None:
@@ -109,7 +121,7 @@ def create(
     organization = tenant.organization
     issuer = stamping.issuer_of(organization)
     csd = stamping.csd_of(organization.certificate)  # type: ignore[arg-type]
-    customer_id, receiver = _receiver(tenant, data.customer)
+    customer_id, receiver = _receiver(session, tenant, data.customer)
     document = documents.build_retention(csd, issuer, _input(data, receiver))
     pac = stamping.pac_for(session, organization, tenant.livemode)
     if pac.remote:
@@ -118,7 +130,7 @@ def create(
     retention = Retention(
         organization_id=organization.id,
         livemode=tenant.livemode,
-        status="valid",
+        status=RetentionStatus.VALID,
         customer_id=customer_id,
         data=_stored(data, receiver, customer_id),
         total=data.totales.monto_tot_operacion,
@@ -223,7 +235,7 @@ def cancel(
 ) -> Retention:
     """Cancel with SAT (``?motive=01..04``, 02 by default; 01 needs ``substitution``, the UUID
     of the retention that replaces it). Immediate: retentions need no receiver acceptance."""
-    if retention.status == "canceled":
+    if retention.status == RetentionStatus.CANCELED:
         raise ValidationError("La retención ya está cancelada.", "already_canceled")
     query = parse(RetentionCancel, args)
     substitution = None
@@ -236,7 +248,8 @@ def cancel(
             )
         replacement = session.scalar(
             scoped_select(Retention, tenant).where(
-                Retention.uuid == query.substitution.upper(), Retention.status == "valid"
+                Retention.uuid == query.substitution.upper(),
+                Retention.status == RetentionStatus.VALID,
             )
         )
         if replacement is None or replacement.id == retention.id:
@@ -266,7 +279,7 @@ def cancel(
         raise ValidationError(
             result.message or "El SAT no aceptó la cancelación.", "pac_cancel_rejected"
         )
-    retention.status = "canceled"
+    retention.status = RetentionStatus.CANCELED
     retention.cancellation_motive = query.motive
     retention.cancellation_substitution = substitution
     retention.canceled_at = datetime.now(UTC)

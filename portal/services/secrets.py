@@ -8,7 +8,8 @@ import secrets
 import string
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from flask import current_app
+
+from portal import settings
 
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_LENGTH = 32  # about 190 bits: a fast hash is enough to store it
@@ -31,8 +32,7 @@ def same(a: str, b: str) -> bool:
 
 def _fernet() -> MultiFernet:
     # Several comma-separated keys allow rotation: the first encrypts, all decrypt.
-    keys = current_app.config["ENCRYPTION_KEY"].split(",")
-    return MultiFernet([Fernet(k.strip().encode()) for k in keys])
+    return MultiFernet([Fernet(key.encode()) for key in settings.current().encryption_keys])
 
 
 def encrypt(data: bytes) -> bytes:

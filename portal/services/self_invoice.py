@@ -15,21 +15,22 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
+from portal import settings
 from portal.cfdi import catalogs, rules
 from portal.errors import NotFound, Problem, ValidationError
 from portal.models.customers import Customer
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import Receipt
+from portal.models.statuses import ReceiptStatus
+from portal.models.tenancy import Tenant
 from portal.services import customers, events, invoice_files, invoices, receipts, throttle
 from portal.services.checks import Checker
 from portal.services.organizations import RESERVED_DOMAINS
-from portal.tenancy import Tenant
 
 # Unknown keys tolerated before the portal answers 429 to a further unknown key: per visitor,
 # and per key prefix of the domain (guesses spread over many addresses). A key that exists is
@@ -170,11 +171,11 @@ def record_miss(session: Session, organization: Organization, key: str, ip: str)
 
 def state(receipt: Receipt) -> str:
     """What the page shows: ``form``, ``expired``, ``invoiced``, ``canceled`` or ``global``."""
-    if receipt.status == "invoiced_to_customer":
+    if receipt.status == ReceiptStatus.INVOICED_TO_CUSTOMER:
         return "invoiced"
-    if receipt.status == "invoiced_globally":
+    if receipt.status == ReceiptStatus.INVOICED_GLOBALLY:
         return "global"
-    if receipt.status == "canceled":
+    if receipt.status == ReceiptStatus.CANCELED:
         return "canceled"
     return "expired" if receipts.is_expired(receipt) else "form"
 
@@ -299,7 +300,7 @@ def redeem(
     be redeemed twice while the PAC answers) and the call is returned: the caller commits,
     sends it, then ``complete`` (stamped) or ``receipt_invoices.reopen`` (refused)."""
     receipt = receipts.lock(session, receipt)
-    if receipt.status == "invoiced_to_customer":
+    if receipt.status == ReceiptStatus.INVOICED_TO_CUSTOMER:
         throttle.check_all(session, _rfc_limits(receipt, ip))
         existing = session.get(Invoice, receipt.invoice_id)
         if _same_receiver(existing, data.tax_id):
@@ -312,7 +313,7 @@ def redeem(
             "payment_form": receipt.payment_form, "currency": receipt.currency,
             "exchange": str(receipt.exchange)}  # fmt: skip
     invoice, call = invoices.create_call(session, tenant, body, lease=lease)
-    receipts.set_status(session, receipt, "invoiced_to_customer", invoice.id)
+    receipts.set_status(session, receipt, ReceiptStatus.INVOICED_TO_CUSTOMER, invoice.id)
     if call is None:
         complete(session, organization, receipt, invoice, data)
     return invoice, call
@@ -355,7 +356,7 @@ def _rfc_limits(receipt: Receipt, ip: str) -> list[tuple[str, int, int]]:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="selfinvoice-download")
+    return URLSafeTimedSerializer(settings.current().secret_key, salt="selfinvoice-download")
 
 
 def download_token(receipt: Receipt, invoice: Invoice) -> str:

@@ -3,7 +3,8 @@
 Test mode stamps with the local test PAC. Its certificate is generated once, stored (key and
 password encrypted) so that every test stamp stays verifiable after a restart, and kept per
 process once read (the stored row never changes). Live mode stamps only through the configured
-real PAC, with a SAT-issued CSD.
+real PAC, with a SAT-issued CSD. Loaded CSDs are kept in a small per-process cache, by
+certificate and version, for a few minutes (decrypted keys do not linger).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from flask import current_app
+from cachetools import TTLCache, cached
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal import settings
 from portal.cfdi.csd import CSD, load_csd
 from portal.cfdi.pac import PAC, LocalTestPAC, live_pac
 from portal.cfdi.testcsd import TestCredentials, make_test_pac_signer
@@ -29,7 +31,9 @@ TEST_PAC_NAME = "default"
 _lock = threading.Lock()
 _test_pacs: dict[str, LocalTestPAC] = {}  # by database URL
 _generated: list[TestCredentials] = []
-_csds: dict[tuple[str, str, Any], CSD] = {}
+CSD_CACHE_SIZE = 64  # organizations whose CSD stays loaded
+CSD_CACHE_SECONDS = 600
+_csds: TTLCache[tuple[str, str, Any], CSD] = TTLCache(CSD_CACHE_SIZE, CSD_CACHE_SECONDS)
 
 
 def issuer_of(organization: Organization) -> Issuer:
@@ -52,19 +56,22 @@ def issuer_of(organization: Organization) -> Issuer:
     )
 
 
+@cached(
+    _csds,
+    key=lambda certificate: (
+        certificate.id,
+        certificate.certificate_number,
+        certificate.updated_at,
+    ),
+    lock=threading.Lock(),
+)
 def csd_of(certificate: Certificate) -> CSD:
     """The organization's CSD, decrypted and loaded (cached while the certificate is unchanged)."""
-    cache_key = (certificate.id, certificate.certificate_number, certificate.updated_at)
-    csd = _csds.get(cache_key)
-    if csd is None:
-        csd = load_csd(
-            certificate.cer_der,
-            secrets.decrypt(certificate.key_encrypted),
-            secrets.decrypt(certificate.password_encrypted).decode(),
-        )
-        _csds.clear()  # one organization at a time is the common case; keep memory flat
-        _csds[cache_key] = csd
-    return csd
+    return load_csd(
+        certificate.cer_der,
+        secrets.decrypt(certificate.key_encrypted),
+        secrets.decrypt(certificate.password_encrypted).decode(),
+    )
 
 
 def _new_credentials() -> TestCredentials:
@@ -112,17 +119,7 @@ def test_pac(session: Session) -> LocalTestPAC:
 
 def live_config() -> dict[str, Any] | None:
     """The operator's real PAC settings, or None when none is configured."""
-    config = current_app.config
-    if not config.get("PAC_PROVIDER"):
-        return None
-    username, password = config.get("PAC_USERNAME"), config.get("PAC_PASSWORD")
-    return {
-        "provider": config["PAC_PROVIDER"],
-        "username": username,
-        "user": username,
-        "password": password,
-        "environment": "test" if config.get("PAC_TEST_ENV") else "production",
-    }
+    return settings.current().live_pac
 
 
 def pac_for(session: Session, organization: Organization, livemode: bool) -> PAC:

@@ -22,6 +22,7 @@ from portal.models.events import Webhook, WebhookAttempt
 from portal.models.invoices import Invoice
 from portal.models.organizations import ApiKey, Organization
 from portal.models.receipts import Receipt
+from portal.models.statuses import InvoiceStatus
 from portal.services import accounts, audit, organizations
 from portal.services.audit import StaffActor
 
@@ -280,7 +281,7 @@ def recent_invoices(session: Session, account: Account, limit: int = 10) -> list
 
 def failed_invoices(session: Session, account: Account, limit: int = 10) -> list[Any]:
     """The reseller's latest invoices that failed to stamp, with the reason."""
-    query = _invoices_of(account).where(Invoice.status == "failed").limit(limit)
+    query = _invoices_of(account).where(Invoice.status == InvoiceStatus.FAILED).limit(limit)
     return list(session.execute(query))
 
 

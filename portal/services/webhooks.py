@@ -15,31 +15,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from portal import settings
 from portal.errors import Problem, ValidationError
-from portal.jsonio import UnreadableJSON, loads_untrusted
 from portal.models.accounts import Account
 from portal.models.base import iso, utcnow
-from portal.models.events import (
-    DELIVERY_DELIVERED,
-    DELIVERY_FAILED,
-    DELIVERY_PENDING,
-    DELIVERY_SENDING,
-    EVENT_TYPES,
-    WEBHOOK_DISABLED,
-    WEBHOOK_ENABLED,
-    Event,
-    Webhook,
-    WebhookAttempt,
-    WebhookDelivery,
-)
+from portal.models.events import EVENT_TYPES, Event, Webhook, WebhookAttempt, WebhookDelivery
 from portal.models.organizations import Organization
+from portal.models.statuses import DeliveryStatus, WebhookStatus
 from portal.services import outbound
 from portal.services.checks import Checker
 from portal.services.secrets import decrypt, encrypt, generate_key, same
+from portal.untrusted_json import UnreadableJSON, loads_untrusted
 
 SIGNATURE_HEADER = "Facturapi-Signature"
 TIMEOUT_SECONDS = 10
@@ -55,7 +44,7 @@ def _check_url(checker: Checker, required: bool) -> str | None:
     url = checker.text("url", required=required, max_len=2000)
     if url is not None:
         try:
-            outbound.resolve(url, current_app.config["WEBHOOKS_ALLOW_LOOPBACK"])
+            outbound.resolve(url, settings.current().webhooks_allow_loopback)
         except outbound.UnsafeURL as exc:
             checker.fail("url", str(exc), "invalid_url")
             return None
@@ -88,7 +77,7 @@ def create_webhook(
         livemode=livemode,
         url=url,
         enabled_events=events,
-        status=WEBHOOK_ENABLED,
+        status=WebhookStatus.ENABLED,
         secret_encrypted=encrypt(secret.encode()),
     )
     session.add(webhook)
@@ -100,7 +89,7 @@ def update_webhook(webhook: Webhook, data: dict[str, Any]) -> Webhook:
     """Change the URL, the events or the status (enabling clears the failing mark)."""
     checker = Checker(data)
     url, events = _check_url(checker, False), _check_events(checker, False)
-    status = checker.choice("status", (WEBHOOK_ENABLED, WEBHOOK_DISABLED))
+    status = checker.choice("status", (WebhookStatus.ENABLED, WebhookStatus.DISABLED))
     checker.done()
     if url is not None:
         webhook.url = url
@@ -108,7 +97,7 @@ def update_webhook(webhook: Webhook, data: dict[str, Any]) -> Webhook:
         webhook.enabled_events = events
     if status is not None:
         webhook.status = status
-        if status == WEBHOOK_ENABLED:
+        if status == WebhookStatus.ENABLED:
             webhook.failing_since = None
     return webhook
 
@@ -195,7 +184,7 @@ def due_deliveries(session: Session, limit: int = 500) -> list[str]:
         session.scalars(
             select(WebhookDelivery.id)
             .where(
-                WebhookDelivery.status.in_([DELIVERY_PENDING, DELIVERY_SENDING]),
+                WebhookDelivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]),
                 or_(
                     WebhookDelivery.next_attempt_at.is_(None),
                     WebhookDelivery.next_attempt_at <= now,
@@ -210,16 +199,16 @@ def due_deliveries(session: Session, limit: int = 500) -> list[str]:
 def claim(delivery: WebhookDelivery) -> bool:
     """Take a due delivery for one attempt (commit before sending)."""
     now = utcnow()
-    if delivery.status not in (DELIVERY_PENDING, DELIVERY_SENDING):
+    if delivery.status not in (DeliveryStatus.PENDING, DeliveryStatus.SENDING):
         return False  # already delivered or given up: a job that runs twice does nothing
     if delivery.next_attempt_at and delivery.next_attempt_at > now:
         return False  # not due yet, or another worker holds the lease
     webhook = delivery.webhook
-    if webhook.deleted_at is not None or webhook.status != WEBHOOK_ENABLED:
-        delivery.status, delivery.next_attempt_at = DELIVERY_FAILED, None
+    if webhook.deleted_at is not None or webhook.status != WebhookStatus.ENABLED:
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
         return False
-    delivery.status, delivery.attempts = DELIVERY_SENDING, delivery.attempts + 1
-    lease = current_app.config["JOB_LEASE_SECONDS"]
+    delivery.status, delivery.attempts = DeliveryStatus.SENDING, delivery.attempts + 1
+    lease = settings.current().job_lease_seconds
     delivery.next_attempt_at = now + timedelta(seconds=lease)
     return True
 
@@ -242,7 +231,7 @@ def prepare(delivery: WebhookDelivery) -> Outgoing:
         "User-Agent": "FacturaPortal-Webhooks/1",
         SIGNATURE_HEADER: sign(secret_of(delivery.webhook), body),
     }
-    allow_loopback = current_app.config["WEBHOOKS_ALLOW_LOOPBACK"]
+    allow_loopback = settings.current().webhooks_allow_loopback
     return Outgoing(delivery.webhook.url, body, headers, allow_loopback)
 
 
@@ -275,14 +264,14 @@ def record_attempt(
     session.add(attempt)
     delivery.last_status_code = response.status
     if response.status is not None and 200 <= response.status < 300:
-        delivery.status, delivery.delivered_at = DELIVERY_DELIVERED, utcnow()
+        delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, utcnow()
         delivery.next_attempt_at, delivery.webhook.failing_since = None, None
     elif delivery.attempts > len(RETRY_DELAYS):
-        delivery.status, delivery.next_attempt_at = DELIVERY_FAILED, None
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
         _mark_failing(session, delivery.webhook)
     else:
         delay = RETRY_DELAYS[delivery.attempts - 1]
-        delivery.status = DELIVERY_PENDING
+        delivery.status = DeliveryStatus.PENDING
         delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
     session.flush()
     return attempt
@@ -307,7 +296,7 @@ def _mark_failing(session: Session, webhook: Webhook) -> None:
             "organization": organization,
             "webhook": webhook,
             "account": account,
-            "link": f"{current_app.config['PUBLIC_BASE_URL']}/dashboard/o/{organization.id}"
+            "link": f"{settings.current().public_base_url}/dashboard/o/{organization.id}"
             f"/webhooks/{webhook.id}",
         },
         organization_id=organization.id,
@@ -317,12 +306,12 @@ def _mark_failing(session: Session, webhook: Webhook) -> None:
 
 def seconds_until_retry(delivery: WebhookDelivery) -> float | None:
     """When a failed delivery will be tried again (None when it is done or given up)."""
-    if delivery.status != DELIVERY_PENDING or delivery.next_attempt_at is None:
+    if delivery.status != DeliveryStatus.PENDING or delivery.next_attempt_at is None:
         return None
     return max(1.0, (delivery.next_attempt_at - utcnow()).total_seconds())
 
 
 def resend(delivery: WebhookDelivery) -> WebhookDelivery:
     """Deliver an event again now, with a fresh series of retries."""
-    delivery.status, delivery.attempts, delivery.next_attempt_at = DELIVERY_PENDING, 0, None
+    delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.PENDING, 0, None
     return delivery

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from lxml import etree
 from sqlalchemy import select
 
+from tests.fixtures.factories import ok
 from tests.fixtures.invoices import CUSTOMER
 
 MX = ZoneInfo("America/Mexico_City")
@@ -40,20 +41,6 @@ OTHER_CUSTOMER = {
 }
 
 
-@pytest.fixture
-def org_api(make_organization: Any, api: Any) -> Any:
-    """An API client for a ready organization's test environment."""
-    organization, key = make_organization()
-    client = api(key)
-    client.organization = organization
-    return client
-
-
-def _ok(response: Any) -> dict[str, Any]:
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
 class Docs:
     """Builds real documents through the API for one organization."""
 
@@ -61,7 +48,7 @@ class Docs:
         self.client, self.body = client, invoice_body
 
     def invoice(self, **overrides: Any) -> dict[str, Any]:
-        return _ok(self.client.post("/invoices", json=self.body(**overrides)))
+        return ok(self.client.post("/invoices", json=self.body(**overrides)))
 
     def related(self, relationship: str, target: dict[str, Any], **overrides: Any) -> dict:
         relation = [{"relationship": relationship, "documents": [target["uuid"]]}]
@@ -162,8 +149,8 @@ def test_live_related_documents_make_it_not_cancelable(docs: Docs, build: Any, k
     assert f"factura {_folio(target)} tiene" in body["message"]
     assert docs.client.get(f"/invoices/{target['id']}").get_json()["status"] == "valid"
     for document in blocking:
-        _ok(docs.cancel(document, "02"))
-    assert _ok(docs.cancel(target, "02"))["status"] == "canceled"
+        ok(docs.cancel(document, "02"))
+    assert ok(docs.cancel(target, "02"))["status"] == "canceled"
 
 
 def _own_uuid(docs: Docs, target: dict) -> str:
@@ -188,7 +175,7 @@ def _huge(docs: Docs, target: dict) -> str:
 
 def _canceled_substitute(docs: Docs, target: dict) -> str:
     substitute = docs.related("04", target)
-    _ok(docs.cancel(substitute, "02"))
+    ok(docs.cancel(substitute, "02"))
     return substitute["uuid"]
 
 
@@ -243,7 +230,7 @@ def test_motive_01_with_a_proper_substitute(docs: Docs) -> None:
     for by in ("id", "uuid"):
         target = docs.invoice()
         substitute = docs.related("04", target)
-        canceled = _ok(docs.cancel(target, "01", substitute[by]))
+        canceled = ok(docs.cancel(target, "01", substitute[by]))
         assert canceled["status"] == "canceled"
         assert canceled["cancellation"]["substitution"] == substitute["uuid"]
         assert canceled["cancellation"]["motive"] == "01"
@@ -256,7 +243,7 @@ def test_another_tenants_substitute_is_not_found(
     target = docs.invoice()
     _, key = make_organization()
     relation = [{"relationship": "04", "documents": [target["uuid"]]}]
-    theirs = _ok(api(key).post("/invoices", json=invoice_body(related_documents=relation)))
+    theirs = ok(api(key).post("/invoices", json=invoice_body(related_documents=relation)))
     for value in (theirs["id"], theirs["uuid"]):
         _refused(docs.cancel(target, "01", value), "cancel_substitution_not_found", "substitution")
 
@@ -271,15 +258,13 @@ def test_another_tenants_relations_never_block_a_cancellation(
     target = docs.invoice()
     _, key = make_organization()
     relation = [{"relationship": "01", "documents": [target["uuid"]]}]
-    theirs = _ok(
-        api(key).post("/invoices", json=invoice_body(type="E", related_documents=relation))
-    )
+    theirs = ok(api(key).post("/invoices", json=invoice_body(type="E", related_documents=relation)))
     recorded = db.scalars(
         select(InvoiceRelation).where(InvoiceRelation.from_invoice_id == theirs["id"])
     ).all()
     assert [(r.to_uuid, r.kind) for r in recorded] == [(target["uuid"], "01")]
     assert recorded[0].organization_id != docs.client.organization.id
-    assert _ok(docs.cancel(target, "02"))["status"] == "canceled"
+    assert ok(docs.cancel(target, "02"))["status"] == "canceled"
 
 
 def test_only_motive_01_takes_a_substitution(docs: Docs) -> None:
@@ -309,8 +294,8 @@ def global_invoice(org_api: Any, db: Any, receipt_body: Any) -> tuple[dict, list
     """A global invoice of yesterday's two receipts (one of them past its expiry)."""
     org_api.organization.receipts_periodicity = "day"
     db.commit()
-    rows = [_ok(org_api.post("/receipts", json=receipt_body(date=_yesterday()))) for _ in (1, 2)]
-    invoice = _ok(org_api.post("/receipts/global-invoice", json={}))
+    rows = [ok(org_api.post("/receipts", json=receipt_body(date=_yesterday()))) for _ in (1, 2)]
+    invoice = ok(org_api.post("/receipts/global-invoice", json={}))
     return invoice, rows
 
 
@@ -324,7 +309,7 @@ def test_motive_04_refused_for_a_nominative_invoice_outside_a_global_one(docs: D
 def test_motive_04_for_a_nominative_invoice_related_to_a_global_one(docs, global_invoice):
     invoice, _ = global_invoice
     nominative = docs.related("04", invoice)  # names the global invoice it came out of
-    assert _ok(docs.cancel(nominative, "04"))["status"] == "canceled"
+    assert ok(docs.cancel(nominative, "04"))["status"] == "canceled"
 
 
 def test_cancelling_a_global_invoice_releases_its_receipts(docs, global_invoice, db):
@@ -335,7 +320,7 @@ def test_cancelling_a_global_invoice_releases_its_receipts(docs, global_invoice,
     invoice, rows = global_invoice
     for row in rows:
         assert docs.client.get(f"/receipts/{row['id']}").get_json()["status"] == "invoiced_globally"
-    assert _ok(docs.cancel(invoice, "04"))["status"] == "canceled"
+    assert ok(docs.cancel(invoice, "04"))["status"] == "canceled"
     for row in rows:
         now = docs.client.get(f"/receipts/{row['id']}").get_json()
         assert now["status"] == "open" and now["invoice"] is None
@@ -349,7 +334,7 @@ def test_cancelling_a_global_invoice_releases_its_receipts(docs, global_invoice,
     body = {"customer": CUSTOMER, "use": "G03"}
     again = docs.client.post(f"/receipts/{rows[0]['id']}/invoice", json=body)
     assert again.status_code == 200, again.get_json()
-    assert _ok(docs.client.post("/receipts/global-invoice", json={}))["total"] == rows[1]["total"]
+    assert ok(docs.client.post("/receipts/global-invoice", json={}))["total"] == rows[1]["total"]
 
 
 def _receipt_events(db: Any, receipt_id: str) -> list[dict]:
@@ -364,8 +349,8 @@ def _receipt_events(db: Any, receipt_id: str) -> list[dict]:
 def test_cancelling_a_receipts_invoice_opens_the_receipt_again(docs, org_api, receipt_body, db):
     """A receipt invoiced to a customer whose invoice is cancelled (motive 02: wrong data) is
     ``open`` again, announced, and can be invoiced anew or go into a global invoice."""
-    receipt = _ok(org_api.post("/receipts", json=receipt_body()))
-    invoice = _ok(
+    receipt = ok(org_api.post("/receipts", json=receipt_body()))
+    invoice = ok(
         docs.client.post(
             f"/receipts/{receipt['id']}/invoice", json={"customer": CUSTOMER, "use": "G03"}
         )
@@ -373,7 +358,7 @@ def test_cancelling_a_receipts_invoice_opens_the_receipt_again(docs, org_api, re
     assert docs.client.get(f"/receipts/{receipt['id']}").get_json()["status"] == (
         "invoiced_to_customer"
     )
-    assert _ok(docs.cancel(invoice, "02"))["status"] == "canceled"
+    assert ok(docs.cancel(invoice, "02"))["status"] == "canceled"
     now = docs.client.get(f"/receipts/{receipt['id']}").get_json()
     assert (now["status"], now["invoice"]) == ("open", None)
     assert _receipt_events(db, receipt["id"])[-1]["status"] == "open"
@@ -389,14 +374,14 @@ def test_a_substitute_takes_over_the_receipts_of_the_invoice_it_replaces(
     """Motive 01: the operations are now invoiced by the substitute, so the receipt follows
     it (still ``invoiced_to_customer``) instead of opening again, and no global invoice can
     declare it a second time."""
-    receipt = _ok(org_api.post("/receipts", json=receipt_body()))
-    invoice = _ok(
+    receipt = ok(org_api.post("/receipts", json=receipt_body()))
+    invoice = ok(
         docs.client.post(
             f"/receipts/{receipt['id']}/invoice", json={"customer": CUSTOMER, "use": "G03"}
         )
     )
     substitute = docs.related("04", invoice)
-    answer = _ok(docs.cancel(invoice, "01", substitute["uuid"]))
+    answer = ok(docs.cancel(invoice, "01", substitute["uuid"]))
     assert answer["status"] == "canceled"
     now = docs.client.get(f"/receipts/{receipt['id']}").get_json()
     assert (now["status"], now["invoice"]) == ("invoiced_to_customer", substitute["id"])
@@ -454,7 +439,7 @@ def test_receiver_acceptance_rule(
         rate = "20" if items == "USD" else "8"
         body = {"items": [{"product": dollar}], "currency": "USD", "exchange": rate}
     invoice = _aged(docs, test_pac, monkeypatch, later, **body)
-    answer = _ok(docs.cancel(invoice, motive))
+    answer = ok(docs.cancel(invoice, motive))
     expected = ("valid", "pending") if needs_acceptance else ("canceled", "accepted")
     assert (answer["status"], answer["cancellation_status"]) == expected
 
@@ -467,7 +452,7 @@ def test_a_payment_needs_acceptance_after_the_next_business_day(
     the totals up to $1,000 (a payment's Total is 0), so only fr. IX spares the acceptance."""
     payment = docs.payment(docs.ppd(), "100.00")
     _move_clock(test_pac, monkeypatch, later)
-    answer = _ok(docs.cancel(payment, "02"))
+    answer = ok(docs.cancel(payment, "02"))
     expected = ("valid", "pending") if needs_acceptance else ("canceled", "accepted")
     assert (answer["status"], answer["cancellation_status"]) == expected
 
@@ -487,9 +472,9 @@ def test_receiver_answer_settles_a_pending_cancellation(
 
     invoice = _aged(docs, test_pac, monkeypatch, OLD, items=BIG)
     monkeypatch.setattr(test_pac, "acceptance_delay", timedelta(hours=1))
-    pending = _ok(docs.cancel(invoice, "02"))
+    pending = ok(docs.cancel(invoice, "02"))
     assert (pending["status"], pending["cancellation_status"]) == ("valid", "pending")
-    still = _ok(docs.client.put(f"/invoices/{invoice['id']}/status"))
+    still = ok(docs.client.put(f"/invoices/{invoice['id']}/status"))
     assert still["cancellation_status"] == "pending"  # the receiver has not answered yet
     monkeypatch.setattr(test_pac, "acceptance_delay", timedelta(0))
     monkeypatch.setattr(test_pac, "pending_outcome", outcome)
@@ -516,7 +501,7 @@ def test_acuse_is_sat_shaped_and_signed_by_the_test_pac(docs: Docs, db: Any) -> 
 
     invoice = docs.invoice()
     before = datetime.now(MX).replace(tzinfo=None, microsecond=0)
-    _ok(docs.cancel(invoice, "02"))
+    ok(docs.cancel(invoice, "02"))
     response = docs.client.get(f"/invoices/{invoice['id']}/cancellation_receipt/xml")
     assert response.status_code == 200
     root = etree.fromstring(response.data)
@@ -550,7 +535,7 @@ def test_acuse_is_sat_shaped_and_signed_by_the_test_pac(docs: Docs, db: Any) -> 
 def test_tampered_acuse_fails_verification(docs: Docs, db: Any) -> None:
     """The check above can fail: a changed EstatusUUID breaks the digest."""
     invoice = docs.invoice()
-    _ok(docs.cancel(invoice, "02"))
+    ok(docs.cancel(invoice, "02"))
     xml = docs.client.get(f"/invoices/{invoice['id']}/cancellation_receipt/xml").data
     root = etree.fromstring(xml)
     root.find(f"{CANCELA}Folios/{CANCELA}EstatusUUID").text = "202"
@@ -565,7 +550,7 @@ def test_acuse_pdf_names_whose_signature_it_is(docs: Docs) -> None:
     import subprocess
 
     invoice = docs.invoice()
-    _ok(docs.cancel(invoice, "02"))
+    ok(docs.cancel(invoice, "02"))
     pdf = docs.client.get(f"/invoices/{invoice['id']}/cancellation_receipt/pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     text = subprocess.run(
@@ -585,7 +570,7 @@ def test_cancelling_a_payment_gives_its_amount_back(docs: Docs) -> None:
     docs.payment(ppd, "100.00")
     second = docs.payment(ppd, "50.00")
     assert docs.client.get(f"/invoices/{ppd['id']}").get_json()["balance"] == 541.2
-    _ok(docs.cancel(second, "02"))
+    ok(docs.cancel(second, "02"))
     assert docs.client.get(f"/invoices/{ppd['id']}").get_json()["balance"] == 591.2
     again = docs.payment(ppd, "91.20")
     xml = etree.fromstring(docs.client.get(f"/invoices/{again['id']}/xml").data)

@@ -27,14 +27,6 @@ DUNDER = {
 }
 
 
-@pytest.fixture
-def org_api(make_organization: Any, api: Any) -> Any:
-    organization, key = make_organization()
-    client = api(key)
-    client.organization = organization
-    return client
-
-
 def _create(client: Any, body: dict[str, Any] | None = None, **params: str) -> Any:
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return client.post(

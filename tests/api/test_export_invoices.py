@@ -19,14 +19,6 @@ from portal.models.invoices import Invoice
 from tests.cfdi.test_comercio_exterior import CCE, CFDI, check_export, export_body
 
 
-@pytest.fixture
-def org_api(make_organization: Any, api: Any) -> Any:
-    organization, key = make_organization()
-    client = api(key)
-    client.organization = organization
-    return client
-
-
 def _stamped_xml(org_api: Any, body: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
     response = org_api.post("/invoices", json=body)
     assert response.status_code == 200, response.get_json()

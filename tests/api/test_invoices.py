@@ -14,15 +14,6 @@ from portal.models.mail import OutboxEmail
 from portal.services import api_keys
 
 
-@pytest.fixture
-def org_api(make_organization: Any, api: Any) -> Any:
-    """An API client for a ready organization's test environment."""
-    organization, key = make_organization()
-    client = api(key)
-    client.organization = organization
-    return client
-
-
 def _create(client: Any, body: dict[str, Any], **params: str) -> Any:
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return client.post("/invoices" + (f"?{query}" if query else ""), json=body)
@@ -166,6 +157,22 @@ def test_live_mode_needs_a_configured_pac(org_api, api, db, invoice_body) -> Non
     assert response.status_code == 503 and response.get_json()["code"] == "pac_not_configured"
     db.rollback()  # what the request's teardown does (the test client shares this session)
     assert db.scalar(select(func.count()).select_from(Invoice)) == 0
+
+
+def test_test_mode_stamps_with_the_test_pac_and_live_needs_a_configured_one(
+    org_api, db, app, monkeypatch
+) -> None:
+    from portal.cfdi import errors as E
+    from portal.cfdi.errors import PACError
+    from portal.services import stamping
+
+    organization = org_api.organization
+    assert stamping.pac_for(db, organization, False) is stamping.test_pac(db)
+    for provider in (None, ""):
+        monkeypatch.setitem(app.config, "PAC_PROVIDER", provider)
+        with pytest.raises(PACError) as caught:
+            stamping.pac_for(db, organization, True)
+        assert caught.value.code == E.PAC_NOT_CONFIGURED
 
 
 def test_live_mode_refuses_a_certificate_not_issued_by_sat(org_api, api, db, app, invoice_body):
@@ -427,7 +434,8 @@ def test_test_pac_certificate_survives_a_restart(org_api, invoice_body, db, veri
 def test_a_huge_body_is_stamped_asynchronously(org_api, invoice_body, monkeypatch) -> None:
     from portal.services import invoices
 
-    monkeypatch.setattr(invoices, "ASYNC_BODY_BYTES", 100)  # instead of building a 2 MB body
+    # instead of building a 2 MB body
+    monkeypatch.setattr(invoices.creation, "ASYNC_BODY_BYTES", 100)
     invoice = _create(org_api, invoice_body()).get_json()
     assert invoice["status"] == "pending" and invoice["uuid"] is None
     assert org_api.get(f"/invoices/{invoice['id']}").get_json()["status"] == "valid"
@@ -468,3 +476,18 @@ def test_sweep_requeues_invoices_left_pending(org_api, invoice_body, db, monkeyp
     db.commit()
     invoice_jobs.sweep_pending_invoices.call_local()
     assert queued == [invoice["id"]]
+
+
+def test_loaded_csds_are_kept_per_certificate_version_in_a_bounded_cache(org_api, db) -> None:
+    from datetime import timedelta
+
+    from portal.services import stamping
+
+    certificate = org_api.organization.certificate
+    first = stamping.csd_of(certificate)
+    assert stamping.csd_of(certificate) is first  # loaded (and decrypted) once
+    certificate.updated_at = certificate.updated_at + timedelta(seconds=1)  # a new version
+    assert stamping.csd_of(certificate) is not first
+    assert stamping._csds.maxsize == stamping.CSD_CACHE_SIZE
+    assert stamping._csds.ttl == stamping.CSD_CACHE_SECONDS
+    db.rollback()

@@ -21,13 +21,6 @@ from tests.cfdi.test_zones import _expected_offset
 CFDI = "http://www.sat.gob.mx/cfd/4"
 
 
-@pytest.fixture
-def org_api(make_organization: Any, api: Any) -> Any:
-    """An API client for a ready organization's test environment."""
-    _organization, key = make_organization()
-    return api(key)
-
-
 def _xml(client: Any, invoice: dict[str, Any]) -> etree._Element:
     response = client.get(f"/invoices/{invoice['id']}/xml")
     assert response.status_code == 200

@@ -22,14 +22,6 @@ CFDI = "{http://www.sat.gob.mx/cfd/4}"
 NOW = datetime.now(ZoneInfo("America/Mexico_City"))
 
 
-@pytest.fixture
-def org_api(make_organization: Any, api: Any) -> Any:
-    organization, key = make_organization()
-    client = api(key)
-    client.organization = organization
-    return client
-
-
 def _folio_after_a_refusal(db: Any, last: int) -> int:
     """The next folio after a document SAT's matrix refused once sealed: on SQLite the folio is
     taken in the request's transaction and given back; on PostgreSQL it is committed at once in

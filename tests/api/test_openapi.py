@@ -34,7 +34,7 @@ from portal.extensions import db as _db
 from portal.models.accounts import ROLE_RESELLER
 from portal.services import outbound
 from tests.conftest import _empty_tables
-from tests.fixtures.factories import LEGAL, PASSWORD
+from tests.fixtures.factories import PASSWORD, ready_organization
 from tests.fixtures.invoices import CUSTOMER, ITEM
 from tests.fixtures.receipts import RECEIPT_ITEM
 from tests.fixtures.retentions import retention_body
@@ -280,7 +280,6 @@ class FuzzWorld:
 def fuzz_world(app: Any, org_csd: Any) -> Iterator[FuzzWorld]:
     """One world for every fuzzed operation (a fresh one each would cost more than the fuzzing)."""
     from portal.services import accounts, api_keys, webhooks
-    from portal.services import organizations as orgs
 
     quiet = outbound.Response(status=200, excerpt="", latency_ms=1)
     with pytest.MonkeyPatch.context() as patch:
@@ -290,9 +289,7 @@ def fuzz_world(app: Any, org_csd: Any) -> Iterator[FuzzWorld]:
             account, user_key = accounts.create_account(
                 _db.session, "fuzz@example.com", PASSWORD, "Fuzz", ROLE_RESELLER
             )
-            org = orgs.create_organization(_db.session, account, "Escuela Kemper")
-            orgs.upload_certificate(org, org_csd.cer_der, org_csd.key_der, org_csd.password)
-            orgs.update_legal(org, LEGAL)
+            org = ready_organization(_db.session, account, org_csd)
             world = FuzzWorld(app, org.id, api_keys.test_key(_db.session, org), user_key)
             _db.session.commit()
         yield world

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from portal.models.invoices import Invoice
 from tests.cfdi.test_pdf import pdf_text
+from tests.fixtures.factories import ok
 from tests.fixtures.sat_checks import (
     PAGO,
     check_stamped_payment,
@@ -35,23 +36,9 @@ OTHER_CUSTOMER = {
 }
 
 
-@pytest.fixture
-def org_api(make_organization: Any, api: Any) -> Any:
-    """An API client for a ready organization's test environment."""
-    organization, key = make_organization()
-    client = api(key)
-    client.organization = organization
-    return client
-
-
-def _ok(response: Any) -> dict[str, Any]:
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
 def _ppd(org_api: Any, invoice_body: Any, **overrides: Any) -> dict[str, Any]:
     body = invoice_body(payment_method="PPD", payment_form="99", **overrides)
-    invoice = _ok(org_api.post("/invoices", json=body))
+    invoice = ok(org_api.post("/invoices", json=body))
     invoice["xml"] = org_api.get(f"/invoices/{invoice['id']}/xml").data
     return invoice
 
@@ -68,7 +55,7 @@ def _pay(org_api: Any, invoice_body: Any, *payments: dict[str, Any], **body: Any
 
 
 def _stamped(org_api: Any, response: Any) -> etree._Element:
-    payment = _ok(response)
+    payment = ok(response)
     return check_stamped_payment(org_api.get(f"/invoices/{payment['id']}/xml").data)
 
 
@@ -231,7 +218,7 @@ def _future() -> str:
 REFUSALS = [
     (
         "pue_invoice",
-        lambda api, body: {**_ok(api.post("/invoices", json=body())), "balance": 691.2},
+        lambda api, body: {**ok(api.post("/invoices", json=body())), "balance": 691.2},
         {},
         {},
         "payment_invoice_pue",
@@ -403,10 +390,10 @@ def test_draft_and_async_payments_read_the_balance_when_they_are_stamped(
     the worker stamps it."""
     invoice = _ppd(org_api, invoice_body, items=[_item("1000", None)])  # 1,160.00
     first = _payment([{"uuid": invoice["uuid"], "amount": "700"}])
-    draft = _ok(_pay(org_api, invoice_body, first, status="draft"))
+    draft = ok(_pay(org_api, invoice_body, first, status="draft"))
     assert draft["status"] == "draft" and _balance(org_api, invoice) == Decimal("1160.00")
     second = _payment([{"uuid": invoice["uuid"], "amount": "500"}])
-    queued = _ok(
+    queued = ok(
         org_api.post(
             "/invoices?async=true",
             json=invoice_body(type="P", items=[], complements=[{"type": "pago", "data": [second]}]),
@@ -418,7 +405,7 @@ def test_draft_and_async_payments_read_the_balance_when_they_are_stamped(
     assert refused.status_code == 400, refused.get_json()
     assert refused.get_json()["code"] == "payment_exceeds_balance"
     assert "saldo 660.00 MXN" in refused.get_json()["message"]
-    smaller = _ok(
+    smaller = ok(
         _pay(
             org_api,
             invoice_body,

@@ -14,14 +14,6 @@ from portal.services import products as service
 UKELELE = {"description": "Ukelele", "product_key": "60131324", "price": 345.6, "sku": "UK-1"}
 
 
-@pytest.fixture
-def org_api(make_organization: Any, api: Any) -> Any:
-    organization, key = make_organization()
-    client = api(key)
-    client.organization = organization
-    return client
-
-
 def test_create_applies_facturapi_defaults(org_api: Any, db: Any) -> None:
     response = org_api.post("/products", json=UKELELE)
     assert response.status_code == 200, response.json

@@ -19,7 +19,6 @@ from portal.cfdi.pac import (
     make_pac,
     mexico_now,
     requires_acceptance,
-    select_pac,
     verify_seal,
     verify_tfd,
 )
@@ -135,11 +134,10 @@ def test_cancellation_must_match_the_document(stamped, issuer_csd, test_pac) -> 
     assert caught.value.code == E.PAC_CANCEL_REJECTED
 
 
-def test_live_without_pac_is_a_coded_error(test_pac) -> None:
-    assert select_pac(False, test_pac, None) is test_pac
+def test_live_without_pac_is_a_coded_error() -> None:
     for config in (None, {}, {"provider": ""}):
         with pytest.raises(PACError) as caught:
-            select_pac(True, test_pac, config)
+            live_pac(config)
         assert caught.value.code == E.PAC_NOT_CONFIGURED
 
 

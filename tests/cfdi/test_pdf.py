@@ -28,6 +28,7 @@ from portal.cfdi import pdf, qr
 from portal.cfdi.csd import CSD
 from portal.cfdi.documents import build_global_invoice, build_invoice
 from portal.cfdi.pac import LocalTestPAC
+from portal.cfdi.pdf import render
 from portal.cfdi.types import (
     Customer,
     GlobalInfo,
@@ -267,7 +268,7 @@ def test_ieps_breakdown_off_folds_ieps_into_prices() -> None:
 
 def test_seal_lines_fit_their_column(one_item: bytes) -> None:
     # Seals are laid out without line breaking (white-space: pre): pdf.SEAL_LINE must fit.
-    page = pdf._document(pdf.invoice_html(one_item), "invoice.css").pages[0]._page_box
+    page = render._document(pdf.invoice_html(one_item), "invoice.css").pages[0]._page_box
     seals = [
         box
         for box in page.descendants()
@@ -279,10 +280,10 @@ def test_seal_lines_fit_their_column(one_item: bytes) -> None:
 
 
 def test_weasyprint_still_has_the_user_agent_hook() -> None:
-    # pdf._HTML swaps WeasyPrint's user-agent stylesheet for ua.css through this private hook;
+    # render._HTML swaps WeasyPrint's user-agent stylesheet for ua.css through this private hook;
     # without it the stock sheet applies again: the same look, a slower render.
     assert "_ua_stylesheets" in vars(weasyprint.HTML)
-    assert pdf._HTML(string="<p>.</p>")._ua_stylesheets() == [pdf._stylesheet("ua.css")]
+    assert render._HTML(string="<p>.</p>")._ua_stylesheets() == [render._stylesheet("ua.css")]
 
 
 def test_bad_brand_colour_falls_back() -> None:

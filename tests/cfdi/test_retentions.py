@@ -24,7 +24,7 @@ from satcfdi.create.retencion import (
 from portal.cfdi import errors as E
 from portal.cfdi.documents import build_cancellation, build_retention, local_now
 from portal.cfdi.errors import CFDIValidationError
-from portal.cfdi.pdf_retention import render_retention
+from portal.cfdi.pdf.retention import render_retention
 from portal.cfdi.types import Address, Customer, RetentionInput, RetentionTaxInput
 from portal.errors import ValidationError
 from tests.fixtures.sat_retention_checks import (

@@ -20,9 +20,8 @@ from portal.jobs.queue import init_queue
 from portal.migrate import upgrade
 from portal.models.invoices import Invoice
 from portal.services import accounts, invoices
-from portal.services import organizations as orgs
 from portal.tenancy import Tenant
-from tests.fixtures.factories import LEGAL
+from tests.fixtures.factories import ready_organization
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
@@ -63,9 +62,7 @@ def test_pg_dump_and_restore_round_trip(
     try:
         with producer.app_context():
             account, _ = accounts.create_account(db.session, "b@example.com", "frase larga 99", "B")
-            org = orgs.create_organization(db.session, account, "Escuela Kemper")
-            orgs.upload_certificate(org, org_csd.cer_der, org_csd.key_der, org_csd.password)
-            orgs.update_legal(org, LEGAL)
+            org = ready_organization(db.session, account, org_csd)
             invoice = invoices.create(db.session, Tenant(org, False), invoice_body())
             db.session.commit()
             assert invoice.status == "valid"

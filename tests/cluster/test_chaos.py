@@ -25,9 +25,10 @@ import pytest
 import requests
 from sqlalchemy import create_engine, func, select
 
-from portal.models.events import DELIVERY_SENDING, Event, WebhookDelivery
+from portal.models.events import Event, WebhookDelivery
 from portal.models.invoices import Invoice
-from portal.models.mail import EMAIL_SENDING, EMAIL_SENT, OutboxEmail
+from portal.models.mail import OutboxEmail
+from portal.models.statuses import DeliveryStatus, EmailStatus
 from portal.services import webhooks
 from tests.cluster.processes import wait_for
 from tests.cluster.topology import EVENTS, Client, running
@@ -120,7 +121,7 @@ def test_sigkill_web_and_worker_mid_invoice_webhook_and_email_loses_nothing(
     slow = client.many(SLOW_WEBHOOK_INVOICES, run_async=True, threads=2)
     assert [r.status_code for r in slow] == [200] * SLOW_WEBHOOK_INVOICES, cluster.tail()
     sending = select(func.count()).select_from(WebhookDelivery)
-    sending = sending.where(WebhookDelivery.status == DELIVERY_SENDING)
+    sending = sending.where(WebhookDelivery.status == DeliveryStatus.SENDING)
     _waiting(lambda: _count(engine, sending) > 0, "a delivery in flight", cluster)
     cluster.kill("worker0")
     in_flight = _count(engine, sending)
@@ -143,7 +144,7 @@ def test_sigkill_web_and_worker_mid_invoice_webhook_and_email_loses_nothing(
         )
         assert response.status_code == 200, response.text
     mailing = select(func.count()).select_from(OutboxEmail)
-    mailing = mailing.where(OutboxEmail.status == EMAIL_SENDING)
+    mailing = mailing.where(OutboxEmail.status == EmailStatus.SENDING)
     _waiting(lambda: _count(engine, mailing) > 0, "an email being sent", cluster)
     cluster.kill("worker0")
     mid_send = _count(engine, mailing)
@@ -171,7 +172,7 @@ def _settled(engine: Any, cluster: Any) -> None:
             unsent = connection.scalar(
                 select(func.count())
                 .select_from(OutboxEmail)
-                .where(OutboxEmail.status != EMAIL_SENT)
+                .where(OutboxEmail.status != EmailStatus.SENT)
             )
         return unstamped == 0 and undelivered == 0 and unsent == 0
 

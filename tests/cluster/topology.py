@@ -26,9 +26,8 @@ from portal.extensions import db
 from portal.jobs.queue import init_queue
 from portal.migrate import upgrade
 from portal.services import accounts, api_keys, webhooks
-from portal.services import organizations as orgs
 from tests.cluster.processes import RedisServer, free_port, wait_for
-from tests.fixtures.factories import LEGAL
+from tests.fixtures.factories import ready_organization
 from tests.fixtures.invoices import CUSTOMER, ITEM
 
 PASSWORD = "correct horse battery 9"
@@ -255,10 +254,7 @@ def organization(url: str, env: dict[str, str], receiver: Any, csd: Any) -> dict
     )
     with producer.app_context():
         account, _ = accounts.create_account(db.session, "two@example.com", PASSWORD, "Two")
-        org = orgs.create_organization(db.session, account, "Escuela Kemper")
-        orgs.upload_certificate(org, csd.cer_der, csd.key_der, csd.password)
-        orgs.update_legal(org, LEGAL)
-        orgs.set_domain(db.session, org, "kemper")
+        org = ready_organization(db.session, account, csd, domain="kemper")
         key = api_keys.test_key(db.session, org)
         webhook, secret = webhooks.create_webhook(
             db.session, org.id, False, {"url": receiver.url, "enabled_events": EVENTS}

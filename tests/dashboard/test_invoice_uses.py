@@ -51,7 +51,7 @@ def test_a_use_the_rules_refuse_is_explained_and_nothing_is_stamped(client, org,
 
 def test_customer_default_use_and_self_invoice_uses_lists_exclude_other_types(client, org) -> None:
     from portal.dashboard.catalog_forms import CustomerForm
-    from portal.dashboard.org_forms import ReceiptSettingsForm
+    from portal.dashboard.org.forms import ReceiptSettingsForm
 
     with client.application.test_request_context():
         customer_uses = [

@@ -123,7 +123,7 @@ def test_other_organizations_receipts_are_404_and_environments_apart(
 def test_a_large_period_is_invoiced_in_the_background_with_progress(
     merchant, make_receipt, db, monkeypatch
 ):
-    from portal.dashboard import org_receipts
+    from portal.dashboard.org import receipts as org_receipts
     from portal.jobs import receipts as receipt_jobs
     from portal.models.receipts import GlobalInvoiceRun
 

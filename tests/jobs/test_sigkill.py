@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from portal import create_app
 from portal.config import PROJECT_ROOT
-from portal.database import read_only
+from portal.database import set_write_intent, write_intent
 from portal.extensions import db
 from portal.jobs.queue import init_queue
 from portal.models.base import Base
@@ -31,10 +31,9 @@ from portal.models.events import Event, WebhookDelivery
 from portal.models.invoices import Invoice
 from portal.models.mail import OutboxEmail
 from portal.services import accounts, events, invoices, webhooks
-from portal.services import organizations as orgs
 from portal.services.mail import queue_email
 from portal.tenancy import Tenant
-from tests.fixtures.factories import LEGAL
+from tests.fixtures.factories import ready_organization
 
 EVENTS, EMAILS, INVOICES = 6, 3, 3
 
@@ -110,9 +109,7 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str, log: Path) -
 def _enqueue_work(receiver_url: str, csd: Any, invoice_body: Any) -> tuple[set[str], set[str]]:
     Base.metadata.create_all(db.engine)
     account, _ = accounts.create_account(db.session, "kill@example.com", "correct horse 9", "K")
-    org = orgs.create_organization(db.session, account, "Escuela Kemper")
-    orgs.upload_certificate(org, csd.cer_der, csd.key_der, csd.password)
-    orgs.update_legal(org, LEGAL)
+    org = ready_organization(db.session, account, csd)
     types = ["receipt.status_updated", "invoice.status_updated"]
     webhooks.create_webhook(
         db.session, org.id, False, {"url": receiver_url, "enabled_events": types}
@@ -138,8 +135,12 @@ def _enqueue_work(receiver_url: str, csd: Any, invoice_body: Any) -> tuple[set[s
 
 
 def _states(model: Any) -> list[str]:
-    with read_only():  # never hold SQLite's write lock while the worker works
+    before = write_intent()
+    set_write_intent(False)  # never hold SQLite's write lock while the worker works
+    try:
         states = list(db.session.scalars(select(model.status)))
+    finally:
+        set_write_intent(before)
     db.session.rollback()
     return states
 

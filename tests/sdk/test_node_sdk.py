@@ -7,9 +7,6 @@ test fails with the reason: the compatibility claim must not pass silently.
 from __future__ import annotations
 
 import base64
-import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +15,14 @@ import pytest
 from portal.services import events
 from tests.fixtures.factories import LEGAL
 from tests.fixtures.invoices import CUSTOMER, ITEM
+from tests.fixtures.node_sdk import run_node
 from tests.fixtures.receipts import RECEIPT_ITEM
 
 SCRIPT = Path(__file__).with_name("sdk_flow.mjs")
 
 
 def _run_flow(sdk: Path, data: dict[str, Any]) -> dict[str, Any]:
-    result = subprocess.run(
-        ["node", str(SCRIPT)],
-        input=json.dumps(data),
-        env={**os.environ, "SDK_DIR": str(sdk)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]  # node also prints the minified line
-    return json.loads(result.stdout)
+    return run_node(sdk, SCRIPT, data)
 
 
 def _delivered_event(db: Any, org: Any, make_webhook: Any, receiver: Any) -> dict[str, str]:

@@ -39,14 +39,6 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     rendered_files.forget_all()
 
 
-@pytest.fixture
-def org_api(make_organization: Any, api: Any) -> Any:
-    organization, key = make_organization()
-    client = api(key)
-    client.organization, client.key = organization, key
-    return client
-
-
 def _stamped(client: Any, body: dict[str, Any]) -> str:
     created = client.post("/invoices", json=body)
     assert created.status_code == 200, created.json

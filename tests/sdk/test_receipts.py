@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from tests.fixtures.invoices import CUSTOMER
+from tests.fixtures.node_sdk import run_node
 
-SCRIPT = Path(__file__).with_name("facturapi_receipts_check.js")
+SCRIPT = Path(__file__).with_name("receipts_check.js")
 
 
 def test_the_node_sdk_creates_invoices_and_cancels_receipts(
@@ -21,14 +19,8 @@ def test_the_node_sdk_creates_invoices_and_cancels_receipts(
 ) -> None:
     _, key = make_organization(domain="kemper")
     db.rollback()  # the live server writes; this session must not hold a transaction open
-    shutil.copy(SCRIPT, node_sdk / "receipts.js")
     data = {"key": key, "base": f"{live_server}/v2", "customer": CUSTOMER}
-    result = subprocess.run(
-        ["node", "receipts.js"], cwd=node_sdk, input=json.dumps(data),
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout)
+    out = run_node(node_sdk, SCRIPT, data)
     receipt = out["receipt"]
     assert receipt["status"] == "open" and receipt["self_invoice_url"].endswith(receipt["key"])
     assert out["listed"]["total_results"] == 1 and out["retrieved"]["id"] == receipt["id"]

@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -22,17 +21,15 @@ from portal.cfdi import catalogs
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.invoice_forms import CancelForm, CreditNoteForm, PaymentForm
 from portal.dashboard.org import bp
-from portal.dashboard.org_public_links import link_context
+from portal.dashboard.org.public_links import link_context
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attach_errors
+from portal.i18n import language as _lang
 from portal.models.invoices import Invoice
+from portal.models.statuses import CancellationStatus, InvoiceStatus
 from portal.services import contacts, invoices, payments, related_documents
 from portal.tenancy import current_tenant, scoped_get
-
-
-def _lang() -> str:
-    return str(get_locale() or "es")
 
 
 def _load(invoice_id: str) -> Invoice:
@@ -135,7 +132,9 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
     """The invoice's page with its payments, credit notes and the forms (``forms`` replace the
     blank ones, with the values and errors of a refused submission)."""
     session = db.session
-    found = related_documents.dependents(session, invoice, ("valid", "canceled"))
+    found = related_documents.dependents(
+        session, invoice, (InvoiceStatus.VALID, InvoiceStatus.CANCELED)
+    )
     chain = related_documents.payment_chain(session, invoice, found)
     notes = related_documents.credit_notes(session, invoice, found)
     context = {
@@ -149,7 +148,7 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
         "substitutes": [
             document
             for document, how in found
-            if document.status == "valid" and how == {related_documents.SUBSTITUTION}
+            if document.status == InvoiceStatus.VALID and how == {related_documents.SUBSTITUTION}
         ],
         "relation_names": RELATION_NAMES,
         "credit_notes": notes,
@@ -228,7 +227,7 @@ def draft_substitute(invoice_id: str):
     """A draft copy that relates to this invoice with TipoRelacion 04: once corrected and
     stamped, it is the substitute that motive 01 names."""
     invoice = _load(invoice_id)
-    if invoice.status != "valid" or invoice.uuid is None:
+    if invoice.status != InvoiceStatus.VALID or invoice.uuid is None:
         flash(_("Sólo una factura vigente puede sustituirse."), "error")
         return redirect(url_for("org.invoice", invoice_id=invoice.id))
     draft = invoices.copy_to_draft(db.session, invoice)
@@ -261,7 +260,7 @@ def cancel_invoice(invoice_id: str):
             db.session.rollback()
             attach_errors(form, error)
         else:
-            if invoice.cancellation_status == "pending":
+            if invoice.cancellation_status == CancellationStatus.PENDING:
                 message = _("Solicitud enviada: el receptor debe aceptar la cancelación.")
             else:
                 message = _("Factura cancelada ante el SAT.")

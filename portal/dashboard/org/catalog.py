@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from portal.api.pagination import paginate
 from portal.cfdi import catalogs, rules
 from portal.dashboard.catalog_forms import CustomerForm, ProductForm
 from portal.dashboard.forms import ConfirmForm
@@ -17,15 +15,13 @@ from portal.dashboard.org import bp
 from portal.errors import NotFound, PortalError
 from portal.extensions import db
 from portal.forms import attach_errors
+from portal.i18n import language as _lang
+from portal.pagination import paginate
 from portal.services import customers, products
 from portal.tenancy import current_tenant
 
 SEARCHES = {"products": catalogs.search_products, "units": catalogs.search_units}
 SUGGESTIONS = 12
-
-
-def _lang() -> str:
-    return str(get_locale() or "es")
 
 
 def _saved(message: str, endpoint: str, **values: Any) -> Any:
@@ -81,7 +77,7 @@ def new_customer():
 def edit_customer(customer_id: str):
     """Edit a customer; from here also send it an edit link or delete it."""
     tenant = current_tenant()
-    customer = customers.get_customer(tenant, customer_id)
+    customer = customers.get_customer(db.session, tenant, customer_id)
     form = CustomerForm(lang=_lang())
     if request.method == "GET":
         form.fill(customer)
@@ -96,7 +92,7 @@ def edit_customer(customer_id: str):
 def email_customer_edit_link(customer_id: str):
     """Email the customer a new link to fill in its tax data."""
     tenant = current_tenant()
-    customer = customers.get_customer(tenant, customer_id)
+    customer = customers.get_customer(db.session, tenant, customer_id)
     if ConfirmForm().validate_on_submit():
         try:
             base_url = current_app.config["PUBLIC_BASE_URL"]
@@ -115,7 +111,7 @@ def email_customer_edit_link(customer_id: str):
 @bp.post("/customers/<customer_id>/delete")
 def delete_customer(customer_id: str):
     """Delete a customer (its invoices are kept)."""
-    customer = customers.get_customer(current_tenant(), customer_id)
+    customer = customers.get_customer(db.session, current_tenant(), customer_id)
     if ConfirmForm().validate_on_submit():
         customers.delete_customer(customer)
         return _saved(_("Eliminamos el cliente."), "org.customers")
@@ -151,7 +147,7 @@ def new_product():
 @bp.route("/products/<product_id>", methods=["GET", "POST"])
 def edit_product(product_id: str):
     """Edit a product; from here also delete it."""
-    product = products.get_product(current_tenant(), product_id)
+    product = products.get_product(db.session, current_tenant(), product_id)
     form = ProductForm(editing=True)
     if request.method == "GET":
         form.fill(product)
@@ -163,7 +159,7 @@ def edit_product(product_id: str):
 @bp.post("/products/<product_id>/delete")
 def delete_product(product_id: str):
     """Delete a product (invoices that use it are kept)."""
-    product = products.get_product(current_tenant(), product_id)
+    product = products.get_product(db.session, current_tenant(), product_id)
     if ConfirmForm().validate_on_submit():
         products.delete_product(product)
         return _saved(_("Eliminamos el producto."), "org.products")

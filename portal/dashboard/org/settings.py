@@ -13,13 +13,12 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from portal.cfdi.errors import CSDError
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp, set_live
-from portal.dashboard.org_forms import (
+from portal.dashboard.org.forms import (
     ADDRESS_KEYS,
     BrandingForm,
     CertificateForm,
@@ -34,6 +33,7 @@ from portal.downloads import set_disposition
 from portal.errors import PortalError, ValidationError
 from portal.extensions import db
 from portal.forms import attach_errors
+from portal.i18n import language as _lang
 from portal.impersonation import refuse_if_impersonating, refused_while_impersonating
 from portal.redirects import safe_next
 from portal.schemas import parse
@@ -44,10 +44,6 @@ from portal.services import organizations as orgs
 
 FILE_MAX = 64 * 1024
 LOGO_READ_MAX = 2 * orgs.LOGO_MAX_BYTES  # larger logos get the service's own message
-
-
-def _lang() -> str:
-    return str(get_locale() or "es")
 
 
 def _done(message: str, endpoint: str = "org.overview"):

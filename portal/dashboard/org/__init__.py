@@ -83,13 +83,13 @@ def _navigation() -> dict[str, Any]:
     }
 
 
-from portal.dashboard import (  # noqa: E402,F401
-    org_catalog,
-    org_events,
-    org_invoice_actions,
-    org_invoices,
-    org_public_links,
-    org_receipts,
-    org_retentions,
-    org_views,
+from portal.dashboard.org import (  # noqa: E402,F401
+    catalog,
+    events,
+    invoice_actions,
+    invoices,
+    public_links,
+    receipts,
+    retentions,
+    settings,
 )

@@ -3,15 +3,13 @@ retrieve, the three downloads, sendByEmail, cancel, and a refused body (fails wi
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
+from tests.fixtures.node_sdk import run_node
 from tests.fixtures.retentions import retention_body
 
-SCRIPT = Path(__file__).with_name("facturapi_retentions_check.js")
+SCRIPT = Path(__file__).with_name("retentions_check.js")
 
 
 def test_the_node_sdk_drives_retentions(
@@ -19,14 +17,8 @@ def test_the_node_sdk_drives_retentions(
 ) -> None:
     _, key = make_organization()
     db.rollback()  # the live server writes; this session must not hold a transaction open
-    shutil.copy(SCRIPT, node_sdk / "retentions.js")
     data = {"key": key, "base": f"{live_server}/v2", "body": retention_body()}
-    result = subprocess.run(
-        ["node", "retentions.js"], cwd=node_sdk, input=json.dumps(data),
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout)
+    out = run_node(node_sdk, SCRIPT, data)
     retention = out["retention"]
     assert retention["status"] == "valid" and len(retention["uuid"]) == 36
     assert out["listed"]["total_results"] == 1 and out["retrieved"]["id"] == retention["id"]

@@ -3,12 +3,10 @@ against our API, as a merchant migrating from Facturapi would (fails without nod
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
+from tests.fixtures.node_sdk import run_node
 from tests.fixtures.payroll_transfer import payroll_body, transfer_body
 
 SCRIPT = Path(__file__).with_name("payroll_transfer_check.mjs")
@@ -19,19 +17,13 @@ def test_the_node_sdk_creates_payroll_and_transfer_invoices(
 ) -> None:
     _, key = make_organization()
     db.rollback()  # the live server writes; this session must not hold a transaction open
-    shutil.copy(SCRIPT, node_sdk / "payroll_transfer.mjs")
     data = {
         "key": key,
         "base": f"{live_server}/v2",
         "payroll": payroll_body(),
         "transfer": transfer_body(),
     }
-    result = subprocess.run(
-        ["node", "payroll_transfer.mjs"], cwd=node_sdk, input=json.dumps(data),
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout)
+    out = run_node(node_sdk, SCRIPT, data)
     assert out["payroll"]["type"] == "N" and out["payroll"]["status"] == "valid"
     assert out["transfer"]["type"] == "T" and out["transfer"]["total"] == 0
     assert [i["id"] for i in out["listed"]["data"]] == [out["payroll"]["id"]]

@@ -168,14 +168,6 @@ class SeriesForm(FlaskForm):
     next_folio = IntegerField(_l("Siguiente folio (producción)"), [Optional()])
 
 
-class DefaultSeriesForm(FlaskForm):
-    """Which series each document type uses by default."""
-
-    I = SelectField(_l("Facturas de ingreso"), choices=[])  # noqa: E741
-    E = SelectField(_l("Notas de crédito (egreso)"), choices=[])
-    P = SelectField(_l("Complementos de pago"), choices=[])
-
-
 class ConfirmNameForm(FlaskForm):
     """Type the organization's name to confirm a destructive action."""
 

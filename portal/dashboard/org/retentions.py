@@ -16,13 +16,13 @@ from satcfdi.catalogs import select_all
 from wtforms import DecimalField, EmailField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from portal.api.pagination import paginate
 from portal.dashboard.org import bp
 from portal.downloads import set_disposition
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import max_length, strip
 from portal.models.retentions import Retention
+from portal.pagination import paginate
 from portal.services import retentions
 from portal.tenancy import current_tenant, scoped_get
 

@@ -5,45 +5,25 @@ The SDK comes from the shared ``node_sdk`` fixture (tests/fixtures/node_sdk.py).
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from portal.services import events
+from tests.fixtures.node_sdk import run_node
 
-SCRIPT = Path(__file__).with_name("facturapi_sdk_check.js")
-
-
-@pytest.fixture
-def sdk_dir(node_sdk: Path) -> Path:
-    """The installed SDK's directory, with our check script beside it."""
-    shutil.copy(SCRIPT, node_sdk / "check.js")
-    return node_sdk
+SCRIPT = Path(__file__).with_name("webhooks_check.js")
 
 
 def _node(sdk: Path, data: dict[str, Any]) -> dict[str, Any]:
-    result = subprocess.run(
-        ["node", "check.js"],
-        cwd=sdk,
-        input=json.dumps(data),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return run_node(sdk, SCRIPT, data, timeout=60)
 
 
 def test_the_node_sdk_manages_webhooks_and_validates_our_signatures(
-    sdk_dir: Path, live_server: str, make_organization: Any, receiver: Any, db: Any
+    node_sdk: Path, live_server: str, make_organization: Any, receiver: Any, db: Any
 ) -> None:
     org, key = make_organization()
     base = f"{live_server}/v2"
-    crud = _node(sdk_dir, {"mode": "crud", "key": key, "base": base, "url": receiver.url})
+    crud = _node(node_sdk, {"mode": "crud", "key": key, "base": base, "url": receiver.url})
     assert crud["hook"]["secret"].startswith("whsec_") and crud["hook"]["status"] == "enabled"
     assert crud["listed"]["total_results"] == 1
     assert crud["updated"]["enabled_events"] == ["invoice.status_updated", "receipt.status_updated"]
@@ -57,7 +37,7 @@ def test_the_node_sdk_manages_webhooks_and_validates_our_signatures(
     db.commit()
     [request] = receiver.requests
     checked = _node(
-        sdk_dir,
+        node_sdk,
         {
             "mode": "validate",
             "key": key,

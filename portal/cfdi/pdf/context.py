@@ -1,53 +1,29 @@
-"""Printed representations: CFDI 4.0 invoice PDF, receipt ticket and cancellation acknowledgment.
-
-Our own Jinja templates rendered by WeasyPrint (satcfdi's stock templates take ~1.4 s). The
-stamped XML is the only source of an invoice's data; branding and options only change the look.
-Speed comes from a fixed table layout, a short user-agent stylesheet, seals cut into lines
-that need no line breaking, concept rows without collapsed borders or whitespace nodes, the
-cyclic GC paused while WeasyPrint builds its boxes, stylesheets parsed once per process, logos
-scaled once to print size, and a font that is installed (DejaVu Sans).
-"""
+"""What the templates print, derived from the stamped CFDI, a receipt or a cancellation acuse."""
 
 from __future__ import annotations
 
-import base64
-import gc
-import io
-import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import cache, lru_cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+from decimal import Decimal
+from typing import Any
 
-import jinja2
-import nh3
-import weasyprint
-import weasyprint.text.fonts
-import weasyprint.urls
-from PIL import Image
 from satcfdi.cfdi import CFDI
-from satcfdi.models import Code
 
-from portal.cfdi import catalogs, complement_pdf
+from portal.cfdi import catalogs
+from portal.cfdi.pdf import complements as complement_pdf
+from portal.cfdi.pdf.formatting import (
+    _code,
+    _decimal,
+    breakable,
+    money,
+    plain_number,
+    rate,
+    seal_lines,
+    unit_price,
+    when,
+)
+from portal.cfdi.pdf.words import amount_in_words
 from portal.cfdi.qr import qr_data_uri, verification_url
-
-if TYPE_CHECKING:
-    import pydyf
-
-TEMPLATES = Path(__file__).with_name("templates")
-TEST_WATERMARK = "DOCUMENTO DE PRUEBA — SIN VALIDEZ FISCAL"
-DEFAULT_COLOR = "#1F4E79"
-CUSTOM_SECTION_MAX = 20_000
-# The largest logo box of our templates (50 x 18 mm, base.css and receipt.css) at 400 dpi.
-LOGO_PIXELS = (787, 283)
-# Characters of DejaVu Sans Mono at 5.5 pt that fit the invoice's 160.9 mm seals column
-# (invoice.css: .fiscal .seal, .fiscal .qr): 137.7, kept to 136 as when it broke every 8.
-SEAL_LINE = 136
 
 DOCUMENT_TITLES = {
     "I": "Factura",
@@ -63,11 +39,6 @@ CANCELLATION_STATUS = {
     "rejected": "Cancelación rechazada",
     "expired": "Solicitud vencida",
 }
-
-CUSTOM_TAGS = frozenset(
-    "b i strong em u br p ul ol li span small div h3 h4 table thead tbody tr th td".split()
-)
-CUSTOM_ATTRIBUTES = {"td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
 
 
 # --------------------------------------------------------------------------- options
@@ -90,235 +61,6 @@ class PdfExtra:
             return value
         known = {f.name for f in fields(cls)}
         return cls(**{k: bool(v) for k, v in (value or {}).items() if k in known})
-
-
-@dataclass(frozen=True)
-class Branding:
-    """How the organization looks on its documents."""
-
-    organization_name: str = ""
-    logo: bytes | None = None
-    color: str = DEFAULT_COLOR
-
-    @property
-    def css_color(self) -> str:
-        """The brand colour as ``#RRGGBB`` (the default when invalid: it lands in CSS)."""
-        value = (self.color or "").strip().lstrip("#")
-        return f"#{value.upper()}" if re.fullmatch(r"[0-9A-Fa-f]{6}", value) else DEFAULT_COLOR
-
-    @property
-    def _rgb_luminance(self) -> tuple[tuple[int, int, int], float]:
-        """RGB of the brand colour and its luma (0-255)."""
-        red, green, blue = (int(self.css_color[i : i + 2], 16) for i in (1, 3, 5))
-        return (red, green, blue), 0.2126 * red + 0.7152 * green + 0.0722 * blue
-
-    @property
-    def css_text_on_color(self) -> str:
-        """White or near-black, whichever reads better on the brand colour."""
-        return "#FFFFFF" if self._rgb_luminance[1] < 150 else "#222222"
-
-    @property
-    def css_ink(self) -> str:
-        """The brand colour for text on white, darkened when too light to read."""
-        rgb, luminance = self._rgb_luminance
-        if luminance <= 130:
-            return self.css_color
-        return "#" + "".join(f"{int(c * 130 / luminance):02X}" for c in rgb)
-
-    @property
-    def logo_uri(self) -> str | None:
-        """The logo as a data URI, when it is a PNG or a JPEG."""
-        return _logo_uri(self.logo) if self.logo else None
-
-
-@lru_cache(maxsize=64)
-def _logo_uri(logo: bytes) -> str | None:
-    """A logo's data URI, made once per logo: a PNG larger than it prints is scaled down."""
-    mime = image_mime(logo)
-    if mime == "image/png":
-        logo = _print_size_png(logo)
-    return None if mime is None else data_uri(logo, mime)
-
-
-def _print_size_png(data: bytes) -> bytes:
-    """A PNG no larger than LOGO_PIXELS, same look; the original if small enough or unreadable."""
-    # WeasyPrint decodes and re-encodes a PNG in every PDF (a 4000 px logo: hundreds of ms);
-    # JPEGs are embedded as they are.
-    try:
-        image = Image.open(io.BytesIO(data))
-        if image.width <= LOGO_PIXELS[0] and image.height <= LOGO_PIXELS[1]:
-            return data
-        if image.mode not in ("RGB", "RGBA", "L", "LA"):
-            image = image.convert("RGBA")
-        image.thumbnail(LOGO_PIXELS, Image.Resampling.LANCZOS)
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return data
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def image_mime(data: bytes | None) -> str | None:
-    """``image/png`` or ``image/jpeg`` by magic bytes, else None."""
-    if not data:
-        return None
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    return None
-
-
-def data_uri(data: bytes, mime: str) -> str:
-    """A base64 ``data:`` URI."""
-    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
-
-
-def sanitize_custom_section(html: str | None) -> str:
-    """``pdf_custom_section`` reduced to a short allow-list of formatting tags."""
-    if not html:
-        return ""
-    return nh3.clean(
-        html[:CUSTOM_SECTION_MAX],
-        tags=set(CUSTOM_TAGS),
-        attributes={k: set(v) for k, v in CUSTOM_ATTRIBUTES.items()},
-        url_schemes=set(),
-        link_rel=None,
-    )
-
-
-# --------------------------------------------------------------------------- amounts in words
-
-_SMALL = (
-    "CERO UN DOS TRES CUATRO CINCO SEIS SIETE OCHO NUEVE DIEZ ONCE DOCE TRECE CATORCE QUINCE "
-    "DIECISÉIS DIECISIETE DIECIOCHO DIECINUEVE VEINTE VEINTIÚN VEINTIDÓS VEINTITRÉS VEINTICUATRO "
-    "VEINTICINCO VEINTISÉIS VEINTISIETE VEINTIOCHO VEINTINUEVE"
-).split()
-_TENS = "_ _ _ TREINTA CUARENTA CINCUENTA SESENTA SETENTA OCHENTA NOVENTA".split()
-_HUNDREDS = (
-    "_ CIENTO DOSCIENTOS TRESCIENTOS CUATROCIENTOS QUINIENTOS SEISCIENTOS SETECIENTOS "
-    "OCHOCIENTOS NOVECIENTOS"
-).split()
-_CURRENCIES = {
-    "MXN": ("PESO", "PESOS", "M.N."),
-    "USD": ("DÓLAR", "DÓLARES", "USD"),
-    "EUR": ("EURO", "EUROS", "EUR"),
-}
-
-
-def _below_hundred(n: int) -> str:
-    """1..99 in words, "UN" form (the number always precedes a noun)."""
-    if n < 30:
-        return _SMALL[n]
-    tens, units = divmod(n, 10)
-    return _TENS[tens] + (f" Y {_SMALL[units]}" if units else "")
-
-
-def _below_thousand(n: int) -> str:
-    """1..999 in words."""
-    if n == 100:
-        return "CIEN"
-    hundreds, rest = divmod(n, 100)
-    parts = [_HUNDREDS[hundreds]] if hundreds else []
-    return " ".join(parts + ([_below_hundred(rest)] if rest else []))
-
-
-def number_in_words(n: int) -> str:
-    """A non-negative integer in Spanish capitals as invoices write it (1000 -> UN MIL)."""
-    if n == 0:
-        return "CERO"
-    for size, one, many in ((10**12, "UN BILLÓN", "BILLONES"), (10**6, "UN MILLÓN", "MILLONES")):
-        if n >= size:
-            high, rest = divmod(n, size)
-            head = one if high == 1 else f"{number_in_words(high)} {many}"
-            return head + (f" {number_in_words(rest)}" if rest else "")
-    thousands, rest = divmod(n, 1000)
-    head = f"{_below_thousand(thousands)} MIL" if thousands else ""
-    return " ".join(p for p in (head, _below_thousand(rest) if rest else "") if p)
-
-
-def amount_in_words(amount: Decimal | str | int, currency: str = "MXN") -> str:
-    """ "UN MIL DOSCIENTOS PESOS 50/100 M.N." for 1200.50 MXN."""
-    value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    whole, cents = divmod(abs(int(value * 100)), 100)
-    one, many, suffix = _CURRENCIES.get(currency, (currency, currency, currency))
-    words = number_in_words(whole)
-    noun = one if whole == 1 else many
-    joiner = " DE " if words.endswith(("MILLÓN", "MILLONES", "BILLÓN", "BILLONES")) else " "
-    return f"{words}{joiner}{noun} {cents:02d}/100 {suffix}".strip()
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-def _code(value: Any) -> str | None:
-    """The code inside a satcfdi ``Code`` (or the plain value)."""
-    if value is None:
-        return None
-    return str(value.code) if isinstance(value, Code) else str(value)
-
-
-def _decimal(value: Any) -> Decimal:
-    """A Decimal from an XML value, 0 when absent or malformed."""
-    try:
-        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
-    except InvalidOperation:
-        return Decimal(0)
-
-
-def money(value: Any, decimals: int = 2) -> str:
-    """$1,234.50"""
-    number = _decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    return f"${number:,.{decimals}f}"
-
-
-def plain_number(value: Any) -> str:
-    """A quantity without trailing zeros: 2, 1.5, 0.125."""
-    number = _decimal(value)
-    text = f"{number:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def unit_price(value: Any, round_price: bool) -> str:
-    """Unit price as stamped (all decimals, at least 2) or rounded to cents."""
-    number = _decimal(value)
-    if round_price:
-        return money(number)
-    exponent = -number.as_tuple().exponent if isinstance(number.as_tuple().exponent, int) else 2
-    return money(number, max(2, min(int(exponent), 6)))
-
-
-def rate(value: Any) -> str:
-    """0.160000 -> 16%; 0.265 -> 26.5%."""
-    return plain_number(_decimal(value) * 100) + "%"
-
-
-def breakable(text: str | None, every: int = 8) -> str:
-    """Long tokens (seals, chains) with zero-width spaces so lines break cheaply anywhere."""
-    if not text:
-        return ""
-    return "\u200b".join(text[i : i + every] for i in range(0, len(text), every))
-
-
-def seal_lines(text: str | None, width: int = SEAL_LINE) -> str:
-    """A seal or chain cut into lines of ``width`` characters, laid out without line breaking."""
-    return "\n".join((text or "")[i : i + width] for i in range(0, len(text or ""), width))
-
-
-def when(value: Any, zone: str = "America/Mexico_City") -> str:
-    """dd/mm/yyyy hh:mm:ss; ISO strings accepted, aware times shown in ``zone``."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return value
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(ZoneInfo(zone))
-        return value.strftime("%d/%m/%Y %H:%M:%S")
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    return "" if value is None else str(value)
 
 
 # --------------------------------------------------------------------------- invoice context
@@ -735,137 +477,6 @@ def invoice_context(
     }
 
 
-# --------------------------------------------------------------------------- rendering
-
-
-@cache
-def _environment() -> jinja2.Environment:
-    """The Jinja environment of our PDF templates (autoescaped)."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(money=money, when=when, breakable=breakable, number=plain_number)
-    return env
-
-
-@cache
-def _stylesheet(name: str) -> weasyprint.CSS:
-    """A template stylesheet, parsed once per process."""
-    return weasyprint.CSS(
-        string=(TEMPLATES / name).read_text("utf-8"),
-        font_config=_fonts(),
-        url_fetcher=_data_only_fetcher(),
-    )
-
-
-@cache
-def _fonts() -> weasyprint.text.fonts.FontConfiguration:
-    """One font configuration shared by every render."""
-    return weasyprint.text.fonts.FontConfiguration()
-
-
-@cache
-def _data_only_fetcher() -> weasyprint.urls.URLFetcher:
-    """A fetcher for ``data:`` URIs only: documents never reach the network or the disk."""
-    return weasyprint.urls.URLFetcher(allowed_protocols={"data"})
-
-
-class _HTML(weasyprint.HTML):
-    """A WeasyPrint document styled with our short user-agent stylesheet."""
-
-    def _ua_stylesheets(self, forms: bool = False) -> list[weasyprint.CSS]:
-        # A private hook (WeasyPrint's own tests override it too): were it renamed, the stock
-        # sheet would apply again, slower but with the same look.
-        return [_stylesheet("ua.css")]
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Cyclic garbage collection paused while WeasyPrint builds its trees of boxes."""
-    # Those millions of long-lived objects made every full collection walk them all: a quarter
-    # of a 1,000-concept render. They are freed by reference counting once the PDF is written.
-    if not gc.isenabled():  # paused by another render in progress (threads)
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-def render_html(template: str, **context: Any) -> str:
-    """The HTML of one of our templates."""
-    return _environment().get_template(template).render(watermark=TEST_WATERMARK, **context)
-
-
-def _document(html: str, css: str) -> weasyprint.Document:
-    """Lay out ``html`` with the shared stylesheet and the one of its kind."""
-    return _HTML(string=html, url_fetcher=_data_only_fetcher()).render(
-        stylesheets=[_stylesheet("base.css"), _stylesheet(css)], font_config=_fonts()
-    )
-
-
-def html_to_pdf(html: str, css: str) -> bytes:
-    """PDF bytes of ``html`` laid out with stylesheet ``css`` (plus ``base.css``)."""
-    with _gc_paused():
-        return _document(html, css).write_pdf()
-
-
-def _base_context(branding: Branding | None, test_mode: bool) -> dict[str, Any]:
-    """Branding and mode, common to every template."""
-    branding = branding or Branding()
-    return {
-        "brand": branding,
-        "color": branding.css_color,
-        "logo": branding.logo_uri,
-        "on_color": branding.css_text_on_color,
-        "ink": branding.css_ink,
-        "test_mode": test_mode,
-    }
-
-
-def invoice_html(
-    xml: bytes | str | CFDI,
-    branding: Branding | None = None,
-    *,
-    pdf_extra: PdfExtra | Mapping[str, Any] | None = None,
-    custom_section: str | None = None,
-    test_mode: bool = False,
-) -> str:
-    """The invoice's HTML (what ``render_invoice`` turns into a PDF)."""
-    cfdi = xml if isinstance(xml, CFDI) else CFDI.from_string(_as_bytes(xml))
-    return render_html(
-        "invoice.html",
-        doc=invoice_context(cfdi, pdf_extra),
-        custom_section=sanitize_custom_section(custom_section),
-        **_base_context(branding, test_mode),
-    )
-
-
-def render_invoice(
-    xml: bytes | str | CFDI,
-    branding: Branding | None = None,
-    *,
-    pdf_extra: PdfExtra | Mapping[str, Any] | None = None,
-    custom_section: str | None = None,
-    test_mode: bool = False,
-) -> bytes:
-    """The PDF of a stamped CFDI 4.0 (invoice, credit note, payment receipt...)."""
-    html = invoice_html(
-        xml, branding, pdf_extra=pdf_extra, custom_section=custom_section, test_mode=test_mode
-    )
-    return html_to_pdf(html, "invoice.css")
-
-
-def _as_bytes(xml: bytes | str) -> bytes:
-    """XML text as bytes."""
-    return xml.encode("utf-8") if isinstance(xml, str) else xml
-
-
 # --------------------------------------------------------------------------- receipt ticket
 
 
@@ -902,38 +513,6 @@ def receipt_context(receipt: Mapping[str, Any]) -> dict[str, Any]:
         "url": url,
         "qr": qr_data_uri(url) if url else None,
     }
-
-
-def _content_height_mm(document: weasyprint.Document) -> float:
-    """Height in mm of the content laid out on the first page."""
-    box = document.pages[0]._page_box.children[0]  # the <html> box: no public API for it
-    return box.margin_height() * 25.4 / 96
-
-
-def _keep_top(height_mm: float) -> Callable[[weasyprint.Document, pydyf.PDF], None]:
-    """A ``write_pdf`` finisher cutting every page to its top ``height_mm``."""
-
-    def finish(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
-        for number in pdf.pages["Kids"][::3]:  # references: number, generation, "R"
-            for box in ("MediaBox", "TrimBox", "BleedBox"):  # [left, bottom, right, top] in pt
-                rectangle = pdf.objects[number][box]
-                rectangle[1] = rectangle[3] - height_mm * 72 / 25.4
-
-    return finish
-
-
-def render_receipt(
-    receipt: Mapping[str, Any], branding: Branding | None = None, *, test_mode: bool = False
-) -> bytes:
-    """An 80 mm receipt ticket, as long as its content, with the QR of its self-invoice URL."""
-    context = {"receipt": receipt_context(receipt), **_base_context(branding, test_mode)}
-    with _gc_paused():
-        # Laid out once on a 1 m page, then cut below the content.
-        document = _document(render_html("receipt.html", paged=False, **context), "receipt.css")
-        if len(document.pages) > 1:  # longer than a metre: 1 m pages, a watermark on each
-            return html_to_pdf(render_html("receipt.html", paged=True, **context), "receipt.css")
-        height = _content_height_mm(document) + 12  # + page margins and a little air
-        return document.write_pdf(finisher=_keep_top(round(height, 1)))
 
 
 # --------------------------------------------------------------------------- cancellation
@@ -985,23 +564,3 @@ def cancellation_context(ack: Mapping[str, Any], test_mode: bool = False) -> dic
         "folio_status": str(ack.get("folio_status") or ""),
         "signatures": _signatures(ack, test_mode),
     }
-
-
-def render_cancellation(
-    ack: Mapping[str, Any], branding: Branding | None = None, *, test_mode: bool = False
-) -> bytes:
-    """The acknowledgment (acuse) of a CFDI cancellation."""
-    html = render_html(
-        "cancellation.html",
-        ack=cancellation_context(ack, test_mode),
-        **_base_context(branding, test_mode),
-    )
-    return html_to_pdf(html, "cancellation.css")
-
-
-def warm_up() -> None:
-    """Load fonts, stylesheets, templates and image code now rather than on the first request."""
-    _environment().get_template("invoice.html")
-    render_receipt({"total": 1, "payment_form": "01", "self_invoice_url": "https://a.mx/r"})
-    render_cancellation({"uuid": "-", "seal": "-"}, test_mode=True)
-    html_to_pdf('<p><b>.</b><span class="mono">.</span></p>', "invoice.css")

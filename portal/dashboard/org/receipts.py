@@ -7,21 +7,21 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from portal import pac_calls
-from portal.api.pagination import paginate
 from portal.cfdi import catalogs, qr
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp
-from portal.dashboard.org_invoices import body_from_form
+from portal.dashboard.org.invoices import body_from_form
 from portal.downloads import set_disposition
 from portal.errors import PortalError
 from portal.extensions import db
-from portal.jobs import receipts as receipt_jobs
+from portal.i18n import language as _lang
 from portal.models.base import utcnow
 from portal.models.receipts import STATUSES, GlobalInvoiceRun, Receipt
+from portal.models.statuses import ReceiptStatus
+from portal.pagination import paginate
 from portal.selfinvoice.views import preview_page
 from portal.services import receipt_invoices, receipts
 from portal.services.organizations import PERIODICITIES
@@ -30,10 +30,6 @@ from portal.tenancy import current_tenant, scoped_get
 FILTERS = ("q", "status", "payment_form")
 BACKGROUND_RECEIPTS = 1000  # larger periods are invoiced by a background job
 SAMPLE_ITEMS = [{"quantity": 1, "product": {"description": "Producto de ejemplo", "price": 116}}]
-
-
-def _lang() -> str:
-    return str(get_locale() or "es")
 
 
 def _load(receipt_id: str) -> Receipt:
@@ -174,8 +170,7 @@ def _issue_global(body: dict[str, str]) -> Response:
     selection = receipt_invoices.select_global(db.session, tenant, body)
     if len(selection.receipts) > BACKGROUND_RECEIPTS:
         run_id = receipt_invoices.start_run(db.session, tenant, selection).id
-        db.session.commit()
-        receipt_jobs.issue_global_invoices(run_id)
+        db.session.commit()  # the outbox queues the run's job (portal.jobs.outbox)
         return redirect(url_for("org.global_run", run_id=run_id))
     invoice = pac_calls.global_invoice(db.session, tenant, body)
     db.session.commit()
@@ -201,6 +196,6 @@ def portal_preview():
     sample = Receipt(
         key="EJEMPLO", folio_number=1, date=now, expires_at=receipts.expiry(organization, now),
         items=SAMPLE_ITEMS, total=Decimal(116), payment_form="01", currency="MXN",
-        exchange=Decimal(1), status="open", livemode=False,
+        exchange=Decimal(1), status=ReceiptStatus.OPEN, livemode=False,
     )  # fmt: skip
     return preview_page(organization, sample)

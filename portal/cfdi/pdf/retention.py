@@ -8,8 +8,11 @@ from typing import Any
 from lxml import etree
 from satcfdi.catalogs import select
 
-from portal.cfdi import pdf, qr
+from portal.cfdi import qr
 from portal.cfdi.pac import tfd_cadena_original
+from portal.cfdi.pdf.branding import Branding, sanitize_custom_section
+from portal.cfdi.pdf.formatting import money, seal_lines
+from portal.cfdi.pdf.render import html_to_pdf, render_html
 
 RET = "{http://www.sat.gob.mx/esquemas/retencionpago/2}"
 TFD = "{http://www.sat.gob.mx/TimbreFiscalDigital}"
@@ -90,16 +93,16 @@ def retention_context(xml: bytes, verification_url: str) -> dict[str, Any]:
             "year": period.get("Ejercicio", ""),
         },
         "totals": [
-            ("Monto total de la operación", pdf.money(totals.get("MontoTotOperacion"))),
-            ("Monto total gravado", pdf.money(totals.get("MontoTotGrav"))),
-            ("Monto total exento", pdf.money(totals.get("MontoTotExent"))),
-            ("Monto total retenido", pdf.money(totals.get("MontoTotRet"))),
+            ("Monto total de la operación", money(totals.get("MontoTotOperacion"))),
+            ("Monto total gravado", money(totals.get("MontoTotGrav"))),
+            ("Monto total exento", money(totals.get("MontoTotExent"))),
+            ("Monto total retenido", money(totals.get("MontoTotRet"))),
         ],
         "withheld": [
             {
                 "tax": TAX_NAMES.get(row.get("ImpuestoRet", ""), row.get("ImpuestoRet", "—")),
-                "base": pdf.money(row.get("BaseRet")) if row.get("BaseRet") else "—",
-                "amount": pdf.money(row.get("MontoRet")),
+                "base": money(row.get("BaseRet")) if row.get("BaseRet") else "—",
+                "amount": money(row.get("MontoRet")),
                 "payment": PAYMENT_TYPES.get(row.get("TipoPagoRet", ""), row.get("TipoPagoRet")),
             }
             for row in (
@@ -108,9 +111,9 @@ def retention_context(xml: bytes, verification_url: str) -> dict[str, Any]:
         ],
         "complements": _complements(root),
         "stamp": {
-            "seal_cfd": pdf.seal_lines(root.get("Sello", "")),
-            "seal_sat": pdf.seal_lines(tfd.get("SelloSAT", "")),
-            "chain": pdf.seal_lines(tfd_cadena_original(tfd_node) if tfd_node is not None else ""),
+            "seal_cfd": seal_lines(root.get("Sello", "")),
+            "seal_sat": seal_lines(tfd.get("SelloSAT", "")),
+            "chain": seal_lines(tfd_cadena_original(tfd_node) if tfd_node is not None else ""),
             "sat_certificate": tfd.get("NoCertificadoSAT", ""),
             "pac_rfc": tfd.get("RfcProvCertif", ""),
             "stamped_at": tfd.get("FechaTimbrado", "").replace("T", " "),
@@ -122,17 +125,17 @@ def retention_context(xml: bytes, verification_url: str) -> dict[str, Any]:
 def render_retention(
     xml: bytes,
     verification_url: str,
-    branding: pdf.Branding | None = None,
+    branding: Branding | None = None,
     *,
     custom_section: str | None = None,
     test_mode: bool = False,
 ) -> bytes:
     """The PDF of a stamped retention (US Letter, like the invoice)."""
-    branding = branding or pdf.Branding()
-    html = pdf.render_html(
+    branding = branding or Branding()
+    html = render_html(
         "retention.html",
         doc=retention_context(xml, verification_url),
-        custom_section=pdf.sanitize_custom_section(custom_section),
+        custom_section=sanitize_custom_section(custom_section),
         brand=branding,
         color=branding.css_color,
         logo=branding.logo_uri,
@@ -140,4 +143,4 @@ def render_retention(
         ink=branding.css_ink,
         test_mode=test_mode,
     )
-    return pdf.html_to_pdf(html, "invoice.css")
+    return html_to_pdf(html, "invoice.css")

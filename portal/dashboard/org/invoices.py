@@ -3,46 +3,33 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from portal import pac_calls
-from portal.api.pagination import filter_dates, paginate
+from portal import downloads, pac_calls
 from portal.cfdi import catalogs, rules
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp
-from portal.dashboard.org_invoice_actions import invoice_page
-from portal.downloads import set_disposition
+from portal.dashboard.org.invoice_actions import invoice_page
 from portal.errors import PortalError
 from portal.extensions import db
+from portal.i18n import language as _lang
 from portal.models.customers import Customer
 from portal.models.invoices import Invoice
+from portal.models.statuses import InvoiceStatus
+from portal.pagination import filter_dates, paginate
 from portal.services import invoice_files, invoices
 from portal.tenancy import current_tenant, scoped_get, scoped_select
 
-MIME = {"pdf": "application/pdf", "xml": "application/xml", "zip": "application/zip"}
 LINE_FIELDS = ("description", "product_key", "quantity", "price", "unit_key")
 FILTERS = ("q", "status", "type", "date[gte]", "date[lte]")
 
 
-@bp.app_template_global()
-def local_time(moment: datetime) -> datetime:
-    """A timestamp in the organization's time zone (how the SAT documents show it)."""
-    return moment.astimezone(ZoneInfo(current_tenant().organization.timezone))
-
-
 def _load(invoice_id: str) -> Invoice:
     return scoped_get(Invoice, invoice_id, message=_("La factura no existe."))
-
-
-def _lang() -> str:
-    return str(get_locale() or "es")
 
 
 def _done(message: str, invoice_id: str) -> Response:
@@ -215,7 +202,7 @@ def new_invoice():
 def edit_invoice(invoice_id: str):
     """Change a draft (and stamp it)."""
     invoice = _load(invoice_id)
-    if invoice.status != "draft":
+    if invoice.status != InvoiceStatus.DRAFT:
         return redirect(url_for("org.invoice", invoice_id=invoice.id))
     if request.method == "POST" and request.form.get("action") != "add_line":
         return _save_form(invoice)
@@ -249,33 +236,17 @@ def invoice_status(invoice_id: str):
     return jsonify(status=found.status, cancellation_status=found.cancellation_status)
 
 
-def _file(data: bytes, name: str, kind: str) -> Response:
-    response = Response(data, mimetype=MIME[kind])
-    return set_disposition(response, name)
-
-
 @bp.get("/invoices/<invoice_id>/<any(pdf, xml, zip):kind>")
 def download_invoice(invoice_id: str, kind: str):
     """The invoice's XML, PDF or both zipped."""
-    found = _load(invoice_id)
-    organization = current_tenant().organization
-    render = {
-        "xml": lambda: invoice_files.xml_of(found),
-        "pdf": lambda: invoice_files.pdf_of(found, organization),
-        "zip": lambda: invoice_files.zip_of(found, organization),
-    }
-    return _file(render[kind](), invoice_files.filename(found, kind), kind)
+    return downloads.invoice_file(_load(invoice_id), current_tenant().organization, kind)
 
 
 @bp.get("/invoices/<invoice_id>/cancellation_receipt/<any(pdf, xml):kind>")
 def cancellation_receipt(invoice_id: str, kind: str):
     """The cancellation receipt (acuse) as PDF or XML."""
     found = _load(invoice_id)
-    if kind == "xml":
-        data = invoice_files.cancellation_xml(found)
-    else:
-        data = invoice_files.cancellation_pdf(found, current_tenant().organization)
-    return _file(data, f"acuse_{found.uuid}.{kind}", kind)
+    return downloads.cancellation_receipt(found, current_tenant().organization, kind)
 
 
 @bp.post("/invoices/<invoice_id>/<any(stamp, copy, cancel, email, refresh):action>")
@@ -301,7 +272,7 @@ def invoice_action(invoice_id: str, action: str):
         result = steps[action]()
     except PortalError as error:
         return _failed(error, found.id)
-    if action == "cancel" and found.status == "draft":
+    if action == "cancel" and found.status == InvoiceStatus.DRAFT:
         db.session.commit()
         flash(_("Borrador eliminado."), "success")
         return redirect(url_for("org.invoices"))

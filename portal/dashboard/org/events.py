@@ -17,6 +17,7 @@ from portal.extensions import db
 from portal.forms import attach_errors, max_length, strip
 from portal.impersonation import refused_while_impersonating
 from portal.models.events import EVENT_TYPES, Webhook, WebhookDelivery
+from portal.models.statuses import WebhookStatus
 from portal.services import activity, webhooks
 from portal.tenancy import current_tenant, scoped_get, scoped_select
 
@@ -43,7 +44,11 @@ class WebhookEditForm(WebhookForm):
     """The same, plus enabling or disabling it."""
 
     status = SelectField(
-        _l("Estado"), choices=[("enabled", _l("Activo")), ("disabled", _l("Desactivado"))]
+        _l("Estado"),
+        choices=[
+            (WebhookStatus.ENABLED, _l("Activo")),
+            (WebhookStatus.DISABLED, _l("Desactivado")),
+        ],
     )
 
     def as_payload(self) -> dict[str, Any]:
