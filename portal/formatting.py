@@ -19,64 +19,74 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from portal.i18n import language
+from portal.models.statuses import (
+    CancellationStatus,
+    DeliveryStatus,
+    EmailStatus,
+    InvoiceStatus,
+    JobStatus,
+    ReceiptStatus,
+    RetentionStatus,
+    WebhookStatus,
+)
 
 DEFAULT_ZONE = "America/Mexico_City"
 
-# Status kind -> value -> label. Keys are the stored values (the StrEnums' values).
+# Status kind -> status -> label (the StrEnums equal the stored text, so either looks up).
 STATUS_LABELS: dict[str, dict[str, Any]] = {
     "invoice": {
-        "draft": _l("Borrador"),
-        "pending": _l("Timbrando"),
-        "valid": _l("Vigente"),
-        "canceled": _l("Cancelada"),
-        "failed": _l("Falló"),
+        InvoiceStatus.DRAFT: _l("Borrador"),
+        InvoiceStatus.PENDING: _l("Timbrando"),
+        InvoiceStatus.VALID: _l("Vigente"),
+        InvoiceStatus.CANCELED: _l("Cancelada"),
+        InvoiceStatus.FAILED: _l("Falló"),
     },
     "cancellation": {
-        "none": _l("Sin cancelación"),
-        "pending": _l("Cancelación en espera"),
-        "accepted": _l("Cancelación aceptada"),
-        "rejected": _l("Cancelación rechazada"),
-        "expired": _l("Cancelación vencida"),
+        CancellationStatus.NONE: _l("Sin cancelación"),
+        CancellationStatus.PENDING: _l("Cancelación en espera"),
+        CancellationStatus.ACCEPTED: _l("Cancelación aceptada"),
+        CancellationStatus.REJECTED: _l("Cancelación rechazada"),
+        CancellationStatus.EXPIRED: _l("Cancelación vencida"),
     },
-    "payment": {
-        "draft": _l("Borrador"),
-        "pending": _l("Timbrando"),
-        "valid": _l("Vigente"),
-        "canceled": _l("Cancelado"),
-        "failed": _l("Falló"),
+    "payment": {  # a payment complement (an invoice of type P): "el complemento"
+        InvoiceStatus.DRAFT: _l("Borrador"),
+        InvoiceStatus.PENDING: _l("Timbrando"),
+        InvoiceStatus.VALID: _l("Vigente"),
+        InvoiceStatus.CANCELED: _l("Cancelado"),
+        InvoiceStatus.FAILED: _l("Falló"),
     },
     "receipt": {
-        "open": _l("Abierto"),
-        "canceled": _l("Cancelado"),
-        "invoiced_to_customer": _l("Facturado al cliente"),
-        "invoiced_globally": _l("En factura global"),
+        ReceiptStatus.OPEN: _l("Abierto"),
+        ReceiptStatus.CANCELED: _l("Cancelado"),
+        ReceiptStatus.INVOICED_TO_CUSTOMER: _l("Facturado al cliente"),
+        ReceiptStatus.INVOICED_GLOBALLY: _l("En factura global"),
     },
-    "retention": {"valid": _l("Vigente"), "canceled": _l("Cancelada")},
+    "retention": {RetentionStatus.VALID: _l("Vigente"), RetentionStatus.CANCELED: _l("Cancelada")},
+    "webhook": {WebhookStatus.ENABLED: _l("Activo"), WebhookStatus.DISABLED: _l("Desactivado")},
     "delivery": {
-        "pending": _l("Pendiente"),
-        "sending": _l("Enviando"),
-        "delivered": _l("Entregado"),
-        "failed": _l("Fallido"),
+        DeliveryStatus.PENDING: _l("Pendiente"),
+        DeliveryStatus.SENDING: _l("Enviando"),
+        DeliveryStatus.DELIVERED: _l("Entregado"),
+        DeliveryStatus.FAILED: _l("Fallido"),
     },
     "email": {
-        "pending": _l("Pendiente"),
-        "sending": _l("Enviando"),
-        "sent": _l("Enviado"),
-        "failed": _l("Fallido"),
-        "kept": _l("Guardado (sin SMTP)"),
+        EmailStatus.PENDING: _l("Pendiente"),
+        EmailStatus.SENDING: _l("Enviando"),
+        EmailStatus.SENT: _l("Enviado"),
+        EmailStatus.FAILED: _l("Fallido"),
+        EmailStatus.KEPT: _l("Guardado (sin SMTP)"),
     },
-    "webhook": {"enabled": _l("Activo"), "disabled": _l("Desactivado")},
-    "global_run": {
-        "queued": _l("En espera"),
-        "running": _l("Emitiendo"),
-        "done": _l("Terminada"),
-        "failed": _l("Falló"),
+    "global_run": {  # "la factura global"
+        JobStatus.QUEUED: _l("En espera"),
+        JobStatus.RUNNING: _l("Emitiendo"),
+        JobStatus.DONE: _l("Terminada"),
+        JobStatus.FAILED: _l("Falló"),
     },
     "job": {
-        "queued": _l("En espera"),
-        "running": _l("En proceso"),
-        "done": _l("Terminado"),
-        "failed": _l("Falló"),
+        JobStatus.QUEUED: _l("En espera"),
+        JobStatus.RUNNING: _l("En proceso"),
+        JobStatus.DONE: _l("Terminado"),
+        JobStatus.FAILED: _l("Falló"),
     },
 }
 # The badge colour of a status, whatever its kind.
