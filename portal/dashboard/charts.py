@@ -1,9 +1,10 @@
-"""The geometry of the home's bar charts, drawn as plain SVG by ``_charts.html``.
+"""The geometry of the home's column charts, drawn as plain SVG by ``_chart.html``.
 
 Plain SVG from a template rather than a charting library: the page stays readable without
-JavaScript and under the strict Content-Security-Policy (no inline script or style), each bar
-carries its figure in a ``<title>`` (shown on hover and read by screen readers), and the bars
-take the organization's colour from CSS. A column chart needs no more than this module.
+JavaScript and under the strict Content-Security-Policy (no inline script or style), each
+column carries its figures in a ``<title>`` (shown on hover, read by screen readers) and takes
+the organization's colour from CSS. Horizontal positions are percentages and vertical ones
+pixels, so a chart fills any width while its text keeps its size on a phone and on a desktop.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-WIDTH, HEIGHT = 480, 200
-LEFT, RIGHT, TOP, BOTTOM = 44, 6, 10, 26  # room for the value axis and the date labels
+HEIGHT = 190  # px
+TOP, BOTTOM = 18, 24  # room for the top grid value and for the period labels
 GAP = 0.25  # of each column's slot left empty
 
 
 @dataclass(frozen=True)
 class Segment:
-    """One series' part of a column."""
+    """One series' part of a column (y and height in px)."""
 
     series: int
     y: float
@@ -29,48 +30,53 @@ class Segment:
 
 @dataclass(frozen=True)
 class Column:
-    """One period's bar (stacked when there are several series)."""
+    """One period's column (x and width in % of the chart's width)."""
 
     x: float
     width: float
+    slot_x: float
+    slot_width: float
     title: str
     segments: list[Segment]
 
 
 @dataclass(frozen=True)
 class Label:
-    """A text on an axis."""
+    """A text on the chart: x in %, y in px, anchored at its start, middle or end."""
 
     x: float
     y: float
     text: str
+    anchor: str = "middle"
 
 
 @dataclass(frozen=True)
 class Chart:
-    """A column chart laid out in a ``WIDTH`` × ``HEIGHT`` view box."""
+    """A column chart ``HEIGHT`` px high, as wide as its container."""
 
     columns: list[Column]
-    grid: list[Label]  # horizontal lines at round values, with the value as text
+    grid: list[Label]  # a horizontal line at each round value, the value written on it
     periods: list[Label]
-    width: int = WIDTH
     height: int = HEIGHT
-    top: int = TOP
-    bottom: float = HEIGHT - BOTTOM
-    left: int = LEFT
-    right: int = WIDTH - RIGHT
+    baseline: int = HEIGHT - BOTTOM
 
 
 def nice_step(top: Decimal | int) -> Decimal:
-    """A round step (1, 2 or 5 times a power of ten) giving about four grid lines up to top."""
+    """A round step (1, 2 or 5 times a power of ten) giving at most four grid lines to top."""
     if top <= 0:
         return Decimal(1)
     rough = Decimal(top) / 4
     power = Decimal(10) ** math.floor(math.log10(rough))
-    for factor in (1, 2, 5, 10):
-        if power * factor >= rough:
-            return power * factor
-    return power * 10  # pragma: no cover (factor 10 always fits)
+    return next(power * factor for factor in (1, 2, 5, 10) if power * factor >= rough)
+
+
+def _period(i: int, count: int, slot: float, text: str) -> Label:
+    """The first and last labels line up with the chart's edges, the others centre."""
+    if i == count - 1:
+        return Label(100, HEIGHT - 6, text, "end")
+    if i == 0:
+        return Label(0, HEIGHT - 6, text, "start")
+    return Label(round(slot * (i + 0.5), 3), HEIGHT - 6, text)
 
 
 def column_chart(
@@ -80,15 +86,15 @@ def column_chart(
     tick: Callable[[Decimal], str],
     label_every: int = 1,
 ) -> Chart:
-    """Columns of stacked series (``values[i]`` is column i's series), hover titles, period
-    labels (one in ``label_every``) and round grid values written by ``tick``."""
+    """Columns of stacked series (``values[i]`` holds column i's series) with hover titles,
+    period labels (one in ``label_every``, counted from the last) and round grid values."""
     highest = max((sum(column, Decimal(0)) for column in values), default=Decimal(0))
     step = nice_step(highest)
     top = step * max(1, math.ceil(Decimal(highest) / step))
-    plot_height, slot = HEIGHT - BOTTOM - TOP, (WIDTH - LEFT - RIGHT) / max(1, len(values))
+    plot, slot = HEIGHT - BOTTOM - TOP, 100 / max(1, len(values))
 
     def y_of(value: Decimal) -> float:
-        return HEIGHT - BOTTOM - float(Decimal(value) / top) * plot_height
+        return round(HEIGHT - BOTTOM - float(Decimal(value) / top) * plot, 2)
 
     columns = []
     for i, column in enumerate(values):
@@ -96,15 +102,17 @@ def column_chart(
         for series, value in enumerate(column):
             if value:
                 top_y = y_of(base + value)
-                segments.append(Segment(series, top_y, y_of(base) - top_y))
+                segments.append(Segment(series, top_y, round(y_of(base) - top_y, 2)))
             base += value
-        x = LEFT + slot * i + slot * GAP / 2
-        columns.append(Column(round(x, 2), round(slot * (1 - GAP), 2), titles[i], segments))
-    count = int(top / step)
-    grid = [Label(LEFT - 4, y_of(step * n), tick(step * n)) for n in range(count + 1)]
+        x, width = slot * i + slot * GAP / 2, slot * (1 - GAP)
+        columns.append(
+            Column(round(x, 3), round(width, 3), round(slot * i, 3), slot, titles[i], segments)
+        )
+    grid = [Label(0, y_of(step * n), tick(step * n), "start") for n in range(int(top / step) + 1)]
+    count = len(periods)
     labels = [
-        Label(LEFT + slot * (i + 0.5), HEIGHT - 8, text)
+        _period(i, count, slot, text)
         for i, text in enumerate(periods)
-        if (len(periods) - 1 - i) % label_every == 0
+        if (count - 1 - i) % label_every == 0
     ]
     return Chart(columns, grid, labels)

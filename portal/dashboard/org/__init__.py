@@ -86,6 +86,7 @@ def _navigation() -> dict[str, Any]:
 from portal.dashboard.org import (  # noqa: E402,F401
     catalog,
     events,
+    home,
     invoice_actions,
     invoices,
     public_links,
