@@ -167,6 +167,11 @@ def month(moment: date) -> str:
     return format_date(moment, "LLL y", locale=language())
 
 
+def short_month(moment: date) -> str:
+    """A month without its year, for chart axes: "dic"."""
+    return format_date(moment, "LLL", locale=language())
+
+
 def short_day(moment: date) -> str:
     """A day without its year, for chart axes: "5 dic"."""
     return format_date(moment, "d MMM", locale=language())
@@ -189,6 +194,7 @@ def install_filters(app: Flask) -> None:
     app.add_template_filter(day)
     app.add_template_filter(month)
     app.add_template_filter(short_day)
+    app.add_template_filter(short_month)
     app.add_template_filter(money)
     app.add_template_global(status_badge)
     app.add_template_global(status_options)

@@ -4,7 +4,8 @@ Plain SVG from a template rather than a charting library: the page stays readabl
 JavaScript and under the strict Content-Security-Policy (no inline script or style), each
 column carries its figures in a ``<title>`` (shown on hover, read by screen readers) and takes
 the organization's colour from CSS. Horizontal positions are percentages and vertical ones
-pixels, so a chart fills any width while its text keeps its size on a phone and on a desktop.
+pixels, so a chart fills any width while its text keeps its size on a phone and on a desktop;
+the grid values sit in a narrow SVG of their own beside the columns, never over them.
 """
 
 from __future__ import annotations
@@ -55,19 +56,21 @@ class Chart:
     """A column chart ``HEIGHT`` px high, as wide as its container."""
 
     columns: list[Column]
-    grid: list[Label]  # a horizontal line at each round value, the value written on it
+    grid: list[Label]  # a horizontal line at each round value; the value, right-aligned
     periods: list[Label]
     height: int = HEIGHT
     baseline: int = HEIGHT - BOTTOM
 
 
-def nice_step(top: Decimal | int) -> Decimal:
-    """A round step (1, 2 or 5 times a power of ten) giving at most four grid lines to top."""
+def nice_step(top: Decimal | int, whole: bool = False) -> Decimal:
+    """A round step (1, 2 or 5 times a power of ten) giving at most four grid lines to top;
+    at least 1 when the values are counts (``whole``)."""
     if top <= 0:
         return Decimal(1)
     rough = Decimal(top) / 4
     power = Decimal(10) ** math.floor(math.log10(rough))
-    return next(power * factor for factor in (1, 2, 5, 10) if power * factor >= rough)
+    step = next(power * factor for factor in (1, 2, 5, 10) if power * factor >= rough)
+    return max(step, Decimal(1)) if whole else step
 
 
 def _period(i: int, count: int, slot: float, text: str) -> Label:
@@ -85,11 +88,13 @@ def column_chart(
     periods: Sequence[str],
     tick: Callable[[Decimal], str],
     label_every: int = 1,
+    whole: bool = False,
 ) -> Chart:
     """Columns of stacked series (``values[i]`` holds column i's series) with hover titles,
-    period labels (one in ``label_every``, counted from the last) and round grid values."""
+    period labels (one in ``label_every``, counted from the last) and round grid values
+    (whole numbers for counts)."""
     highest = max((sum(column, Decimal(0)) for column in values), default=Decimal(0))
-    step = nice_step(highest)
+    step = nice_step(highest, whole)
     top = step * max(1, math.ceil(Decimal(highest) / step))
     plot, slot = HEIGHT - BOTTOM - TOP, 100 / max(1, len(values))
 
@@ -108,7 +113,7 @@ def column_chart(
         columns.append(
             Column(round(x, 3), round(width, 3), round(slot * i, 3), slot, titles[i], segments)
         )
-    grid = [Label(0, y_of(step * n), tick(step * n), "start") for n in range(int(top / step) + 1)]
+    grid = [Label(100, y_of(step * n), tick(step * n), "end") for n in range(int(top / step) + 1)]
     count = len(periods)
     labels = [
         _period(i, count, slot, text)

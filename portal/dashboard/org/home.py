@@ -14,13 +14,14 @@ from flask_babel import ngettext
 from portal.dashboard import charts
 from portal.dashboard.org import bp
 from portal.extensions import db
-from portal.formatting import day, money, month, short_day
+from portal.formatting import day, money, month, short_day, short_month
 from portal.i18n import language
 from portal.services import organizations as orgs
 from portal.services import stats
 from portal.tenancy import current_tenant
 
-DAY_LABEL_EVERY = 5  # one date in five under the 30 days' columns
+DAY_LABEL_EVERY = 7  # one date a week under the 30 days' columns
+MONTH_LABEL_EVERY = 2  # one month in two under the 12 months' columns
 
 
 def _tick(value: Decimal) -> str:
@@ -62,7 +63,8 @@ def _receipts_chart(months: list[stats.ReceiptMonth]) -> charts.Chart:
         for m in months
     ]
     values = [[m.self_invoiced, m.globally] for m in months]
-    return charts.column_chart(values, titles, [month(m.start) for m in months], _tick, 2)
+    axis = [short_month(m.start) for m in months]
+    return charts.column_chart(values, titles, axis, _tick, MONTH_LABEL_EVERY, whole=True)
 
 
 def _chart_livemode(default: bool) -> bool:
@@ -88,7 +90,7 @@ def overview():
         months=months,
         receipts=receipts,
         day_chart=_invoiced_chart(days, day, short_day, DAY_LABEL_EVERY),
-        month_chart=_invoiced_chart(months, month, month),
+        month_chart=_invoiced_chart(months, month, short_month, MONTH_LABEL_EVERY),
         receipt_chart=_receipts_chart(receipts),
         expiring=stats.expiring_receipts(db.session, organization, livemode),
         attention=stats.attention(db.session, organization, livemode),
