@@ -74,7 +74,8 @@ def test_each_status_reads_in_spanish_and_in_english(app, kind, value):
 
 def test_a_badge_is_coloured_by_the_status_and_escapes_nothing_unsafe(app):
     with app.test_request_context(), force_locale("es"):
-        assert status_badge("canceled", "invoice") == '<span class="badge badge-err">Cancelada</span>'
+        badge = status_badge("canceled", "invoice")
+        assert badge == '<span class="badge badge-err">Cancelada</span>'
         assert status_badge("<b>", "invoice") == '<span class="badge ">&lt;b&gt;</span>'
 
 

@@ -51,7 +51,7 @@ def _documents(db: Any, api: Any, org: Any, key: str, invoice_body: Any) -> dict
     )
     db.add(hook)
     for status in ("pending", "sending", "delivered", "failed"):
-        event = Event(organization_id=org.id, livemode=False, type="invoice.status_updated", data={})
+        event = Event(organization_id=org.id, livemode=False, type="invoice.paid", data={})
         db.add(event)
         db.flush()
         db.add(
