@@ -95,3 +95,20 @@ def test_another_tenants_documents_never_show_on_the_home(db, client, make_organ
     page = home(client, org)
 
     assert "999.00" not in page and "X9" not in page
+
+
+def test_times_follow_the_zone_of_the_place_of_issue(db, client, make_organization, login_as):
+    from portal.services import organizations as orgs
+    from tests.fixtures.factories import LEGAL
+
+    org = make_organization()[0]
+    orgs.update_legal(org, {**LEGAL, "address": {**LEGAL["address"], "zip": "22000"}})
+    soon = receipt(db, org, utcnow(), expires_at=utcnow() + timedelta(hours=3))
+    db.commit()
+    login_as(org_account(org))
+
+    legal = client.get(f"/dashboard/o/{org.id}/settings/legal").get_data(as_text=True)
+    page = client.get(f"/dashboard/o/{org.id}/receipts/{soon.id}").get_data(as_text=True)
+
+    assert org.timezone == "America/Tijuana" and "(hoy: Tijuana)" in legal
+    assert "(Tijuana)" in page and "Ciudad de México" not in page
