@@ -14,3 +14,7 @@ document.querySelectorAll("[data-copy]").forEach((el) => {
   });
   el.after(button);
 });
+// After a refused form, the focus starts on the first field to correct; a screen reader reads
+// its label and, through aria-describedby, its error.
+const firstInvalid = document.querySelector("main [aria-invalid='true']");
+if (firstInvalid && !document.querySelector("[autofocus]")) firstInvalid.focus();

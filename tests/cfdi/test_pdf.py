@@ -289,7 +289,7 @@ def test_weasyprint_still_has_the_user_agent_hook() -> None:
 def test_bad_brand_colour_falls_back() -> None:
     assert pdf.Branding(color="red;} body{x").css_color == pdf.DEFAULT_COLOR
     assert pdf.Branding(color="bada55").css_color == "#BADA55"
-    assert pdf.Branding(color="FFFFFF").css_text_on_color == "#222222"
+    assert pdf.Branding(color="FFFFFF").css_text_on_color == "#000000"
     assert pdf.Branding(color="FFFFFF").css_ink != "#FFFFFF"
 
 

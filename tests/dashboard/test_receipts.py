@@ -139,7 +139,7 @@ def test_a_large_period_is_invoiced_in_the_background_with_progress(
     run = db.scalars(select(GlobalInvoiceRun)).one()
     assert run.status == "done" and run.processed == 5 and len(run.invoice_ids) == 3
     page = client.get(issued.headers["Location"]).get_data(as_text=True)
-    assert "5 de 5" in page and "Terminada" in page and 'http-equiv="refresh"' not in page
+    assert "5 de 5" in page and "Terminada" in page and "data-refresh" not in page
     statuses = {db.get(Receipt, r["id"], populate_existing=True).status for r in made}
     assert statuses == {"invoiced_globally"}
 

@@ -11,6 +11,8 @@ from functools import lru_cache
 import nh3
 from PIL import Image
 
+from portal.cfdi import colors
+
 DEFAULT_COLOR = "#1F4E79"
 CUSTOM_SECTION_MAX = 20_000
 # The largest logo box of our templates (50 x 18 mm, base.css and receipt.css) at 400 dpi.
@@ -37,23 +39,14 @@ class Branding:
         return f"#{value.upper()}" if re.fullmatch(r"[0-9A-Fa-f]{6}", value) else DEFAULT_COLOR
 
     @property
-    def _rgb_luminance(self) -> tuple[tuple[int, int, int], float]:
-        """RGB of the brand colour and its luma (0-255)."""
-        red, green, blue = (int(self.css_color[i : i + 2], 16) for i in (1, 3, 5))
-        return (red, green, blue), 0.2126 * red + 0.7152 * green + 0.0722 * blue
-
-    @property
     def css_text_on_color(self) -> str:
-        """White or near-black, whichever reads better on the brand colour."""
-        return "#FFFFFF" if self._rgb_luminance[1] < 150 else "#222222"
+        """White or black, whichever contrasts more with the brand colour (WCAG 2)."""
+        return colors.text_on(self.css_color)
 
     @property
     def css_ink(self) -> str:
-        """The brand colour for text on white, darkened when too light to read."""
-        rgb, luminance = self._rgb_luminance
-        if luminance <= 130:
-            return self.css_color
-        return "#" + "".join(f"{int(c * 130 / luminance):02X}" for c in rgb)
+        """The brand colour for text on a light page, darkened until it reads (4.5:1)."""
+        return colors.ink_on(self.css_color)
 
     @property
     def logo_uri(self) -> str | None:

@@ -41,25 +41,10 @@ def replay(invoice: Invoice | None, digest: str) -> Invoice | None:
     return invoice
 
 
-def create(
-    session: Session,
-    tenant: Tenant,
-    body: dict[str, Any],
-    *,
-    idempotency_key: str | None = None,
-    run_async: bool = False,
-    body_size: int = 0,
-) -> Invoice:
-    """A new invoice: a draft, stamped now, or ``pending`` for the worker (async / huge body)."""
-    invoice, _ = create_call(
-        session,
-        tenant,
-        body,
-        idempotency_key=idempotency_key,
-        run_async=run_async,
-        body_size=body_size,
-    )
-    return invoice
+def create(session: Session, tenant: Tenant, body: dict[str, Any], **options: Any) -> Invoice:
+    """A new invoice: a draft, stamped now, or ``pending`` for the worker (async / huge body);
+    ``options`` as ``create_call``'s."""
+    return create_call(session, tenant, body, **options)[0]
 
 
 def create_call(
