@@ -23,6 +23,7 @@ from portal import (
 from portal.config import PROJECT_ROOT, load_config
 from portal.database import configure_engine
 from portal.extensions import babel, csrf, db, login_manager
+from portal.formatting import install_filters
 from portal.i18n import select_locale
 from portal.jobs import cluster, outbox
 from portal.jobs.queue import backlog, init_queue
@@ -88,6 +89,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+    install_filters(app)
     app.jinja_env.globals.update({enum.__name__: enum for enum in STATUS_ENUMS})
     init_queue(app)
     jobs.register()

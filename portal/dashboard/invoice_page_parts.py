@@ -4,10 +4,8 @@ and by whom."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
@@ -15,6 +13,7 @@ from sqlalchemy.orm import Session
 from portal.cfdi import catalogs, money
 from portal.cfdi.concepts import concepts
 from portal.dashboard.invoice_form_page import tax_label
+from portal.formatting import when
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.statuses import CancellationStatus
@@ -115,15 +114,6 @@ def line_rows(session: Session, tenant: Tenant, invoice: Invoice) -> tuple[list[
     return _draft_rows(session, tenant, invoice, decimals)
 
 
-def local_moment(moment: datetime | None, organization: Organization) -> str:
-    """A moment in the organization's time zone, with the zone named."""
-    if moment is None:
-        return ""
-    zone = ZoneInfo(organization.timezone)
-    local = moment.astimezone(zone)
-    return f"{local:%d/%m/%Y %H:%M} ({organization.timezone}, {local.tzname()})"
-
-
 def _actor(actor: dict[str, Any] | None) -> str:
     if not actor:
         return _("No registrado")
@@ -143,8 +133,8 @@ def cancellation_facts(invoice: Invoice, organization: Organization, lang: str) 
         return None
     motive = invoice.cancellation_motive
     return {
-        "when": local_moment(invoice.canceled_at, organization),
-        "requested": local_moment(invoice.cancellation_requested_at, organization),
+        "when": when(invoice.canceled_at, organization.timezone),
+        "requested": when(invoice.cancellation_requested_at, organization.timezone),
         "motive": f"{motive} · {catalogs.label('cancellation_motive', motive, lang) or ''}",
         "substitution": invoice.cancellation_substitution,
         "by": _actor(invoice.cancellation_actor),

@@ -63,7 +63,7 @@ def test_invoice_form_stamps_and_async_page_updates(
     _fill_customer(page)
     _fill_line(page, 0, "Ukelele", "60131324", "1", "345.60")
     page.get_by_role("button", name="Timbrar en segundo plano").click()
-    expect(page.get_by_text("Timbrando…")).to_be_visible()
+    expect(page.get_by_text("Timbrando", exact=True)).to_be_visible()
     screenshot(page, "invoice-pending")
     db.rollback()  # a fresh snapshot: the server wrote after this session last read
     pending = db.scalars(select(Invoice).where(Invoice.status == "pending")).one()

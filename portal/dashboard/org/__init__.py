@@ -81,6 +81,7 @@ from portal.dashboard.org import (  # noqa: E402,F401
     catalog,
     custom_host,
     events,
+    home,
     invoice_actions,
     invoices,
     public_links,

@@ -166,9 +166,6 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
         "accepts_credit_notes": related_documents.accepts_credit_notes(invoice),
         "whatsapp": contacts.whatsapp_links(session, invoice.customer_id, _share_text(invoice)),
         "lines": lines,
-        "issued_at": invoice_page_parts.local_moment(
-            invoice.date or invoice.created_at, organization
-        ),
         "local_taxes": local_taxes,
         "cancellation": invoice_page_parts.cancellation_facts(invoice, organization, _lang()),
         **_forms(invoice),

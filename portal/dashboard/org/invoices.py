@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -21,12 +18,6 @@ from portal.services import invoice_files, invoices
 from portal.tenancy import current_tenant, scoped_get
 
 FILTERS = ("q", "status", "type", "date[gte]", "date[lte]")
-
-
-@bp.app_template_global()
-def local_time(moment: datetime) -> datetime:
-    """A timestamp in the organization's time zone (how the SAT documents show it)."""
-    return moment.astimezone(ZoneInfo(current_tenant().organization.timezone))
 
 
 def _load(invoice_id: str) -> Invoice:

@@ -55,18 +55,6 @@ def _done(message: str, endpoint: str = "org.overview"):
     return redirect(url_for(endpoint))
 
 
-@bp.route("/")
-def overview():
-    """Readiness checklist and where to go next."""
-    organization = g.organization
-    return render_template(
-        "dashboard/org/overview.html",
-        steps=orgs.pending_steps(organization),
-        test_ready=orgs.is_test_ready(organization),
-        expires_soon=orgs.certificate_expires_soon(organization),
-    )
-
-
 @bp.route("/env", methods=["POST"])
 @requires("read")
 def switch_env():
