@@ -52,8 +52,6 @@ def test_own_host_verified_then_a_mistyped_key_on_it(
 
     # The customer's browser resolves the merchant's host to this server.
     port = live_server.rsplit(":", 1)[1]
-    from playwright.sync_api import sync_playwright  # noqa: F401  (browser comes from the fixture)
-
     resolving = browser.browser_type.launch(
         executable_path=CHROMIUM,
         headless=True,
@@ -92,7 +90,9 @@ def test_series_page_with_every_next_folio(page, live_server, make_account, make
     screenshot(page, "series-page")
 
 
-def test_support_activity_reads_as_sentences(page, live_server, make_account, make_organization, db):
+def test_support_activity_reads_as_sentences(
+    page, live_server, make_account, make_organization, db
+):
     from portal.models.accounts import ROLE_STAFF
     from portal.models.audit import AuditEntry
 
@@ -107,8 +107,9 @@ def test_support_activity_reads_as_sentences(page, live_server, make_account, ma
         ("impersonation.page_viewed", {"endpoint": "org.keys", "status": 200}),
         ("impersonation.stopped", {}),
     ]:
-        db.add(AuditEntry(staff_id=staff.id, account_id=account.id, action=action,
-                          organization_id=organization.id, reason="Ticket 77", details=details))  # fmt: skip
+        entry = AuditEntry(staff_id=staff.id, account_id=account.id, action=action)
+        entry.organization_id, entry.reason, entry.details = organization.id, "Ticket 77", details
+        db.add(entry)
     db.commit()
     db.rollback()
     set_write_intent(False)
