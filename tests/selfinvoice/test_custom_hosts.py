@@ -19,11 +19,7 @@ from portal.services import custom_hosts
 HOST = "factura.kemper.mx"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    CACHE.clear()
-    yield
-    CACHE.clear()
+pytestmark = pytest.mark.usefixtures("fresh_host_cache")
 
 
 def _add_host(db, organization, host, verified=True):
