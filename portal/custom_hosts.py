@@ -2,8 +2,9 @@
 
 A request whose ``Host`` is a verified custom host is routed to that organization's pages:
 ``/`` is its key box, ``/<key>`` a receipt, ``/tax-info/<secret>`` its customers' edit links,
-``/static/…`` and ``/lang/…`` as on the platform. Every other path is looked up under the
-organization's domain, so the platform's own pages (dashboard, admin, API) never answer there.
+``/d/<token>`` its invoices' public links, ``/static/…`` and ``/lang/…`` as on the platform.
+Every other path is looked up under the organization's domain, so the platform's own pages
+(dashboard, admin, API) never answer there.
 Any other host, verified nowhere, gets the platform as before: never another tenant's page.
 
 The WSGI middleware rewrites the path before Flask routes it (``/abc`` → ``/<domain>/abc``),
@@ -26,7 +27,8 @@ from portal.services import custom_hosts
 
 ENVIRON_DOMAIN = "portal.custom_domain"
 ENVIRON_HOST = "portal.custom_host"
-# Paths a custom host serves as the platform does (the pages themselves check the tenant).
+# Paths a custom host serves as the platform does (the pages themselves check the tenant);
+# the public invoice links' prefix (``PUBLIC_LINK_PREFIX``) is added from the configuration.
 PASSTHROUGH = ("/static/", "/tax-info/", "/lang/")
 CACHE_SECONDS = 10.0
 CACHE_SIZE = 4096
@@ -86,6 +88,7 @@ class CustomHostRouter:
     def __init__(self, app: Flask, wsgi_app: Any) -> None:
         self.app, self.wsgi_app = app, wsgi_app
         self.platform_hosts = {platform_host(app), "localhost"}
+        self.passthrough = (*PASSTHROUGH, f"/{app.config['PUBLIC_LINK_PREFIX']}/")
 
     def domain_for(self, host: str) -> str | None:
         """The self-invoice domain a host serves, or None (the platform's own hosts, any
@@ -108,7 +111,7 @@ class CustomHostRouter:
         if domain is not None:
             environ[ENVIRON_DOMAIN], environ[ENVIRON_HOST] = domain, host
             path = environ.get("PATH_INFO") or "/"
-            if not path.startswith(PASSTHROUGH):
+            if not path.startswith(self.passthrough):
                 environ["PATH_INFO"] = f"/{domain}" + ("" if path == "/" else path)
         return self.wsgi_app(environ, start_response)
 

@@ -25,6 +25,25 @@ def public_url(endpoint: str, **values: Any) -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
 
 
+def tenant_url(organization: Any, endpoint: str, **values: Any) -> str:
+    """``public_url`` for one of the organization's public pages: on its verified custom host
+    when it has one."""
+    return on_tenant_host(organization, public_url(endpoint, **values), _public_base())
+
+
+def _public_base() -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+
+
+def on_tenant_host(organization: Any, url: str, public_base_url: str) -> str:
+    """An absolute link under ``PUBLIC_BASE_URL`` moved onto the organization's verified custom
+    host (unchanged without one)."""
+    custom, base = custom_base_url(organization), public_base_url.rstrip("/")
+    if custom and url.startswith(base + "/"):
+        return custom + url[len(base) :]
+    return url
+
+
 def custom_base_url(organization: Any) -> str | None:
     """``https://`` + the organization's custom host once verified (a TLS proxy serves it)."""
     host = organization.custom_host if organization is not None else None

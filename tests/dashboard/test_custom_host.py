@@ -5,16 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from portal.custom_hosts import CACHE
-
 HOST = "factura.kemper.mx"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    CACHE.clear()
-    yield
-    CACHE.clear()
+pytestmark = pytest.mark.usefixtures("fresh_host_cache")
 
 
 def test_choose_check_and_remove_a_custom_host(

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from portal.custom_hosts import CACHE
 from portal.database import set_write_intent
+from tests.e2e.test_accessibility import AXE_RUN
 from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORTS, screenshot
 from tests.fixtures.factories import PASSWORD
 from tests.fixtures.receipts import RECEIPT_ITEM
@@ -22,14 +23,22 @@ def _sign_in(page, email: str) -> None:
     page.get_by_role("button", name="Entrar").click()
 
 
+def _serious_violations(page):
+    """axe-core's serious and critical findings on the page (the accessibility walk's rule);
+    axe is loaded into the page's context before navigation (the pages' CSP allows no inline
+    script)."""
+    return page.evaluate(AXE_RUN)
+
+
 def test_own_host_verified_then_a_mistyped_key_on_it(
-    page, live_server, browser, make_account, make_organization, db, dns_zone
+    page, live_server, browser, make_account, make_organization, db, dns_zone, axe_script
 ):
     account, _ = make_account(email=f"kemper-{page.viewport_name}@example.com")
     organization, key = make_organization(account, domain="kemper")
     db.rollback()
     set_write_intent(False)
     CACHE.clear()
+    page.context.add_init_script(script=axe_script)
     _sign_in(page, account.email)
     page.goto(f"/dashboard/o/{organization.id}/settings/domain")
     page.get_by_label("Nombre de host").fill("Factura.Kemper.MX")
@@ -42,6 +51,7 @@ def test_own_host_verified_then_a_mistyped_key_on_it(
     expect(page.get_by_text("Verificamos tu dominio")).to_be_visible()
     expect(page.get_by_text("Verificado", exact=True)).to_be_visible()
     screenshot(page, "custom-host-domain-page")
+    assert _serious_violations(page) == []
 
     receipt = page.request.post(
         "/v2/receipts",
@@ -52,8 +62,6 @@ def test_own_host_verified_then_a_mistyped_key_on_it(
 
     # The customer's browser resolves the merchant's host to this server.
     port = live_server.rsplit(":", 1)[1]
-    from playwright.sync_api import sync_playwright  # noqa: F401  (browser comes from the fixture)
-
     resolving = browser.browser_type.launch(
         executable_path=CHROMIUM,
         headless=True,
@@ -61,12 +69,14 @@ def test_own_host_verified_then_a_mistyped_key_on_it(
     )
     try:
         context = resolving.new_context(viewport=VIEWPORTS[page.viewport_name], locale="es-MX")
+        context.add_init_script(script=axe_script)
         customer = context.new_page()
         customer.goto(f"http://{HOST}:{port}/{receipt['key'][:-1]}X")
         expect(customer.get_by_role("heading", name="Revisa la clave")).to_be_visible()
         expect(customer.get_by_text("Escuela Kemper").first).to_be_visible()
         customer.viewport_name = page.viewport_name
         screenshot(customer, "custom-host-mistyped-key")
+        assert _serious_violations(customer) == []
         customer.get_by_label("Clave del recibo").fill(receipt["key"])
         customer.get_by_role("button", name="Intentar de nuevo").click()
         expect(customer.get_by_label("RFC", exact=True)).to_be_visible()

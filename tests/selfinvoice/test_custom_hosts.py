@@ -19,11 +19,7 @@ from portal.services import custom_hosts
 HOST = "factura.kemper.mx"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    CACHE.clear()
-    yield
-    CACHE.clear()
+pytestmark = pytest.mark.usefixtures("fresh_host_cache")
 
 
 def _add_host(db, organization, host, verified=True):
@@ -264,3 +260,23 @@ def test_deleting_the_organization_frees_its_host(client, db, shops):
     assert client.get(f"/{receipt['key']}", headers={"Host": HOST}).status_code == 404
     assert client.get(f"/tls/ask?domain={HOST}").status_code == 404
     assert custom_hosts.set_host(db, other, HOST, "localhost").host == HOST
+
+
+def test_public_invoice_links_live_on_the_host_for_its_own_invoices(
+    client, db, api, make_organization, invoice_body
+):
+    kemper, kemper_key = make_organization(domain="kemper")
+    _, other_key = make_organization(name="Otra Tienda", domain="otra")
+    _add_host(db, kemper, HOST)
+    links = {}
+    for key in (kemper_key, other_key):
+        invoice = api(key).post("/invoices", invoice_body()).get_json()
+        links[key] = api(key).get(f"/invoices/{invoice['id']}/public-link").get_json()["data"]
+    own, foreign = links[kemper_key], links[other_key]
+    assert own["url"] == f"https://{HOST}/d/{own['id']}"
+    assert foreign["url"] == f"http://localhost/d/{foreign['id']}"
+    page = client.get(f"/d/{own['id']}", headers={"Host": HOST})
+    assert page.status_code == 200 and "Escuela Kemper" in page.get_data(as_text=True)
+    stolen = client.get(f"/d/{foreign['id']}", headers={"Host": HOST})
+    assert stolen.status_code == 404 and "Otra Tienda" not in stolen.get_data(as_text=True)
+    assert client.get(f"/d/{foreign['id']}").status_code == 200  # on the platform, as before
