@@ -150,11 +150,13 @@ def record_action(response: Response) -> Response:
 
 
 def navigation_context() -> dict[str, Any]:
-    """Template helpers: the role, and ``may(endpoint, method)`` to show only what it allows."""
+    """Template helpers: the role, whether it only reads, and ``may(endpoint, method)`` to show
+    only what it allows."""
     role = current_role()
     return {
         "role": role,
         "role_labels": ROLE_LABELS,
+        "read_only": role is not None and WRITE not in ROLE_PERMISSIONS[role],
         "may": lambda endpoint, method="GET": may(role, endpoint, method),
     }
 

@@ -304,3 +304,28 @@ def test_support_acting_for_a_member_keeps_full_access_under_audit(
     audited = db.scalars(select(AuditEntry.action).where(AuditEntry.staff_id == staff.id)).all()
     assert "impersonation.request" in audited
     assert db.scalar(select(TeamAction.id)) is None  # recorded in the support audit instead
+
+
+def test_inviting_refuses_the_owner_members_and_bad_input_and_replaces_a_pending_one(
+    db: Any, client: Any, login_as: Any, make_account: Any, shop: Any
+) -> None:
+    owner, org, _other = shop
+    _join(db, make_account, org, owner, "ana@example.com", "invoicer")
+    login_as(owner)
+    for email, role, message in (
+        ("duena@example.com", "accountant", "es el del dueño"),
+        ("ANA@example.com", "accountant", "ya es parte del equipo"),
+        ("no-es-correo", "accountant", "no es válido"),
+        ("beto@example.com", "jefe", "Opción inválida"),
+    ):
+        answer = _invite(client, org, email, role)
+        assert answer.status_code in (400, 409) and message in answer.get_data(as_text=True)
+    first, _token = _direct_invitation(db, org, owner, "beto@example.com", "invoicer")
+    second, token = _direct_invitation(db, org, owner, "beto@example.com", "accountant")
+    db.refresh(first)
+    assert first.revoked_at is not None and second.revoked_at is None
+    assert [i.id for i in team.pending_invitations(db, org)] == [second.id]
+    org.deleted_at = utcnow()
+    db.commit()
+    page = client.get(f"/invitations/{token}")
+    assert page.status_code == 410 and "ya no existe" in page.get_data(as_text=True)

@@ -64,6 +64,7 @@ def test_owner_invites_an_accountant_who_downloads_but_changes_nothing(
     screenshot(page, "team-accept")
     page.get_by_role("button", name="Crear cuenta y aceptar").click()
     expect(page.get_by_text("Ya eres parte del equipo como Contador.")).to_be_visible()
+    expect(page.get_by_text("Acceso de solo lectura: como Contador")).to_be_visible()
     tabs = page.get_by_role("navigation", name="Secciones de la organización")
     expect(tabs.get_by_role("link", name="Equipo")).to_have_count(0)
     expect(tabs.get_by_role("link", name="Llaves de API")).to_have_count(0)
