@@ -504,3 +504,17 @@ def test_the_import_page_speaks_english_when_chosen(client: Any, org: Any) -> No
     assert "Import products" in page and "Download the template" in page
     assert "Price includes taxes" in page and "Separated by «;»" in page
     assert "Precio con impuestos" not in page and "Descarga la plantilla" not in page
+
+
+def test_both_forms_need_their_csrf_token(
+    client: Any, org: Any, db: Any, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    imported = _upload(client, org, "customers", _big_csv(), "c.csv")
+    exported = client.post(
+        _url(org, "/invoices/export"), data={"from": "2026-11-01", "to": "2026-11-30"}
+    )
+    for response in (imported, exported):
+        assert response.status_code == 400
+        assert "El formulario caducó" in response.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(DataTransfer)) == 0
