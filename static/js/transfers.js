@@ -5,6 +5,7 @@
   var card = document.getElementById("transfer");
   if (!card || !card.dataset.pollUrl) { return; }
   var bar = document.getElementById("transfer-progress");
+  var done = card.querySelector("[data-done]");
   function poll() {
     fetch(card.dataset.pollUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.json(); })
@@ -15,6 +16,7 @@
         }
         bar.max = state.total || 1;
         bar.value = state.processed;
+        done.textContent = state.processed;
         setTimeout(poll, 1000);
       })
       .catch(function () { setTimeout(poll, 5000); });

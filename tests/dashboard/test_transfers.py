@@ -504,3 +504,39 @@ def test_the_import_page_speaks_english_when_chosen(client: Any, org: Any) -> No
     assert "Import products" in page and "Download the template" in page
     assert "Price includes taxes" in page and "Separated by «;»" in page
     assert "Precio con impuestos" not in page and "Descarga la plantilla" not in page
+
+
+def test_both_forms_need_their_csrf_token(
+    client: Any, org: Any, db: Any, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    imported = _upload(client, org, "customers", _big_csv(), "c.csv")
+    exported = client.post(
+        _url(org, "/invoices/export"), data={"from": "2026-11-01", "to": "2026-11-30"}
+    )
+    for response in (imported, exported):
+        assert response.status_code == 400
+        assert "El formulario caducó" in response.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(DataTransfer)) == 0
+
+
+def test_the_period_is_read_in_the_organizations_time_zone(
+    org: Any, db: Any, api: Any, invoice_body: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    from portal.services.transfers import exports
+    from portal.tenancy import Tenant
+
+    made = _make_invoices(db, org, api, invoice_body)[:2]
+    # 23:30 on 30 November in Mexico City is already 1 December in UTC; 00:30 on 1 December
+    # there is 06:30 UTC.
+    moments = [datetime(2026, 12, 1, 5, 30, tzinfo=UTC), datetime(2026, 12, 1, 6, 30, tzinfo=UTC)]
+    for invoice, moment in zip(made, moments, strict=True):
+        db.get(Invoice, invoice["id"]).created_at = moment
+    db.commit()
+    tenant = Tenant(org, False)
+    november = {"from": "2026-11-01", "to": "2026-11-30", "type": "", "status": ""}
+    december = {**november, "from": "2026-12-01", "to": "2026-12-31"}
+    assert [i.id for i in db.scalars(exports.query(tenant, november))] == [made[0]["id"]]
+    assert made[1]["id"] in [i.id for i in db.scalars(exports.query(tenant, december))]

@@ -94,6 +94,10 @@ def test_the_progress_page_follows_a_running_import(page, make_account, make_org
     expect(page.get_by_text("1 de 2 filas revisadas.")).to_be_visible()
     expect(page.locator("#transfer-progress")).to_have_attribute("value", "1")
     screenshot(page, "import-progress")
+    db.get(DataTransfer, transfer_id).processed = 2
+    db.commit()
+    expect(page.get_by_text("2 de 2 filas revisadas.")).to_be_visible(timeout=10000)
+    expect(page.locator("#transfer-progress")).to_have_attribute("value", "2")
     db.get(DataTransfer, transfer_id).status = "done"
     db.commit()
     expect(page.get_by_role("heading", name="Resultado")).to_be_visible(timeout=10000)

@@ -19,7 +19,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -376,7 +376,7 @@ class BatchResult:
 
     created: int = 0
     updated: int = 0
-    refused: list[dict[str, Any]] | None = None
+    refused: list[dict[str, Any]] = field(default_factory=list)
 
 
 def import_rows(
@@ -388,7 +388,7 @@ def import_rows(
 ) -> BatchResult:
     """Create or update one record per row, each in a savepoint: a refused row changes nothing
     and is reported with its number and reasons."""
-    result = BatchResult(refused=[])
+    result = BatchResult()
     save = SAVERS[resource]
     for number, cells in rows:
         try:

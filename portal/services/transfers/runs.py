@@ -180,7 +180,7 @@ def run_import(session: Session, transfer: DataTransfer, checkpoint: Callable[[]
         result = imports.import_rows(session, tenant, transfer.resource, columns, batch)
         transfer.created_count += result.created
         transfer.updated_count += result.updated
-        transfer.refused = [*transfer.refused, *(result.refused or [])]
+        transfer.refused = [*transfer.refused, *result.refused]
         _advance(transfer, len(batch))
         session.flush()
         checkpoint()
