@@ -10,17 +10,19 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_invoices import _fill_customer, _sign_in
+from tests.e2e.test_invoices import _sign_in
 from tests.fixtures.browser import screenshot
 
 pytestmark = pytest.mark.e2e
 
 
-def _products(db, org) -> None:
-    from portal.services import products
+def _products(db, org) -> str:
+    from portal.services import customers, products
     from portal.tenancy import Tenant
+    from tests.fixtures.invoices import CUSTOMER
 
     tenant = Tenant(org, False)
+    customer, _link = customers.create_customer(db, tenant, dict(CUSTOMER))
     for data in (
         {"description": "Ukelele soprano", "product_key": "60131324", "price": 1160,
          "sku": "UK-1"},
@@ -31,6 +33,7 @@ def _products(db, org) -> None:
     ):  # fmt: skip
         products.create_product(db, tenant, data)
     db.commit()
+    return customer.id
 
 
 def _add_product(page, word: str, description: str) -> None:
@@ -53,11 +56,13 @@ def test_invoice_payment_credit_note_and_substitution(
     account, _key = make_account(email=email)
     org, _key = make_organization(account=account)
     org_id = org.id
-    _products(db, org)
+    customer_id = _products(db, org)
     page.on("dialog", lambda dialog: dialog.accept())
     _sign_in(page, email)
     page.goto(f"/dashboard/o/{org_id}/invoices/new")
-    _fill_customer(page)
+    page.get_by_label("Cliente guardado").select_option(customer_id)
+    expect(page.locator("#inline-customer")).to_be_hidden()  # no empty inline fields left
+    expect(page.locator("#saved-customer")).to_contain_text("URE180429TM6")
     _add_product(page, "ukel", "Ukelele soprano")
     _add_product(page, "clase", "Clase de música")
     _add_product(page, "50221200", "Tortilla de maíz")  # by its SAT key
@@ -68,6 +73,15 @@ def test_invoice_payment_credit_note_and_substitution(
     expect(lines.nth(0)).to_contain_text("Total del concepto 1,160.00")
     expect(lines.nth(1)).to_contain_text("IVA exento")
     expect(lines.nth(2)).to_contain_text("Total del concepto 200.00")
+    expect(page.locator('[data-total="total"]')).to_have_text("1,860.00 MXN")
+    page.get_by_role("button", name="Añadir concepto").click()  # a typed line, keys by words
+    expect(lines).to_have_count(4)
+    page.locator("#items-3-product_key").fill("guitarra")
+    expect(page.locator("#items-3-product_key-list option").first).to_have_attribute(
+        "value", "60131303"
+    )
+    lines.nth(3).get_by_role("button", name="Quitar").click()
+    expect(lines).to_have_count(3)
     expect(page.locator('[data-total="total"]')).to_have_text("1,860.00 MXN")
     page.get_by_label("Método de pago").select_option("PPD")
     page.get_by_label("Forma de pago", exact=True).select_option("99")
