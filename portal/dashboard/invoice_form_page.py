@@ -199,7 +199,7 @@ def labelled(problems: list[Problem], lines: list[dict[str, str]]) -> list[dict[
     rows = []
     for problem in problems:
         label = forms.field_label(problem.path, lines)
-        message = forms.readable_message(problem.message, problem.path, label)
+        message = forms.readable_message(problem.message, problem.path, label, lines)
         if problem.code == rules.GLOBAL_REQUIRED:
             message = _(
                 "Una factura a «PUBLICO EN GENERAL» con el RFC XAXX010101000 es una factura "

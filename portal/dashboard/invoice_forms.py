@@ -458,9 +458,29 @@ def field_label(path: str | None, lines: list[dict[str, str]]) -> str | None:
     return f"{line} · {name}" if name else line
 
 
-def readable_message(message: str, path: str | None, label: str | None) -> str:
-    """The message with the API's path (``items[0].product.price``, ``use``) replaced by the
-    form's label, so that no raw field name reaches the user."""
-    if not path or not label:
-        return message
-    return re.sub(r"«[^»]*»", f"«{label}»", message) if path in message else message
+_QUOTED_PATH = re.compile(r"«([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*)»")
+
+
+def readable_message(
+    message: str, path: str | None, label: str | None, lines: list[dict[str, str]] | None = None
+) -> str:
+    """The message with the API's paths (``«items[0].product.price»``, ``«use»``) replaced by
+    the form's labels, so that no raw field name reaches the user."""
+    if path and label:
+        message = message.replace(f"«{path}»", f"«{label}»")
+    return _QUOTED_PATH.sub(
+        lambda m: f"«{field_label(m.group(1), lines or []) or m.group(1)}»", message
+    )
+
+
+def readable_problems(problems: list[Problem], lines: list[dict[str, str]]) -> list[Problem]:
+    """The problems with their messages in the form's words (paths kept for the fields)."""
+    return [
+        Problem(
+            readable_message(p.message, p.path, field_label(p.path, lines), lines),
+            p.code,
+            p.path,
+            p.source,
+        )
+        for p in problems
+    ]

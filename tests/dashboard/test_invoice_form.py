@@ -421,3 +421,14 @@ def test_product_form_key_fields_take_words_and_store_the_key(client, org, db) -
     product = db.scalars(select(Product)).one()
     assert (product.product_key, product.unit_key) == ("60131324", "KGM")
     assert product.taxes == [{"type": "IVA", "rate": "0", "withholding": False, "factor": "Exento"}]
+
+
+def test_stamping_a_broken_draft_from_its_page_names_the_field(client, org, db) -> None:
+    client.post(_url(org, "/new"), data={**CUSTOMER, "action": "draft",
+                                         "items-0-description": "Ukelele",
+                                         "items-0-product_key": "60131324",
+                                         "items-0-price": "-5"})  # fmt: skip
+    draft = db.scalars(select(Invoice)).one()
+    page = client.post(_url(org, f"/{draft.id}/stamp"), follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert "Concepto 1" in html and "items[0]" not in html
