@@ -432,3 +432,27 @@ def test_stamping_a_broken_draft_from_its_page_names_the_field(client, org, db) 
     page = client.post(_url(org, f"/{draft.id}/stamp"), follow_redirects=True)
     html = page.get_data(as_text=True)
     assert "Concepto 1" in html and "items[0]" not in html
+
+
+def test_a_credit_note_takes_the_invoices_iva(client, org, db, saved) -> None:
+    html = _add_products(client, org, _start(client, org), saved["exempt"])
+    client.post(_url(org, "/new"), data=posted(html, action="stamp", **CUSTOMER))
+    invoice = db.scalars(select(Invoice)).one()
+    page = client.get(_url(org, f"/{invoice.id}")).get_data(as_text=True)
+    iva = page[page.index('id="credit-iva"') :].split("</select>")[0]
+    assert '<option selected value="exento">' in iva or 'value="exento" selected' in iva
+    response = client.post(
+        _url(org, f"/{invoice.id}/credit-notes"),
+        data={
+            "credit-description": "Devolución",
+            "credit-amount": "100",
+            "credit-iva": "exento",
+            "credit-payment_form": "15",
+            "credit-product_key": "84111506",
+        },  # fmt: skip
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    note = db.scalars(select(Invoice).where(Invoice.type == "E")).one()
+    check_stamped_cfdi(note.xml, db.get(LocalPacCredential, "default").cer_der)
+    (concept,) = _concepts(note.xml)
+    assert _transfer(concept)["TipoFactor"] == "Exento" and note.total == Decimal("100")
