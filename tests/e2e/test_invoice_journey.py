@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_invoices import _sign_in
+from tests.e2e.test_invoices import _fill_customer, _sign_in
 from tests.fixtures.browser import screenshot
 
 pytestmark = pytest.mark.e2e
@@ -134,3 +134,49 @@ def test_invoice_payment_credit_note_and_substitution(
     expect(facts).to_contain_text(email)
     expect(facts).to_contain_text("America/Mexico_City")
     screenshot(page, "journey-cancelled")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_form_works_without_javascript(
+    browser, live_server, make_account, make_organization, db, width
+) -> None:
+    email = f"sin-js-{width}@example.com"
+    account, _key = make_account(email=email)
+    org, _key = make_organization(account=account)
+    _products(db, org)
+    context = browser.new_context(
+        viewport={"width": width, "height": 900},
+        base_url=live_server,
+        locale="es-MX",
+        java_script_enabled=False,
+    )
+    page = context.new_page()
+    page.viewport_name = f"nojs-{width}"
+    _sign_in(page, email)
+    page.goto(f"/dashboard/o/{org.id}/invoices/new")
+    page.get_by_label("Agregar un producto guardado").fill("clase")
+    page.get_by_role("button", name="Buscar").click()
+    page.locator("#product-hits li", has_text="Clase de música").get_by_role(
+        "button", name="Agregar"
+    ).click()
+    lines = page.locator("#invoice-lines [data-line]")
+    expect(lines).to_have_count(1)
+    expect(lines.first.locator("select[name$='-iva']")).to_have_value("exento")
+    page.get_by_role("button", name="Añadir concepto").click()
+    page.locator("#items-1-description").fill("Cuerdas")
+    page.locator("#items-1-product_key").fill("cuerdas de guitarra")
+    page.locator("#items-1-price").fill("116")
+    page.get_by_role("button", name="Revisar").click()
+    expect(page.locator("#invoice-lines")).to_contain_text("Total del concepto 500.00")
+    expect(page.locator('[data-total="subtotal"]')).to_have_text("600.00")
+    suggestion = lines.nth(1).locator(".key-suggestions button").first  # words, not a key yet
+    key = suggestion.get_attribute("value")
+    suggestion.click()
+    expect(page.locator("#items-1-product_key")).to_have_value(key)
+    page.get_by_role("button", name="Revisar").click()
+    expect(page.locator('[data-total="total"]')).to_have_text("616.00 MXN")
+    screenshot(page, "invoice-form-without-javascript")
+    _fill_customer(page)
+    page.get_by_role("button", name="Timbrar", exact=True).click()
+    expect(page.get_by_text("Factura timbrada.")).to_be_visible()
+    context.close()
