@@ -45,6 +45,7 @@ class FormState:
     related: list[dict[str, Any]]
     product_q: str = ""
     product_hits: list[Product] = field(default_factory=list)
+    searched: bool = False  # the products were just searched (nothing found is worth saying)
 
     @property
     def filled_lines(self) -> list[dict[str, str]]:
@@ -84,6 +85,7 @@ def state_from_post(session: Session, tenant: Tenant, form: MultiDict) -> FormSt
     state.product_q = form.get("product_q", "").strip()
     if action == "find_product":
         state.product_hits = find_products(session, tenant, state.product_q)
+        state.searched = True
     return state
 
 
@@ -312,7 +314,7 @@ def page_context(
         "problems": shown,
         "product_q": state.product_q,
         "product_hits": [product_hit(p) for p in state.product_hits],
-        "searched": bool(state.product_q) and not state.product_hits,
+        "searched": state.searched and not state.product_hits,
         "customers": customers,
         "chosen": chosen,
         "uses": [

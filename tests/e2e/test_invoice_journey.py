@@ -162,6 +162,7 @@ def test_the_form_works_without_javascript(
     lines = page.locator("#invoice-lines [data-line]")
     expect(lines).to_have_count(1)
     expect(lines.first.locator("select[name$='-iva']")).to_have_value("exento")
+    expect(page.get_by_text("Ningún producto guardado coincide.")).to_have_count(0)
     page.get_by_role("button", name="Añadir concepto").click()
     page.locator("#items-1-description").fill("Cuerdas")
     page.locator("#items-1-product_key").fill("cuerdas de guitarra")
