@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.validators import Length
@@ -15,9 +17,19 @@ def attach_errors(form: FlaskForm, error: PortalError, default_field: str | None
         name = (problem.path or default_field or "").split(".")[-1]
         field = form._fields.get(name) if name else None
         if field is not None:
-            field.errors = [*field.errors, problem.message]
+            message = in_words(problem.message, problem.path or name, str(field.label.text))
+            field.errors = [*field.errors, message]
         else:
             form.form_errors.append(problem.message)
+
+
+def in_words(message: str, path: str, label: str) -> str:
+    """The message with the API's name of the field (``price``, ``«address.zip»``) replaced by
+    the form's label: the user never reads a raw field name."""
+    for raw in dict.fromkeys((path, path.split(".")[-1])):
+        message = message.replace(f"«{raw}»", f"«{label}»")
+        message = re.sub(rf"\b(campo|field) {re.escape(raw)}\b", rf"\1 «{label}»", message)
+    return message
 
 
 def max_length(limit: int) -> Length:

@@ -456,3 +456,12 @@ def test_a_credit_note_takes_the_invoices_iva(client, org, db, saved) -> None:
     check_stamped_cfdi(note.xml, db.get(LocalPacCredential, "default").cer_der)
     (concept,) = _concepts(note.xml)
     assert _transfer(concept)["TipoFactor"] == "Exento" and note.total == Decimal("100")
+
+
+def test_product_form_errors_name_the_field_by_its_label(client, org) -> None:
+    url = f"/dashboard/o/{org.id}/products/new"
+    page = client.post(url, data={"description": "Ukelele", "product_key": "60131324",
+                                  "price": "mucho", "tax_preset": "iva16"})  # fmt: skip
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and "El campo «Precio unitario» debe ser un número." in html
+    assert "campo price" not in html
