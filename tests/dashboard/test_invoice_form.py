@@ -465,3 +465,13 @@ def test_product_form_errors_name_the_field_by_its_label(client, org) -> None:
     html = page.get_data(as_text=True)
     assert page.status_code == 400 and "El campo «Precio unitario» debe ser un número." in html
     assert "campo price" not in html
+
+
+def test_the_form_and_its_figures_read_in_english(client, org, saved) -> None:
+    client.post("/lang/en")
+    html = _add_products(client, org, _start(client, org), saved["exempt"], saved["iva16"])
+    _status, html = _post(client, org, posted(html, action="review", **CUSTOMER))
+    for text in ("Add a saved product", "VAT exempt", "Line total", "Review", "VAT 16 %"):
+        assert text in html, text
+    for spanish in ("Agregar un producto guardado", "Total del concepto", "IVA exento"):
+        assert spanish not in html, spanish
