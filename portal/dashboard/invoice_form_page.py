@@ -188,7 +188,7 @@ def totals_figures(preview: invoice_preview.Preview, exchange: str) -> dict[str,
         "in_pesos": "",
     }
     try:
-        rate = Decimal(forms._number(exchange)) if exchange else None
+        rate = Decimal(forms.plain_number(exchange)) if exchange else None
     except ArithmeticError:
         rate = None
     if preview.currency != "MXN" and rate is not None and rate.is_finite() and rate > 0:
@@ -208,7 +208,7 @@ def labelled(problems: list[Problem], lines: list[dict[str, str]]) -> list[dict[
                 "global: emítela desde Recibos → Factura global. Para facturar a una persona "
                 "con el RFC genérico, escribe su nombre en lugar de PUBLICO EN GENERAL."
             )
-        line = forms._LINE_PATH.match(problem.path or "")
+        line = forms.LINE_PATH.match(problem.path or "")
         rows.append(
             {"label": label, "message": message, "line": int(line.group(1)) if line else None}
         )
