@@ -17,7 +17,7 @@ def attach_errors(form: FlaskForm, error: PortalError, default_field: str | None
         name = (problem.path or default_field or "").split(".")[-1]
         field = form._fields.get(name) if name else None
         if field is not None:
-            message = _named(problem.message, problem.path or name, name, field.label.text)
+            message = _named(problem.message, problem.path or name, name, str(field.label.text))
             field.errors = [*field.errors, message]
         else:
             form.form_errors.append(problem.message)

@@ -45,6 +45,7 @@ class FormState:
     related: list[dict[str, Any]]
     product_q: str = ""
     product_hits: list[Product] = field(default_factory=list)
+    searched: bool = False  # the products were just searched (nothing found is worth saying)
 
     @property
     def filled_lines(self) -> list[dict[str, str]]:
@@ -84,6 +85,7 @@ def state_from_post(session: Session, tenant: Tenant, form: MultiDict) -> FormSt
     state.product_q = form.get("product_q", "").strip()
     if action == "find_product":
         state.product_hits = find_products(session, tenant, state.product_q)
+        state.searched = True
     return state
 
 
@@ -186,7 +188,7 @@ def totals_figures(preview: invoice_preview.Preview, exchange: str) -> dict[str,
         "in_pesos": "",
     }
     try:
-        rate = Decimal(forms._number(exchange)) if exchange else None
+        rate = Decimal(forms.plain_number(exchange)) if exchange else None
     except ArithmeticError:
         rate = None
     if preview.currency != "MXN" and rate is not None and rate.is_finite() and rate > 0:
@@ -199,14 +201,14 @@ def labelled(problems: list[Problem], lines: list[dict[str, str]]) -> list[dict[
     rows = []
     for problem in problems:
         label = forms.field_label(problem.path, lines)
-        message = forms.readable_message(problem.message, problem.path, label)
+        message = forms.readable_message(problem.message, problem.path, label, lines)
         if problem.code == rules.GLOBAL_REQUIRED:
             message = _(
                 "Una factura a «PUBLICO EN GENERAL» con el RFC XAXX010101000 es una factura "
                 "global: emítela desde Recibos → Factura global. Para facturar a una persona "
                 "con el RFC genérico, escribe su nombre en lugar de PUBLICO EN GENERAL."
             )
-        line = forms._LINE_PATH.match(problem.path or "")
+        line = forms.LINE_PATH.match(problem.path or "")
         rows.append(
             {"label": label, "message": message, "line": int(line.group(1)) if line else None}
         )
@@ -312,7 +314,7 @@ def page_context(
         "problems": shown,
         "product_q": state.product_q,
         "product_hits": [product_hit(p) for p in state.product_hits],
-        "searched": bool(state.product_q) and not state.product_hits,
+        "searched": state.searched and not state.product_hits,
         "customers": customers,
         "chosen": chosen,
         "uses": [

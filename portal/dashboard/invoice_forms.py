@@ -172,7 +172,7 @@ def form_lines(form: MultiDict) -> list[dict[str, str]]:
     return [line for _index, line in indexed_lines(form)]
 
 
-def _number(text: str) -> str:
+def plain_number(text: str) -> str:
     """A number as typed, without the thousands separators and currency sign people write."""
     return text.replace(",", "").replace("$", "").replace(" ", "")
 
@@ -182,7 +182,7 @@ def _percent(text: str, path: str, problems: list[Problem]) -> str | None:
     if not text:
         return None
     try:
-        value = Decimal(_number(text).rstrip("%"))
+        value = Decimal(plain_number(text).rstrip("%"))
     except InvalidOperation:
         value = Decimal("NaN")
     if not value.is_finite() or not 0 <= value <= 1000:
@@ -233,16 +233,16 @@ def line_item(line: dict[str, str], index: int, problems: list[Problem]) -> dict
         "description": line["description"],
         "product_key": line["product_key"],
         "unit_key": (line["unit_key"] or "H87").upper(),
-        "price": _number(line["price"]),
+        "price": plain_number(line["price"]),
         "tax_included": line["tax_included"] != "0",
         "taxes": _taxes(line, path, problems),
         "local_taxes": _local_taxes(line, path, problems),
     }
     if line["sku"]:
         product["sku"] = line["sku"]
-    item: dict[str, Any] = {"quantity": _number(line["quantity"]) or "1", "product": product}
-    if _number(line["discount"]) not in ("", "0"):
-        item["discount"] = _number(line["discount"])
+    item: dict[str, Any] = {"quantity": plain_number(line["quantity"]) or "1", "product": product}
+    if plain_number(line["discount"]) not in ("", "0"):
+        item["discount"] = plain_number(line["discount"])
     return item
 
 
@@ -309,7 +309,7 @@ def build_body(
         "related_documents": related,
     }
     if currency != "MXN":
-        body["exchange"] = _number(fields.get("exchange") or "") or None
+        body["exchange"] = plain_number(fields.get("exchange") or "") or None
     if fields.get("series"):
         body["series"] = fields["series"]
     return {key: value for key, value in body.items() if value is not None}, problems
@@ -427,7 +427,7 @@ DOCUMENT_LABELS = {
     "type": _l("Tipo de comprobante"),
     "date": _l("Fecha"),
 }
-_LINE_PATH = re.compile(r"^items\[(\d+)\](?:\.product)?(?:\.([a-z_]+))?(?:\[(\d+)\])?")
+LINE_PATH = re.compile(r"^items\[(\d+)\](?:\.product)?(?:\.([a-z_]+))?(?:\[(\d+)\])?")
 
 
 def _line_field(rest: str | None, tax_index: str | None, taxes: list[str]) -> str | None:
@@ -447,7 +447,7 @@ def field_label(path: str | None, lines: list[dict[str, str]]) -> str | None:
     """The form's words for an API path: "Concepto 2 · Precio unitario", "Uso del CFDI"."""
     if not path:
         return None
-    match = _LINE_PATH.match(path)
+    match = LINE_PATH.match(path)
     if match is None:
         label = DOCUMENT_LABELS.get(path) or DOCUMENT_LABELS.get(path.split("[")[0].split(".")[0])
         return str(label) if label else None
@@ -458,9 +458,29 @@ def field_label(path: str | None, lines: list[dict[str, str]]) -> str | None:
     return f"{line} · {name}" if name else line
 
 
-def readable_message(message: str, path: str | None, label: str | None) -> str:
-    """The message with the API's path (``items[0].product.price``, ``use``) replaced by the
-    form's label, so that no raw field name reaches the user."""
-    if not path or not label:
-        return message
-    return re.sub(r"«[^»]*»", f"«{label}»", message) if path in message else message
+_QUOTED_PATH = re.compile(r"«([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*)»")
+
+
+def readable_message(
+    message: str, path: str | None, label: str | None, lines: list[dict[str, str]] | None = None
+) -> str:
+    """The message with the API's paths (``«items[0].product.price»``, ``«use»``) replaced by
+    the form's labels, so that no raw field name reaches the user."""
+    if path and label:
+        message = message.replace(f"«{path}»", f"«{label}»")
+    return _QUOTED_PATH.sub(
+        lambda m: f"«{field_label(m.group(1), lines or []) or m.group(1)}»", message
+    )
+
+
+def readable_problems(problems: list[Problem], lines: list[dict[str, str]]) -> list[Problem]:
+    """The problems with their messages in the form's words (paths kept for the fields)."""
+    return [
+        Problem(
+            readable_message(p.message, p.path, field_label(p.path, lines), lines),
+            p.code,
+            p.path,
+            p.source,
+        )
+        for p in problems
+    ]

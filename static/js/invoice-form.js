@@ -50,6 +50,7 @@
     var sku = values.sku ? " · SKU " + values.sku : "";
     var legend = line.querySelector("legend");
     legend.replaceChildren(document.createTextNode(legend.firstChild.textContent), legend.querySelector("[data-line-number]"), el("span", sku, "muted"));
+    legend.title = legend.textContent;
     var more = ["ieps", "isr_ret", "iva_ret", "local_name", "local_rate"].some(function (n) { return values[n]; });
     line.querySelector("details").open = more;
   }

@@ -421,3 +421,57 @@ def test_product_form_key_fields_take_words_and_store_the_key(client, org, db) -
     product = db.scalars(select(Product)).one()
     assert (product.product_key, product.unit_key) == ("60131324", "KGM")
     assert product.taxes == [{"type": "IVA", "rate": "0", "withholding": False, "factor": "Exento"}]
+
+
+def test_stamping_a_broken_draft_from_its_page_names_the_field(client, org, db) -> None:
+    client.post(_url(org, "/new"), data={**CUSTOMER, "action": "draft",
+                                         "items-0-description": "Ukelele",
+                                         "items-0-product_key": "60131324",
+                                         "items-0-price": "-5"})  # fmt: skip
+    draft = db.scalars(select(Invoice)).one()
+    page = client.post(_url(org, f"/{draft.id}/stamp"), follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert "Concepto 1" in html and "items[0]" not in html
+
+
+def test_a_credit_note_takes_the_invoices_iva(client, org, db, saved) -> None:
+    html = _add_products(client, org, _start(client, org), saved["exempt"])
+    client.post(_url(org, "/new"), data=posted(html, action="stamp", **CUSTOMER))
+    invoice = db.scalars(select(Invoice)).one()
+    page = client.get(_url(org, f"/{invoice.id}")).get_data(as_text=True)
+    iva = page[page.index('id="credit-iva"') :].split("</select>")[0]
+    assert '<option selected value="exento">' in iva or 'value="exento" selected' in iva
+    response = client.post(
+        _url(org, f"/{invoice.id}/credit-notes"),
+        data={
+            "credit-description": "Devolución",
+            "credit-amount": "100",
+            "credit-iva": "exento",
+            "credit-payment_form": "15",
+            "credit-product_key": "84111506",
+        },  # fmt: skip
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    note = db.scalars(select(Invoice).where(Invoice.type == "E")).one()
+    check_stamped_cfdi(note.xml, db.get(LocalPacCredential, "default").cer_der)
+    (concept,) = _concepts(note.xml)
+    assert _transfer(concept)["TipoFactor"] == "Exento" and note.total == Decimal("100")
+
+
+def test_product_form_errors_name_the_field_by_its_label(client, org) -> None:
+    url = f"/dashboard/o/{org.id}/products/new"
+    page = client.post(url, data={"description": "Ukelele", "product_key": "60131324",
+                                  "price": "mucho", "tax_preset": "iva16"})  # fmt: skip
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and "El campo «Precio unitario» debe ser un número." in html
+    assert "campo price" not in html
+
+
+def test_the_form_and_its_figures_read_in_english(client, org, saved) -> None:
+    client.post("/lang/en")
+    html = _add_products(client, org, _start(client, org), saved["exempt"], saved["iva16"])
+    _status, html = _post(client, org, posted(html, action="review", **CUSTOMER))
+    for text in ("Add a saved product", "VAT exempt", "Line total", "Review", "VAT 16 %"):
+        assert text in html, text
+    for spanish in ("Agregar un producto guardado", "Total del concepto", "IVA exento"):
+        assert spanish not in html, spanish

@@ -16,11 +16,13 @@ from tests.fixtures.browser import screenshot
 pytestmark = pytest.mark.e2e
 
 
-def _products(db, org) -> None:
-    from portal.services import products
+def _products(db, org) -> str:
+    from portal.services import customers, products
     from portal.tenancy import Tenant
+    from tests.fixtures.invoices import CUSTOMER
 
     tenant = Tenant(org, False)
+    customer, _link = customers.create_customer(db, tenant, dict(CUSTOMER))
     for data in (
         {"description": "Ukelele soprano", "product_key": "60131324", "price": 1160,
          "sku": "UK-1"},
@@ -31,6 +33,7 @@ def _products(db, org) -> None:
     ):  # fmt: skip
         products.create_product(db, tenant, data)
     db.commit()
+    return customer.id
 
 
 def _add_product(page, word: str, description: str) -> None:
@@ -53,11 +56,13 @@ def test_invoice_payment_credit_note_and_substitution(
     account, _key = make_account(email=email)
     org, _key = make_organization(account=account)
     org_id = org.id
-    _products(db, org)
+    customer_id = _products(db, org)
     page.on("dialog", lambda dialog: dialog.accept())
     _sign_in(page, email)
     page.goto(f"/dashboard/o/{org_id}/invoices/new")
-    _fill_customer(page)
+    page.get_by_label("Cliente guardado").select_option(customer_id)
+    expect(page.locator("#inline-customer")).to_be_hidden()  # no empty inline fields left
+    expect(page.locator("#saved-customer")).to_contain_text("URE180429TM6")
     _add_product(page, "ukel", "Ukelele soprano")
     _add_product(page, "clase", "Clase de música")
     _add_product(page, "50221200", "Tortilla de maíz")  # by its SAT key
@@ -68,6 +73,15 @@ def test_invoice_payment_credit_note_and_substitution(
     expect(lines.nth(0)).to_contain_text("Total del concepto 1,160.00")
     expect(lines.nth(1)).to_contain_text("IVA exento")
     expect(lines.nth(2)).to_contain_text("Total del concepto 200.00")
+    expect(page.locator('[data-total="total"]')).to_have_text("1,860.00 MXN")
+    page.get_by_role("button", name="Añadir concepto").click()  # a typed line, keys by words
+    expect(lines).to_have_count(4)
+    page.locator("#items-3-product_key").fill("guitarra")
+    expect(page.locator("#items-3-product_key-list option").first).to_have_attribute(
+        "value", "60131303"
+    )
+    lines.nth(3).get_by_role("button", name="Quitar").click()
+    expect(lines).to_have_count(3)
     expect(page.locator('[data-total="total"]')).to_have_text("1,860.00 MXN")
     page.get_by_label("Método de pago").select_option("PPD")
     page.get_by_label("Forma de pago", exact=True).select_option("99")
@@ -120,3 +134,50 @@ def test_invoice_payment_credit_note_and_substitution(
     expect(facts).to_contain_text(email)
     expect(facts).to_contain_text("America/Mexico_City")
     screenshot(page, "journey-cancelled")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_form_works_without_javascript(
+    browser, live_server, make_account, make_organization, db, width
+) -> None:
+    email = f"sin-js-{width}@example.com"
+    account, _key = make_account(email=email)
+    org, _key = make_organization(account=account)
+    _products(db, org)
+    context = browser.new_context(
+        viewport={"width": width, "height": 900},
+        base_url=live_server,
+        locale="es-MX",
+        java_script_enabled=False,
+    )
+    page = context.new_page()
+    page.viewport_name = f"nojs-{width}"
+    _sign_in(page, email)
+    page.goto(f"/dashboard/o/{org.id}/invoices/new")
+    page.get_by_label("Agregar un producto guardado").fill("clase")
+    page.get_by_role("button", name="Buscar").click()
+    page.locator("#product-hits li", has_text="Clase de música").get_by_role(
+        "button", name="Agregar"
+    ).click()
+    lines = page.locator("#invoice-lines [data-line]")
+    expect(lines).to_have_count(1)
+    expect(lines.first.locator("select[name$='-iva']")).to_have_value("exento")
+    expect(page.get_by_text("Ningún producto guardado coincide.")).to_have_count(0)
+    page.get_by_role("button", name="Añadir concepto").click()
+    page.locator("#items-1-description").fill("Cuerdas")
+    page.locator("#items-1-product_key").fill("cuerdas de guitarra")
+    page.locator("#items-1-price").fill("116")
+    page.get_by_role("button", name="Revisar").click()
+    expect(page.locator("#invoice-lines")).to_contain_text("Total del concepto 500.00")
+    expect(page.locator('[data-total="subtotal"]')).to_have_text("600.00")
+    suggestion = lines.nth(1).locator(".key-suggestions button").first  # words, not a key yet
+    key = suggestion.get_attribute("value")
+    suggestion.click()
+    expect(page.locator("#items-1-product_key")).to_have_value(key)
+    page.get_by_role("button", name="Revisar").click()
+    expect(page.locator('[data-total="total"]')).to_have_text("616.00 MXN")
+    screenshot(page, "invoice-form-without-javascript")
+    _fill_customer(page)
+    page.get_by_role("button", name="Timbrar", exact=True).click()
+    expect(page.get_by_text("Factura timbrada.")).to_be_visible()
+    context.close()

@@ -7,6 +7,7 @@ every fiscal rule; a refusal is shown on the page, beside the field it names.
 
 from __future__ import annotations
 
+import re
 from datetime import date as date_type
 from datetime import datetime, time
 from typing import Any
@@ -26,10 +27,11 @@ from portal.dashboard.invoice_forms import (
     PaymentForm,
     credit_note_taxes,
     invoice_iva,
+    readable_problems,
 )
 from portal.dashboard.org import bp
 from portal.dashboard.org.public_links import link_context
-from portal.errors import PortalError
+from portal.errors import PortalError, Problem
 from portal.extensions import db
 from portal.forms import attach_errors
 from portal.i18n import language as _lang
@@ -217,6 +219,23 @@ def register_payment(invoice_id: str):
     return invoice_page(_load(invoice_id), 400, pay_form=form)
 
 
+# The credit note's one line is the form's fields: its price is the amount, its taxes the IVA.
+CREDIT_NOTE_FIELDS = {"price": "amount", "taxes": "iva", "rate": "iva", "factor": "iva"}
+
+
+def _credit_note_error(error: PortalError) -> PortalError:
+    """The service's problems in the form's words, beside the credit note's own fields."""
+    problems = [
+        Problem(p.message, p.code, CREDIT_NOTE_FIELDS.get(_leaf(p.path), p.path), p.source)
+        for p in readable_problems(error.problems, [])
+    ]
+    return PortalError.from_problems(problems, error.status)
+
+
+def _leaf(path: str | None) -> str:
+    return re.sub(r"\[\d+\]", "", (path or "").split(".")[-1])
+
+
 @bp.post("/invoices/<invoice_id>/credit-notes")
 def issue_credit_note(invoice_id: str):
     """Issue a credit note related to the invoice (TipoRelacion 01)."""
@@ -229,7 +248,7 @@ def issue_credit_note(invoice_id: str):
             note = pac_calls.create(db.session, current_tenant(), credit_note_body(invoice, form))
         except PortalError as error:
             db.session.rollback()
-            attach_errors(form, error)
+            attach_errors(form, _credit_note_error(error))
         else:
             return _saved(_("Nota de crédito %(folio)s emitida.", folio=_folio(note)), invoice.id)
     return invoice_page(_load(invoice_id), 400, credit_form=form)

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from portal import downloads, pac_calls
 from portal.dashboard import invoice_form_views
+from portal.dashboard.invoice_forms import field_label, readable_problems
 from portal.dashboard.org import bp
 from portal.dashboard.org.invoice_actions import invoice_page
 from portal.errors import PortalError
@@ -31,8 +32,11 @@ def _done(message: str, invoice_id: str) -> Response:
 
 
 def _failed(error: PortalError, invoice_id: str) -> Response:
+    """Back to the invoice's page with every problem, each in the form's words."""
     db.session.rollback()
-    flash(error.message, "error")
+    for problem in readable_problems(error.problems, []):
+        label = field_label(problem.path, [])
+        flash(f"{label}: {problem.message}" if label else problem.message, "error")
     return redirect(url_for("org.invoice", invoice_id=invoice_id))
 
 
