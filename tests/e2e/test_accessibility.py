@@ -110,6 +110,6 @@ def test_no_serious_violation_on_any_page(page, app, seeded_site, axe_script) ->
         if loose := page.evaluate(LOOSE_ERRORS):
             unlinked[f"{visit.label} {visit.url}"] = loose
     assert len(walked) > 40, walked  # the walk reached the pages, not sign-in redirects
-    assert refused >= 15, refused  # and the emptied forms came back with their errors
+    assert refused >= 12, refused  # and the emptied forms came back with their errors
     assert not found, "axe found serious or critical violations:\n" + _report(found)
     assert not unlinked, f"field errors no control describes (aria-describedby): {unlinked}"
