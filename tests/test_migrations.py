@@ -133,11 +133,11 @@ def test_invoice_relations_are_backfilled_from_the_stored_xml(fresh_database):
         session.add(account)
         session.flush()
         organization_id = add_old_row(session, Organization, account_id=account.id, name="Kemper")
-        stamped = Invoice(organization_id=organization_id, livemode=True, data={}, xml=xml)
-        draft = Invoice(organization_id=organization_id, livemode=True, data={})
-        session.add_all([stamped, draft])
+        stamped_id = add_old_row(
+            session, Invoice, organization_id=organization_id, livemode=True, data={}, xml=xml
+        )
+        add_old_row(session, Invoice, organization_id=organization_id, livemode=True, data={})
         session.commit()
-        stamped_id = stamped.id
 
     upgrade(url)
     query = text("SELECT from_invoice_id, to_uuid, kind, livemode FROM invoice_relations")

@@ -97,7 +97,10 @@ def note_use(plain: str) -> None:
         )
 
 
-def _guard(check: Callable[[ApiActor], None]) -> Callable[[Callable[..., Any]], Any]:
+def _guard(check: Callable[[ApiActor], None], kind: str) -> Callable[[Callable[..., Any]], Any]:
+    """A view decorator that admits the actors ``check`` lets through (``kind`` names the key
+    in the generated OpenAPI document)."""
+
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -106,6 +109,7 @@ def _guard(check: Callable[[ApiActor], None]) -> Callable[[Callable[..., Any]], 
             g.actor = actor
             return view(*args, **kwargs)
 
+        wrapper.__api_key__ = kind  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
@@ -130,6 +134,6 @@ def _organization_only(actor: ApiActor) -> None:
     set_tenant(Tenant(owner.organization, owner.livemode, owner.account, owner.key.id))
 
 
-user_key_required = _guard(_user_only)
-organization_key_required = _guard(_organization_only)
-any_key_required = _guard(lambda actor: None)
+user_key_required = _guard(_user_only, "user")
+organization_key_required = _guard(_organization_only, "organization")
+any_key_required = _guard(lambda actor: None, "any")

@@ -12,6 +12,15 @@ from portal.api.common import idempotent, json_body
 from portal.extensions import db
 from portal.models.customers import Customer
 from portal.pagination import filter_dates, paginate
+from portal.schemas import operation
+from portal.schemas.common import EmailIn, Ok, Page
+from portal.schemas.customers import Customer as CustomerOut
+from portal.schemas.customers import (
+    CustomerIn,
+    CustomerQuery,
+    EditLinkQuery,
+    TaxInfoValidation,
+)
 from portal.services import customers
 from portal.tenancy import current_tenant
 
@@ -22,6 +31,7 @@ def _wants_edit_link() -> bool:
 
 @bp.post("/customers")
 @organization_key_required
+@operation(body=CustomerIn, query=EditLinkQuery, response=CustomerOut, summary="Crear un cliente")
 def create_customer():
     """Register a customer (``?createEditLink=true`` makes every field optional); a retry
     with the same ``Idempotency-Key`` gets it again (without a new edit link)."""
@@ -44,6 +54,7 @@ def create_customer():
 
 @bp.get("/customers")
 @organization_key_required
+@operation(query=CustomerQuery, response=Page[CustomerOut], summary="Listar clientes")
 def list_customers():
     """The environment's customers, newest first, with ``q`` and date filters."""
     query = customers.search(current_tenant(), request.args.get("q"))
@@ -52,6 +63,7 @@ def list_customers():
 
 @bp.get("/customers/<customer_id>")
 @organization_key_required
+@operation(response=CustomerOut, summary="Obtener un cliente")
 def retrieve_customer(customer_id: str):
     """One customer."""
     return jsonify(
@@ -61,6 +73,7 @@ def retrieve_customer(customer_id: str):
 
 @bp.put("/customers/<customer_id>")
 @organization_key_required
+@operation(body=CustomerIn, query=EditLinkQuery, response=CustomerOut, summary="Editar un cliente")
 def update_customer(customer_id: str):
     """Change the fields sent (``?createEditLink=true`` issues a new edit link)."""
     tenant = current_tenant()
@@ -74,6 +87,7 @@ def update_customer(customer_id: str):
 
 @bp.delete("/customers/<customer_id>")
 @organization_key_required
+@operation(response=CustomerOut, summary="Eliminar un cliente")
 def delete_customer(customer_id: str):
     """Delete a customer; its invoices are kept."""
     customer = customers.get_customer(db.session, current_tenant(), customer_id)
@@ -84,6 +98,7 @@ def delete_customer(customer_id: str):
 
 @bp.get("/customers/<customer_id>/tax-info-validation")
 @organization_key_required
+@operation(response=TaxInfoValidation, summary="Validar los datos fiscales")
 def validate_customer_tax_info(customer_id: str):
     """Check the stored customer against SAT's receiver rules, reporting every problem."""
     tenant = current_tenant()
@@ -95,6 +110,7 @@ def validate_customer_tax_info(customer_id: str):
 
 @bp.post("/customers/<customer_id>/email-edit-link")
 @organization_key_required
+@operation(body=EmailIn, response=Ok, summary="Enviar liga de edición")
 def email_edit_link(customer_id: str):
     """Send the customer a new edit link by email (to ``email`` or the customer's address)."""
     tenant = current_tenant()

@@ -12,6 +12,10 @@ from portal.extensions import db
 from portal.models.invoices import Invoice
 from portal.models.statuses import InvoiceStatus
 from portal.pagination import filter_dates, paginate
+from portal.schemas import operation
+from portal.schemas.common import EmailIn, Ok, Page
+from portal.schemas.invoices import CancelQuery, CreateInvoiceQuery, InvoiceIn, InvoiceQuery
+from portal.schemas.invoices import Invoice as InvoiceOut
 from portal.services import invoice_files, invoices
 from portal.tenancy import current_tenant, scoped_get
 
@@ -32,6 +36,9 @@ def _async_requested() -> bool:
 
 @bp.post("/invoices")
 @organization_key_required
+@operation(
+    body=InvoiceIn, query=CreateInvoiceQuery, response=InvoiceOut, summary="Crear una factura"
+)
 def create_invoice():
     """Create (and stamp, unless ``status: draft`` or ``?async=true``) an invoice.
 
@@ -54,6 +61,7 @@ def create_invoice():
 
 @bp.get("/invoices")
 @organization_key_required
+@operation(query=InvoiceQuery, response=Page[InvoiceOut], summary="Listar facturas")
 def list_invoices():
     """The environment's invoices, newest first, with Facturapi's filters."""
     tenant = current_tenant()
@@ -67,6 +75,7 @@ def list_invoices():
 
 @bp.get("/invoices/<invoice_id>")
 @organization_key_required
+@operation(response=InvoiceOut, summary="Obtener una factura")
 def retrieve_invoice(invoice_id: str):
     """One invoice."""
     return _answer(_load(invoice_id))
@@ -74,6 +83,7 @@ def retrieve_invoice(invoice_id: str):
 
 @bp.put("/invoices/<invoice_id>")
 @organization_key_required
+@operation(body=InvoiceIn, response=InvoiceOut, summary="Editar un borrador")
 def update_draft(invoice_id: str):
     """Edit the fields sent of a draft."""
     invoice = _load(invoice_id)
@@ -84,6 +94,7 @@ def update_draft(invoice_id: str):
 
 @bp.post("/invoices/<invoice_id>/stamp")
 @organization_key_required
+@operation(query=CreateInvoiceQuery, response=InvoiceOut, summary="Timbrar un borrador")
 def stamp_draft(invoice_id: str):
     """Stamp a draft (a remote PAC: with no transaction open, as in ``create_invoice``);
     ``?async=true``: answered ``pending``, the worker stamps it."""
@@ -96,6 +107,7 @@ def stamp_draft(invoice_id: str):
 
 @bp.post("/invoices/<invoice_id>/copy")
 @organization_key_required
+@operation(response=InvoiceOut, summary="Copiar como borrador")
 def copy_invoice(invoice_id: str):
     """A new draft with the same content."""
     draft = invoices.copy_to_draft(db.session, _load(invoice_id))
@@ -105,6 +117,9 @@ def copy_invoice(invoice_id: str):
 
 @bp.delete("/invoices/<invoice_id>")
 @organization_key_required
+@operation(
+    query=CancelQuery, response=InvoiceOut, summary="Cancelar una factura (un borrador se elimina)"
+)
 def cancel_invoice(invoice_id: str):
     """Cancel with SAT (``?motive=01..04&substitution=``); a draft is deleted."""
     invoice = _load(invoice_id)
@@ -122,6 +137,7 @@ def cancel_invoice(invoice_id: str):
 
 @bp.put("/invoices/<invoice_id>/status")
 @organization_key_required
+@operation(response=InvoiceOut, summary="Consultar el estado")
 def refresh_status(invoice_id: str):
     """Ask the PAC for the current status (settles pending cancellations)."""
     invoice = pac_calls.refresh_status(db.session, current_tenant(), lambda: _load(invoice_id))
@@ -131,6 +147,7 @@ def refresh_status(invoice_id: str):
 
 @bp.get("/invoices/<invoice_id>/<any(pdf, xml, zip):kind>")
 @organization_key_required
+@operation(media=downloads.MIME, summary="Descargar el XML, el PDF o ambos en un ZIP")
 def download_invoice(invoice_id: str, kind: str):
     """The stamped XML, its PDF, or both in a ZIP."""
     return downloads.invoice_file(_load(invoice_id), current_tenant().organization, kind)
@@ -138,6 +155,7 @@ def download_invoice(invoice_id: str, kind: str):
 
 @bp.get("/invoices/<invoice_id>/cancellation_receipt/<any(pdf, xml):kind>")
 @organization_key_required
+@operation(media=downloads.MIME, summary="Acuse de cancelación")
 def cancellation_receipt(invoice_id: str, kind: str):
     """The cancellation receipt (acuse) as XML or PDF."""
     invoice = _load(invoice_id)
@@ -146,6 +164,7 @@ def cancellation_receipt(invoice_id: str, kind: str):
 
 @bp.post("/invoices/<invoice_id>/email")
 @organization_key_required
+@operation(body=EmailIn, response=Ok, summary="Enviar por correo")
 def email_invoice(invoice_id: str):
     """Send the invoice (PDF + XML) to the customer's email or to ``email``."""
     invoice = _load(invoice_id)

@@ -8,12 +8,14 @@ from flask import g, jsonify, request
 
 from portal.api import bp
 from portal.api.auth import any_key_required, user_key_required
-from portal.api.common import idempotent, iso, json_body, uploaded
+from portal.api.common import idempotent, json_body, uploaded
 from portal.errors import NotFound, ValidationError
 from portal.extensions import db
 from portal.models.organizations import FolioSeries, Organization
 from portal.pagination import filter_dates, paginate
-from portal.schemas import operation, parse
+from portal.schemas import answer, operation, parse
+from portal.schemas import organizations as shapes
+from portal.schemas.common import ListQuery, Page
 from portal.schemas.public_links import ApiKeyRequest
 from portal.services import api_keys, idempotency
 from portal.services import organizations as orgs
@@ -25,9 +27,9 @@ def serialize_organization(org: Organization) -> dict[str, Any]:
     """The organization object of the API (never a secret)."""
     steps = orgs.pending_steps(org)
     cert = org.certificate
-    return {
+    shown = {
         "id": org.id,
-        "created_at": iso(org.created_at),
+        "created_at": org.created_at,
         "is_production_ready": not steps,
         "pending_steps": [{"type": s.type, "description": s.description} for s in steps],
         "domain": org.domain,
@@ -52,8 +54,8 @@ def serialize_organization(org: Organization) -> dict[str, Any]:
         },
         "certificate": {
             "has_certificates": cert is not None,
-            "updated_at": iso(cert.updated_at) if cert else None,
-            "expires_at": iso(cert.valid_to) if cert else None,
+            "updated_at": cert.updated_at if cert else None,
+            "expires_at": cert.valid_to if cert else None,
             "serial_number": cert.certificate_number if cert else None,
         },
         "receipts": {
@@ -67,15 +69,12 @@ def serialize_organization(org: Organization) -> dict[str, Any]:
             "support_email": org.self_invoice_support_email,
         },
     }
+    return answer(shapes.Organization, shown)
 
 
 def serialize_series(series: FolioSeries) -> dict[str, Any]:
     """A folio series as the API shows it."""
-    return {
-        "series": series.name,
-        "next_folio": series.next_folio,
-        "next_folio_test": series.next_folio_test,
-    }
+    return answer(shapes.Series, series)
 
 
 def _own(organization_id: str) -> Organization:
@@ -89,6 +88,9 @@ def _saved(org: Organization) -> Any:
 
 @bp.post("/organizations")
 @user_key_required
+@operation(
+    body=shapes.OrganizationIn, response=shapes.Organization, summary="Crear una organización"
+)
 def create_organization():
     """Open a new organization (its test key is issued at once)."""
     account = g.actor.account
@@ -103,6 +105,7 @@ def create_organization():
 
 @bp.get("/organizations")
 @user_key_required
+@operation(query=ListQuery, response=Page[shapes.Organization], summary="Listar organizaciones")
 def list_organizations():
     """The caller's organizations, newest first, with ``q`` search."""
     query = orgs.search(g.actor.account, request.args.get("q"))
@@ -112,6 +115,7 @@ def list_organizations():
 
 @bp.get("/organizations/me")
 @any_key_required
+@operation(response=shapes.Organization, summary="La organización de la llave")
 def organization_me():
     """The organization the presented key belongs to; with the user key (as the reference's
     sample), the account's only organization (a clear 400 when it has several or none)."""
@@ -130,6 +134,7 @@ def organization_me():
 
 @bp.get("/organizations/<organization_id>")
 @any_key_required
+@operation(response=shapes.Organization, summary="Obtener una organización")
 def retrieve_organization(organization_id: str):
     """One organization; an organization key may read only its own."""
     owner = g.actor.key_owner
@@ -142,6 +147,7 @@ def retrieve_organization(organization_id: str):
 
 @bp.delete("/organizations/<organization_id>")
 @user_key_required
+@operation(response=shapes.Organization, summary="Eliminar una organización")
 def delete_organization(organization_id: str):
     """Delete an organization: its keys stop at once, its documents are kept."""
     org = _own(organization_id)
@@ -151,6 +157,7 @@ def delete_organization(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/legal")
 @user_key_required
+@operation(body=shapes.LegalIn, response=shapes.Organization, summary="Datos fiscales")
 def update_legal(organization_id: str):
     """Replace the legal data."""
     org = _own(organization_id)
@@ -160,6 +167,7 @@ def update_legal(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/certificate")
 @user_key_required
+@operation(form=shapes.CertificateUpload, response=shapes.Organization, summary="Subir el CSD")
 def upload_certificate(organization_id: str):
     """Upload the CSD (multipart ``cer``, ``key``, ``password``; or the reference schema's
     ``cerFile``, ``keyFile``)."""
@@ -181,15 +189,17 @@ def _csd_file(field: str) -> bytes:
 
 @bp.delete("/organizations/<organization_id>/certificate")
 @user_key_required
+@operation(response=shapes.CertificateRemoved, summary="Eliminar el CSD")
 def delete_certificate(organization_id: str):
     """Remove the CSD."""
     moment = orgs.delete_certificate(db.session, _own(organization_id))
     db.session.commit()
-    return jsonify({"updated_at": iso(moment)})
+    return jsonify(answer(shapes.CertificateRemoved, {"updated_at": moment}))
 
 
 @bp.put("/organizations/<organization_id>/logo")
 @user_key_required
+@operation(form=shapes.LogoUpload, response=shapes.Organization, summary="Subir el logotipo")
 def upload_logo(organization_id: str):
     """Upload or replace the logo (multipart ``file``, JPG or PNG up to 500 KB)."""
     org = _own(organization_id)
@@ -199,6 +209,7 @@ def upload_logo(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/customization")
 @user_key_required
+@operation(body=shapes.CustomizationIn, response=shapes.Organization, summary="Personalización")
 def update_customization(organization_id: str):
     """Colour, next folios, optional PDF fields, default series."""
     org = _own(organization_id)
@@ -208,6 +219,9 @@ def update_customization(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/receipts")
 @user_key_required
+@operation(
+    body=shapes.ReceiptSettingsIn, response=shapes.Organization, summary="Ajustes de recibos"
+)
 def update_receipt_settings(organization_id: str):
     """Receipt periodicity, self-invoice window and next receipt folios."""
     org = _own(organization_id)
@@ -217,6 +231,9 @@ def update_receipt_settings(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/self-invoice")
 @user_key_required
+@operation(
+    body=shapes.SelfInvoiceIn, response=shapes.Organization, summary="Ajustes de autofactura"
+)
 def update_self_invoice_settings(organization_id: str):
     """CFDI uses offered on the self-invoice page and its support email."""
     org = _own(organization_id)
@@ -226,6 +243,12 @@ def update_self_invoice_settings(organization_id: str):
 
 @bp.route("/organizations/domain-check", methods=["GET", "PUT"])
 @user_key_required
+@operation(
+    body=shapes.DomainIn,
+    query=shapes.DomainQuery,
+    response=shapes.DomainAvailability,
+    summary="¿Está libre el dominio?",
+)
 def check_domain():
     """Whether a self-invoice domain can be chosen (GET ?domain= or PUT {"domain"})."""
     domain = request.args.get("domain") if request.method == "GET" else json_body().get("domain")
@@ -235,6 +258,7 @@ def check_domain():
 
 @bp.put("/organizations/<organization_id>/domain")
 @user_key_required
+@operation(body=shapes.DomainIn, response=shapes.Organization, summary="Elegir el dominio")
 def set_domain(organization_id: str):
     """Choose the self-invoice domain."""
     org = _own(organization_id)
@@ -244,6 +268,7 @@ def set_domain(organization_id: str):
 
 @bp.get("/organizations/<organization_id>/apikeys/test")
 @user_key_required
+@operation(response=str, summary="La llave de pruebas")
 def get_test_key(organization_id: str):
     """The test key (it can be read again)."""
     key = api_keys.test_key(db.session, _own(organization_id))
@@ -253,7 +278,7 @@ def get_test_key(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/apikeys/test")
 @user_key_required
-@operation(body=ApiKeyRequest, response=str, summary="Renew the test key", tags=["Keys"])
+@operation(body=ApiKeyRequest, response=str, summary="Renovar la llave de pruebas")
 def renew_test_key(organization_id: str):
     """A new test key; the previous one stops working at once."""
     org = _own(organization_id)
@@ -268,20 +293,12 @@ def requested_scopes() -> list[str]:
 
 
 def _live_keys(org: Organization) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": k.id,
-            "first_12": k.first_12,
-            "created_at": iso(k.created_at),
-            "scopes": k.scopes or [],
-            "last_used_at": iso(k.last_used_at),
-        }
-        for k in api_keys.live_keys(db.session, org)
-    ]
+    return [answer(shapes.LiveKey, key) for key in api_keys.live_keys(db.session, org)]
 
 
 @bp.get("/organizations/<organization_id>/apikeys/live")
 @user_key_required
+@operation(response=list[shapes.LiveKey], summary="Llaves de producción")
 def list_live_keys(organization_id: str):
     """The live keys by their first 12 characters."""
     return jsonify(_live_keys(_own(organization_id)))
@@ -289,7 +306,7 @@ def list_live_keys(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/apikeys/live")
 @user_key_required
-@operation(body=ApiKeyRequest, response=str, summary="Create a live key", tags=["Keys"])
+@operation(body=ApiKeyRequest, response=str, summary="Crear una llave de producción")
 def create_live_key(organization_id: str):
     """A new live key, shown only in this answer."""
     org = _own(organization_id)
@@ -300,6 +317,7 @@ def create_live_key(organization_id: str):
 
 @bp.delete("/organizations/<organization_id>/apikeys/live/<key_id>")
 @user_key_required
+@operation(response=list[shapes.LiveKey], summary="Revocar una llave")
 def revoke_live_key(organization_id: str, key_id: str):
     """Revoke one live key; answers the keys that remain."""
     org = _own(organization_id)
@@ -310,6 +328,7 @@ def revoke_live_key(organization_id: str, key_id: str):
 
 @bp.get("/organizations/<organization_id>/series-group")
 @user_key_required
+@operation(response=shapes.SeriesList, summary="Series")
 def list_series(organization_id: str):
     """The folio series."""
     series = orgs.list_series(db.session, _own(organization_id))
@@ -318,6 +337,7 @@ def list_series(organization_id: str):
 
 @bp.post("/organizations/<organization_id>/series-group")
 @user_key_required
+@operation(body=shapes.SeriesIn, response=shapes.Series, summary="Crear una serie")
 def create_series(organization_id: str):
     """Create a folio series."""
     series = orgs.create_series(db.session, _own(organization_id), json_body())
@@ -327,6 +347,7 @@ def create_series(organization_id: str):
 
 @bp.put("/organizations/<organization_id>/series-group/<name>")
 @user_key_required
+@operation(body=shapes.SeriesUpdate, response=shapes.Series, summary="Editar una serie")
 def update_series(organization_id: str, name: str):
     """Change a series' next folios."""
     series = orgs.get_series(db.session, _own(organization_id), name)
@@ -337,6 +358,7 @@ def update_series(organization_id: str, name: str):
 
 @bp.delete("/organizations/<organization_id>/series-group/<name>")
 @user_key_required
+@operation(response=shapes.Series, summary="Eliminar una serie")
 def delete_series(organization_id: str, name: str):
     """Delete a series."""
     org = _own(organization_id)

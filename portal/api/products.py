@@ -8,40 +8,26 @@ from flask import jsonify, request
 
 from portal.api import bp
 from portal.api.auth import organization_key_required
-from portal.api.common import idempotent, iso, json_body
+from portal.api.common import idempotent, json_body
 from portal.extensions import db
 from portal.models.products import Product
 from portal.pagination import filter_dates, paginate
+from portal.schemas import answer, operation
+from portal.schemas.common import Page
+from portal.schemas.products import Product as ProductOut
+from portal.schemas.products import ProductIn, ProductQuery, ProductUpdate
 from portal.services import products
 from portal.tenancy import current_tenant
 
 
-def _rate(tax: dict[str, Any]) -> dict[str, Any]:
-    return {**tax, "rate": float(tax["rate"])}
-
-
 def serialize_product(product: Product) -> dict[str, Any]:
     """The product object of the API (amounts as JSON numbers)."""
-    return {
-        "id": product.id,
-        "created_at": iso(product.created_at),
-        "livemode": product.livemode,
-        "organization": product.organization_id,
-        "description": product.description,
-        "product_key": product.product_key,
-        "price": float(product.price),
-        "tax_included": product.tax_included,
-        "taxability": product.taxability,
-        "taxes": [_rate(t) for t in product.taxes],
-        "local_taxes": [_rate(t) for t in product.local_taxes],
-        "unit_key": product.unit_key,
-        "unit_name": product.unit_name,
-        "sku": product.sku,
-    }
+    return answer(ProductOut, product)
 
 
 @bp.post("/products")
 @organization_key_required
+@operation(body=ProductIn, response=ProductOut, summary="Crear un producto")
 def create_product():
     """Register a product (taxes default to IVA 16 % transferred)."""
     tenant = current_tenant()
@@ -56,6 +42,7 @@ def create_product():
 
 @bp.get("/products")
 @organization_key_required
+@operation(query=ProductQuery, response=Page[ProductOut], summary="Listar productos")
 def list_products():
     """The environment's products, newest first, with ``q``, ``sku`` and date filters."""
     query = products.search(current_tenant(), request.args.get("q"), request.args.get("sku"))
@@ -64,6 +51,7 @@ def list_products():
 
 @bp.get("/products/<product_id>")
 @organization_key_required
+@operation(response=ProductOut, summary="Obtener un producto")
 def retrieve_product(product_id: str):
     """One product."""
     return jsonify(
@@ -73,6 +61,7 @@ def retrieve_product(product_id: str):
 
 @bp.put("/products/<product_id>")
 @organization_key_required
+@operation(body=ProductUpdate, response=ProductOut, summary="Editar un producto")
 def update_product(product_id: str):
     """Change the fields sent."""
     product = products.get_product(db.session, current_tenant(), product_id)
@@ -83,6 +72,7 @@ def update_product(product_id: str):
 
 @bp.delete("/products/<product_id>")
 @organization_key_required
+@operation(response=ProductOut, summary="Eliminar un producto")
 def delete_product(product_id: str):
     """Delete a product; invoices that use it are kept."""
     product = products.get_product(db.session, current_tenant(), product_id)

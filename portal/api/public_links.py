@@ -24,8 +24,6 @@ from portal.services import organizations as orgs
 from portal.services import public_links
 from portal.tenancy import current_tenant, scoped_get
 
-TAGS = ["Invoice public links"]
-
 
 def serialize(link: InvoicePublicLink, organization: Organization) -> dict[str, object]:
     """A link as the API shows it (``url`` is built from ``PUBLIC_BASE_URL``)."""
@@ -54,7 +52,7 @@ def _link(invoice_id: str) -> tuple[InvoicePublicLink, Organization]:
 
 @bp.get("/invoices/<invoice_id>/public-link")
 @organization_key_required
-@operation(response=PublicLinkEnvelope, summary="Retrieve invoice public link", tags=TAGS)
+@operation(response=PublicLinkEnvelope, summary="Enlace público de la factura", tags=["invoices"])
 def retrieve_public_link(invoice_id: str) -> Response:
     """The invoice's shareable page (created on first use with the default lifetime)."""
     link = public_links.existing_link(db.session, _invoice(invoice_id))
@@ -71,8 +69,8 @@ def retrieve_public_link(invoice_id: str) -> Response:
 @operation(
     body=PublicLinkUpdate,
     response=PublicLinkEnvelope,
-    summary="Update invoice public link",
-    tags=TAGS,
+    summary="Revocar, activar, extender o restablecer el enlace público",
+    tags=["invoices"],
 )
 def update_public_link(invoice_id: str) -> Response:
     """Revoke, activate, extend (``extend_days``) or reset the link."""
@@ -95,7 +93,9 @@ def _organization(organization_id: str) -> Organization:
 
 @bp.get("/organizations/<organization_id>/public-links")
 @any_key_required
-@operation(response=PublicLinkSettings, summary="Public link settings", tags=TAGS)
+@operation(
+    response=PublicLinkSettings, summary="Vigencia de los enlaces públicos", tags=["organizations"]
+)
 def retrieve_public_link_settings(organization_id: str) -> Response:
     """The lifetime new and reset public links get, in days."""
     organization = _organization(organization_id)
@@ -107,8 +107,8 @@ def retrieve_public_link_settings(organization_id: str) -> Response:
 @operation(
     body=PublicLinkSettings,
     response=PublicLinkSettings,
-    summary="Update public link settings",
-    tags=TAGS,
+    summary="Cambiar la vigencia de los enlaces públicos",
+    tags=["organizations"],
 )
 def update_public_link_settings(organization_id: str) -> Response:
     """Set the lifetime new and reset public links get."""

@@ -13,6 +13,18 @@ from portal.extensions import db
 from portal.models.invoices import Invoice
 from portal.models.receipts import Receipt
 from portal.pagination import filter_dates, paginate
+from portal.schemas import operation
+from portal.schemas.common import EmailIn, Ok, Page
+from portal.schemas.invoices import Invoice as InvoiceOut
+from portal.schemas.receipts import (
+    GlobalInvoiceIn,
+    ReceiptIn,
+    ReceiptInvoiceIn,
+    ReceiptQuery,
+    ToInvoiceDryRun,
+    ToInvoiceIn,
+)
+from portal.schemas.receipts import Receipt as ReceiptOut
 from portal.services import invoices, receipt_invoices, receipts
 from portal.tenancy import current_tenant, scoped_get
 
@@ -31,6 +43,7 @@ def _invoice(invoice: Invoice) -> Response:
 
 @bp.post("/receipts")
 @organization_key_required
+@operation(body=ReceiptIn, response=ReceiptOut, summary="Crear un recibo")
 def create_receipt():
     """Create an open receipt (sales note) with its self-invoice key and URL."""
     receipt = receipts.create(
@@ -45,6 +58,7 @@ def create_receipt():
 
 @bp.get("/receipts")
 @organization_key_required
+@operation(query=ReceiptQuery, response=Page[ReceiptOut], summary="Listar recibos")
 def list_receipts():
     """The environment's receipts, newest first (q, payment_form, status, date filters)."""
     query = receipts.search(current_tenant(), request.args.to_dict())
@@ -58,6 +72,7 @@ def list_receipts():
 
 @bp.get("/receipts/<receipt_id>")
 @organization_key_required
+@operation(response=ReceiptOut, summary="Obtener un recibo")
 def retrieve_receipt(receipt_id: str):
     """One receipt."""
     return _answer(_load(receipt_id))
@@ -65,6 +80,7 @@ def retrieve_receipt(receipt_id: str):
 
 @bp.delete("/receipts/<receipt_id>")
 @organization_key_required
+@operation(response=ReceiptOut, summary="Cancelar un recibo")
 def cancel_receipt(receipt_id: str):
     """Cancel an open receipt: it can no longer be invoiced."""
     receipt = receipts.cancel(db.session, _load(receipt_id))
@@ -74,6 +90,7 @@ def cancel_receipt(receipt_id: str):
 
 @bp.get("/receipts/<receipt_id>/pdf")
 @organization_key_required
+@operation(media="application/pdf", summary="Descargar el ticket")
 def receipt_pdf(receipt_id: str):
     """The ticket (80 mm) with the QR code of its self-invoice URL."""
     receipt = _load(receipt_id)
@@ -85,6 +102,7 @@ def receipt_pdf(receipt_id: str):
 
 @bp.post("/receipts/<receipt_id>/email")
 @organization_key_required
+@operation(body=EmailIn, response=Ok, summary="Enviar por correo")
 def email_receipt(receipt_id: str):
     """Send the ticket (PDF) with a button to invoice the purchase."""
     receipt = _load(receipt_id)
@@ -95,6 +113,7 @@ def email_receipt(receipt_id: str):
 
 @bp.post("/receipts/<receipt_id>/invoice")
 @organization_key_required
+@operation(body=ReceiptInvoiceIn, response=InvoiceOut, summary="Facturar un recibo")
 def invoice_receipt(receipt_id: str):
     """Invoice one open receipt to a customer."""
     receipt = _load(receipt_id)
@@ -108,6 +127,9 @@ def invoice_receipt(receipt_id: str):
 
 @bp.post("/receipts/to-invoice")
 @organization_key_required
+@operation(
+    body=ToInvoiceIn, response=InvoiceOut | ToInvoiceDryRun, summary="Facturar varios recibos"
+)
 def receipts_to_invoice():
     """Several open receipts (by key) into one invoice; ``dry_run`` reports without invoicing."""
     result = receipt_invoices.receipts_to_invoice(
@@ -123,6 +145,7 @@ def receipts_to_invoice():
 
 @bp.post("/receipts/global-invoice")
 @organization_key_required
+@operation(body=GlobalInvoiceIn, response=InvoiceOut, summary="Factura global")
 def global_invoice():
     """The global invoice of every receipt left open in the period (once per
     ``Idempotency-Key``)."""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 
-from portal import schemas
+from portal import downloads, schemas
 from portal.api import bp
 from portal.api.auth import organization_key_required
 from portal.api.common import json_body
-from portal.downloads import set_disposition
 from portal.extensions import db
 from portal.models.retentions import Retention
 from portal.pagination import filter_dates, paginate
+from portal.schemas.common import Ok, Page
 from portal.schemas.retentions import (
     RetentionAnswer,
     RetentionCancel,
@@ -23,8 +23,7 @@ from portal.services import retentions
 from portal.tenancy import current_tenant, scoped_get
 
 NOT_FOUND = "La retención no existe."
-MIME = {"pdf": "application/pdf", "xml": "application/xml", "zip": "application/zip"}
-TAGS = ["Retenciones"]
+TAGS = ["retentions"]
 
 
 def _load(retention_id: str) -> Retention:
@@ -60,7 +59,7 @@ def create_retention():
 @organization_key_required
 @schemas.operation(
     query=RetentionListQuery,
-    response=list[RetentionAnswer],
+    response=Page[RetentionAnswer],
     summary="Listar retenciones",
     tags=TAGS,
 )
@@ -94,7 +93,9 @@ def cancel_retention(retention_id: str):
 
 @bp.get("/retentions/<retention_id>/<any(pdf, xml, zip):kind>")
 @organization_key_required
-@schemas.operation(summary="Descargar una retención (PDF, XML o ZIP)", tags=TAGS)
+@schemas.operation(
+    media=downloads.MIME, summary="Descargar una retención (PDF, XML o ZIP)", tags=TAGS
+)
 def download_retention(retention_id: str, kind: str):
     """The stamped XML, its PDF, or both in a ZIP."""
     retention = _load(retention_id)
@@ -105,13 +106,14 @@ def download_retention(retention_id: str, kind: str):
         data = retentions.pdf_of(retention, organization)
     else:
         data = retentions.zip_of(retention, organization)
-    response = Response(data, mimetype=MIME[kind])
-    return set_disposition(response, retentions.filename(retention, kind))
+    return downloads.file_download(data, retentions.filename(retention, kind), kind)
 
 
 @bp.post("/retentions/<retention_id>/email")
 @organization_key_required
-@schemas.operation(body=RetentionEmail, summary="Enviar una retención por correo", tags=TAGS)
+@schemas.operation(
+    body=RetentionEmail, response=Ok, summary="Enviar una retención por correo", tags=TAGS
+)
 def email_retention(retention_id: str):
     """Send the retention (PDF + XML) to the customer's email or to ``email``."""
     retention = _load(retention_id)

@@ -9,11 +9,12 @@ from flask_login import current_user, login_required, login_user
 from portal.dashboard import bp
 from portal.dashboard.forms import ChangeEmailForm, ChangePasswordForm, ConfirmForm
 from portal.dashboard.org.forms import CreateOrganizationForm
+from portal.dashboard.roles import ROLE_LABELS
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attach_errors
 from portal.impersonation import refused_while_impersonating
-from portal.services import accounts, audit
+from portal.services import accounts, audit, team
 from portal.services import organizations as orgs
 
 
@@ -27,15 +28,7 @@ def require_login() -> None:
 def home():
     """The reseller's organizations, with search and readiness."""
     q = request.args.get("q", "").strip()[:100]
-    organizations = db.session.scalars(orgs.search(current_user, q).limit(200)).all()
-    return render_template(
-        "dashboard/home.html",
-        organizations=organizations,
-        q=q,
-        form=CreateOrganizationForm(),
-        pending_steps=orgs.pending_steps,
-        is_test_ready=orgs.is_test_ready,
-    )
+    return _home(q, CreateOrganizationForm())
 
 
 @bp.route("/organizations", methods=["POST"])
@@ -54,15 +47,22 @@ def create_organization():
                 "success",
             )
             return redirect(url_for("org.overview", org_id=organization.id))
-    organizations = db.session.scalars(orgs.search(current_user).limit(200)).all()
+    return _home("", form), 400
+
+
+def _home(q: str, form: CreateOrganizationForm) -> str:
+    """The organizations the account owns or is a team member of, with its role in each."""
+    query = orgs.search(current_user, q, with_teams=True).limit(200)
     return render_template(
         "dashboard/home.html",
-        organizations=organizations,
-        q="",
+        organizations=db.session.scalars(query).all(),
+        member_roles=team.roles_of(db.session, current_user),
+        role_labels=ROLE_LABELS,
+        q=q,
         form=form,
         pending_steps=orgs.pending_steps,
         is_test_ready=orgs.is_test_ready,
-    ), 400
+    )
 
 
 def account_page(password_form=None, email_form=None, status: int = 200, new_user_key=None):

@@ -1,4 +1,5 @@
-"""Public documentation pages the API links to (``doc_url`` of every error body)."""
+"""Public documentation: the API reference (vendored Swagger UI over the generated
+``/v2/openapi.json``) and the error pages the API links to (``doc_url`` of every error body)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,12 @@ CODES = [
     ("too_many_requests", "rate_limit_error", "Espera los segundos de Retry-After."),
     ("internal_error", "api_error", "Reintenta; si persiste, escribe a soporte."),
 ]
+
+
+@bp.get("")
+def reference():
+    """The API reference page, rendered in the browser from the generated OpenAPI document."""
+    return render_template("docs/reference.html")
 
 
 @bp.get("/errors")

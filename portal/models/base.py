@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from sqlalchemy import DDL, DateTime, MetaData, String, TypeDecorator, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
+from portal.schemas import iso  # noqa: F401  (the API's timestamp format, used by the models' users)
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -21,13 +23,6 @@ NAMING_CONVENTION = {
 def utcnow() -> datetime:
     """The current time, aware and in UTC."""
     return datetime.now(UTC)
-
-
-def iso(moment: datetime | None) -> str | None:
-    """A timestamp as Facturapi writes it: UTC, milliseconds, ``Z``."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def new_id() -> str:

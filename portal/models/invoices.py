@@ -85,6 +85,8 @@ class Invoice(IdMixin, Base):
     cancellation_requested_at: Mapped[datetime | None]
     canceled_at: Mapped[datetime | None]
     cancellation_xml: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # Who asked to cancel it: {"type": "user" | "api_key" | "support", ...} (``portal.actors``).
+    cancellation_actor: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     @property
     def balance(self) -> Decimal:

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
 
 from portal.errors import Problem, ValidationError
 
@@ -28,6 +30,20 @@ class ApiModel(BaseModel):
     """Base of every request and answer model (unknown input fields are ignored, as Facturapi)."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A timestamp as Facturapi writes it: UTC, milliseconds, ``Z``."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def answer(model: type[BaseModel], source: Any) -> dict[str, Any]:
+    """An answer as the API writes it: ``source`` (an object's attributes or a mapping) read
+    through ``model``, so a field the model does not declare is an error, never a leak."""
+    shaped = model.model_validate(source, from_attributes=True)
+    return shaped.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 def error_path(loc: tuple[str | int, ...], prefix: str = "") -> str | None:
@@ -81,11 +97,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+def refusal(code: str, message: str) -> PydanticCustomError:
+    """A rule's own error: ``code`` and the Spanish ``message`` (``{path}`` names the field),
+    kept as they are even when the code is also one of pydantic's error types."""
+    return PydanticCustomError(code, message, {"ours": True})
+
+
 def problem_of(error: dict[str, Any], prefix: str = "") -> Problem:
     """One pydantic error as one ``Problem`` of the API's error body."""
     path = error_path(tuple(error["loc"]), prefix)
     shown = path or "del cuerpo"
-    known = MESSAGES.get(error["type"])
+    known = None if (error.get("ctx") or {}).get("ours") else MESSAGES.get(error["type"])
     if known is None:  # a PydanticCustomError: its type is our code, its message is Spanish
         code, message = error["type"], error["msg"]
     else:
@@ -98,10 +120,11 @@ def problem_of(error: dict[str, Any], prefix: str = "") -> Problem:
     return Problem(message.replace("{path}", shown), code, path)
 
 
-def parse(model: type[M], data: Any, prefix: str = "") -> M:
-    """Validate untrusted input against ``model``; one ``ValidationError`` lists every problem."""
+def parse(model: type[M], data: Any, prefix: str = "", context: Any = None) -> M:
+    """Validate untrusted input against ``model``; one ``ValidationError`` lists every problem
+    (``context`` reaches the validators that need the caller's settings)."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except PydanticValidationError as exc:
         problems = [problem_of(e, prefix) for e in exc.errors(include_url=False)]
         raise ValidationError.from_problems(problems) from None
@@ -109,7 +132,11 @@ def parse(model: type[M], data: Any, prefix: str = "") -> M:
 
 @dataclass(frozen=True)
 class Operation:
-    """What ``/v2/openapi.json`` says of one view: its shapes, summary and tag."""
+    """What ``/v2/openapi.json`` says of one view: its shapes, summary and tag.
+
+    ``form`` is a multipart body (``bytes`` fields are files); ``media`` makes the answer a file
+    of that type, or of the type named by the path's last segment (``{"pdf": ..., "xml": ...}``).
+    """
 
     body: type[BaseModel] | None = None
     response: Any = None
@@ -117,6 +144,8 @@ class Operation:
     summary: str | None = None
     tags: tuple[str, ...] = ()
     responses: dict[int, str] = field(default_factory=dict)
+    form: type[BaseModel] | None = None
+    media: str | dict[str, str] | None = None
 
 
 def operation(**spec: Any) -> Callable[[F], F]:

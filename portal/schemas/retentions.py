@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from portal.schemas import ApiModel
+from portal.schemas.common import ListQuery
 
 Amount = Annotated[Decimal, Field(ge=0, le=Decimal("999999999999999999.999999"))]
 TAXES = {"ISR": "001", "IVA": "002", "IEPS": "003", "001": "001", "002": "002", "003": "003"}
@@ -133,14 +134,11 @@ class RetentionEmail(ApiModel):
     email: str | list[str] | None = None
 
 
-class RetentionListQuery(ApiModel):
-    """``GET /v2/retentions`` query (plus ``date[gt|gte|lt|lte]``)."""
+class RetentionListQuery(ListQuery):
+    """``GET /v2/retentions`` query."""
 
-    q: str | None = None
-    customer: str | None = None
-    external_id: str | None = None
-    page: int = Field(default=1, ge=1)
-    limit: int = Field(default=50, ge=1, le=100)
+    customer: str | None = Field(None, description="Id del cliente.")
+    external_id: str | None = Field(None, description="Identificador externo.")
 
 
 class RetentionStamp(ApiModel):

@@ -8,7 +8,6 @@ a ``Problem`` with the field's path (``address.zip``, ``items[0].quantity``) whe
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from portal.cfdi.types import NOT_XML_CHARACTER, in_amount_range
 from portal.errors import Problem, ValidationError
+from portal.schemas.fields import SERIES_MAX, SERIES_MESSAGE, bounds, safe_in_file_name
 
 MISSING = object()
 # Street address fields of Facturapi's address object and their length limits (zip apart).
@@ -29,21 +29,6 @@ ADDRESS_FIELDS = {
     "municipality": 100,
     "state": 100,
 }
-
-
-SERIES_MAX = 25  # CFDI 4.0's Serie: 1–25 characters
-SERIES_FORBIDDEN = frozenset("|\"'`/\\<>:*?")
-SERIES_MESSAGE = (
-    "La serie admite de 1 a 25 caracteres, sin comillas, barras, «|», «<>:*?» ni caracteres "
-    "de control."
-)
-
-
-def _safe_in_file_name(char: str) -> bool:
-    category = unicodedata.category(char)
-    if char == " ":
-        return True
-    return char not in SERIES_FORBIDDEN and category[0] not in "CZ"
 
 
 class Checker:
@@ -139,8 +124,8 @@ class Checker:
             self.fail(key, f"El campo {self.path(key)} debe ser un número entero.", "invalid_type")
             return None
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            bounds = _bounds(minimum, maximum)
-            self.fail(key, f"El campo {self.path(key)} debe ser {bounds}.", "out_of_range")
+            shown = bounds(minimum, maximum)
+            self.fail(key, f"El campo {self.path(key)} debe ser {shown}.", "out_of_range")
             return None
         return value
 
@@ -216,7 +201,7 @@ class Checker:
         value = self.text(key, required=required, max_len=SERIES_MAX)
         if value is None:
             return None
-        if not value or not all(_safe_in_file_name(char) for char in value):
+        if not value or not all(safe_in_file_name(char) for char in value):
             self.fail(key, SERIES_MESSAGE, "invalid_series")
             return None
         return value
@@ -254,11 +239,3 @@ class Checker:
         """Raise every problem found, if any."""
         if self.problems:
             raise ValidationError.from_problems(self.problems)
-
-
-def _bounds(minimum: int | None, maximum: int | None) -> str:
-    if minimum is not None and maximum is not None:
-        return f"un número entre {minimum} y {maximum}"
-    if minimum is not None:
-        return f"mayor o igual a {minimum}"
-    return f"menor o igual a {maximum}"

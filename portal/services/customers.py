@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, object_session
 
-from portal import settings
+from portal import links, settings
 from portal.cfdi import rules
 from portal.cfdi import types as cfdi
 from portal.errors import Problem, ValidationError
@@ -26,7 +26,9 @@ from portal.models.contacts import CustomerEmail, CustomerPhone
 from portal.models.customers import Customer
 from portal.models.organizations import Organization
 from portal.models.tenancy import Tenant, scoped_get, scoped_select
+from portal.schemas import answer
 from portal.schemas import contacts as contact_shapes
+from portal.schemas import customers as schema
 from portal.services import contacts, mail, mail_limits
 from portal.services.checks import ADDRESS_FIELDS, Checker
 
@@ -366,7 +368,7 @@ def email_edit_link(
             "organization_name": organization.legal_name or organization.name,
             "brand_color": f"#{organization.color}",
             "customer_name": customer.legal_name,
-            "link": edit_link_url(base_url, link),
+            "link": edit_link_url(links.tenant_base_url(organization, base_url), link),
             "expires_at": link.expires_at,
         },
         organization_id=organization.id,
@@ -444,6 +446,8 @@ def to_dict(customer: Customer, link: EditLink | None = None) -> dict[str, Any]:
         "external_id": customer.external_id,
     }
     if link is not None:
-        body["edit_link"] = edit_link_url(settings.current().public_base_url, link)
+        organization = object_session(customer).get(Organization, customer.organization_id)
+        base_url = links.tenant_base_url(organization, settings.current().public_base_url)
+        body["edit_link"] = edit_link_url(base_url, link)
         body["edit_link_expires_at"] = iso(link.expires_at)
-    return body
+    return answer(schema.Customer, body)

@@ -19,7 +19,9 @@ from portal.errors import Conflict, NotFound, ValidationError
 from portal.models.accounts import Account
 from portal.models.base import utcnow
 from portal.models.organizations import DEFAULT_PDF_EXTRA, Certificate, FolioSeries, Organization
-from portal.services import api_keys, secrets
+from portal.schemas import organizations as shapes
+from portal.schemas import parse
+from portal.services import api_keys, custom_hosts, secrets, team
 from portal.services.checks import ADDRESS_FIELDS, Checker
 
 DOMAIN_PATTERN = r"[a-z][a-z0-9\-_]{2,48}[a-z0-9]"
@@ -29,7 +31,7 @@ v1 v2 v3 api tax-info static admin dashboard login logout signup password lang h
 www app mail help support soporte status docs blog factura facturas receipts invoices
 organizations webhooks assets media cdn portal account accounts auth""".split()
 )
-PERIODICITIES = ("day", "week", "fortnight", "month", "two_months")
+PERIODICITIES = shapes.PERIODICITIES
 DOCUMENT_TYPES = ("I", "E", "P", "N", "T")
 LOGO_MAX_BYTES = 500 * 1024
 LOGO_MIN_SIDE, LOGO_MAX_SIDE = 32, 4000
@@ -39,9 +41,7 @@ MEXICO_CITY = "America/Mexico_City"
 
 def create_organization(session: Session, account: Account, name: Any) -> Organization:
     """A new organization for the account, with its test key issued."""
-    check = Checker({"name": name})
-    clean = check.text("name", required=True, max_len=100)
-    check.done()
+    clean = parse(shapes.OrganizationIn, {"name": name}).name
     organization = Organization(account_id=account.id, name=clean)
     session.add(organization)
     session.flush()
@@ -56,9 +56,12 @@ def owned_query(account: Account) -> Select[tuple[Organization]]:
     )
 
 
-def search(account: Account, q: str | None = None) -> Select[tuple[Organization]]:
-    """The account's organizations matching a free-text query, newest first."""
-    query = owned_query(account)
+def search(
+    account: Account, q: str | None = None, *, with_teams: bool = False
+) -> Select[tuple[Organization]]:
+    """The account's organizations (``with_teams``: also those it is a team member of)
+    matching a free-text query, newest first."""
+    query = team.reachable_query(account) if with_teams else owned_query(account)
     if q:
         like = f"%{q.strip().lower()}%"
         query = query.where(
@@ -85,6 +88,7 @@ def delete_organization(session: Session, organization: Organization) -> None:
     """Hide the organization and stop its keys at once; its documents are kept."""
     organization.deleted_at = utcnow()
     organization.domain = None  # frees the self-invoice address
+    custom_hosts.remove_host(session, organization)  # and its own host name
     api_keys.revoke_all(session, organization)
 
 
@@ -312,12 +316,9 @@ def _default_series(
 
 def update_receipt_settings(organization: Organization, data: dict[str, Any]) -> None:
     """Periodicity, how many days receipts can be self-invoiced, next receipt folios."""
-    check = Checker(data)
-    periodicity = check.choice("periodicity", PERIODICITIES)
-    duration = check.integer("duration_days", minimum=0, maximum=366)
-    folio = check.integer("next_folio_number", minimum=1, maximum=2_000_000_000)
-    folio_test = check.integer("next_folio_number_test", minimum=1, maximum=2_000_000_000)
-    check.done()
+    sent = parse(shapes.ReceiptSettingsIn, data)
+    periodicity, duration = sent.periodicity, sent.duration_days
+    folio, folio_test = sent.next_folio_number, sent.next_folio_number_test
     if periodicity:
         organization.receipts_periodicity = periodicity
     if duration is not None:
@@ -418,16 +419,22 @@ def get_series(session: Session, organization: Organization, name: str) -> Folio
 
 
 def create_series(
-    session: Session, organization: Organization, data: dict[str, Any]
+    session: Session,
+    organization: Organization,
+    data: dict[str, Any],
+    default_for: list[str] | tuple[str, ...] = (),
 ) -> FolioSeries:
-    """A new folio series with its next folio per environment."""
-    check = Checker(data)
-    name = check.series("series", required=True)
-    folio = check.integer("next_folio", minimum=1, maximum=2_000_000_000)
-    folio_test = check.integer("next_folio_test", minimum=1, maximum=2_000_000_000)
-    check.done()
+    """A new folio series with its next folio per environment; ``default_for`` names the
+    document types (I, E, P…) it becomes the default series of."""
+    sent = parse(shapes.SeriesIn, data)
+    name, folio, folio_test = sent.series, sent.next_folio, sent.next_folio_test
     if any(s.name == name for s in list_series(session, organization)):
         raise Conflict(f"La serie «{name}» ya existe.", "series_exists", "series")
+    unknown = sorted(set(default_for) - set(DOCUMENT_TYPES))
+    if unknown:
+        raise ValidationError(
+            f"El tipo de documento «{unknown[0]}» no existe.", "invalid_enum", path="default_for"
+        )
     series = FolioSeries(
         organization_id=organization.id,
         name=name,
@@ -436,15 +443,16 @@ def create_series(
     )
     session.add(series)
     session.flush()
+    if default_for:
+        chosen = {kind: series.name for kind in default_for}
+        organization.default_series = {**organization.default_series, **chosen}
     return series
 
 
 def update_series(series: FolioSeries, data: dict[str, Any]) -> None:
     """Change a series' next folios."""
-    check = Checker(data)
-    folio = check.integer("next_folio", minimum=1, maximum=2_000_000_000)
-    folio_test = check.integer("next_folio_test", minimum=1, maximum=2_000_000_000)
-    check.done()
+    sent = parse(shapes.SeriesUpdate, data)
+    folio, folio_test = sent.next_folio, sent.next_folio_test
     if folio is not None:
         series.next_folio = folio
     if folio_test is not None:

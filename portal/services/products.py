@@ -17,86 +17,25 @@ from portal.cfdi import types as cfdi
 from portal.models.base import utcnow
 from portal.models.products import Product
 from portal.models.tenancy import Tenant, scoped_get, scoped_select
-from portal.services.checks import Checker
+from portal.schemas import parse
+from portal.schemas.products import ProductIn, ProductUpdate
 
 DEFAULT_TAX = {"type": "IVA", "rate": "0.16", "withholding": False, "factor": "Tasa"}
-TAX_TYPES = tuple(cfdi.TAX_CODES)
-IEPS_MODES = ("sum_before_taxes", "break_down", "unconsidered")
 DEFAULTS: dict[str, Any] = {"tax_included": True, "unit_key": "H87"}
-MAX_TAXES = 10
 REQUIRED = ("description", "product_key", "price")
-
-
-def _tax(check: Checker) -> dict[str, Any]:
-    tax_type = check.choice("type", TAX_TYPES) or "IVA"
-    factor = check.choice("factor", cfdi.FACTORS) or "Tasa"
-    rate = check.decimal("rate", required=factor != "Exento" and tax_type != "IVA", minimum=0)
-    if rate is None and not check.has("rate"):
-        rate = Decimal("0.16") if tax_type == "IVA" and factor != "Exento" else Decimal(0)
-    tax = {
-        "type": tax_type,
-        "rate": str(rate or 0),
-        "withholding": bool(check.boolean("withholding")),
-        "factor": factor,
-    }
-    if tax_type == "IEPS" and check.has("ieps_mode"):
-        tax["ieps_mode"] = check.choice("ieps_mode", IEPS_MODES)
-    return tax
-
-
-def _local_tax(check: Checker) -> dict[str, Any]:
-    rate = check.decimal("rate", required=True, minimum=0)
-    return {
-        "type": check.text("type", required=True, max_len=100),
-        "rate": str(rate) if rate is not None else None,
-        "withholding": bool(check.boolean("withholding")),
-    }
-
-
-def _list(check: Checker, key: str, read: Any) -> list[dict[str, Any]] | None:
-    """A list of tax objects; None when the field was omitted or null."""
-    raw = check.items(key, max_items=MAX_TAXES)
-    if raw is None:
-        return None
-    return [read(Checker(item, f"{key}[{i}]", check.problems)) for i, item in enumerate(raw)]
-
-
-def _catalog_code(
-    check: Checker, key: str, catalog: str, name: str, required: bool = False
-) -> str | None:
-    code = check.text(key, required=required, max_len=8, upper=True)
-    if code is not None and not catalogs.is_valid(catalog, code):
-        check.fail(key, f"La clave «{code}» no existe en el catálogo {name} del SAT.", "not_found")
-        return None
-    return code
+FIELDS = tuple(ProductUpdate.model_fields)
 
 
 def read_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     """The product fields present in ``data``, typed and checked; raises every problem."""
-    check = Checker(data)
-    readers = {
-        "description": lambda: check.text("description", required=True, max_len=1000),
-        "product_key": lambda: _catalog_code(
-            check, "product_key", "product_key", "c_ClaveProdServ", required=True
-        ),
-        "price": lambda: check.decimal("price", required=True, minimum=Decimal(0)),
-        "tax_included": lambda: check.boolean("tax_included"),
-        "taxability": lambda: check.choice(
-            "taxability", [c for c, _label in catalogs.options("tax_object")]
-        ),
-        "taxes": lambda: _list(check, "taxes", _tax),
-        "local_taxes": lambda: _list(check, "local_taxes", _local_tax) or [],
-        "unit_key": lambda: _catalog_code(check, "unit_key", "unit", "c_ClaveUnidad"),
-        "unit_name": lambda: check.text("unit_name", max_len=100),
-        "sku": lambda: check.text("sku", max_len=100),
-    }
+    product = parse(ProductUpdate if partial else ProductIn, data)
     # Required fields are read on create even when absent; on edit a sent one may not be empty.
-    fields = {
-        key: read()
-        for key, read in readers.items()
-        if check.has(key) or (not partial and key in REQUIRED)
-    }
-    check.done()
+    sent = product.model_fields_set | (set() if partial else set(REQUIRED))
+    fields = {key: getattr(product, key) for key in FIELDS if key in sent}
+    if "taxes" in fields and product.taxes is not None:
+        fields["taxes"] = [tax.stored() for tax in product.taxes]
+    if "local_taxes" in fields:
+        fields["local_taxes"] = [tax.stored() for tax in product.local_taxes or []]
     return fields
 
 

@@ -28,6 +28,8 @@ from portal.models.organizations import Organization
 from portal.models.receipts import GlobalInvoiceRun, Receipt
 from portal.models.statuses import JobStatus, ReceiptStatus
 from portal.models.tenancy import Tenant, scoped_select
+from portal.schemas import answer
+from portal.schemas.receipts import ToInvoiceDryRun
 from portal.services import events, invoices, receipts
 from portal.services.checks import Checker
 from portal.services.organizations import PERIODICITIES
@@ -186,7 +188,7 @@ def receipts_to_invoice(
 
 
 def _summary(rows: list[Receipt], payment_form: str) -> dict[str, Any]:
-    return {
+    shown = {
         "dry_run": True,
         "receipts": [row.id for row in rows],
         "receipts_count": len(rows),
@@ -195,6 +197,7 @@ def _summary(rows: list[Receipt], payment_form: str) -> dict[str, Any]:
         "currency": rows[0].currency,
         "payment_form": payment_form,
     }
+    return answer(ToInvoiceDryRun, shown)
 
 
 # The global invoice -----------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal import settings
+from portal import links, settings
 from portal.cfdi import catalogs, money, pdf
 from portal.cfdi.types import InvoiceInput, in_amount_range
 from portal.errors import ValidationError
@@ -29,6 +29,8 @@ from portal.models.organizations import Organization
 from portal.models.receipts import STATUSES, Receipt
 from portal.models.statuses import InvoiceStatus, ReceiptStatus
 from portal.models.tenancy import Tenant, scoped_select
+from portal.schemas import answer
+from portal.schemas.receipts import Receipt as ReceiptShape
 from portal.services import events, idempotency, invoice_files, invoices, mail, mail_limits
 from portal.services.checks import Checker
 
@@ -313,10 +315,9 @@ def cancel(session: Session, receipt: Receipt) -> Receipt:
 
 
 def self_invoice_url(receipt: Receipt, organization: Organization | None) -> str | None:
-    """``PUBLIC_BASE_URL/<domain>/<key>``, or None while the organization has no domain."""
-    if organization is None or not organization.domain:
-        return None
-    return f"{settings.current().public_base_url}/{organization.domain}/{receipt.key}"
+    """The receipt's self-invoice page (on the organization's verified custom host, if any),
+    or None while the organization has no domain."""
+    return links.self_invoice_url(organization, receipt.key, settings.current().public_base_url)
 
 
 def release_from(session: Session, invoice: Invoice) -> list[Receipt]:
@@ -365,8 +366,8 @@ def _substitute_of(session: Session, invoice: Invoice) -> Invoice | None:
     )
 
 
-def to_dict(receipt: Receipt, organization: Organization | None) -> dict[str, Any]:
-    """The receipt as Facturapi returns it."""
+def _fields(receipt: Receipt, organization: Organization | None) -> dict[str, Any]:
+    """The receipt's fields as the API names them (a preview's unsaved receipt too)."""
     return {
         "id": receipt.id,
         "created_at": iso(receipt.created_at),
@@ -390,11 +391,23 @@ def to_dict(receipt: Receipt, organization: Organization | None) -> dict[str, An
     }
 
 
+def to_dict(receipt: Receipt, organization: Organization | None) -> dict[str, Any]:
+    """The receipt as Facturapi returns it."""
+    return answer(ReceiptShape, _fields(receipt, organization))
+
+
+def ticket(receipt: Receipt, organization: Organization | None, timezone: str) -> dict[str, Any]:
+    """What a ticket shows (also of a preview's unsaved receipt): the receipt and the zone of
+    its dates; ``organization`` gives it its self-invoice URL."""
+    return {**_fields(receipt, organization), "timezone": timezone}
+
+
 def pdf_of(receipt: Receipt, organization: Organization) -> bytes:
     """The 80 mm ticket with the QR code of the self-invoice URL, in the organization's brand."""
-    ticket = {**to_dict(receipt, organization), "timezone": organization.timezone}
     return pdf.render_receipt(
-        ticket, invoice_files.branding(organization), test_mode=not receipt.livemode
+        ticket(receipt, organization, organization.timezone),
+        invoice_files.branding(organization),
+        test_mode=not receipt.livemode,
     )
 
 

@@ -19,14 +19,15 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from portal import settings
-from portal.errors import Problem, ValidationError
+from portal.errors import ValidationError
 from portal.models.accounts import Account
 from portal.models.base import iso, utcnow
 from portal.models.events import EVENT_TYPES, Event, Webhook, WebhookAttempt, WebhookDelivery
 from portal.models.organizations import Organization
 from portal.models.statuses import DeliveryStatus, WebhookStatus
+from portal.schemas import parse
+from portal.schemas.webhooks import SignatureIn, WebhookIn, WebhookUpdate
 from portal.services import outbound
-from portal.services.checks import Checker
 from portal.services.secrets import decrypt, encrypt, generate_key, same
 from portal.untrusted_json import UnreadableJSON, loads_untrusted
 
@@ -40,37 +41,26 @@ RETRY_DELAYS = (10, 60, 300, 1800, 7200, 21600, 43200, 86400, 172800)
 # Subscriptions ---------------------------------------------------------------------------
 
 
-def _check_url(checker: Checker, required: bool) -> str | None:
-    url = checker.text("url", required=required, max_len=2000)
-    if url is not None:
+def _context() -> dict[str, Any]:
+    """What the webhook shapes need to know: the event types and whether a URL is reachable."""
+    allow_loopback = settings.current().webhooks_allow_loopback
+
+    def check_url(url: str) -> str | None:
         try:
-            outbound.resolve(url, settings.current().webhooks_allow_loopback)
+            outbound.resolve(url, allow_loopback)
         except outbound.UnsafeURL as exc:
-            checker.fail("url", str(exc), "invalid_url")
-            return None
-    return url
-
-
-def _check_events(checker: Checker, required: bool) -> list[str] | None:
-    events = checker.items("enabled_events", required=required, max_items=len(EVENT_TYPES))
-    if events is None:
+            return str(exc)
         return None
-    if not events:
-        checker.fail("enabled_events", "Elige al menos un tipo de evento.", "required")
-    for index, name in enumerate(events):
-        if not isinstance(name, str) or name not in EVENT_TYPES:
-            message = f"El evento «{name}» no existe. Valores permitidos: {', '.join(EVENT_TYPES)}."
-            checker.problems.append(Problem(message, "invalid_enum", f"enabled_events[{index}]"))
-    return list(dict.fromkeys(e for e in events if isinstance(e, str)))
+
+    return {"event_types": EVENT_TYPES, "check_url": check_url}
 
 
 def create_webhook(
     session: Session, organization_id: str, livemode: bool, data: dict[str, Any]
 ) -> tuple[Webhook, str]:
     """A new webhook and its signing secret (shown to the user here)."""
-    checker = Checker(data)
-    url, events = _check_url(checker, True), _check_events(checker, True)
-    checker.done()
+    sent = parse(WebhookIn, data, context=_context())
+    url, events = sent.url, sent.enabled_events
     secret = generate_key("whsec_")
     webhook = Webhook(
         organization_id=organization_id,
@@ -87,10 +77,8 @@ def create_webhook(
 
 def update_webhook(webhook: Webhook, data: dict[str, Any]) -> Webhook:
     """Change the URL, the events or the status (enabling clears the failing mark)."""
-    checker = Checker(data)
-    url, events = _check_url(checker, False), _check_events(checker, False)
-    status = checker.choice("status", (WebhookStatus.ENABLED, WebhookStatus.DISABLED))
-    checker.done()
+    sent = parse(WebhookUpdate, data, context=_context())
+    url, events, status = sent.url, sent.enabled_events, sent.status
     if url is not None:
         webhook.url = url
     if events is not None:
@@ -142,13 +130,8 @@ def sign(secret: str, body: bytes) -> str:
 def validate_signature(session: Session, organization_id: str, livemode: bool, data: Any) -> Any:
     """The payload when ``signature`` matches it (with ``secret``, or any of the tenant's
     webhook secrets when none is given); a 400 otherwise."""
-    checker = Checker(data)
-    signature = checker.text("signature", required=True, max_len=200)
-    secret = checker.text("secret", max_len=200)
-    payload = checker.data.get("payload", checker.data.get("body"))
-    if payload is None:
-        checker.fail("payload", "El campo payload es obligatorio.", "required")
-    checker.done()
+    sent = parse(SignatureIn, data)
+    signature, secret, payload = sent.signature, sent.secret, sent.payload
     body = payload.encode() if isinstance(payload, str) else encode(payload)
     secrets = [secret] if secret else _tenant_secrets(session, organization_id, livemode)
     if not any(same(sign(candidate, body), signature.lower()) for candidate in secrets):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import itertools
-import re
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -29,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from werkzeug.routing import Rule
 
-from portal.api.openapi import build_spec
+from portal.api.openapi import bare_api_app, build_spec, openapi_paths
 from portal.extensions import db as _db
 from portal.models.accounts import ROLE_RESELLER
 from portal.services import outbound
@@ -42,7 +41,7 @@ from tests.fixtures.retentions import retention_body
 # The coverage phase alone sends ~600 requests to POST /invoices; random fuzzing with a fixed
 # number of examples per operation keeps the whole run near a minute.
 CONFIG = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}})
-schema = schemathesis.openapi.from_dict(build_spec(), config=CONFIG)
+schema = schemathesis.openapi.from_dict(build_spec(bare_api_app()), config=CONFIG)
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 # Destructive for the fixture state; described in the spec, checked by their own tests.
 EVENTS = ["invoice.status_updated"]
@@ -62,18 +61,15 @@ NOT_FUZZED = {
 }
 
 
-def _openapi_paths(rule: Any) -> list[str]:
-    """The OpenAPI path(s) of a Werkzeug rule: ``<x>`` → ``{x}``, ``<any(a, b):k>`` → a and b."""
-    paths = [""]
-    for part in re.split(r"(<[^>]+>)", rule.rule.removeprefix("/v2")):
-        if match := re.fullmatch(r"<any\(([^)]*)\):\w+>", part):
-            options = [o.strip() for o in match.group(1).split(",")]
-            paths = [p + option for p in paths for option in options]
-        elif match := re.fullmatch(r"<(?:\w+:)?(\w+)>", part):
-            paths = [p + "{" + match.group(1) + "}" for p in paths]
-        else:
-            paths = [p + part for p in paths]
-    return paths
+@pytest.fixture(scope="module")
+def api_schema(app: Any) -> Any:
+    """The generated document of the test application, as schemathesis reads it."""
+    return schemathesis.openapi.from_dict(build_spec(app), config=CONFIG)
+
+
+def test_the_bare_api_is_described_as_the_application(app: Any) -> None:
+    """The fuzzed document (built before any fixture) is the one the application serves."""
+    assert build_spec(bare_api_app()) == build_spec(app)
 
 
 def test_every_v2_route_is_described_and_nothing_else(app: Any) -> None:
@@ -82,20 +78,20 @@ def test_every_v2_route_is_described_and_nothing_else(app: Any) -> None:
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/v2/")
         for method in rule.methods - {"HEAD", "OPTIONS"}
-        for path in _openapi_paths(rule)
+        for path in openapi_paths(rule)
     }
     described = {
         (method, path)
-        for path, operations in build_spec()["paths"].items()
+        for path, operations in build_spec(app)["paths"].items()
         for method in operations
     }
-    assert served - described == set(), "served but not described"
+    assert served - described == set(), "served but not described: put @operation(...) on the view"
     assert described - served == set(), "described but not served"
 
 
-def test_converters_become_openapi_paths() -> None:
+def test_converters_becomeopenapi_paths() -> None:
     rule = Rule("/v2/invoices/<invoice_id>/<any(pdf, xml):kind>/<int:n>")
-    assert _openapi_paths(rule) == [
+    assert openapi_paths(rule) == [
         "/invoices/{invoice_id}/pdf/{n}",
         "/invoices/{invoice_id}/xml/{n}",
     ]
@@ -111,12 +107,29 @@ def test_the_document_is_served_without_a_key(client: Any) -> None:
     assert set(error) == facturapi | {"type", "param", "doc_url", "request_id"}
 
 
-def _validate(method: str, path: str, response: Any) -> None:
+def test_every_tag_is_described(api_schema: Any) -> None:
+    document = api_schema.raw_schema
+    described = {tag["name"] for tag in document["tags"]}
+    used = {t for ops in document["paths"].values() for op in ops.values() for t in op["tags"]}
+    assert used <= described
+
+
+def test_the_reference_page_loads_the_viewer_from_this_server(client: Any) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html
+    assert 'data-spec="/v2/openapi.json"' in html
+    assert "//cdn" not in html and 'src="http' not in html
+
+
+def _validate(api_schema: Any, method: str, path: str, response: Any) -> None:
     assert response.status_code < 300, response.json
-    schema[path][method].validate_response(response)
+    api_schema[path][method].validate_response(response)
 
 
 def test_real_objects_match_their_schemas(
+    api_schema: Any,
     api: Any,
     make_account: Any,
     make_organization: Any,
@@ -128,32 +141,39 @@ def test_real_objects_match_their_schemas(
     org, key = make_organization(account=account)
     client = api(key)
     _validate(
-        "GET", "/organizations/{organization_id}", api(user_key).get(f"/organizations/{org.id}")
+        api_schema,
+        "GET",
+        "/organizations/{organization_id}",
+        api(user_key).get(f"/organizations/{org.id}"),
     )
-    _validate("GET", "/organizations", api(user_key).get("/organizations"))
+    _validate(api_schema, "GET", "/organizations", api(user_key).get("/organizations"))
     customer = client.post("/customers", json=invoice_body()["customer"])
-    _validate("POST", "/customers", customer)
+    _validate(api_schema, "POST", "/customers", customer)
     product = client.post("/products", json=invoice_body()["items"][0]["product"])
-    _validate("POST", "/products", product)
+    _validate(api_schema, "POST", "/products", product)
     invoice = client.post("/invoices", json=invoice_body(payment_method="PPD", payment_form="99"))
-    _validate("POST", "/invoices", invoice)
-    _validate("POST", "/invoices", client.post("/invoices", json=invoice_body(status="draft")))
-    _validate("GET", "/invoices", client.get("/invoices"))
+    _validate(api_schema, "POST", "/invoices", invoice)
+    _validate(
+        api_schema, "POST", "/invoices", client.post("/invoices", json=invoice_body(status="draft"))
+    )
+    _validate(api_schema, "GET", "/invoices", client.get("/invoices"))
     canceled = client.delete(f"/invoices/{invoice.json['id']}?motive=02")
-    _validate("DELETE", "/invoices/{invoice_id}", canceled)
-    _validate("POST", "/receipts", client.post("/receipts", json=receipt_body()))
-    _validate("GET", "/receipts", client.get("/receipts"))
+    _validate(api_schema, "DELETE", "/invoices/{invoice_id}", canceled)
+    _validate(api_schema, "POST", "/receipts", client.post("/receipts", json=receipt_body()))
+    _validate(api_schema, "GET", "/receipts", client.get("/receipts"))
     hook = client.post("/webhooks", json={"url": receiver.url, "enabled_events": EVENTS})
-    _validate("POST", "/webhooks", hook)
+    _validate(api_schema, "POST", "/webhooks", hook)
     assert hook.json["secret"]
-    _validate("GET", "/catalogs/units", client.get("/catalogs/units?q=pieza"))
+    _validate(api_schema, "GET", "/catalogs/units", client.get("/catalogs/units?q=pieza"))
 
 
-def test_the_error_body_matches_its_schema(api: Any, make_organization: Any) -> None:
+def test_the_error_body_matches_its_schema(
+    api_schema: Any, api: Any, make_organization: Any
+) -> None:
     _org, key = make_organization(ready=False)
     response = api(key).post("/customers", json={"tax_id": 5})
     assert response.status_code == 400 and response.json["path"]
-    schema["/customers"]["POST"].validate_response(response)
+    api_schema["/customers"]["POST"].validate_response(response)
 
 
 def test_what_the_fuzzing_found_is_answered_without_a_server_error(

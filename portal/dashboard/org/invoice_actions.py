@@ -18,8 +18,15 @@ from flask_babel import lazy_gettext as _l
 
 from portal import pac_calls
 from portal.cfdi import catalogs
+from portal.dashboard import invoice_page_parts
 from portal.dashboard.forms import ConfirmForm
-from portal.dashboard.invoice_forms import CancelForm, CreditNoteForm, PaymentForm
+from portal.dashboard.invoice_forms import (
+    CancelForm,
+    CreditNoteForm,
+    PaymentForm,
+    credit_note_taxes,
+    invoice_iva,
+)
 from portal.dashboard.org import bp
 from portal.dashboard.org.public_links import link_context
 from portal.errors import PortalError
@@ -70,13 +77,14 @@ def payment_body(invoice: Invoice, form: PaymentForm, zone: ZoneInfo) -> dict[st
 
 
 def credit_note_body(invoice: Invoice, form: CreditNoteForm) -> dict[str, Any]:
-    """A CFDI of type E for ``form.amount`` (IVA included) related to the invoice with 01."""
+    """A CFDI of type E for ``form.amount`` (taxes included) related to the invoice with 01."""
     product = {
         "description": form.description.data,
         "product_key": form.product_key.data or "84111506",
         "unit_key": "ACT",
         "price": str(form.amount.data),
         "tax_included": True,
+        "taxes": credit_note_taxes(form.iva.data),
     }
     body = {
         "type": "E",
@@ -100,6 +108,7 @@ def _forms(invoice: Invoice) -> dict[str, Any]:
     lang = _lang()
     credit = CreditNoteForm(lang=lang, formdata=None)
     credit.description.data = _("Descuento sobre la factura %(folio)s", folio=_folio(invoice))
+    credit.iva.data = invoice_iva(invoice.data or {})
     payment = PaymentForm(lang=lang, formdata=None)
     zone = ZoneInfo(current_tenant().organization.timezone)
     payment.date.data = datetime.now(zone).date()
@@ -131,7 +140,8 @@ def _folio(invoice: Invoice) -> str:
 def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str, int]:
     """The invoice's page with its payments, credit notes and the forms (``forms`` replace the
     blank ones, with the values and errors of a refused submission)."""
-    session = db.session
+    session, organization = db.session, current_tenant().organization
+    lines, local_taxes = invoice_page_parts.line_rows(session, current_tenant(), invoice)
     found = related_documents.dependents(
         session, invoice, (InvoiceStatus.VALID, InvoiceStatus.CANCELED)
     )
@@ -141,7 +151,7 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
         "invoice": invoice,
         "motives": catalogs.options("cancellation_motive", _lang()),
         "payment_form": catalogs.describe("payment_form", invoice.payment_form, _lang()),
-        "ready": invoices.is_ready_to_stamp(invoice, current_tenant().organization),
+        "ready": invoices.is_ready_to_stamp(invoice, organization),
         "confirm": ConfirmForm(),
         "payments": chain,
         "references": related_documents.references_of(session, invoice),
@@ -155,6 +165,12 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
         "payable": payments.accepts_payments(invoice) and invoice.balance > 0,
         "accepts_credit_notes": related_documents.accepts_credit_notes(invoice),
         "whatsapp": contacts.whatsapp_links(session, invoice.customer_id, _share_text(invoice)),
+        "lines": lines,
+        "issued_at": invoice_page_parts.local_moment(
+            invoice.date or invoice.created_at, organization
+        ),
+        "local_taxes": local_taxes,
+        "cancellation": invoice_page_parts.cancellation_facts(invoice, organization, _lang()),
         **_forms(invoice),
         **link_context(invoice),
         **forms,
@@ -249,10 +265,10 @@ def cancel_invoice(invoice_id: str):
     form = CancelForm(lang=_lang())
     if form.validate():
         try:
-            invoices.cancel(
+            invoice = pac_calls.cancel(
                 db.session,
                 current_tenant(),
-                invoice,
+                lambda: _load(invoice_id),
                 form.motive.data,
                 form.substitution.data or None,
             )

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp
+from portal.dashboard.roles import requires
 from portal.extensions import db
 from portal.links import public_url
 from portal.models.invoices import Invoice
@@ -53,6 +54,7 @@ def invoice_public_link(invoice_id: str):
 
 
 @bp.post("/settings/public-links")
+@requires("admin", read="configuration")
 def public_link_settings():
     """The lifetime, in days, of new and reset public links."""
     if not ConfirmForm().validate_on_submit():

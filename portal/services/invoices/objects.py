@@ -11,6 +11,8 @@ from portal.models.base import iso
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.statuses import InvoiceStatus
+from portal.schemas import answer
+from portal.schemas.invoices import Invoice as InvoiceShape
 from portal.services import events
 from portal.services.invoices.body import is_ready_to_stamp
 
@@ -81,7 +83,7 @@ def to_dict(invoice: Invoice, organization: Organization | None = None) -> dict[
         result["balance"] = _number(invoice.balance)
     if invoice.status == InvoiceStatus.DRAFT and organization is not None:
         result["is_ready_to_stamp"] = is_ready_to_stamp(invoice, organization)
-    return result
+    return answer(InvoiceShape, result)
 
 
 def _cancellation(invoice: Invoice) -> dict[str, Any] | None:

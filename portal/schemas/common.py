@@ -1,0 +1,140 @@
+"""Shapes every resource shares: the tenant-owned object, lists, filters, errors, addresses.
+
+A model's docstring is its description in the API reference, so it is written in Spanish.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import AliasChoices, ConfigDict, Field, PlainSerializer
+
+from portal.cfdi import catalogs
+from portal.errors import ERROR_TYPES
+from portal.schemas import ApiModel, iso
+
+T = TypeVar("T")
+JsonObject = dict[str, Any]
+Moment = Annotated[
+    datetime,
+    PlainSerializer(iso, return_type=str, when_used="json"),
+    Field(json_schema_extra={"format": "date-time"}),
+]
+
+
+def codes_of(catalog: str) -> Any:
+    """A string among a SAT catalog's CFDI 4.0 codes (the service says which one is wrong)."""
+    return Field(json_schema_extra={"enum": [code for code, _label in catalogs.options(catalog)]})
+
+
+RFC_PATTERN = r"^[A-Z&Ñ]{3,4}\d{2}(0[1-9]|1[012])(0[1-9]|[12]\d|3[01])[A-Z0-9]{2}[0-9A]$"
+RFC = Field(json_schema_extra={"pattern": RFC_PATTERN})
+ZIP = Field(json_schema_extra={"pattern": r"^\d{5}$"})
+COUNTRY = Field(json_schema_extra={"pattern": r"^[A-Z]{3}$"})
+
+
+class Answer(ApiModel):
+    """Un objeto de respuesta: exactamente estos campos."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Owned(Answer):
+    """Un objeto de la organización: id, fecha de creación, entorno y organización."""
+
+    id: str
+    created_at: Moment
+    livemode: bool
+    organization: str = Field(validation_alias=AliasChoices("organization_id", "organization"))
+
+
+class Page(Answer, Generic[T]):
+    """Una página de resultados."""
+
+    page: int = Field(ge=1)
+    total_pages: int = Field(ge=1)
+    total_results: int = Field(ge=0)
+    data: list[T]
+
+
+class Ok(Answer):
+    """Hecho."""
+
+    ok: bool = Field(json_schema_extra={"const": True})
+
+
+class Problem(Answer):
+    """Un problema de la solicitud: qué, dónde (`path`) y qué regla (`code`)."""
+
+    message: str
+    code: str
+    path: str | None
+    source: str | None
+
+
+class Error(Answer):
+    """El cuerpo de error (el que leen los SDK de Facturapi)."""
+
+    ok: bool = Field(json_schema_extra={"const": False})
+    message: str
+    status: int
+    code: str
+    path: str | None
+    errors: list[Problem]
+    type: Literal[ERROR_TYPES]  # type: ignore[valid-type]
+    param: str | None = Field(description="El mismo campo que `path`.")
+    doc_url: str = Field(description="La página de ayuda de este `code`.")
+    request_id: str = Field(description="El `X-Facturapi-Log-Id` de la solicitud.")
+
+
+class PageQuery(ApiModel):
+    """Paginación: `page` desde 1, `limit` de 1 a 100."""
+
+    page: int | None = Field(None, ge=1, description="Página, desde 1.")
+    limit: int | None = Field(
+        None, ge=1, le=100, description="Resultados por página (1 a 100, 50)."
+    )
+
+
+class SearchQuery(PageQuery):
+    """Búsqueda por palabras, paginada."""
+
+    q: str | None = Field(None, description="Texto a buscar.")
+
+
+class ListQuery(SearchQuery):
+    """Búsqueda con filtros por fecha de creación."""
+
+    date_gt: Moment | None = Field(
+        None, alias="date[gt]", description="Filtra por fecha de creación (gt)."
+    )
+    date_gte: Moment | None = Field(
+        None, alias="date[gte]", description="Filtra por fecha de creación (gte)."
+    )
+    date_lt: Moment | None = Field(
+        None, alias="date[lt]", description="Filtra por fecha de creación (lt)."
+    )
+    date_lte: Moment | None = Field(
+        None, alias="date[lte]", description="Filtra por fecha de creación (lte)."
+    )
+
+
+class AddressIn(ApiModel):
+    """Un domicilio (los números se leen como texto)."""
+
+    zip: Annotated[str | None, ZIP] = None
+    street: str | None = None
+    exterior: str | None = None
+    interior: str | None = None
+    neighborhood: str | None = None
+    city: str | None = None
+    municipality: str | None = None
+    state: str | None = None
+    country: Annotated[str | None, COUNTRY] = None
+
+
+class EmailIn(ApiModel):
+    """A qué correo(s) enviar el documento (por omisión, al del cliente)."""
+
+    email: str | list[str] | None = None

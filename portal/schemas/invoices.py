@@ -1,0 +1,153 @@
+"""Invoices (``/v2/invoices``), payment complements included."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field, WithJsonSchema
+
+from portal.schemas import ApiModel
+from portal.schemas.common import COUNTRY, AddressIn, JsonObject, ListQuery, Moment, codes_of
+from portal.schemas.customers import CUSTOMER_EXAMPLE, CustomerIn
+from portal.schemas.products import PRODUCT_EXAMPLE, ProductIn
+
+Schema = dict[str, Any]
+
+INVOICE_EXAMPLE = {
+    "customer": CUSTOMER_EXAMPLE,
+    "items": [{"quantity": 2, "product": PRODUCT_EXAMPLE}],
+    "payment_form": "03",
+    "use": "G03",
+}
+Status = Literal["draft", "pending", "valid", "canceled", "failed"]
+
+
+def echoed(shape: Schema) -> Any:
+    """A field a draft answers as its body sent it (drafts keep their body unchecked until they
+    are stamped): described as ``shape``, passed through as it is."""
+    return Annotated[Any, WithJsonSchema(shape)]
+
+
+OBJECTS: Schema = {"type": "array", "items": {"type": "object"}}
+TEXT: Schema = {"type": ["string", "null"]}
+
+
+class ItemIn(ApiModel):
+    """Un concepto: un producto (por id o completo) y su cantidad."""
+
+    quantity: float | None = None
+    discount: float | None = None
+    product: str | ProductIn | None = None
+    customs_keys: list[str] | None = None
+    property_tax_account: str | None = None
+    parts: list[JsonObject] | None = None
+
+
+class InvoiceIn(ApiModel):
+    """Una factura (I, E) o un complemento de pago (P)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [INVOICE_EXAMPLE]})
+
+    customer: str | CustomerIn | None = None
+    items: list[ItemIn] | None = None
+    payment_form: Annotated[str | None, codes_of("payment_form")] = None
+    payment_method: Annotated[str | None, codes_of("payment_method")] = None
+    use: Annotated[str | None, codes_of("use")] = None
+    type: Literal["I", "E", "P", "N", "T"] | None = None
+    currency: Annotated[str | None, COUNTRY] = None
+    exchange: float | None = None
+    conditions: str | None = None
+    related_documents: list[JsonObject] | None = None
+    export: str | None = None
+    series: str | None = None
+    folio_number: int | None = None
+    date: str | None = None
+    external_id: str | None = None
+    idempotency_key: str | None = None
+    status: str | None = None
+    pdf_custom_section: str | None = None
+    addenda: str | None = None
+    namespaces: list[JsonObject] | None = None
+    complements: list[JsonObject] | None = Field(
+        None,
+        description='Complementos: {"type": "pago", "data": [...]} o {"type": '
+        '"comercio_exterior", "data": {...}} (Comercio Exterior 2.0, obligatorio con '
+        "export 02; ver docs/comercio-exterior.md).",
+    )
+    pdf_options: dict[str, bool] | None = None
+    global_: JsonObject | None = Field(None, alias="global")
+    address: AddressIn | None = None
+
+
+class CreateInvoiceQuery(ApiModel):
+    """Opciones de la creación."""
+
+    async_: str | None = Field(None, alias="async", description="`true`: timbrar después.")
+
+
+class InvoiceQuery(ListQuery):
+    """Filtros de la lista de facturas."""
+
+    customer: str | None = Field(None, description="Id del cliente.")
+    status: str | None = Field(None, description="Estado.")
+    type: str | None = Field(None, description="Tipo de comprobante (I, E, P…).")
+    payment_method: str | None = Field(None, description="PUE o PPD.")
+
+
+class CancelQuery(ApiModel):
+    """Motivo de la cancelación."""
+
+    motive: str | None = Field(
+        None,
+        description="Motivo de cancelación (01 a 04). 04 sólo para una factura global o una "
+        "nominativa relacionada con ella. Con documentos relacionados vigentes (pagos, notas de "
+        "crédito, sustitutos) se rechaza con 400 y la lista.",
+    )
+    substitution: str | None = Field(
+        None,
+        description="Motivo 01: id o UUID de la factura vigente, del mismo receptor, que "
+        "relaciona a esta con TipoRelacion 04.",
+    )
+
+
+class Invoice(ApiModel):
+    """Una factura."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    created_at: Moment
+    livemode: bool
+    status: Status
+    cancellation_status: str
+    verification_url: str | None
+    date: Moment | None
+    type: str
+    customer: echoed({"type": "object"})
+    total: float
+    subtotal: float
+    uuid: str | None
+    folio_number: int | None
+    series: str | None
+    external_id: str | None
+    idempotency_key: str | None
+    payment_form: str | None
+    payment_method: str | None
+    use: str | None
+    items: echoed(OBJECTS)
+    related_documents: echoed(OBJECTS)
+    currency: str
+    exchange: float
+    conditions: echoed(TEXT)
+    complements: echoed(OBJECTS)
+    pdf_custom_section: echoed(TEXT)
+    addenda: echoed(TEXT)
+    namespaces: echoed(OBJECTS)
+    address: echoed({"type": ["object", "null"]})
+    export: echoed({"type": "string"})
+    stamp: JsonObject | None
+    cancellation: JsonObject | None
+    failure_reason: str | None
+    # balance: PPD income invoices only; is_ready_to_stamp: drafts only
+    balance: float | None = None
+    is_ready_to_stamp: bool | None = None
