@@ -16,6 +16,8 @@ from typing import Any
 from flask import Flask, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from portal.hosts import on_tenant_host
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -33,38 +35,6 @@ def tenant_url(organization: Any, endpoint: str, **values: Any) -> str:
 
 def _public_base() -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-
-
-def on_tenant_host(organization: Any, url: str, public_base_url: str) -> str:
-    """An absolute link under ``PUBLIC_BASE_URL`` moved onto the organization's verified custom
-    host (unchanged without one)."""
-    custom, base = custom_base_url(organization), public_base_url.rstrip("/")
-    if custom and url.startswith(base + "/"):
-        return custom + url[len(base) :]
-    return url
-
-
-def custom_base_url(organization: Any) -> str | None:
-    """``https://`` + the organization's custom host once verified (a TLS proxy serves it)."""
-    host = organization.custom_host if organization is not None else None
-    return f"https://{host.host}" if host is not None and host.verified_at is not None else None
-
-
-def tenant_base_url(organization: Any, public_base_url: str) -> str:
-    """Where an organization's public pages live: its verified custom host, else
-    ``PUBLIC_BASE_URL``."""
-    return custom_base_url(organization) or public_base_url.rstrip("/")
-
-
-def self_invoice_url(organization: Any, key: str, public_base_url: str) -> str | None:
-    """A receipt's self-invoice page: ``https://<host>/<key>`` on a verified custom host,
-    else ``PUBLIC_BASE_URL/<domain>/<key>``; None while the organization has no domain."""
-    if organization is None or not organization.domain:
-        return None
-    custom = custom_base_url(organization)
-    if custom:
-        return f"{custom}/{key}"
-    return f"{public_base_url.rstrip('/')}/{organization.domain}/{key}"
 
 
 def parse_trusted_proxies(value: str | None) -> int | tuple[Network, ...]:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, object_session
 
-from portal import links, settings
+from portal import hosts, settings
 from portal.cfdi import acuse, pdf
 from portal.errors import ValidationError
 from portal.models.invoices import Invoice
@@ -212,7 +212,7 @@ def email(
         "organization": organization,
         "folio": folio,
         "brand_color": f"#{organization.color}",
-        "public_link_url": links.on_tenant_host(
+        "public_link_url": hosts.on_tenant_host(
             organization,
             settings.current().link("public_links.show", token=token),
             settings.current().public_base_url,

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from portal.cfdi import money
 from portal.cfdi.types import InvoiceInput
 from portal.errors import PortalError, Problem
+from portal.models.tenancy import Tenant
 from portal.services import invoices
-from portal.tenancy import Tenant
 
 # A line's figures do not depend on the receiver: the reader only needs one to read the body.
 ANY_RECEIVER = {"legal_name": "PUBLICO EN GENERAL", "tax_id": "XAXX010101000"}
