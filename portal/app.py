@@ -10,6 +10,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 
 from portal import (
     cache_control,
+    custom_hosts,
     errorhandlers,
     jobs,
     links,
@@ -22,6 +23,7 @@ from portal import (
 from portal.config import PROJECT_ROOT, load_config
 from portal.database import configure_engine
 from portal.extensions import babel, csrf, db, login_manager
+from portal.formatting import install_filters
 from portal.i18n import select_locale
 from portal.jobs import cluster, outbox
 from portal.jobs.queue import backlog, init_queue
@@ -32,7 +34,7 @@ from portal.models.statuses import STATUS_ENUMS
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Create and wire a new application instance."""
     config = load_config(overrides)
-    app = Flask(
+    app = custom_hosts.PortalFlask(
         "portal",
         root_path=str(PROJECT_ROOT / "portal"),
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -42,6 +44,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     _bind_settings(app)
     links.install_proxy_fix(app)
+    custom_hosts.init_app(app)  # outermost: it reads the Host header as received
     app.json = OrjsonProvider(app)
     _init_extensions(app)
     security.init_app(app)
@@ -86,6 +89,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+    install_filters(app)
     app.jinja_env.globals.update({enum.__name__: enum for enum in STATUS_ENUMS})
     init_queue(app)
     jobs.register()
@@ -97,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.api import bp as api_bp
     from portal.auth import bp as auth_bp
     from portal.dashboard import bp as dashboard_bp
+    from portal.dashboard.invitations import bp as invitations_bp
     from portal.dashboard.org import bp as org_bp
     from portal.docs import bp as docs_bp
     from portal.public_links import bp as public_links_bp
@@ -104,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(org_bp)
+    app.register_blueprint(invitations_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(docs_bp)

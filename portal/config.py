@@ -95,6 +95,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         ),
         # SAT's 69-B list, refreshed daily by the scheduler: a file path or an http(s) URL.
         "EFOS_SOURCE": env.get("EFOS_SOURCE") or None,
+        # Custom hosts' TXT records are asked of these servers (``ip`` or ``ip:port``,
+        # comma-separated); unset: the system's resolver.
+        "CUSTOM_HOST_DNS_SERVERS": env.get("CUSTOM_HOST_DNS_SERVERS") or None,
+        "CUSTOM_HOST_DNS_TIMEOUT": float(env.get("CUSTOM_HOST_DNS_TIMEOUT") or 5),
         "PAC_PROVIDER": env.get("PAC_PROVIDER") or None,
         "PAC_USERNAME": env.get("PAC_USERNAME") or None,
         "PAC_PASSWORD": env.get("PAC_PASSWORD") or None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.validators import Length
@@ -15,9 +17,20 @@ def attach_errors(form: FlaskForm, error: PortalError, default_field: str | None
         name = (problem.path or default_field or "").split(".")[-1]
         field = form._fields.get(name) if name else None
         if field is not None:
-            field.errors = [*field.errors, problem.message]
+            message = _named(problem.message, problem.path or name, name, str(field.label.text))
+            field.errors = [*field.errors, message]
         else:
             form.form_errors.append(problem.message)
+
+
+def _named(message: str, path: str, name: str, label: str) -> str:
+    """The message with the API path or field name it quotes ("El campo tax_id…") put as the
+    form names the field ("El campo «RFC»…")."""
+    for quoted in (path, name):
+        pattern = rf"«?(?<![\w.\[]){re.escape(quoted)}(?![\w\[]|\.\w)»?"
+        if re.search(pattern, message):
+            return re.sub(pattern, f"«{label}»", message)
+    return message
 
 
 def max_length(limit: int) -> Length:

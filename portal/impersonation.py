@@ -22,6 +22,7 @@ from flask import Response, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from portal import support_activity
 from portal.database import set_write_intent
 from portal.errors import Forbidden
 from portal.extensions import db
@@ -223,7 +224,19 @@ def record_request(response: Response) -> Response:
         action = "impersonation.request"
     # The organization recorded is the one this request reached, not the one acting began in.
     actor = replace(impersonation.actor(), organization_id=_touched_organization_id())
-    commit_audit_entry(lambda: audit.record(db.session, actor, action, details=details))
+
+    def write() -> None:
+        details["subject"] = support_activity.subject(
+            db.session,
+            actor.organization_id,
+            request.endpoint,
+            request.view_args or {},
+            request.form,
+            response.location if response.status_code in (301, 302, 303) else None,
+        )
+        audit.record(db.session, actor, action, details=details)
+
+    commit_audit_entry(write)
     return response
 
 

@@ -16,6 +16,8 @@ from typing import Any
 from flask import Flask, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from portal.hosts import on_tenant_host
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -23,6 +25,16 @@ def public_url(endpoint: str, **values: Any) -> str:
     """``PUBLIC_BASE_URL`` + the path of ``endpoint`` (works in jobs too, with no request)."""
     path = current_app.url_map.bind("", script_name="/").build(endpoint, values)
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+def tenant_url(organization: Any, endpoint: str, **values: Any) -> str:
+    """``public_url`` for one of the organization's public pages: on its verified custom host
+    when it has one."""
+    return on_tenant_host(organization, public_url(endpoint, **values), _public_base())
+
+
+def _public_base() -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
 
 
 def parse_trusted_proxies(value: str | None) -> int | tuple[Network, ...]:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from portal import actors
 from portal.cfdi.pac import StampResult
 from portal.errors import PortalError
 from portal.models.invoices import Invoice
@@ -48,13 +49,17 @@ def cancel(
     motive: str | None,
     substitution: str | None,
 ) -> Invoice:
-    """Cancel with the PAC and record its answer; a draft is deleted (no PAC call)."""
+    """Cancel with the PAC and record its answer and who asked (``actors.request_actor``); a
+    draft is deleted (no PAC call)."""
     invoice = load()
     call = invoices.cancel_call(session, tenant, invoice, motive, substitution)
     if call is None:
         return invoice
+    actor = actors.request_actor()
     result = outside_transaction(session, call.send)
-    return invoices.record_cancellation(session, load(), call, result)
+    invoice = invoices.record_cancellation(session, load(), call, result)
+    invoice.cancellation_actor = actor
+    return invoice
 
 
 def stamp_lease() -> timedelta:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
+from portal import custom_hosts
 from portal.cfdi import pdf
 from portal.database import set_write_intent
 from portal.downloads import set_disposition
@@ -29,7 +30,11 @@ def _open(token: str) -> tuple[InvoicePublicLink, Invoice, Organization]:
     allowed misses."""
     throttle.check(db.session, _bucket(), MISSES_PER_WINDOW, MISS_WINDOW)
     try:
-        return public_links.by_token(db.session, token)
+        found = public_links.by_token(db.session, token)
+        host_domain = custom_hosts.current_domain()  # on a custom host, its own invoices only
+        if host_domain and found[2].domain != host_domain:
+            raise NotFound()
+        return found
     except NotFound:
         # The miss is written in a short transaction of its own; the page itself only reads.
         db.session.rollback()

@@ -28,6 +28,7 @@ pytest_plugins = [
     "tests.fixtures.receipts",
     "tests.fixtures.node_sdk",
     "tests.fixtures.io_guard",
+    "tests.fixtures.dns_server",
     "tests.fixtures.site",
 ]
 

@@ -82,10 +82,8 @@ def test_invoice_counts_move_to_their_table_and_back(fresh_database):
         "SELECT livemode, sum(count) FROM invoice_counts GROUP BY livemode ORDER BY livemode"
     )
     with Session(engine) as session:
-        account = Account(email="a@example.com", password_hash="x")
-        session.add(account)
-        session.flush()
-        organization_id = add_old_row(session, Organization, account_id=account.id, name="Kemper")
+        account_id = add_old_row(session, Account, email="a@example.com", password_hash="x")
+        organization_id = add_old_row(session, Organization, account_id=account_id, name="Kemper")
         for livemode in (False, False, False, True):
             session.add(Invoice(organization_id=organization_id, livemode=livemode, data={}))
         session.commit()
@@ -129,15 +127,13 @@ def test_invoice_relations_are_backfilled_from_the_stored_xml(fresh_database):
     upgrade(url, "c1a5e7b0d9f4")
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with Session(engine) as session:
-        account = Account(email="a@example.com", password_hash="x")
-        session.add(account)
-        session.flush()
-        organization_id = add_old_row(session, Organization, account_id=account.id, name="Kemper")
-        stamped = Invoice(organization_id=organization_id, livemode=True, data={}, xml=xml)
-        draft = Invoice(organization_id=organization_id, livemode=True, data={})
-        session.add_all([stamped, draft])
+        account_id = add_old_row(session, Account, email="a@example.com", password_hash="x")
+        organization_id = add_old_row(session, Organization, account_id=account_id, name="Kemper")
+        stamped_id = add_old_row(
+            session, Invoice, organization_id=organization_id, livemode=True, data={}, xml=xml
+        )
+        add_old_row(session, Invoice, organization_id=organization_id, livemode=True, data={})
         session.commit()
-        stamped_id = stamped.id
 
     upgrade(url)
     query = text("SELECT from_invoice_id, to_uuid, kind, livemode FROM invoice_relations")
@@ -163,10 +159,8 @@ def test_invoice_search_text_gains_the_items_words_and_loses_them_on_downgrade(f
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     items = [{"product": {"description": "Aspiradora Robot", "sku": "ASP-9"}}, "not an item"]
     with Session(engine) as session:
-        account = Account(email="a@example.com", password_hash="x")
-        session.add(account)
-        session.flush()
-        organization = Organization(account_id=account.id, name="Kemper")
+        account_id = add_old_row(session, Account, email="a@example.com", password_hash="x")
+        organization = Organization(account_id=account_id, name="Kemper")
         session.add(organization)
         session.flush()
         session.add(

@@ -10,7 +10,7 @@ from portal.api.common import json_body
 from portal.database import set_write_intent
 from portal.errors import NotFound
 from portal.extensions import db
-from portal.links import public_url
+from portal.links import tenant_url
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.public_links import InvoicePublicLink
@@ -26,11 +26,12 @@ from portal.tenancy import current_tenant, scoped_get
 
 
 def serialize(link: InvoicePublicLink, organization: Organization) -> dict[str, object]:
-    """A link as the API shows it (``url`` is built from ``PUBLIC_BASE_URL``)."""
+    """A link as the API shows it (``url`` is built from ``PUBLIC_BASE_URL``, or the
+    organization's verified custom host)."""
     shape = PublicLinkEnvelope.model_validate(
         {
             "data": {
-                "url": public_url("public_links.show", token=link.token),
+                "url": tenant_url(organization, "public_links.show", token=link.token),
                 "id": link.token,
                 "enabled": link.enabled,
                 "expires_at": link.expires_at,

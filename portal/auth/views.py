@@ -6,7 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal import impersonation
+from portal import custom_hosts, impersonation
 from portal.auth import bp
 from portal.auth.forms import ForgotForm, LoginForm, ResetForm, SignupForm
 from portal.dashboard.views import account_page
@@ -143,8 +143,14 @@ def reset_password(token: str):
 
 @bp.route("/lang/<code>", methods=["POST"])
 def set_language(code: str):
-    """Switch the interface language, then go back to the page it was asked from."""
-    if code in current_app.config["LANGUAGES"]:
+    """Switch the interface language (kept on the account of a signed-in person, unless support
+    acts for it), then go back to the page it was asked from."""
+    languages = current_app.config["LANGUAGES"]
+    if code in languages:
         session["lang"] = code
-    back = same_site_path(request.referrer, current_app.config["PUBLIC_BASE_URL"])
+        if current_user.is_authenticated and impersonation.current() is None:
+            accounts.set_language(current_user, code, languages)
+            db.session.commit()
+    base = custom_hosts.own_base_url(request.referrer) or current_app.config["PUBLIC_BASE_URL"]
+    back = same_site_path(request.referrer, base)
     return redirect(back or url_for("auth.index"))

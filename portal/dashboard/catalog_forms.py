@@ -13,6 +13,8 @@ from portal.dashboard.org.forms import ADDRESS_KEYS as ORG_ADDRESS_KEYS
 from portal.forms import max_length, strip
 
 ADDRESS_KEYS = (*ORG_ADDRESS_KEYS, "country")
+SEARCH_TEXT = 200  # what a SAT key field takes: the key, or words to find it
+KEY_SUGGESTIONS = 8
 # Tax presets of the product form; "keep" leaves other combinations (IEPS, withholdings) alone.
 TAX_PRESETS: dict[str, list[dict[str, Any]] | None] = {
     "iva16": None,
@@ -80,7 +82,8 @@ class ProductForm(FlaskForm):
     """A product or service with its SAT keys, price and taxes."""
 
     description = _text(_l("Descripción"), 1000)
-    product_key = _text(_l("Clave de producto o servicio (SAT)"), 8)
+    # The SAT key fields take words too (a search): the key itself is checked on saving.
+    product_key = _text(_l("Clave de producto o servicio (SAT)"), SEARCH_TEXT)
     price = _text(_l("Precio unitario"), 30)
     tax_included = BooleanField(_l("El precio incluye impuestos"), default=True)
     tax_preset = SelectField(
@@ -93,7 +96,7 @@ class ProductForm(FlaskForm):
             ("none", _l("Sin impuestos (no objeto)")),
         ],
     )
-    unit_key = _text(_l("Clave de unidad (SAT)"), 3)
+    unit_key = _text(_l("Clave de unidad (SAT)"), SEARCH_TEXT)
     unit_name = _text(_l("Nombre de la unidad"), 100)
     sku = _text(_l("SKU"), 100)
 
@@ -109,6 +112,28 @@ class ProductForm(FlaskForm):
             getattr(self, key).data = getattr(product, key)
         self.price.data = f"{product.price.normalize():f}"
         self.tax_preset.data = "keep"
+
+    def key_suggestions(self) -> dict[str, list[dict[str, Any]]]:
+        """SAT keys like the words typed in a key field that does not hold a key."""
+        searches = {
+            "product_key": ("product_key", catalogs.search_products),
+            "unit_key": ("unit", catalogs.search_units),
+        }
+        found = {}
+        for name, (catalog, search) in searches.items():
+            text = getattr(self, name).data or ""
+            if text and not catalogs.is_valid(catalog, text.upper()):
+                found[name] = search(text, KEY_SUGGESTIONS)
+        return found
+
+    def pick_key(self, picks: Any) -> bool:
+        """A suggestion's button (``pick_product_key`` = key) fills its field in."""
+        picked = False
+        for name in ("product_key", "unit_key"):
+            value = picks.get(f"pick_{name}")
+            if value:
+                getattr(self, name).data, picked = value, True
+        return picked
 
     def as_payload(self) -> dict[str, Any]:
         """The fields as the API would receive them."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField
 from wtforms.validators import Email, EqualTo, InputRequired
 
 from portal.auth.forms import NEW_PASSWORD
@@ -43,3 +43,13 @@ class ChangeEmailForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that only needs the CSRF token (renew a key, and so on)."""
+
+
+class LanguageForm(FlaskForm):
+    """The interface language this person sees, on any device."""
+
+    language = SelectField(
+        _l("Idioma"),
+        choices=[SelectChoice("es", "Español"), SelectChoice("en", "English")],
+        validators=[InputRequired()],
+    )

@@ -27,6 +27,9 @@ def mailbox_enabled() -> bool:
     return not config["MAIL_URL"] and config["PORTAL_ENV"] != "production"
 
 
+bp.add_app_template_global(mailbox_enabled)
+
+
 def dev_only(view: Callable[..., Any]) -> Callable[..., Any]:
     """The mailbox exists only in development; support acting for a reseller never reads it
     (it holds password-reset and edit links: reading one would take the account over)."""

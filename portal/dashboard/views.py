@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user
 
 from portal.dashboard import bp
-from portal.dashboard.forms import ChangeEmailForm, ChangePasswordForm, ConfirmForm
+from portal.dashboard.forms import ChangeEmailForm, ChangePasswordForm, ConfirmForm, LanguageForm
 from portal.dashboard.org.forms import CreateOrganizationForm
+from portal.dashboard.roles import ROLE_LABELS
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attach_errors
+from portal.i18n import language
 from portal.impersonation import refused_while_impersonating
-from portal.services import accounts, audit
+from portal.services import accounts, audit, team
 from portal.services import organizations as orgs
 
 
@@ -27,15 +30,7 @@ def require_login() -> None:
 def home():
     """The reseller's organizations, with search and readiness."""
     q = request.args.get("q", "").strip()[:100]
-    organizations = db.session.scalars(orgs.search(current_user, q).limit(200)).all()
-    return render_template(
-        "dashboard/home.html",
-        organizations=organizations,
-        q=q,
-        form=CreateOrganizationForm(),
-        pending_steps=orgs.pending_steps,
-        is_test_ready=orgs.is_test_ready,
-    )
+    return _home(q, CreateOrganizationForm())
 
 
 @bp.route("/organizations", methods=["POST"])
@@ -54,18 +49,27 @@ def create_organization():
                 "success",
             )
             return redirect(url_for("org.overview", org_id=organization.id))
-    organizations = db.session.scalars(orgs.search(current_user).limit(200)).all()
+    return _home("", form), 400
+
+
+def _home(q: str, form: CreateOrganizationForm) -> str:
+    """The organizations the account owns or is a team member of, with its role in each."""
+    query = orgs.search(current_user, q, with_teams=True).limit(200)
     return render_template(
         "dashboard/home.html",
-        organizations=organizations,
-        q="",
+        organizations=db.session.scalars(query).all(),
+        member_roles=team.roles_of(db.session, current_user),
+        role_labels=ROLE_LABELS,
+        q=q,
         form=form,
         pending_steps=orgs.pending_steps,
         is_test_ready=orgs.is_test_ready,
-    ), 400
+    )
 
 
-def account_page(password_form=None, email_form=None, status: int = 200, new_user_key=None):
+def account_page(
+    password_form=None, email_form=None, status: int = 200, new_user_key=None, language_form=None
+):
     """The account page; a just-issued user key is shown on this answer and never stored."""
     return render_template(
         "dashboard/account.html",
@@ -73,6 +77,8 @@ def account_page(password_form=None, email_form=None, status: int = 200, new_use
         password_form=password_form or ChangePasswordForm(prefix="pw"),
         email_form=email_form or ChangeEmailForm(prefix="em"),
         confirm_form=ConfirmForm(),
+        language_form=language_form
+        or LanguageForm(prefix="lang", language=current_user.language or language()),
         support_activity=audit.for_reseller(db.session, current_user.id),
     ), status
 
@@ -117,6 +123,25 @@ def change_email():
             flash(_("Tu correo cambió."), "success")
             return redirect(url_for("dashboard.account"))
     return account_page(email_form=form, status=400)
+
+
+@bp.route("/account/language", methods=["POST"])
+@refused_while_impersonating
+def change_language():
+    """Keep the interface language on the account, for every device it signs in on."""
+    form = LanguageForm(prefix="lang")
+    if form.validate_on_submit():
+        try:
+            accounts.set_language(current_user, form.language.data, current_app.config["LANGUAGES"])
+        except PortalError as error:
+            attach_errors(form, error)
+        else:
+            db.session.commit()
+            session["lang"] = form.language.data
+            refresh()
+            flash(_("Guardamos tu idioma."), "success")
+            return redirect(url_for("dashboard.account"))
+    return account_page(language_form=form, status=400)
 
 
 @bp.route("/account/user-key", methods=["POST"])

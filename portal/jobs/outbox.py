@@ -1,7 +1,8 @@
 """Turn outbox rows into jobs right after the transaction that wrote them commits.
 
 Watched rows are ``OutboxEmail`` and ``WebhookDelivery`` rows, new or made due now (a resend),
-invoices left ``pending`` (async stamping) and new ``queued`` global invoice runs.
+invoices left ``pending`` (async stamping), new ``queued`` global invoice runs, and imports and
+exports asked for (``DataTransfer``).
 The periodic sweeps are the safety net: a row whose job was never enqueued (the process died
 between commit and enqueue), or whose job died with its worker, is picked up by the next sweep.
 """
@@ -20,6 +21,7 @@ from portal.models.invoices import Invoice
 from portal.models.mail import OutboxEmail
 from portal.models.receipts import GlobalInvoiceRun
 from portal.models.statuses import DeliveryStatus, InvoiceStatus, JobStatus
+from portal.models.transfers import DataTransfer
 
 log = logging.getLogger(__name__)
 _PENDING_KEY = "outbox_new_rows"
@@ -35,6 +37,7 @@ def _watched() -> dict[type, tuple[Callable[[Any], bool], Any]]:
     from portal.jobs.invoices import stamp_invoice
     from portal.jobs.mail import deliver_email
     from portal.jobs.receipts import issue_global_invoices
+    from portal.jobs.transfers import run_transfer
     from portal.jobs.webhooks import deliver_webhook
 
     return {
@@ -43,6 +46,7 @@ def _watched() -> dict[type, tuple[Callable[[Any], bool], Any]]:
         # A synchronous invoice is inserted pending and stamped before the commit: no job then.
         Invoice: (lambda invoice: invoice.status == InvoiceStatus.PENDING, stamp_invoice),
         GlobalInvoiceRun: (lambda run: run.status == JobStatus.QUEUED, issue_global_invoices),
+        DataTransfer: (lambda transfer: transfer.status == JobStatus.QUEUED, run_transfer),
     }
 
 

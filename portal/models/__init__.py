@@ -5,6 +5,7 @@ from portal.models.audit import AuditEntry
 from portal.models.base import Base
 from portal.models.cluster import Heartbeat, QueuedJob
 from portal.models.contacts import CustomerCompanyName, CustomerEmail, CustomerPhone
+from portal.models.custom_hosts import CustomHost
 from portal.models.customers import Customer
 from portal.models.efos import EfosEntry
 from portal.models.events import Event, Webhook, WebhookAttempt, WebhookDelivery
@@ -19,7 +20,9 @@ from portal.models.public_links import ApiRateWindow, InvoicePublicLink, Request
 from portal.models.receipts import GlobalInvoiceRun, Receipt
 from portal.models.retentions import Retention
 from portal.models.staff import StaffRecoveryCode, StaffTotp
+from portal.models.team import Invitation, Membership, TeamAction
 from portal.models.throttle import RateCounter
+from portal.models.transfers import DataTransfer
 
 __all__ = [
     "Account",
@@ -32,17 +35,21 @@ __all__ = [
     "CustomerCompanyName",
     "CustomerEmail",
     "CustomerPhone",
+    "CustomHost",
+    "DataTransfer",
     "EfosEntry",
     "Event",
     "FolioSeries",
     "GlobalInvoiceRun",
     "Heartbeat",
     "IdempotencyKey",
+    "Invitation",
     "Invoice",
     "InvoiceCount",
     "InvoicePublicLink",
     "InvoiceRelation",
     "LocalPacCredential",
+    "Membership",
     "Organization",
     "OutboxEmail",
     "Product",
@@ -55,6 +62,7 @@ __all__ = [
     "StaffRecoveryCode",
     "StaffTotp",
     "StampingLease",
+    "TeamAction",
     "Webhook",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -34,6 +34,8 @@ class Account(IdMixin, Base):
     user_key_prefix: Mapped[str | None] = mapped_column(String(16))
     user_key_created_at: Mapped[datetime | None]
     suspended_at: Mapped[datetime | None]
+    # The interface language the person chose ("es", "en"); None follows the browser.
+    language: Mapped[str | None] = mapped_column(String(5))
 
     @property
     def is_staff(self) -> bool:

@@ -18,7 +18,11 @@ class Customer(IdMixin, Base):
     """
 
     __tablename__ = "customers"
-    __table_args__ = (Index(None, "organization_id", "livemode", "created_at"),)
+    __table_args__ = (
+        Index(None, "organization_id", "livemode", "created_at"),
+        # An import finds the customer a row updates by its RFC.
+        Index(None, "organization_id", "livemode", "tax_id"),
+    )
 
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
     livemode: Mapped[bool] = mapped_column(Boolean)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,6 +41,17 @@ class Invoice(IdMixin, Base):
     __table_args__ = (
         UniqueConstraint("organization_id", "livemode", "idempotency_key"),
         Index("ix_invoices_listing", "organization_id", "livemode", "created_at", "id"),
+        # The home's figures: an organization's invoices of one environment by issue date.
+        Index("ix_invoices_issued", "organization_id", "livemode", "date"),
+        # The few invoices whose cancellation awaits the receiver (the home, the polling job).
+        Index(
+            "ix_invoices_cancellation_pending",
+            "organization_id",
+            "livemode",
+            "created_at",
+            sqlite_where=text("cancellation_status = 'pending'"),
+            postgresql_where=text("cancellation_status = 'pending'"),
+        ),
     )
 
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
@@ -85,6 +97,8 @@ class Invoice(IdMixin, Base):
     cancellation_requested_at: Mapped[datetime | None]
     canceled_at: Mapped[datetime | None]
     cancellation_xml: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # Who asked to cancel it: {"type": "user" | "api_key" | "support", ...} (``portal.actors``).
+    cancellation_actor: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     @property
     def balance(self) -> Decimal:

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, IdMixin
+from portal.models.custom_hosts import CustomHost
 from portal.schemas.organizations import PDF_EXTRA_DEFAULTS
 
 DEFAULT_PDF_EXTRA = PDF_EXTRA_DEFAULTS
@@ -70,6 +71,8 @@ class Organization(IdMixin, Base):
     certificate: Mapped[Certificate | None] = relationship(
         back_populates="organization", uselist=False
     )
+    # Its own host name for the self-invoice page (links use it once verified).
+    custom_host: Mapped[CustomHost | None] = relationship(viewonly=True, uselist=False)
 
 
 class Certificate(IdMixin, Base):

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug import exceptions as werkzeug_exceptions
 
-from portal import downloads, errorhandlers, pac_calls
+from portal import custom_hosts, downloads, errorhandlers, pac_calls
 from portal.cfdi import catalogs, pdf
 from portal.database import set_write_intent
 from portal.errors import NotFound, PortalError, TooManyRequests, ValidationError
@@ -52,9 +52,36 @@ def _page(template: str, organization: Organization, status: int = 200, **contex
     ), status
 
 
+class UnknownKey(Exception):
+    """A key the organization has no receipt for (or one too many guesses): its own page
+    asks to check the key, never the platform's."""
+
+    def __init__(self, organization: Organization, key: str, limit: TooManyRequests | None):
+        super().__init__(key)
+        self.organization, self.key, self.limit = organization, key, limit
+
+
+@bp.errorhandler(UnknownKey)
+def _unknown_key(error: UnknownKey):
+    form = KeyForm(formdata=None, data={"key": error.key[:16]})
+    if error.limit is None:
+        form.key.errors = [_("Revisa la clave: no encontramos un recibo con ella.")]
+        return _page("key", error.organization, 404, form=form, mistyped=True)
+    minutes = max(1, -(-error.limit.retry_after // 60))
+    form.key.errors = [
+        _("Demasiados intentos con claves que no existen. Intenta de nuevo en %(n)d minutos.",
+          n=minutes)
+    ]  # fmt: skip
+    response, status = _page("key", error.organization, 429, form=form, mistyped=True)
+    return response, status, {"Retry-After": str(error.limit.retry_after)}
+
+
 def _receipt(domain: str, key: str) -> tuple[Organization, Receipt]:
     ip = request.remote_addr or ""
-    organization, receipt = self_invoice.lookup(db.session, domain, key, ip)
+    try:
+        organization, receipt = self_invoice.lookup(db.session, domain, key, ip)
+    except TooManyRequests as limit:
+        raise UnknownKey(self_invoice.organization_for(db.session, domain), key, limit) from None
     if receipt is None:
         # A miss is written in a transaction of its own, so that page views stay read-only
         # (on SQLite they then never wait for the write lock).
@@ -62,7 +89,7 @@ def _receipt(domain: str, key: str) -> tuple[Organization, Receipt]:
         set_write_intent(True)
         self_invoice.record_miss(db.session, organization, key, ip)
         db.session.commit()
-        raise NotFound(self_invoice.NOT_FOUND)
+        raise UnknownKey(organization, key, None)
     return organization, receipt
 
 
@@ -321,9 +348,10 @@ def _fill_from_customer(form: TaxDataForm, customer: Any) -> None:
 def tax_info(secret: str):
     """A customer completes or corrects their tax data through the merchant's link."""
     customer = customers.customer_for_edit_secret(db.session, secret)
-    if customer is None:
+    organization = customer and db.session.get(Organization, customer.organization_id)
+    host_domain = custom_hosts.current_domain()
+    if organization is None or (host_domain and organization.domain != host_domain):
         return render_template("selfinvoice/link_invalid.html"), 410
-    organization = db.session.get(Organization, customer.organization_id)
     form = TaxDataForm()
     if request.method == "GET":
         _fill_from_customer(form, customer)

@@ -266,3 +266,10 @@ def reset_password(session: Session, token: str, password: str) -> Account:
         raise invalid
     set_password(account, password)
     return account
+
+
+def set_language(account: Account, language: str, offered: list[str]) -> None:
+    """Keep the interface language a person chose; a language not offered is a 400."""
+    if language not in offered:
+        raise ValidationError("Elige un idioma de la lista.", "invalid_language", path="language")
+    account.language = language

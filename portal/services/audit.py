@@ -89,6 +89,14 @@ def entries(
     return AuditPage(rows[:PAGE_SIZE], len(rows) > PAGE_SIZE)
 
 
+def for_organization(session: Session, organization_id: str, limit: int = 20) -> list[AuditEntry]:
+    """What support did in this organization, newest first (its activity page)."""
+    query = select(AuditEntry).where(
+        AuditEntry.organization_id == organization_id, AuditEntry.action.not_in(PRIVATE_ACTIONS)
+    )
+    return list(session.scalars(_newest_first(query).limit(limit)))
+
+
 def for_reseller(session: Session, account_id: str, limit: int = 20) -> list[AuditEntry]:
     """What support did for this account, newest first, as its owner sees it."""
     query = select(AuditEntry).where(

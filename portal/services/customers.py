@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, object_session
 
-from portal import settings
+from portal import hosts, settings
 from portal.cfdi import rules
 from portal.cfdi import types as cfdi
 from portal.errors import Problem, ValidationError
@@ -285,7 +285,7 @@ def email_edit_link(
             "organization_name": organization.legal_name or organization.name,
             "brand_color": f"#{organization.color}",
             "customer_name": customer.legal_name,
-            "link": edit_link_url(base_url, link),
+            "link": edit_link_url(hosts.tenant_base_url(organization, base_url), link),
             "expires_at": link.expires_at,
         },
         organization_id=organization.id,
@@ -363,6 +363,8 @@ def to_dict(customer: Customer, link: EditLink | None = None) -> dict[str, Any]:
         "external_id": customer.external_id,
     }
     if link is not None:
-        body["edit_link"] = edit_link_url(settings.current().public_base_url, link)
+        organization = object_session(customer).get(Organization, customer.organization_id)
+        base_url = hosts.tenant_base_url(organization, settings.current().public_base_url)
+        body["edit_link"] = edit_link_url(base_url, link)
         body["edit_link_expires_at"] = iso(link.expires_at)
     return answer(schema.Customer, body)

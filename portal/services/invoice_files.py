@@ -13,10 +13,11 @@ import io
 import zipfile
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, object_session
 
-from portal import settings
+from portal import hosts, settings
 from portal.cfdi import acuse, pdf
 from portal.errors import ValidationError
 from portal.models.invoices import Invoice
@@ -67,6 +68,7 @@ def pdf_key(invoice: Invoice, organization: Organization, extra: dict[str, Any])
             "livemode": invoice.livemode,
             "status": invoice.status,
             "cancellation_status": invoice.cancellation_status,
+            "canceled_at": str(invoice.canceled_at),
             "name": organization.name,
             "color": organization.color,
             "logo": hashlib.sha256(logo).hexdigest() if logo else None,
@@ -103,6 +105,7 @@ def pdf_of(invoice: Invoice, organization: Organization) -> bytes:
             pdf_extra=extra,
             custom_section=_text(invoice.data.get("pdf_custom_section")),
             test_mode=not invoice.livemode,
+            canceled_on=canceled_on(invoice, organization),
         )
 
     session = object_session(invoice)
@@ -110,6 +113,18 @@ def pdf_of(invoice: Invoice, organization: Organization) -> bytes:
         return render()
     key = pdf_key(invoice, organization, extra)
     return rendered_files.rendered(session, invoice.id, "pdf", key, render)
+
+
+def canceled_on(invoice: Invoice, organization: Organization) -> str | None:
+    """When a cancelled invoice was cancelled, in the organization's zone (named), for its
+    PDF's CANCELADA mark; None for any other invoice."""
+    if invoice.status != "canceled":
+        return None
+    moment = invoice.canceled_at or invoice.cancellation_requested_at
+    if moment is None:
+        return "fecha no registrada"
+    local = moment.astimezone(ZoneInfo(organization.timezone or "America/Mexico_City"))
+    return f"{local:%d/%m/%Y %H:%M} ({organization.timezone})"
 
 
 def zip_of(invoice: Invoice, organization: Organization) -> bytes:
@@ -197,7 +212,11 @@ def email(
         "organization": organization,
         "folio": folio,
         "brand_color": f"#{organization.color}",
-        "public_link_url": settings.current().link("public_links.show", token=token)
+        "public_link_url": hosts.on_tenant_host(
+            organization,
+            settings.current().link("public_links.show", token=token),
+            settings.current().public_base_url,
+        )
         if token
         else None,
     }

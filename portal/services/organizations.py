@@ -21,7 +21,7 @@ from portal.models.base import utcnow
 from portal.models.organizations import Certificate, FolioSeries, Organization
 from portal.schemas import organizations as shapes
 from portal.schemas import parse
-from portal.services import api_keys, secrets
+from portal.services import api_keys, custom_hosts, secrets, team
 
 DOMAIN_PATTERN = r"[a-z][a-z0-9\-_]{2,48}[a-z0-9]"
 RESERVED_DOMAINS = frozenset(
@@ -54,9 +54,12 @@ def owned_query(account: Account) -> Select[tuple[Organization]]:
     )
 
 
-def search(account: Account, q: str | None = None) -> Select[tuple[Organization]]:
-    """The account's organizations matching a free-text query, newest first."""
-    query = owned_query(account)
+def search(
+    account: Account, q: str | None = None, *, with_teams: bool = False
+) -> Select[tuple[Organization]]:
+    """The account's organizations (``with_teams``: also those it is a team member of)
+    matching a free-text query, newest first."""
+    query = team.reachable_query(account) if with_teams else owned_query(account)
     if q:
         like = f"%{q.strip().lower()}%"
         query = query.where(
@@ -83,6 +86,7 @@ def delete_organization(session: Session, organization: Organization) -> None:
     """Hide the organization and stop its keys at once; its documents are kept."""
     organization.deleted_at = utcnow()
     organization.domain = None  # frees the self-invoice address
+    custom_hosts.remove_host(session, organization)  # and its own host name
     api_keys.revoke_all(session, organization)
 
 
@@ -326,13 +330,22 @@ def get_series(session: Session, organization: Organization, name: str) -> Folio
 
 
 def create_series(
-    session: Session, organization: Organization, data: dict[str, Any]
+    session: Session,
+    organization: Organization,
+    data: dict[str, Any],
+    default_for: list[str] | tuple[str, ...] = (),
 ) -> FolioSeries:
-    """A new folio series with its next folio per environment."""
+    """A new folio series with its next folio per environment; ``default_for`` names the
+    document types (I, E, P…) it becomes the default series of."""
     sent = parse(shapes.SeriesIn, data)
     name, folio, folio_test = sent.series, sent.next_folio, sent.next_folio_test
     if any(s.name == name for s in list_series(session, organization)):
         raise Conflict(f"La serie «{name}» ya existe.", "series_exists", "series")
+    unknown = sorted(set(default_for) - set(shapes.DOCUMENT_TYPES))
+    if unknown:
+        raise ValidationError(
+            f"El tipo de documento «{unknown[0]}» no existe.", "invalid_enum", path="default_for"
+        )
     series = FolioSeries(
         organization_id=organization.id,
         name=name,
@@ -341,6 +354,9 @@ def create_series(
     )
     session.add(series)
     session.flush()
+    if default_for:
+        chosen = {kind: series.name for kind in default_for}
+        organization.default_series = {**organization.default_series, **chosen}
     return series
 
 

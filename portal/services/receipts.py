@@ -19,7 +19,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal import settings
+from portal import hosts, settings
 from portal.cfdi import catalogs, money, pdf
 from portal.cfdi.types import InvoiceInput, in_amount_range
 from portal.errors import ValidationError
@@ -315,10 +315,9 @@ def cancel(session: Session, receipt: Receipt) -> Receipt:
 
 
 def self_invoice_url(receipt: Receipt, organization: Organization | None) -> str | None:
-    """``PUBLIC_BASE_URL/<domain>/<key>``, or None while the organization has no domain."""
-    if organization is None or not organization.domain:
-        return None
-    return f"{settings.current().public_base_url}/{organization.domain}/{receipt.key}"
+    """The receipt's self-invoice page (on the organization's verified custom host, if any),
+    or None while the organization has no domain."""
+    return hosts.self_invoice_url(organization, receipt.key, settings.current().public_base_url)
 
 
 def release_from(session: Session, invoice: Invoice) -> list[Receipt]:

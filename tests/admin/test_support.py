@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import select
 
 from portal.models.audit import AuditEntry
@@ -16,6 +18,8 @@ from portal.models.organizations import ApiKey, Certificate, Organization
 from portal.models.receipts import Receipt
 from portal.services import secrets, support
 from tests.fixtures.factories import PASSWORD
+
+MEXICO = ZoneInfo("America/Mexico_City")  # the dates of a page without an organization
 
 INVOICE_UUID = "6F1E4A2B-3C4D-4E5F-8A9B-0C1D2E3F4A5B"
 
@@ -147,7 +151,7 @@ def test_tenant_page_shows_organizations_readiness_certificate_and_named_empty_s
         "Tacos Ana",
         "TAN010101AB1",
         "tacos-ana",
-        (utcnow() + timedelta(days=10)).strftime("%Y-%m-%d"),
+        format_date((utcnow() + timedelta(days=10)).astimezone(MEXICO), "d MMM y", locale="es"),
         "pronto",
         "Completa los datos fiscales",
         INVOICE_UUID,

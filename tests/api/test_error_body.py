@@ -65,9 +65,10 @@ def test_support_finds_a_request_by_its_request_id(api, db) -> None:
 
 @pytest.fixture
 def tight_limit(app: Any) -> Any:
-    """The API limited to 5 calls a second per key for one test."""
+    """The API limited to 5 calls an hour per key for one test (a window no slow machine
+    outlasts between the first call and the eighth)."""
     saved = app.config["API_RATE_LIMITS"]
-    app.config["API_RATE_LIMITS"] = "5/second"
+    app.config["API_RATE_LIMITS"] = "5/hour"
     app.extensions.pop("api_rate_limiter", None)
     yield
     app.config["API_RATE_LIMITS"] = saved
@@ -89,7 +90,7 @@ def test_past_the_limit_calls_get_429_with_retry_after(tight_limit, make_organiz
     body = refused.get_json()
     assert body["type"] == "rate_limit_error" and body["code"] == "rate_limit_exceeded"
     assert refused.headers["RateLimit-Remaining"] == "0"
-    assert 1 <= int(refused.headers["Retry-After"]) <= 1
+    assert 1 <= int(refused.headers["Retry-After"]) <= 3600
     assert api(other_key).get("/customers").status_code == 200  # per key
 
 

@@ -66,9 +66,16 @@ def test_form_stamps_an_invoice_line_by_line(client, org, db, verify_stamped) ->
 
 
 def test_preview_gives_the_engines_totals(client, org) -> None:
-    totals = client.post(_url(org, "/preview"), data=FORM).get_json()
-    assert totals == {"ok": True, "subtotal": "695.86", "taxes": "111.34", "total": "807.20"}
-    assert client.post(_url(org, "/preview"), data={"items-0-price": "x"}).get_json()["ok"] is False
+    preview = client.post(_url(org, "/preview"), data=FORM).get_json()
+    assert preview["ok"] is True
+    assert preview["totals"]["subtotal"] == "695.86" and preview["totals"]["total"] == "807.20"
+    assert preview["totals"]["taxes"] == [{"label": "IVA 16 %", "amount": "111.34"}]
+    assert [line["figures"]["total"] for line in preview["lines"]] == ["691.20", "116.00"]
+    bad = client.post(_url(org, "/preview"), data={"items-0-price": "x"}).get_json()
+    assert bad["ok"] is False and bad["totals"] is None
+    assert bad["lines"][0]["problems"] == [
+        "El campo «Concepto 1 · Precio unitario» debe ser un número."
+    ]
 
 
 def test_add_line_works_without_javascript(client, org) -> None:
@@ -82,7 +89,8 @@ def test_bad_form_shows_every_problem_with_its_path(client, org, db) -> None:
         data={**FORM, "tax_id": "NOPE", "action": "stamp", "items-0-price": "mucho"},
     )
     body = page.get_data(as_text=True)
-    assert page.status_code == 400 and "items[0].product.price" in body
+    assert page.status_code == 400 and "Concepto 1 · Precio unitario" in body
+    assert "items[0]" not in body and "price" not in body.split("<form")[0]
     assert db.scalar(select(Invoice.id)) is None
 
 
@@ -180,6 +188,6 @@ def test_editing_a_draft_with_bad_input_shows_the_path(client, org, db) -> None:
     page = client.post(
         _url(org, f"/{draft.id}/edit"), data={**FORM, "items-0-price": "x", "action": "stamp"}
     )
-    assert page.status_code == 400 and "items[0].product.price" in page.get_data(as_text=True)
+    assert page.status_code == 400 and "Concepto 1 · Precio unitario" in page.get_data(as_text=True)
     db.refresh(draft)
     assert draft.status == "draft"

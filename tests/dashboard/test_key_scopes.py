@@ -23,7 +23,7 @@ def test_keys_page_creates_scoped_keys_and_shows_last_use(
     assert scoped.get("/customers").status_code == 200
     assert scoped.post("/customers", json={}).get_json()["code"] == "insufficient_scope"
     listing = client.get(f"/dashboard/o/{org.id}/keys").get_data(as_text=True)
-    assert re.search(r"Último uso: \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", listing)
+    assert re.search(r"Último uso: \d{1,2} \w+ \d{4} \d{2}:\d{2} \(Ciudad de México\)", listing)
 
 
 def test_an_unknown_scope_is_refused_with_a_message(client, make_organization, login_as):

@@ -61,3 +61,17 @@ def test_mailbox_needs_a_login_and_disappears_with_smtp(
     account, _ = make_account()
     monkeypatch.setitem(app.config, "MAIL_URL", "smtp://127.0.0.1:9")
     assert login_as(account).get("/dashboard/dev/mailbox").status_code == 404
+
+
+def test_the_dashboard_links_the_mailbox_in_development_only(
+    app: Any, db: Any, make_account: Any, login_as: Any
+) -> None:
+    account, _ = make_account()
+    client = login_as(account)
+    assert 'href="/dashboard/dev/mailbox"' in client.get("/dashboard/").get_data(as_text=True)
+    app.config["MAIL_URL"] = "smtp://127.0.0.1:2525"
+    try:
+        page = client.get("/dashboard/").get_data(as_text=True)
+        assert 'href="/dashboard/dev/mailbox"' not in page
+    finally:
+        app.config["MAIL_URL"] = None

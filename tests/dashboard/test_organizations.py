@@ -124,10 +124,10 @@ def test_logo_upload_and_branding(client, make_organization, login_as):
     assert heavy.status_code == 400 and "pesa más de 500 KB" in heavy.get_data(as_text=True)
     saved = client.post(
         f"/dashboard/o/{org.id}/settings/branding",
-        data={"color": "#aa3300", "next_folio_number_test": "50", "codes": "y"},
+        data={"color": "#aa3300", "codes": "y"},
     )
     assert saved.status_code == 302
-    assert org.color == "AA3300" and org.next_folio_number_test == 50
+    assert org.color == "AA3300"
     assert org.pdf_extra["codes"] is True and org.pdf_extra["product_key"] is False
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.site import open_html, page_urls, takes_post
+from tests.fixtures.site import Visit, open_html, page_urls, takes_post
 
 pytestmark = pytest.mark.e2e
 
@@ -24,10 +24,10 @@ AXE_RUN = """async () => {
                                           summary: n.failureSummary}))}));
 }"""
 # The page's main form, emptied and sent without the browser's own checks: the server's errors.
-SUBMIT_EMPTY = """(submit) => {
+SUBMIT_EMPTY = """([selector, submit]) => {
   const texty = "input:not([type]), input[type=text], input[type=email], input[type=number], "
     + "input[type=tel], input[type=url], input[type=date], input[type=search], textarea";
-  const forms = [...document.querySelectorAll("main form")].filter(f =>
+  const forms = [...document.querySelectorAll(selector)].filter(f =>
     f.method === "post" && [...f.querySelectorAll(texty)].some(i => i.offsetParent !== null));
   if (!forms.length || !submit) return forms.length > 0;
   const form = forms[0];
@@ -75,12 +75,12 @@ def _report(found: dict[str, list[dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
-def _submit_empty(page: Any) -> bool:
-    """Send the page's main form emptied; False when the page has no such form."""
-    if not page.evaluate(SUBMIT_EMPTY, False):
+def _submit_empty(page: Any, selector: str) -> bool:
+    """Send the first form ``selector`` finds, emptied; False when the page has no such form."""
+    if not page.evaluate(SUBMIT_EMPTY, [selector, False]):
         return False
     with page.expect_navigation():
-        page.evaluate(SUBMIT_EMPTY, True)
+        page.evaluate(SUBMIT_EMPTY, [selector, True])
     return True
 
 
@@ -89,7 +89,9 @@ def test_no_serious_violation_on_any_page(page, app, seeded_site, axe_script) ->
     page.context.add_init_script(script=axe_script)
     found: dict[str, list[dict[str, Any]]] = {}
     unlinked: dict[str, list[str]] = {}
-    walked, forms = [], []
+    walked: list[str] = []
+    forms: list[tuple[Visit, str]] = []
+    refused = 0
     for visit in page_urls(app, seeded_site):
         if not open_html(page, visit):
             continue
@@ -97,15 +99,17 @@ def test_no_serious_violation_on_any_page(page, app, seeded_site, axe_script) ->
         if violations := _axe(page):
             found[f"{visit.label} {visit.url}"] = violations
         if takes_post(app, visit.url):
-            forms.append(visit)
-    for visit in forms:
+            forms.append((visit, "main form"))
+    for visit, selector in forms + seeded_site.forms:
         page.goto(visit.url)
-        if not _submit_empty(page):
+        if not _submit_empty(page, selector):
             continue
+        refused += page.locator("main .error, main [aria-invalid='true']").count() > 0
         if violations := _axe(page):
             found[f"{visit.label} {visit.url} (form errors)"] = violations
         if loose := page.evaluate(LOOSE_ERRORS):
             unlinked[f"{visit.label} {visit.url}"] = loose
     assert len(walked) > 40, walked  # the walk reached the pages, not sign-in redirects
+    assert refused >= 12, refused  # and the emptied forms came back with their errors
     assert not found, "axe found serious or critical violations:\n" + _report(found)
     assert not unlinked, f"field errors no control describes (aria-describedby): {unlinked}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from lxml import etree
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -99,16 +100,20 @@ def test_border_zone_generic_and_foreign_receivers_from_the_dashboard(
     page.get_by_role("button", name="Timbrar", exact=True).click()
     expect(page.get_by_text("Vigente")).to_be_visible()
     now = datetime.now(TIJUANA)
-    shown = {(now - timedelta(minutes=m)).strftime("%d/%m/%Y %H:%M") for m in range(3)}
+    shown = {
+        format_datetime(now - timedelta(minutes=m), "d MMM y HH:mm", locale="es") + " (Tijuana)"
+        for m in range(3)
+    }
     fecha = page.locator("dt", has_text="Fecha").locator("xpath=following-sibling::dd[1]")
-    assert fecha.inner_text().strip() in shown  # the organization's Pacific time
+    day_time, zone = fecha.inner_text().strip().split(" (")
+    assert day_time in shown and zone.startswith("America/Tijuana")  # Pacific time, named
     screenshot(page, "issuance-nominative-tijuana")
     root = _stamped_receptor(db, 1)
     receptor = root.find(f"{CFDI}Receptor")
     assert (receptor.get("Rfc"), receptor.get("Nombre")) == ("XAXX010101000", "MARIA LOPEZ")
     assert root.get("LugarExpedicion") == "22000"
     fecha_xml = datetime.fromisoformat(root.get("Fecha"))
-    assert fecha_xml.strftime("%d/%m/%Y %H:%M") in shown
+    assert format_datetime(fecha_xml, "d MMM y HH:mm", locale="es") + " (Tijuana)" in shown
 
     # A foreign customer saved once, then invoiced from the form.
     foreign = _api(page, key, "/customers", FOREIGN)
@@ -132,7 +137,10 @@ def test_self_invoice_page_explains_the_generic_rfc(page, make_account, make_org
     page.goto(receipt["self_invoice_url"])
     expect(page.get_by_role("heading", name="Factura tu compra")).to_be_visible()
     now = datetime.now(TIJUANA)
-    times = [(now - timedelta(minutes=m)).strftime("%d/%m/%Y %H:%M") for m in range(3)]
+    times = [
+        format_datetime(now - timedelta(minutes=m), "d MMM y HH:mm", locale="es") + " (Tijuana)"
+        for m in range(3)
+    ]
     purchase = page.get_by_text("Folio 1").inner_text()
     assert any(t in purchase for t in times), purchase  # the purchase in Pacific time
     page.get_by_label("RFC").fill("XAXX010101000")

@@ -116,7 +116,8 @@ def test_receipt_qr_to_invoice(page, live_server, make_organization, smtp_server
     screenshot(page, "selfinvoice-expired")
 
     page.goto("/kemper/NoExiste123")
-    expect(page.get_by_text("No encontramos lo que buscas.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Revisa la clave")).to_be_visible()  # its own page
+    expect(page.get_by_label("Clave del recibo")).to_have_value("NoExiste123")
     screenshot(page, "selfinvoice-not-found")
     page.goto("/kemper")
     screenshot(page, "selfinvoice-key")

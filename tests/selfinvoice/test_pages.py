@@ -170,12 +170,24 @@ def test_canceled_or_global_say_so(client, shop, db, status, text):
     assert text in client.get(_page(receipt)).get_data(as_text=True)
 
 
-def test_unknown_key_or_domain_is_a_plain_not_found(client, shop):
+def test_unknown_domain_is_a_plain_not_found(client, shop):
     _, _, receipt = shop
-    for path in ("/kemper/AAAAAAAAAA", "/nadie/" + receipt["key"], "/nadie"):
+    for path in ("/nadie/" + receipt["key"], "/nadie"):
         response = client.get(path)
         assert response.status_code == 404
         assert "Kemper" not in response.get_data(as_text=True)
+
+
+def test_a_mistyped_key_gets_the_merchants_page_to_try_again(client, shop):
+    _, _, receipt = shop
+    response = client.get("/kemper/AAAAAAAAAA")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "Revisa la clave" in html and "Escuela Kemper" in html and "--brand: #1F6FEB" in html
+    assert 'name="key"' in html and 'value="AAAAAAAAAA"' in html
+    assert 'action="/kemper"' in html and "Iniciar sesión" not in html
+    again = client.post("/kemper", data={"key": receipt["key"]})
+    assert again.status_code == 302 and again.headers["Location"].endswith(receipt["key"])
 
 
 def test_reserved_words_never_reach_the_portal(client):
@@ -188,7 +200,9 @@ def test_guessing_keys_gets_429_per_ip(client, shop):
     for index in range(self_invoice.MISSES_PER_IP):
         assert client.get(f"/kemper/guess{index:05d}").status_code == 404
     blocked = client.get("/kemper/guess99999")
-    assert blocked.status_code == 429 and "Demasiadas solicitudes" in blocked.get_data(True)
+    text = blocked.get_data(True)
+    assert blocked.status_code == 429 and "Demasiados intentos" in text
+    assert "Escuela Kemper" in text and 'name="key"' in text  # still the merchant's page
     assert blocked.headers["Retry-After"]
     assert client.get(_page(receipt)).status_code == 200  # a real key is never refused
     other_visitor = client.get("/kemper/guess99998", environ_base={"REMOTE_ADDR": "10.0.0.9"})
@@ -307,3 +321,23 @@ def test_logo_is_served_for_the_branded_pages(client, shop, db):
     logo = client.get("/kemper/logo")
     assert logo.status_code == 200 and logo.mimetype == "image/png"
     assert 'src="/kemper/logo"' in client.get(_page(receipt)).get_data(as_text=True)
+
+
+def test_tenant_pages_have_a_favicon_the_logo_when_set(client, db, shop):
+    import io
+
+    from PIL import Image
+
+    from portal.services import organizations as orgs
+
+    org, _, receipt = shop
+    icon = '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+    assert icon in client.get(_page(receipt)).get_data(as_text=True)
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "#aa3300").save(buffer, "PNG")
+    orgs.upload_logo(org, buffer.getvalue())
+    db.commit()
+    for path in (_page(receipt), "/kemper", "/kemper/NOEXISTE1"):
+        html = client.get(path).get_data(as_text=True)
+        assert '<link rel="icon" href="/kemper/logo" type="image/png">' in html, path
+    assert client.get("/kemper/logo").mimetype == "image/png"

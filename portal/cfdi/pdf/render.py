@@ -128,13 +128,16 @@ def invoice_html(
     pdf_extra: PdfExtra | Mapping[str, Any] | None = None,
     custom_section: str | None = None,
     test_mode: bool = False,
+    canceled_on: str | None = None,
 ) -> str:
-    """The invoice's HTML (what ``render_invoice`` turns into a PDF)."""
+    """The invoice's HTML (what ``render_invoice`` turns into a PDF); ``canceled_on`` (when it
+    was cancelled, as it should read) stamps it CANCELADA."""
     cfdi = xml if isinstance(xml, CFDI) else CFDI.from_string(_as_bytes(xml))
     return render_html(
         "invoice.html",
         doc=invoice_context(cfdi, pdf_extra),
         custom_section=sanitize_custom_section(custom_section),
+        canceled_on=canceled_on,
         **_base_context(branding, test_mode),
     )
 
@@ -146,10 +149,17 @@ def render_invoice(
     pdf_extra: PdfExtra | Mapping[str, Any] | None = None,
     custom_section: str | None = None,
     test_mode: bool = False,
+    canceled_on: str | None = None,
 ) -> bytes:
-    """The PDF of a stamped CFDI 4.0 (invoice, credit note, payment receipt...)."""
+    """The PDF of a stamped CFDI 4.0 (invoice, credit note, payment receipt...); a cancelled
+    one carries a CANCELADA mark with ``canceled_on``."""
     html = invoice_html(
-        xml, branding, pdf_extra=pdf_extra, custom_section=custom_section, test_mode=test_mode
+        xml,
+        branding,
+        pdf_extra=pdf_extra,
+        custom_section=custom_section,
+        test_mode=test_mode,
+        canceled_on=canceled_on,
     )
     return html_to_pdf(html, "invoice.css")
 

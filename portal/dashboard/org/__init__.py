@@ -1,26 +1,23 @@
 """Screens inside one organization: overview, settings, keys. Later sections register here too.
 
-Every URL carries the organization id; ``before_request`` loads it through the account's scope
-(another reseller's id is a 404) and fixes the tenant, with the environment chosen by the
-always-visible test/live switch.
+Every URL carries the organization id; ``roles.protect`` loads it for the signed-in account (its
+owner or a team member; anyone else gets 404), refuses what the account's role there does not
+allow, and fixes the tenant, with the environment chosen by the always-visible test/live switch.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, session, url_for
+from flask import Blueprint, g, session, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
 
-from portal.extensions import db
-from portal.services import organizations as orgs
-from portal.services import support
-from portal.tenancy import Tenant, set_tenant
+from portal.dashboard import roles
 
 bp = Blueprint("org", __name__, url_prefix="/dashboard/o/<org_id>")
 
-# (endpoint, label): a section appears in the navigation once its view exists.
+# (endpoint, label): a section appears in the navigation once its view exists and the role may
+# open it.
 SECTIONS = [
     ("org.overview", _l("Resumen")),
     ("org.customers", _l("Clientes")),
@@ -32,6 +29,7 @@ SECTIONS = [
     ("org.activity", _l("Actividad")),
     ("org.settings", _l("Configuración")),
     ("org.keys", _l("Llaves de API")),
+    ("org.team_page", _l("Equipo")),
 ]
 
 
@@ -60,21 +58,17 @@ def _add_org_id(endpoint: str, values: dict[str, Any]) -> None:
         values["org_id"] = g.org_id
 
 
-@bp.before_request
-@login_required
-def _load_organization() -> None:
-    organization = orgs.get_owned(db.session, current_user, g.org_id)
-    support.refuse_if_suspended(organization)
-    g.organization = organization
-    set_tenant(Tenant(organization, is_live(organization.id), current_user))
+# Every page: the signed-in account's role in the organization of the URL, checked (404 for
+# anyone outside it, 403 for what the role does not allow), and the tenant fixed.
+roles.protect(bp, is_live)
 
 
 @bp.context_processor
 def _navigation() -> dict[str, Any]:
     if "organization" not in g:
         return {}  # an error page before the organization was loaded
-    views = current_app.view_functions
-    sections = [(endpoint, label) for endpoint, label in SECTIONS if endpoint in views]
+    role = roles.current_role()
+    sections = [(endpoint, label) for endpoint, label in SECTIONS if roles.may(role, endpoint)]
     return {
         "org": g.organization,
         "livemode": g.tenant.livemode,
@@ -85,11 +79,15 @@ def _navigation() -> dict[str, Any]:
 
 from portal.dashboard.org import (  # noqa: E402,F401
     catalog,
+    custom_host,
     events,
+    home,
     invoice_actions,
     invoices,
     public_links,
     receipts,
     retentions,
     settings,
+    team,
+    transfers,
 )

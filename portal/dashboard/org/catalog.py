@@ -139,9 +139,17 @@ def products_list():
 def new_product():
     """Register a product."""
     form = ProductForm()
+    if request.method == "POST" and form.pick_key(request.form):
+        return _product_page(form)
     if _submit(form, lambda data: products.create_product(db.session, current_tenant(), data))[0]:
         return _saved(_("Guardamos el producto."), "org.products")
-    return _form_page("dashboard/org/product_form.html", form)
+    return _product_page(form)
+
+
+def _product_page(form: ProductForm, **context: Any) -> tuple[str, int]:
+    """The product form, with SAT keys suggested for words typed in its key fields."""
+    template = "dashboard/org/product_form.html"
+    return _form_page(template, form, suggestions=form.key_suggestions(), **context)
 
 
 @bp.route("/products/<product_id>", methods=["GET", "POST"])
@@ -151,9 +159,11 @@ def edit_product(product_id: str):
     form = ProductForm(editing=True)
     if request.method == "GET":
         form.fill(product)
+    elif form.pick_key(request.form):
+        return _product_page(form, product=product)
     elif _submit(form, lambda data: products.update_product(db.session, product, data))[0]:
         return _saved(_("Guardamos el producto."), "org.products")
-    return _form_page("dashboard/org/product_form.html", form, product=product)
+    return _product_page(form, product=product)
 
 
 @bp.post("/products/<product_id>/delete")

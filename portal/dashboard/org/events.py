@@ -12,13 +12,14 @@ from wtforms import SelectField, SelectMultipleField, StringField, widgets
 
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp
+from portal.dashboard.roles import requires
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attach_errors, max_length, strip
 from portal.impersonation import refused_while_impersonating
 from portal.models.events import EVENT_TYPES, Webhook, WebhookDelivery
 from portal.models.statuses import WebhookStatus
-from portal.services import activity, webhooks
+from portal.services import activity, audit, team, webhooks
 from portal.tenancy import current_tenant, scoped_get, scoped_select
 
 EVENT_CHOICES = [(name, name) for name in EVENT_TYPES]
@@ -67,6 +68,7 @@ def _save(form: WebhookForm, save: Any) -> Any:
 
 
 @bp.route("/webhooks", methods=["GET", "POST"], endpoint="webhooks")
+@requires("admin", read="configuration")
 def webhooks_list() -> Any:
     """The environment's webhooks and a form to add one."""
     tenant = current_tenant()
@@ -94,6 +96,7 @@ def _webhook_page(hook: Webhook, form: WebhookEditForm, **shown: Any) -> tuple[s
 
 
 @bp.route("/webhooks/<webhook_id>", methods=["GET", "POST"])
+@requires("admin", read="configuration")
 def webhook(webhook_id: str) -> Any:
     """One webhook: settings, and its deliveries with every attempt."""
     hook = scoped_get(Webhook, webhook_id)
@@ -106,6 +109,7 @@ def webhook(webhook_id: str) -> Any:
 
 
 @bp.route("/webhooks/<webhook_id>/secret", methods=["POST"])
+@requires("admin", read="configuration")
 @refused_while_impersonating
 def reveal_webhook_secret(webhook_id: str) -> Any:
     """Show the signing secret (a POST, so that it never sits in a cached page or a log)."""
@@ -116,6 +120,7 @@ def reveal_webhook_secret(webhook_id: str) -> Any:
 
 
 @bp.route("/webhooks/<webhook_id>/delete", methods=["POST"])
+@requires("admin", read="configuration")
 def delete_webhook(webhook_id: str) -> Any:
     """Remove a webhook."""
     if ConfirmForm().validate_on_submit():
@@ -126,6 +131,7 @@ def delete_webhook(webhook_id: str) -> Any:
 
 
 @bp.route("/deliveries/<delivery_id>/resend", methods=["POST"])
+@requires("admin", read="configuration")
 def resend_delivery(delivery_id: str) -> Any:
     """Deliver an event to its webhook again, now."""
     delivery = scoped_get(WebhookDelivery, delivery_id)
@@ -138,12 +144,15 @@ def resend_delivery(delivery_id: str) -> Any:
 
 @bp.route("/activity", endpoint="activity")
 def activity_page() -> Any:
-    """Recent events with their deliveries, recent emails, and failing webhooks."""
+    """What the team did, recent events with their deliveries, recent emails, and failing
+    webhooks."""
     tenant = current_tenant()
     return render_template(
         "dashboard/org/activity.html",
+        team_actions=team.recent_actions(db.session, tenant.organization),
         events=activity.recent_events(db.session, tenant),
         emails=activity.recent_emails(db.session, tenant),
         failing=activity.failing_webhooks(db.session, tenant),
+        support_entries=audit.for_organization(db.session, tenant.organization.id),
         confirm=ConfirmForm(),
     )

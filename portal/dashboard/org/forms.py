@@ -92,11 +92,9 @@ class LogoForm(FlaskForm):
 
 
 class BrandingForm(FlaskForm):
-    """Colour, next folios and the optional fields of the PDF."""
+    """Colour and the optional fields of the PDF (next folios live on the series page)."""
 
     color = StringField(_l("Color de la marca"), [max_length(7)], filters=[strip])
-    next_folio_number_test = IntegerField(_l("Siguiente folio (pruebas)"), [Optional()])
-    next_folio_number = IntegerField(_l("Siguiente folio (producción)"), [Optional()])
     codes = BooleanField(_l("Mostrar claves del SAT junto a las descripciones"))
     product_key = BooleanField(_l("Mostrar la clave de producto"))
     round_unit_price = BooleanField(_l("Redondear el precio unitario a 2 decimales"))
@@ -109,8 +107,6 @@ class BrandingForm(FlaskForm):
         """The shape the organizations service takes."""
         return {
             "color": self.color.data,
-            "next_folio_number": self.next_folio_number.data,
-            "next_folio_number_test": self.next_folio_number_test.data,
             "pdf_extra": {key: getattr(self, key).data for key in self.PDF_EXTRA},
         }
 
@@ -138,8 +134,6 @@ class ReceiptSettingsForm(FlaskForm):
     duration_days = IntegerField(
         _l("Días para autofacturar (0 = hasta el fin del periodo)"), [Optional()]
     )
-    next_folio_number_test = IntegerField(_l("Siguiente folio de recibo (pruebas)"), [Optional()])
-    next_folio_number = IntegerField(_l("Siguiente folio de recibo (producción)"), [Optional()])
     allowed_cfdi_uses = MultiCheckboxField(
         _l("Usos de CFDI que ofrece la página de autofactura"), choices=[]
     )
@@ -164,6 +158,21 @@ class SeriesForm(FlaskForm):
     """Create or edit a folio series."""
 
     series = StringField(_l("Serie"), [max_length(25)], filters=[strip])
+    next_folio_test = IntegerField(_l("Siguiente folio (pruebas)"), [Optional()])
+    next_folio = IntegerField(_l("Siguiente folio (producción)"), [Optional()])
+    default_for = MultiCheckboxField(
+        _l("Usarla como serie predeterminada de"),
+        choices=[
+            ("I", _l("Facturas de ingreso")),
+            ("E", _l("Notas de crédito (egreso)")),
+            ("P", _l("Complementos de pago")),
+        ],
+    )
+
+
+class NextFoliosForm(FlaskForm):
+    """The next folios of documents without a series, or of receipts."""
+
     next_folio_test = IntegerField(_l("Siguiente folio (pruebas)"), [Optional()])
     next_folio = IntegerField(_l("Siguiente folio (producción)"), [Optional()])
 

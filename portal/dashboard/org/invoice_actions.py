@@ -7,6 +7,7 @@ every fiscal rule; a refusal is shown on the page, beside the field it names.
 
 from __future__ import annotations
 
+import re
 from datetime import date as date_type
 from datetime import datetime, time
 from typing import Any
@@ -18,11 +19,19 @@ from flask_babel import lazy_gettext as _l
 
 from portal import pac_calls
 from portal.cfdi import catalogs
+from portal.dashboard import invoice_page_parts
 from portal.dashboard.forms import ConfirmForm
-from portal.dashboard.invoice_forms import CancelForm, CreditNoteForm, PaymentForm
+from portal.dashboard.invoice_forms import (
+    CancelForm,
+    CreditNoteForm,
+    PaymentForm,
+    credit_note_taxes,
+    invoice_iva,
+    readable_problems,
+)
 from portal.dashboard.org import bp
 from portal.dashboard.org.public_links import link_context
-from portal.errors import PortalError
+from portal.errors import PortalError, Problem
 from portal.extensions import db
 from portal.forms import attach_errors
 from portal.i18n import language as _lang
@@ -70,13 +79,14 @@ def payment_body(invoice: Invoice, form: PaymentForm, zone: ZoneInfo) -> dict[st
 
 
 def credit_note_body(invoice: Invoice, form: CreditNoteForm) -> dict[str, Any]:
-    """A CFDI of type E for ``form.amount`` (IVA included) related to the invoice with 01."""
+    """A CFDI of type E for ``form.amount`` (taxes included) related to the invoice with 01."""
     product = {
         "description": form.description.data,
         "product_key": form.product_key.data or "84111506",
         "unit_key": "ACT",
         "price": str(form.amount.data),
         "tax_included": True,
+        "taxes": credit_note_taxes(form.iva.data),
     }
     body = {
         "type": "E",
@@ -100,6 +110,7 @@ def _forms(invoice: Invoice) -> dict[str, Any]:
     lang = _lang()
     credit = CreditNoteForm(lang=lang, formdata=None)
     credit.description.data = _("Descuento sobre la factura %(folio)s", folio=_folio(invoice))
+    credit.iva.data = invoice_iva(invoice.data or {})
     payment = PaymentForm(lang=lang, formdata=None)
     zone = ZoneInfo(current_tenant().organization.timezone)
     payment.date.data = datetime.now(zone).date()
@@ -131,7 +142,8 @@ def _folio(invoice: Invoice) -> str:
 def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str, int]:
     """The invoice's page with its payments, credit notes and the forms (``forms`` replace the
     blank ones, with the values and errors of a refused submission)."""
-    session = db.session
+    session, organization = db.session, current_tenant().organization
+    lines, local_taxes = invoice_page_parts.line_rows(session, current_tenant(), invoice)
     found = related_documents.dependents(
         session, invoice, (InvoiceStatus.VALID, InvoiceStatus.CANCELED)
     )
@@ -141,7 +153,7 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
         "invoice": invoice,
         "motives": catalogs.options("cancellation_motive", _lang()),
         "payment_form": catalogs.describe("payment_form", invoice.payment_form, _lang()),
-        "ready": invoices.is_ready_to_stamp(invoice, current_tenant().organization),
+        "ready": invoices.is_ready_to_stamp(invoice, organization),
         "confirm": ConfirmForm(),
         "payments": chain,
         "references": related_documents.references_of(session, invoice),
@@ -155,6 +167,9 @@ def invoice_page(invoice: Invoice, status: int = 200, **forms: Any) -> tuple[str
         "payable": payments.accepts_payments(invoice) and invoice.balance > 0,
         "accepts_credit_notes": related_documents.accepts_credit_notes(invoice),
         "whatsapp": contacts.whatsapp_links(session, invoice.customer_id, _share_text(invoice)),
+        "lines": lines,
+        "local_taxes": local_taxes,
+        "cancellation": invoice_page_parts.cancellation_facts(invoice, organization, _lang()),
         **_forms(invoice),
         **link_context(invoice),
         **forms,
@@ -204,6 +219,23 @@ def register_payment(invoice_id: str):
     return invoice_page(_load(invoice_id), 400, pay_form=form)
 
 
+# The credit note's one line is the form's fields: its price is the amount, its taxes the IVA.
+CREDIT_NOTE_FIELDS = {"price": "amount", "taxes": "iva", "rate": "iva", "factor": "iva"}
+
+
+def _credit_note_error(error: PortalError) -> PortalError:
+    """The service's problems in the form's words, beside the credit note's own fields."""
+    problems = [
+        Problem(p.message, p.code, CREDIT_NOTE_FIELDS.get(_leaf(p.path), p.path), p.source)
+        for p in readable_problems(error.problems, [])
+    ]
+    return PortalError.from_problems(problems, error.status)
+
+
+def _leaf(path: str | None) -> str:
+    return re.sub(r"\[\d+\]", "", (path or "").split(".")[-1])
+
+
 @bp.post("/invoices/<invoice_id>/credit-notes")
 def issue_credit_note(invoice_id: str):
     """Issue a credit note related to the invoice (TipoRelacion 01)."""
@@ -216,7 +248,7 @@ def issue_credit_note(invoice_id: str):
             note = pac_calls.create(db.session, current_tenant(), credit_note_body(invoice, form))
         except PortalError as error:
             db.session.rollback()
-            attach_errors(form, error)
+            attach_errors(form, _credit_note_error(error))
         else:
             return _saved(_("Nota de crédito %(folio)s emitida.", folio=_folio(note)), invoice.id)
     return invoice_page(_load(invoice_id), 400, credit_form=form)
@@ -249,10 +281,10 @@ def cancel_invoice(invoice_id: str):
     form = CancelForm(lang=_lang())
     if form.validate():
         try:
-            invoices.cancel(
+            invoice = pac_calls.cancel(
                 db.session,
                 current_tenant(),
-                invoice,
+                lambda: _load(invoice_id),
                 form.motive.data,
                 form.substitution.data or None,
             )

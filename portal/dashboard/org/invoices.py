@@ -2,38 +2,23 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo
-
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from werkzeug.datastructures import MultiDict
 
 from portal import downloads, pac_calls
-from portal.cfdi import catalogs, rules
-from portal.dashboard.forms import ConfirmForm
+from portal.dashboard import invoice_form_views
+from portal.dashboard.invoice_forms import field_label, readable_problems
 from portal.dashboard.org import bp
 from portal.dashboard.org.invoice_actions import invoice_page
 from portal.errors import PortalError
 from portal.extensions import db
-from portal.i18n import language as _lang
-from portal.models.customers import Customer
 from portal.models.invoices import Invoice
-from portal.models.statuses import InvoiceStatus
+from portal.models.statuses import CancellationStatus, InvoiceStatus
 from portal.pagination import filter_dates, paginate
 from portal.services import invoice_files, invoices
-from portal.tenancy import current_tenant, scoped_get, scoped_select
+from portal.tenancy import current_tenant, scoped_get
 
-LINE_FIELDS = ("description", "product_key", "quantity", "price", "unit_key")
 FILTERS = ("q", "status", "type", "date[gte]", "date[lte]")
-
-
-@bp.app_template_global()
-def local_time(moment: datetime) -> datetime:
-    """A timestamp in the organization's time zone (how the SAT documents show it)."""
-    return moment.astimezone(ZoneInfo(current_tenant().organization.timezone))
 
 
 def _load(invoice_id: str) -> Invoice:
@@ -47,135 +32,12 @@ def _done(message: str, invoice_id: str) -> Response:
 
 
 def _failed(error: PortalError, invoice_id: str) -> Response:
+    """Back to the invoice's page with every problem, each in the form's words."""
     db.session.rollback()
-    flash(error.message, "error")
+    for problem in readable_problems(error.problems, []):
+        label = field_label(problem.path, [])
+        flash(f"{label}: {problem.message}" if label else problem.message, "error")
     return redirect(url_for("org.invoice", invoice_id=invoice_id))
-
-
-# The form <-> Facturapi body -------------------------------------------------------------
-
-
-def _lines(form: MultiDict) -> list[dict[str, str]]:
-    """The form's invoice lines, in order, skipping the empty ones."""
-    indexes = sorted(
-        {int(key.split("-")[1]) for key in form if key.startswith("items-") and key.count("-") == 2}
-    )
-    lines = [{f: form.get(f"items-{i}-{f}", "").strip() for f in LINE_FIELDS} for i in indexes]
-    return [line for line in lines if any(line[f] for f in ("description", "price"))]
-
-
-def body_from_form(form: MultiDict) -> dict[str, Any]:
-    """A Facturapi invoice body from the dashboard form (the service checks everything)."""
-    customer: Any = form.get("customer_id") or {
-        "legal_name": form.get("legal_name", "").strip(),
-        "tax_id": form.get("tax_id", "").strip().upper(),
-        "tax_system": form.get("tax_system") or None,
-        "email": form.get("email", "").strip() or None,
-        "address": {"zip": form.get("zip", "").strip()},
-    }
-    items = [
-        {
-            "quantity": line["quantity"] or "1",
-            "product": {
-                "description": line["description"],
-                "product_key": line["product_key"],
-                "price": line["price"],
-                "unit_key": line["unit_key"] or "H87",
-            },
-        }
-        for line in _lines(form)
-    ]
-    body = {"customer": customer, "items": items, "use": form.get("use") or "G03"}
-    body["payment_form"] = form.get("payment_form") or None
-    body["payment_method"] = form.get("payment_method") or "PUE"
-    return {key: value for key, value in body.items() if value is not None}
-
-
-def _form_values(invoice: Invoice | None) -> dict[str, Any]:
-    """What the form shows: the posted values, or a draft's, or a blank invoice."""
-    if request.method == "POST":
-        extra = [{}] if request.form.get("action") == "add_line" else []
-        return {"fields": request.form, "lines": (_lines(request.form) + extra) or [{}]}
-    data = invoice.data if invoice else {}
-    customer = data.get("customer") or {}
-    fields = {**customer, "zip": (customer.get("address") or {}).get("zip"), **data}
-    fields["customer_id"] = invoice.customer_id if invoice else None
-    lines = [
-        {**(item.get("product") or {}), "quantity": item.get("quantity", 1)}
-        for item in data.get("items") or []
-    ]
-    return {"fields": fields, "lines": lines or [{}]}
-
-
-def _field_labels() -> dict[str, str]:
-    """The form's label for each API path a problem can name (the form has no other fields)."""
-    return {
-        "customer.tax_id": _("RFC"),
-        "customer.legal_name": _("Nombre o razón social"),
-        "customer.tax_system": _("Régimen fiscal"),
-        "customer.address.zip": _("Código postal fiscal"),
-        "use": _("Uso del CFDI"),
-        "payment_form": _("Forma de pago"),
-        "payment_method": _("Método de pago"),
-    }
-
-
-def _problem_rows(error: PortalError | None) -> list[tuple[str | None, str]]:
-    """Each problem as (the form's label or None, a message for the dashboard, not the API)."""
-    if error is None:
-        return []
-    labels, rows = _field_labels(), []
-    for problem in error.problems:
-        message = problem.message
-        if problem.code == rules.GLOBAL_REQUIRED:
-            message = _(
-                "Una factura a «PUBLICO EN GENERAL» con el RFC XAXX010101000 es una factura "
-                "global: emítela desde Recibos → Factura global. Para facturar a una persona "
-                "con el RFC genérico, escribe su nombre en lugar de PUBLICO EN GENERAL."
-            )
-        line = re.match(r"items\[(\d+)\]", problem.path or "")
-        label = _("Concepto %(n)s", n=int(line.group(1)) + 1) if line else None
-        rows.append((labels.get(problem.path or "", label), message))
-    return rows
-
-
-def _form_page(invoice: Invoice | None, error: PortalError | None = None) -> tuple[str, int]:
-    customers = db.session.scalars(
-        scoped_select(Customer).order_by(Customer.legal_name).limit(200)
-    ).all()
-    context = {
-        "invoice": invoice,
-        "error": error,
-        "problems": _problem_rows(error),
-        "customers": [c for c in customers if c.legal_name],
-        "uses": rules.type_use_options("I", _lang()),
-        "regimes": catalogs.options("tax_system", _lang()),
-        "payment_forms": catalogs.options("payment_form", _lang()),
-        "confirm": ConfirmForm(),
-        **_form_values(invoice),
-    }
-    return render_template("dashboard/org/invoice_form.html", **context), 400 if error else 200
-
-
-def _save_form(invoice: Invoice | None) -> Any:
-    """Create or update from the form: ``action`` is draft, stamp or async."""
-    action = request.form.get("action", "draft")
-    body = body_from_form(request.form)
-    tenant = current_tenant()
-    try:
-        if invoice is None:
-            status = {"status": "draft"} if action == "draft" else {}
-            invoice = pac_calls.create(
-                db.session, tenant, {**body, **status}, run_async=action == "async"
-            )
-        else:
-            invoices.update_draft(db.session, tenant, invoice, body)
-            if action != "draft":
-                invoice = pac_calls.stamp_draft(db.session, invoice)
-    except PortalError as error:
-        db.session.rollback()
-        return _form_page(invoice if invoice and invoice.id else None, error)
-    return _done(_("Factura guardada."), invoice.id)
 
 
 # Screens ----------------------------------------------------------------------------------
@@ -200,10 +62,8 @@ def invoices_list():
 
 @bp.route("/invoices/new", methods=["GET", "POST"])
 def new_invoice():
-    """Build an invoice line by line; save it as a draft or stamp it."""
-    if request.method == "POST" and request.form.get("action") != "add_line":
-        return _save_form(None)
-    return _form_page(None)
+    """Build an invoice line by line (saved products or typed lines); review, save or stamp."""
+    return invoice_form_views.form_page(None)
 
 
 @bp.route("/invoices/<invoice_id>/edit", methods=["GET", "POST"])
@@ -212,23 +72,19 @@ def edit_invoice(invoice_id: str):
     invoice = _load(invoice_id)
     if invoice.status != InvoiceStatus.DRAFT:
         return redirect(url_for("org.invoice", invoice_id=invoice.id))
-    if request.method == "POST" and request.form.get("action") != "add_line":
-        return _save_form(invoice)
-    return _form_page(invoice)
+    return invoice_form_views.form_page(invoice)
 
 
 @bp.post("/invoices/preview")
 def preview_invoice():
-    """The engine's totals for the form as it is now (the form's running totals)."""
-    totals = invoices.preview_totals(body_from_form(request.form))
-    if totals is None:
-        return jsonify(ok=False)
-    return jsonify(
-        ok=True,
-        subtotal=f"{totals.subtotal:,.2f}",
-        taxes=f"{totals.total - totals.subtotal + totals.discount:,.2f}",
-        total=f"{totals.total:,.2f}",
-    )
+    """Each line's figures and the totals, computed as stamping will (the running totals)."""
+    return invoice_form_views.preview()
+
+
+@bp.get("/invoices/products.json")
+def invoice_products():
+    """Saved products for the form's picker, found by name, SKU or SAT key."""
+    return invoice_form_views.products()
 
 
 @bp.route("/invoices/<invoice_id>")
@@ -285,4 +141,19 @@ def invoice_action(invoice_id: str, action: str):
         flash(_("Borrador eliminado."), "success")
         return redirect(url_for("org.invoices"))
     target = result.id if action == "copy" else found.id
-    return _done(_("Listo."), target)
+    return _done(_action_message(action, result), target)
+
+
+def _action_message(action: str, result: Invoice | None) -> str:
+    """What the success message says after each action of the invoice's page."""
+    pending = result is not None and result.cancellation_status == CancellationStatus.PENDING
+    if action == "cancel" and pending:
+        return _("Solicitud enviada: el receptor debe aceptar la cancelación.")
+    messages = {
+        "stamp": _("Factura timbrada."),
+        "copy": _("Copia guardada como borrador."),
+        "cancel": _("Factura cancelada ante el SAT."),
+        "email": _("Enviamos la factura por correo."),
+        "refresh": _("Consultamos el estado en el SAT."),
+    }
+    return messages[action]

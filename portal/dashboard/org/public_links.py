@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp
+from portal.dashboard.roles import requires
 from portal.extensions import db
-from portal.links import public_url
+from portal.links import tenant_url
 from portal.models.invoices import Invoice
 from portal.models.public_links import InvoicePublicLink
 from portal.schemas.public_links import MAX_LINK_DAYS
@@ -31,7 +32,11 @@ def link_context(invoice: Invoice) -> dict[str, object]:
     link = public_links.existing_link(db.session, invoice)
     return {
         "public_link": link,
-        "public_link_url": public_url("public_links.show", token=link.token) if link else None,
+        "public_link_url": tenant_url(
+            current_tenant().organization, "public_links.show", token=link.token
+        )
+        if link
+        else None,
         "public_link_open": bool(link and public_links.is_open(link)),
     }
 
@@ -53,6 +58,7 @@ def invoice_public_link(invoice_id: str):
 
 
 @bp.post("/settings/public-links")
+@requires("admin", read="configuration")
 def public_link_settings():
     """The lifetime, in days, of new and reset public links."""
     if not ConfirmForm().validate_on_submit():

@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from portal import pac_calls
 from portal.cfdi import catalogs, qr
 from portal.dashboard.forms import ConfirmForm
+from portal.dashboard.invoice_forms import items_from_form
 from portal.dashboard.org import bp
-from portal.dashboard.org.invoices import body_from_form
 from portal.downloads import set_disposition
 from portal.errors import PortalError
 from portal.extensions import db
@@ -61,7 +61,7 @@ def new_receipt():
     lines: list = [{}] * 3
     if request.method == "POST":
         body = {
-            "items": body_from_form(request.form)["items"],
+            "items": items_from_form(request.form),
             "payment_form": request.form.get("payment_form"),
             "branch": request.form.get("branch", "").strip() or None,
         }

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from portal.cfdi.errors import CSDError
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp, set_live
+from portal.dashboard.org.custom_host import page_context as custom_host_context
 from portal.dashboard.org.forms import (
     ADDRESS_KEYS,
     BrandingForm,
@@ -26,9 +27,11 @@ from portal.dashboard.org.forms import (
     DomainForm,
     LegalForm,
     LogoForm,
+    NextFoliosForm,
     ReceiptSettingsForm,
     SeriesForm,
 )
+from portal.dashboard.roles import requires
 from portal.downloads import set_disposition
 from portal.errors import PortalError, ValidationError
 from portal.extensions import db
@@ -52,19 +55,8 @@ def _done(message: str, endpoint: str = "org.overview"):
     return redirect(url_for(endpoint))
 
 
-@bp.route("/")
-def overview():
-    """Readiness checklist and where to go next."""
-    organization = g.organization
-    return render_template(
-        "dashboard/org/overview.html",
-        steps=orgs.pending_steps(organization),
-        test_ready=orgs.is_test_ready(organization),
-        expires_soon=orgs.certificate_expires_soon(organization),
-    )
-
-
 @bp.route("/env", methods=["POST"])
+@requires("read")
 def switch_env():
     """Switch between the test and live environments."""
     if ConfirmForm().validate_on_submit():
@@ -74,12 +66,14 @@ def switch_env():
 
 
 @bp.route("/settings")
+@requires("admin", read="configuration")
 def settings():
     """The settings index."""
     return redirect(url_for("org.legal"))
 
 
 @bp.route("/settings/legal", methods=["GET", "POST"])
+@requires("admin", read="configuration")
 def legal():
     """Legal data and fiscal address."""
     organization = g.organization
@@ -107,6 +101,7 @@ def _fill_legal(form: LegalForm, organization) -> None:
 
 
 @bp.route("/settings/certificate", methods=["GET", "POST"])
+@requires("admin", read="configuration")
 def certificate():
     """Upload (or replace) the CSD; support may look but not replace it."""
     form = CertificateForm()
@@ -146,6 +141,7 @@ def _file(field, name: str, max_bytes: int = FILE_MAX) -> bytes:
 
 
 @bp.route("/settings/certificate/delete", methods=["POST"])
+@requires("admin", read="configuration")
 @refused_while_impersonating
 def delete_certificate():
     """Remove the CSD."""
@@ -156,14 +152,13 @@ def delete_certificate():
 
 
 @bp.route("/settings/branding", methods=["GET", "POST"])
+@requires("admin", read="configuration")
 def branding():
     """Colour, folios, optional PDF fields; the logo has its own form."""
     organization = g.organization
     form = BrandingForm()
     if request.method == "GET":
         form.color.data = organization.color
-        form.next_folio_number.data = organization.next_folio_number
-        form.next_folio_number_test.data = organization.next_folio_number_test
         for key in BrandingForm.PDF_EXTRA:
             getattr(form, key).data = organization.pdf_extra.get(key, False)
     elif form.validate_on_submit():
@@ -179,6 +174,7 @@ def branding():
 
 
 @bp.route("/settings/logo", methods=["POST"])
+@requires("admin", read="configuration")
 def upload_logo():
     """Upload or replace the logo."""
     form = LogoForm()
@@ -194,6 +190,7 @@ def upload_logo():
 
 
 @bp.route("/settings/branding/preview.pdf")
+@requires("admin", read="configuration")
 def preview_pdf():
     """A sample invoice in the organization's brand."""
     response = Response(previews.preview_pdf(g.organization), mimetype="application/pdf")
@@ -212,6 +209,7 @@ def logo():
 
 
 @bp.route("/settings/receipts", methods=["GET", "POST"])
+@requires("admin", read="configuration")
 def receipt_settings():
     """Receipts and the self-invoice page."""
     organization = g.organization
@@ -219,8 +217,6 @@ def receipt_settings():
     if request.method == "GET":
         form.periodicity.data = organization.receipts_periodicity
         form.duration_days.data = organization.receipts_duration_days
-        form.next_folio_number.data = organization.next_receipt_folio
-        form.next_folio_number_test.data = organization.next_receipt_folio_test
         form.allowed_cfdi_uses.data = organization.self_invoice_uses
         form.support_email.data = organization.self_invoice_support_email
     elif form.validate_on_submit():
@@ -230,8 +226,6 @@ def receipt_settings():
                 {
                     "periodicity": form.periodicity.data,
                     "duration_days": form.duration_days.data,
-                    "next_folio_number": form.next_folio_number.data,
-                    "next_folio_number_test": form.next_folio_number_test.data,
                 },
             )
             orgs.update_self_invoice_settings(
@@ -249,6 +243,7 @@ def receipt_settings():
 
 
 @bp.route("/settings/domain", methods=["GET", "POST"])
+@requires("admin", read="configuration")
 def domain():
     """Choose the self-invoice domain, with a live availability check."""
     form = DomainForm(data={"domain": g.organization.domain})
@@ -262,10 +257,14 @@ def domain():
                 _("Tu página de autofactura quedó en /%(domain)s.", domain=g.organization.domain),
                 "org.domain",
             )
-    return render_template("dashboard/org/domain.html", form=form), 400 if form.errors else 200
+    context = custom_host_context()
+    return render_template("dashboard/org/domain.html", form=form, **context), (
+        400 if form.errors else 200
+    )
 
 
 @bp.route("/settings/domain/check")
+@requires("admin", read="configuration")
 def check_domain():
     """Availability of a domain, for the form's live check."""
     problem = orgs.domain_problem(db.session, request.args.get("domain", ""), g.organization)
@@ -273,12 +272,13 @@ def check_domain():
 
 
 @bp.route("/settings/series", methods=["GET", "POST"])
+@requires("admin", read="configuration")
 def series():
     """Folio series: list and create."""
     form = SeriesForm()
     if form.validate_on_submit():
         try:
-            orgs.create_series(db.session, g.organization, form.data)
+            orgs.create_series(db.session, g.organization, form.data, form.default_for.data)
         except PortalError as error:
             attach_errors(form, error)
         else:
@@ -291,7 +291,27 @@ def series():
     ), 400 if form.errors else 200
 
 
+@bp.route("/settings/series/folios/<any(invoices, receipts):kind>", methods=["POST"])
+def update_next_folios(kind: str):
+    """The next folios of invoices without a series, or of receipts."""
+    form = NextFoliosForm()
+    if not form.validate_on_submit():
+        abort(400)
+    payload = {"next_folio_number": form.next_folio.data}
+    payload["next_folio_number_test"] = form.next_folio_test.data
+    try:
+        if kind == "invoices":
+            orgs.update_customization(db.session, g.organization, payload)
+        else:
+            orgs.update_receipt_settings(g.organization, payload)
+    except PortalError as error:
+        flash(error.message, "error")
+        return redirect(url_for("org.series"))
+    return _done(_("Guardamos los siguientes folios."), "org.series")
+
+
 @bp.route("/settings/series/<name>", methods=["POST"])
+@requires("admin", read="configuration")
 def update_series(name: str):
     """Change a series' next folios."""
     form = SeriesForm()
@@ -307,6 +327,7 @@ def update_series(name: str):
 
 
 @bp.route("/settings/series/<name>/delete", methods=["POST"])
+@requires("admin", read="configuration")
 def delete_series(name: str):
     """Delete a series."""
     series = orgs.get_series(db.session, g.organization, name)
@@ -317,6 +338,7 @@ def delete_series(name: str):
 
 
 @bp.route("/settings/series/defaults", methods=["POST"])
+@requires("admin", read="configuration")
 def default_series():
     """Which series each document type uses."""
     if not ConfirmForm().validate_on_submit():
@@ -331,6 +353,7 @@ def default_series():
 
 
 @bp.route("/keys")
+@requires("admin")
 def keys():
     """API keys: the test key on request, live keys by their first characters."""
     return _keys_page(commit=False)
@@ -361,6 +384,7 @@ def _chosen_scopes() -> list[str] | None:
 
 
 @bp.route("/keys/test/reveal", methods=["POST"])
+@requires("admin")
 @refused_while_impersonating
 def reveal_test_key():
     """Show the test key (a POST, so that it never sits in a cached page or a log)."""
@@ -370,6 +394,7 @@ def reveal_test_key():
 
 
 @bp.route("/keys/test/renew", methods=["POST"])
+@requires("owner")
 @refused_while_impersonating
 def renew_test_key():
     """Replace the test key; the old one stops at once."""
@@ -383,6 +408,7 @@ def renew_test_key():
 
 
 @bp.route("/keys/live", methods=["POST"])
+@requires("admin")
 @refused_while_impersonating
 def create_live_key():
     """A new live key, shown this once."""
@@ -395,6 +421,7 @@ def create_live_key():
 
 
 @bp.route("/keys/live/<key_id>/revoke", methods=["POST"])
+@requires("owner")
 def revoke_live_key(key_id: str):
     """Revoke one live key."""
     if not ConfirmForm().validate_on_submit():
@@ -404,6 +431,7 @@ def revoke_live_key(key_id: str):
 
 
 @bp.route("/delete", methods=["GET", "POST"])
+@requires("owner")
 @refused_while_impersonating
 def delete():
     """Delete the organization after typing its name."""
