@@ -12,6 +12,7 @@
         const response = await fetch(`${domain.dataset.checkUrl}?domain=${encodeURIComponent(value)}`,
           { headers: { Accept: "application/json" } });
         const body = await response.json();
+        if (domain.value.trim() !== value) return; // a later keystroke has its own check
         status.textContent = body.available
           ? (document.documentElement.lang === "en" ? "Available" : "Disponible")
           : body.message;

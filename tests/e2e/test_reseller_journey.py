@@ -73,6 +73,7 @@ def test_reseller_onboards_an_organization(page, tmp_path, org_csd):
     screenshot(page, "org-branding")
 
     page.locator(".settings-nav").get_by_role("link", name="Dominio").click()
+    page.wait_for_url("**/settings/domain")  # the live check listens once its script has run
     domain = f"la-espiga-{page.viewport_name}"
     page.get_by_label("Dominio de autofactura").fill("admin")
     expect(page.locator("#domain-status")).to_contain_text("reservado")

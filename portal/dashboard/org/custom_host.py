@@ -14,6 +14,7 @@ from wtforms import StringField
 from portal import custom_hosts as routing
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp
+from portal.dashboard.roles import requires
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import max_length, strip
@@ -46,6 +47,7 @@ def _back():
 
 
 @bp.route("/settings/domain/host", methods=["POST"])
+@requires("admin", read="configuration")
 def set_custom_host():
     """Choose (or change) the host; it waits unverified until its TXT record is found."""
     form = HostForm()
@@ -66,6 +68,7 @@ def set_custom_host():
 
 
 @bp.route("/settings/domain/host/check", methods=["POST"])
+@requires("admin", read="configuration")
 def check_custom_host():
     """Ask the DNS for the TXT record now (no transaction open meanwhile)."""
     if not ConfirmForm().validate_on_submit():
@@ -84,6 +87,7 @@ def check_custom_host():
 
 
 @bp.route("/settings/domain/host/delete", methods=["POST"])
+@requires("admin", read="configuration")
 def delete_custom_host():
     """Stop serving the page on the organization's own host."""
     if not ConfirmForm().validate_on_submit():

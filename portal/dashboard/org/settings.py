@@ -292,6 +292,7 @@ def series():
 
 
 @bp.route("/settings/series/folios/<any(invoices, receipts):kind>", methods=["POST"])
+@requires("admin", read="configuration")
 def update_next_folios(kind: str):
     """The next folios of invoices without a series, or of receipts."""
     form = NextFoliosForm()

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from portal.dashboard.forms import ConfirmForm
 from portal.dashboard.org import bp
+from portal.dashboard.roles import requires
 from portal.downloads import set_disposition
 from portal.errors import PortalError
 from portal.extensions import db
@@ -120,6 +121,7 @@ def export_form():
 
 
 @bp.post("/invoices/export")
+@requires("export")
 def start_export():
     """Queue the export; its page follows the progress (an accountant may do this too)."""
     values = {key: request.form.get(key, "") for key in ("from", "to", "type", "status", "format")}
