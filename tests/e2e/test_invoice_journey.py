@@ -132,7 +132,7 @@ def test_invoice_payment_credit_note_and_substitution(
     expect(facts).to_contain_text("01 · Comprobante emitido con errores con relación")
     expect(facts).to_contain_text(substitute_uuid)
     expect(facts).to_contain_text(email)
-    expect(facts).to_contain_text("America/Mexico_City")
+    expect(facts).to_contain_text("(Ciudad de México)")
     screenshot(page, "journey-cancelled")
 
 

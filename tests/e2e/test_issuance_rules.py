@@ -105,8 +105,7 @@ def test_border_zone_generic_and_foreign_receivers_from_the_dashboard(
         for m in range(3)
     }
     fecha = page.locator("dt", has_text="Fecha").locator("xpath=following-sibling::dd[1]")
-    day_time, zone = fecha.inner_text().strip().split(" (")
-    assert day_time in shown and zone.startswith("America/Tijuana")  # Pacific time, named
+    assert fecha.inner_text().strip() in shown  # Pacific time, its zone named
     screenshot(page, "issuance-nominative-tijuana")
     root = _stamped_receptor(db, 1)
     receptor = root.find(f"{CFDI}Receptor")
