@@ -13,7 +13,7 @@ from pydantic import AliasChoices, BeforeValidator, ConfigDict, Field, PlainSeri
 from portal.cfdi import catalogs
 from portal.errors import ERROR_TYPES
 from portal.schemas import ApiModel, iso
-from portal.schemas.fields import read_query_integer, read_query_moment
+from portal.schemas.fields import Text, read_query_integer, read_query_moment
 
 T = TypeVar("T")
 JsonObject = dict[str, Any]
@@ -39,6 +39,20 @@ ADDRESS_FIELDS = {
     "municipality": 100,
     "state": 100,
 }
+
+
+class AddressLines(ApiModel):
+    """The street lines of an address (each kind of address adds its own postal code)."""
+
+    street: Text(max_len=ADDRESS_FIELDS["street"]) = None
+    exterior: Text(max_len=ADDRESS_FIELDS["exterior"]) = None
+    interior: Text(max_len=ADDRESS_FIELDS["interior"]) = None
+    neighborhood: Text(max_len=ADDRESS_FIELDS["neighborhood"]) = None
+    city: Text(max_len=ADDRESS_FIELDS["city"]) = None
+    municipality: Text(max_len=ADDRESS_FIELDS["municipality"]) = None
+    state: Text(max_len=ADDRESS_FIELDS["state"]) = None
+
+
 RFC_PATTERN = r"^[A-Z&Ñ]{3,4}\d{2}(0[1-9]|1[012])(0[1-9]|[12]\d|3[01])[A-Z0-9]{2}[0-9A]$"
 RFC = Field(json_schema_extra={"pattern": RFC_PATTERN})
 ZIP = Field(json_schema_extra={"pattern": r"^\d{5}$"})

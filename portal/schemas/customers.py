@@ -9,8 +9,8 @@ from pydantic_core import PydanticCustomError
 
 from portal.schemas import ApiModel, contacts, refusal
 from portal.schemas.common import (
-    ADDRESS_FIELDS,
     RFC,
+    AddressLines,
     JsonObject,
     ListQuery,
     Moment,
@@ -89,16 +89,9 @@ class ContactPhoneIn(_Contact):
         return {**super().stored(), "is_whatsapp": bool(self.is_whatsapp)}
 
 
-class CustomerAddressIn(ApiModel):
+class CustomerAddressIn(AddressLines):
     """Domicilio del cliente; el código postal de su país si reside en el extranjero."""
 
-    street: Text(max_len=ADDRESS_FIELDS["street"]) = None
-    exterior: Text(max_len=ADDRESS_FIELDS["exterior"]) = None
-    interior: Text(max_len=ADDRESS_FIELDS["interior"]) = None
-    neighborhood: Text(max_len=ADDRESS_FIELDS["neighborhood"]) = None
-    city: Text(max_len=ADDRESS_FIELDS["city"]) = None
-    municipality: Text(max_len=ADDRESS_FIELDS["municipality"]) = None
-    state: Text(max_len=ADDRESS_FIELDS["state"]) = None
     # 5 digits of c_CodigoPostal (the receiver rules check it); a foreign customer's own
     # postal code (Comercio Exterior's CodigoPostal) may be up to 12.
     zip: Annotated[

@@ -16,7 +16,7 @@ from pydantic import (
 from portal.cfdi import catalogs, rules
 from portal.cfdi import types as cfdi
 from portal.schemas import ApiModel, refusal
-from portal.schemas.common import ADDRESS_FIELDS, ZIP, Answer, JsonObject, Moment, codes_of
+from portal.schemas.common import ZIP, AddressLines, Answer, JsonObject, Moment, codes_of
 from portal.schemas.fields import (
     SERIES_MAX,
     Boolean,
@@ -83,16 +83,9 @@ def _regime(value: Any, info: ValidationInfo) -> str | None:
     return tax_system
 
 
-class IssuerAddressIn(ApiModel):
+class IssuerAddressIn(AddressLines):
     """El domicilio fiscal del emisor (el código postal es obligatorio)."""
 
-    street: Text(max_len=ADDRESS_FIELDS["street"]) = None
-    exterior: Text(max_len=ADDRESS_FIELDS["exterior"]) = None
-    interior: Text(max_len=ADDRESS_FIELDS["interior"]) = None
-    neighborhood: Text(max_len=ADDRESS_FIELDS["neighborhood"]) = None
-    city: Text(max_len=ADDRESS_FIELDS["city"]) = None
-    municipality: Text(max_len=ADDRESS_FIELDS["municipality"]) = None
-    state: Text(max_len=ADDRESS_FIELDS["state"]) = None
     zip: Annotated[str, BeforeValidator(_zip), ZIP]
 
     def stored(self) -> dict[str, str]:

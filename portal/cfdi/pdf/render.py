@@ -143,25 +143,11 @@ def invoice_html(
 
 
 def render_invoice(
-    xml: bytes | str | CFDI,
-    branding: Branding | None = None,
-    *,
-    pdf_extra: PdfExtra | Mapping[str, Any] | None = None,
-    custom_section: str | None = None,
-    test_mode: bool = False,
-    canceled_on: str | None = None,
+    xml: bytes | str | CFDI, branding: Branding | None = None, **options: Any
 ) -> bytes:
-    """The PDF of a stamped CFDI 4.0 (invoice, credit note, payment receipt...); a cancelled
-    one carries a CANCELADA mark with ``canceled_on``."""
-    html = invoice_html(
-        xml,
-        branding,
-        pdf_extra=pdf_extra,
-        custom_section=custom_section,
-        test_mode=test_mode,
-        canceled_on=canceled_on,
-    )
-    return html_to_pdf(html, "invoice.css")
+    """The PDF of a stamped CFDI 4.0 (invoice, credit note, payment receipt...); ``options``
+    are ``invoice_html``'s (a cancelled one carries a CANCELADA mark with ``canceled_on``)."""
+    return html_to_pdf(invoice_html(xml, branding, **options), "invoice.css")
 
 
 def _as_bytes(xml: bytes | str) -> bytes:
