@@ -462,6 +462,17 @@ def test_links_from_the_lists(client: Any, org: Any) -> None:
         assert client.get(_url(org, path)).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "path, tab",
+    [("/customers/import", "/customers"), ("/products/import", "/products"),
+     ("/invoices/export", "/invoices"), ("/invoices", "/invoices")],
+)  # fmt: skip
+def test_the_page_s_tab_is_the_current_one(client: Any, org: Any, path: str, tab: str) -> None:
+    html = client.get(_url(org, path)).get_data(True)
+    nav = html[html.index('class="tabs"') : html.index("</nav>", html.index('class="tabs"'))]
+    assert re.findall(r'<a href="([^"]+)"\s*aria-current="page"', nav) == [_url(org, tab)]
+
+
 def test_templates_name_the_api_fields(client: Any, org: Any) -> None:
     response = client.get(_url(org, "/customers/import/template.csv"))
     header = next(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, session, url_for
+from flask import Blueprint, g, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
 from portal.dashboard import roles
@@ -74,7 +74,20 @@ def _navigation() -> dict[str, Any]:
         "livemode": g.tenant.livemode,
         "sections": sections,
         "section_url": lambda endpoint: url_for(endpoint),
+        "current_section": _current_section(sections),
     }
+
+
+def _current_section(sections: list[tuple[str, Any]]) -> str | None:
+    """The section the page belongs to: the one whose address is the longest start of the
+    page's (an invoice, the import page or the export page sit under their list)."""
+    path, found, longest = request.path.rstrip("/"), None, -1
+    for endpoint, _label in sections:
+        base = url_for(endpoint).rstrip("/")
+        inside = path == base or (endpoint != "org.overview" and path.startswith(base + "/"))
+        if inside and len(base) > longest:
+            found, longest = endpoint, len(base)
+    return found
 
 
 from portal.dashboard.org import (  # noqa: E402,F401
