@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from portal.i18n import language
+from portal.models.organizations import DEFAULT_TIMEZONE
 from portal.models.statuses import (
     CancellationStatus,
     DeliveryStatus,
@@ -29,8 +30,6 @@ from portal.models.statuses import (
     RetentionStatus,
     WebhookStatus,
 )
-
-DEFAULT_ZONE = "America/Mexico_City"
 
 # Status kind -> status -> label (the StrEnums equal the stored text, so either looks up).
 STATUS_LABELS: dict[str, dict[str, Any]] = {
@@ -133,7 +132,7 @@ def organization_zone() -> ZoneInfo:
     """The time zone of the organization the request is about (Mexico City outside one)."""
     tenant = g.get("tenant") if has_request_context() else None
     organization = tenant.organization if tenant is not None else g.get("organization")
-    return ZoneInfo(getattr(organization, "timezone", None) or DEFAULT_ZONE)
+    return ZoneInfo(getattr(organization, "timezone", None) or DEFAULT_TIMEZONE)
 
 
 def zone_label(zone: ZoneInfo | None = None) -> str:

@@ -20,6 +20,7 @@ from portal.models.base import Base, IdMixin
 from portal.models.custom_hosts import CustomHost
 from portal.schemas.organizations import PDF_EXTRA_DEFAULTS
 
+DEFAULT_TIMEZONE = "America/Mexico_City"  # where an organization is until it says otherwise
 DEFAULT_PDF_EXTRA = PDF_EXTRA_DEFAULTS
 
 
@@ -45,7 +46,7 @@ class Organization(IdMixin, Base):
     website: Mapped[str | None] = mapped_column(String(200))
     support_email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
-    timezone: Mapped[str] = mapped_column(String(40), default="America/Mexico_City")
+    timezone: Mapped[str] = mapped_column(String(40), default=DEFAULT_TIMEZONE)
     # Customization.
     color: Mapped[str] = mapped_column(String(6), default="1F6FEB")
     logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)

@@ -10,14 +10,16 @@ from __future__ import annotations
 import base64
 import smtplib
 import ssl
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime, get_timezone_location
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
@@ -27,7 +29,7 @@ from portal.errors import NotFound
 from portal.models.accounts import Account
 from portal.models.base import utcnow
 from portal.models.mail import OutboxEmail
-from portal.models.organizations import Organization
+from portal.models.organizations import DEFAULT_TIMEZONE, Organization
 from portal.models.statuses import EmailStatus
 
 RETRY_DELAYS = (60, 300, 1800, 7200, 21600, 86400)  # seconds after each failed attempt
@@ -38,7 +40,17 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 def _templates() -> Environment:
     # The messages use nothing of the web layer (no url_for, no request): plain Jinja, with
     # Flask's own escaping rule (HTML escaped, text as written).
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
+    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
+    environment.filters["local"] = local_time
+    return environment
+
+
+def local_time(moment: datetime, zone: str | None = None, time: bool = True) -> str:
+    """A moment as a message reads it: in the organization's zone, the zone named ("5 dic 2026
+    10:32 (Ciudad de México)")."""
+    tz = ZoneInfo(zone or DEFAULT_TIMEZONE)
+    text = format_datetime(moment, "d MMM y HH:mm" if time else "d MMM y", tzinfo=tz, locale="es")
+    return f"{text} ({get_timezone_location(tz, locale='es', return_city=True)})"
 
 
 def render(name: str, context: dict[str, Any]) -> str:
@@ -64,8 +76,11 @@ def queue_email(
     attachments: list[dict[str, str]] | None = None,
     **owner: str | None,
 ) -> OutboxEmail:
-    """Render ``templates/mail/<kind>.{txt,html}`` and put the message in the outbox."""
-    context = {"subject": subject, **context}
+    """Render ``templates/mail/<kind>.{txt,html}`` and put the message in the outbox (times
+    in the zone of the organization it is sent for)."""
+    organization = session.get(Organization, owner.get("organization_id") or "")
+    zone = organization.timezone if organization is not None else DEFAULT_TIMEZONE
+    context = {"subject": subject, "zone": zone, **context}
     email = OutboxEmail(
         kind=kind,
         to=to,

@@ -18,7 +18,7 @@ from portal.cfdi.csd import issued_by_sat, load_csd
 from portal.errors import Conflict, NotFound, ValidationError
 from portal.models.accounts import Account
 from portal.models.base import utcnow
-from portal.models.organizations import Certificate, FolioSeries, Organization
+from portal.models.organizations import DEFAULT_TIMEZONE, Certificate, FolioSeries, Organization
 from portal.schemas import organizations as shapes
 from portal.schemas import parse
 from portal.services import api_keys, custom_hosts, secrets, team
@@ -34,7 +34,7 @@ PERIODICITIES = shapes.PERIODICITIES
 LOGO_MAX_BYTES = 500 * 1024
 LOGO_MIN_SIDE, LOGO_MAX_SIDE = 32, 4000
 CERTIFICATE_WARNING_DAYS = 30
-MEXICO_CITY = "America/Mexico_City"
+MEXICO_CITY = DEFAULT_TIMEZONE
 
 
 def create_organization(session: Session, account: Account, name: Any) -> Organization:
