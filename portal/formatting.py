@@ -181,11 +181,6 @@ def money(amount: Decimal | int | None) -> str:
     return f"{Decimal(amount or 0):,.2f}"
 
 
-def local_time(moment: datetime) -> datetime:
-    """A timestamp in the organization's time zone (how the SAT documents show it)."""
-    return moment.astimezone(organization_zone())
-
-
 def install_filters(app: Flask) -> None:
     """Register the filters and globals every template uses."""
     app.add_template_filter(status_label, "status")
@@ -198,4 +193,3 @@ def install_filters(app: Flask) -> None:
     app.add_template_global(status_badge)
     app.add_template_global(status_options)
     app.add_template_global(zone_label)
-    app.add_template_global(local_time)

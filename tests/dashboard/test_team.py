@@ -329,3 +329,22 @@ def test_inviting_refuses_the_owner_members_and_bad_input_and_replaces_a_pending
     db.commit()
     page = client.get(f"/invitations/{token}")
     assert page.status_code == 410 and "ya no existe" in page.get_data(as_text=True)
+
+
+def test_team_times_read_in_the_organization_s_zone(
+    db: Any, client: Any, login_as: Any, make_account: Any, shop: Any
+) -> None:
+    """The invitation's expiry on the team page and the member's action on the activity page
+    name the organization's zone (Tijuana here), never a bare UTC."""
+    owner, org, _other = shop
+    org.timezone = "America/Tijuana"
+    db.commit()
+    member = _join(db, make_account, org, owner, "caja@example.com", "invoicer")
+    _direct_invitation(db, org, owner, "conta@example.com", "accountant")
+    login_as(member)
+    base = f"/dashboard/o/{org.id}"
+    assert client.post(f"{base}/settings/legal", data={}).status_code == 403
+    login_as(owner)
+    for path in ("/team", "/activity"):
+        html = client.get(base + path).get_data(as_text=True)
+        assert "(Tijuana)" in html and " UTC<" not in html, path
