@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import lxml.html
 import pytest
 from sqlalchemy import select
 
@@ -209,3 +210,51 @@ def test_every_dashboard_route_answers_as_the_role_allows(
             if not allowed:
                 wrong.append((method, url, status, expected))
     assert wrong == []
+
+
+def _live_forms(html: str, page: str) -> list[str]:
+    """The action of every POST form a person can send on the page (a form inside a disabled
+    fieldset cannot be sent), and every link to a page that exists only to create something."""
+    tree = lxml.html.fromstring(html)
+    sendable = [
+        form.get("action") or page
+        for form in tree.iter("form")
+        if (form.get("method") or "get").lower() == "post"
+        and not any(
+            a.tag == "fieldset" and a.get("disabled") is not None for a in form.iterancestors()
+        )
+    ]
+    creating = [a.get("href") for a in tree.iter("a") if NEW_PAGE.search(a.get("href") or "")]
+    return sendable + creating
+
+
+NEW_PAGE = re.compile(r"/(new|import)$")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_page_offers_what_the_role_may_not_do(
+    app: Any, world: World, login_as: Any, role: str
+) -> None:
+    """Read-only people see no button that would only answer 403: every form they can send
+    and every «new»/«import» link leads somewhere their role allows."""
+    from portal.dashboard import roles
+
+    client = login_as(world.accounts[role])
+    adapter = app.url_map.bind("localhost")
+    offered = []
+    for rule in dashboard_rules(app):
+        if not rule.endpoint.startswith("org.") or "GET" not in rule.methods:
+            continue
+        url = world.url(app, rule)
+        if NEW_PAGE.search(url):
+            continue  # a page for creating is reached only through the links checked here
+        response = client.get(url)
+        if response.status_code != 200 or response.mimetype != "text/html":
+            continue
+        for target in _live_forms(response.get_data(as_text=True), url):
+            method = "GET" if NEW_PAGE.search(target) else "POST"
+            endpoint, _args = adapter.match(target.split("?")[0], method=method)
+            needed = "POST" if method == "GET" else method  # a creating page is for sending
+            if endpoint.startswith("org.") and not roles.may(role, endpoint, needed):
+                offered.append((url, target))
+    assert offered == [], "\n".join(f"{role}: {page} -> {target}" for page, target in offered)
