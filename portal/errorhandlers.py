@@ -92,8 +92,28 @@ def handle_unexpected(exc: Exception) -> Response:
     return error_response(PortalError(_http_message(500), "internal_error", 500))
 
 
+def refuse_nul() -> None:
+    """A NUL character in a request's address, query or form fields is refused with 400: no
+    document may carry one, and PostgreSQL can neither store nor compare it. (JSON bodies are
+    checked field by field, each error naming its field; ids by ``scoped_get``.)"""
+    address = request.path + request.query_string.decode("latin-1")
+    found = "\x00" in address or "%00" in address
+    if request.method not in ("GET", "HEAD") and request.mimetype in FORM_TYPES:
+        found = found or any("\x00" in k + v for k, v in request.form.items(multi=True))
+    if found:
+        raise PortalError(
+            _("La solicitud contiene el carácter nulo (NUL), que no se admite."),
+            "invalid_character",
+            400,
+        )
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
+    app.before_request(refuse_nul)
     app.register_error_handler(PortalError, error_response)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(Exception, handle_unexpected)

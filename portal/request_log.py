@@ -40,9 +40,9 @@ def _record(response: Response) -> Response:
     actor = g.get("actor")
     owner = getattr(actor, "key_owner", None)
     entry = {
-        "request_id": g.get("request_id", "")[:64],
+        "request_id": g.get("request_id", "").replace("\x00", "")[:64],
         "method": request.method[:8],
-        "path": request.path[:300],
+        "path": request.path.replace("\x00", "\ufffd")[:300],  # as sent, but storable
         "status": response.status_code,
         "organization_id": owner.organization.id if owner else None,
         "key_id": owner.key.id if owner else None,

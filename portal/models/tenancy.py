@@ -8,6 +8,7 @@ environment's) is simply not found. No Flask here: services pass their session a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -32,6 +33,9 @@ class Tenant:
     key_id: str | None = None  # the organization key used, if any
 
 
+ID_SHAPE = re.compile(r"[0-9A-Za-z_-]{1,64}")  # what any of our ids looks like
+
+
 def scoped_select(model: type[T], tenant: Tenant) -> Select[tuple[T]]:
     """``select(model)`` restricted to the tenant's organization and environment."""
     query = select(model).where(model.organization_id == tenant.organization.id)  # type: ignore[attr-defined]
@@ -46,6 +50,8 @@ def scoped_get(
     session: Session, model: type[T], object_id: Any, tenant: Tenant, message: str = NOT_FOUND
 ) -> T:
     """The tenant's row with this id, or 404 (never 403: nothing confirms it exists)."""
+    if not ID_SHAPE.fullmatch(str(object_id)):  # no row has it (and PostgreSQL refuses NUL)
+        raise NotFound(message)
     row = session.scalar(scoped_select(model, tenant).where(model.id == str(object_id)))  # type: ignore[attr-defined]
     if row is None:
         raise NotFound(message)
