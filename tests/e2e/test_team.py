@@ -77,7 +77,13 @@ def test_owner_invites_an_accountant_who_downloads_but_changes_nothing(
         assert pdf.read(5) == b"%PDF-"
 
     page.goto(f"/dashboard/o/{org.id}/customers")
-    page.get_by_role("link", name="Nuevo cliente").click()
+    expect(page.get_by_role("link", name="Nuevo cliente")).to_have_count(0)  # nothing to refuse
+    page.goto(f"/dashboard/o/{org.id}/customers/new")  # typed by hand: shown, not sendable
+    expect(page.get_by_text("Tu papel en la organización no permite cambiar esto")).to_be_visible()
+    expect(page.get_by_role("button", name="Guardar cliente")).to_be_disabled()
+    screenshot(page, "team-accountant-read-only")
+    # A crafted request (the form re-enabled by hand) is still refused by the server.
+    page.evaluate("document.querySelector('fieldset.plain').disabled = false")
     page.get_by_label("Nombre o razón social (sin régimen societario)").fill("Dunder Mifflin")
     page.get_by_role("button", name="Guardar cliente").click()
     expect(
