@@ -99,7 +99,7 @@ def refuse_nul() -> None:
     address = request.path + request.query_string.decode("latin-1")
     found = "\x00" in address or "%00" in address
     if request.method not in ("GET", "HEAD") and request.mimetype in FORM_TYPES:
-        found = found or any("\x00" in k + v for k, v in request.form.items(multi=True))
+        found = found or any("\x00" in f"{k}{v}" for k, v in request.form.items(multi=True))
     if found:
         raise PortalError(
             _("La solicitud contiene el carácter nulo (NUL), que no se admite."),
