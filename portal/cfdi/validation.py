@@ -13,6 +13,7 @@ it on invalid documents of each kind.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -143,6 +144,11 @@ class _PatchedCatalogResolver(etree.Resolver):
         return None
 
 
+# libxml2 cannot compile two schemas at once in one process (the worker's threads would fail
+# with "the given type is not a built-in type" when two stamping jobs start cold together).
+_COMPILING = threading.RLock()
+
+
 def _compile(parser: etree.XMLParser) -> etree.XMLSchema:
     document = etree.fromstring(
         _wrapper_schema(), parser=parser, base_url=os.path.join(SCHEMA_ROOT, "schema.xsd")
@@ -185,9 +191,14 @@ class FastValidator:
                     yield _catalog_problem(element, check, value)
 
 
-@cache
 def fast_validator() -> FastValidator:
     """The process-wide validator (built once: ~0.5 s to patch, a few ms to compile)."""
+    with _COMPILING:
+        return _fast_validator()
+
+
+@cache
+def _fast_validator() -> FastValidator:
     parser = etree.XMLParser()
     parser.resolvers.add(_PatchedCatalogResolver())
     schema = _compile(parser)
@@ -195,9 +206,14 @@ def fast_validator() -> FastValidator:
     return FastValidator(schema, checks)
 
 
-@cache
 def full_schema() -> etree.XMLSchema:
     """SAT's schema set compiled as published (slow to check; kept for proofs and audits)."""
+    with _COMPILING:
+        return _full_schema()
+
+
+@cache
+def _full_schema() -> etree.XMLSchema:
     return _compile(etree.XMLParser())
 
 
