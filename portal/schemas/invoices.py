@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import ConfigDict, Field, WithJsonSchema
 
 from portal.schemas import ApiModel
 from portal.schemas.common import COUNTRY, AddressIn, JsonObject, ListQuery, Moment, codes_of
 from portal.schemas.customers import CUSTOMER_EXAMPLE, CustomerIn
+from portal.schemas.fields import Choice
 from portal.schemas.products import PRODUCT_EXAMPLE, ProductIn
 
 Schema = dict[str, Any]
@@ -20,6 +21,7 @@ INVOICE_EXAMPLE = {
     "use": "G03",
 }
 Status = Literal["draft", "pending", "valid", "canceled", "failed"]
+TYPES = ("I", "E", "P", "N", "T")
 
 
 def echoed(shape: Schema) -> Any:
@@ -85,13 +87,17 @@ class CreateInvoiceQuery(ApiModel):
     async_: str | None = Field(None, alias="async", description="`true`: timbrar después.")
 
 
-class InvoiceQuery(ListQuery):
-    """Filtros de la lista de facturas."""
+class InvoiceFilters(ApiModel):
+    """Filtros propios de la lista de facturas."""
 
+    type: Choice(TYPES) = Field(None, description="Tipo de comprobante (I, E, P…).")
+    payment_method: Choice(("PUE", "PPD")) = Field(None, description="PUE o PPD.")
+    status: Choice(get_args(Status)) = Field(None, description="Estado.")
     customer: str | None = Field(None, description="Id del cliente.")
-    status: str | None = Field(None, description="Estado.")
-    type: str | None = Field(None, description="Tipo de comprobante (I, E, P…).")
-    payment_method: str | None = Field(None, description="PUE o PPD.")
+
+
+class InvoiceQuery(InvoiceFilters, ListQuery):
+    """Filtros de la lista de facturas: los propios, texto, fechas y paginación."""
 
 
 class CancelQuery(ApiModel):

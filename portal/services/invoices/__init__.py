@@ -40,7 +40,7 @@ from portal.services.invoices.creation import (
 )
 from portal.services.invoices.folios import assign_folio
 from portal.services.invoices.objects import status_event, to_dict
-from portal.services.invoices.queries import LIST_STATUSES, listing, search
+from portal.services.invoices.queries import listing, search
 from portal.services.invoices.stamps import (
     MEXICO,
     StampCall,
@@ -59,7 +59,6 @@ from portal.services.invoices.stamps import (
 
 __all__ = [
     "ASYNC_BODY_BYTES",
-    "LIST_STATUSES",
     "MAX_ITEMS",
     "MEXICO",
     "TYPES",

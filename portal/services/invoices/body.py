@@ -17,11 +17,11 @@ from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.statuses import InvoiceStatus
 from portal.models.tenancy import Tenant
+from portal.schemas.invoices import TYPES
 from portal.schemas.organizations import PDF_EXTRA_DEFAULTS
 from portal.services import invoice_receivers, products
 from portal.services.checks import Checker
 
-TYPES = ("I", "E", "P", "N", "T")
 CREATE_STATUSES = (InvoiceStatus.PENDING, InvoiceStatus.DRAFT)
 MAX_ITEMS = 5000
 META_FIELDS = ("idempotency_key", "status", "external_id")
