@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import ConfigDict, Field, WithJsonSchema
 
+from portal.cfdi.documents import CANCEL_MOTIVES
 from portal.schemas import ApiModel
 from portal.schemas.common import COUNTRY, AddressIn, JsonObject, ListQuery, Moment, codes_of
 from portal.schemas.customers import CUSTOMER_EXAMPLE, CustomerIn
@@ -103,8 +104,9 @@ class InvoiceQuery(InvoiceFilters, ListQuery):
 class CancelQuery(ApiModel):
     """Motivo de la cancelación."""
 
-    motive: str | None = Field(
+    motive: Choice(CANCEL_MOTIVES, required=True) = Field(
         None,
+        validate_default=True,  # absent is refused too (a draft is deleted before it is read)
         description="Motivo de cancelación (01 a 04). 04 sólo para una factura global o una "
         "nominativa relacionada con ella. Con documentos relacionados vigentes (pagos, notas de "
         "crédito, sustitutos) se rechaza con 400 y la lista.",
