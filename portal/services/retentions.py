@@ -33,6 +33,7 @@ from portal.models.retentions import Retention
 from portal.models.statuses import RetentionStatus
 from portal.models.tenancy import Tenant, scoped_select
 from portal.schemas import parse
+from portal.schemas.common import read_recipients
 from portal.schemas.retentions import (
     RetentionCancel,
     RetentionCreate,
@@ -48,7 +49,6 @@ from portal.services import (
     mail_limits,
     stamping,
 )
-from portal.services.checks import Checker
 
 RET = f"{{{documents.RETENCIONES_NS}}}"
 VERIFY_URL = "https://prodretencionverificacion.clouda.sat.gob.mx/"
@@ -398,22 +398,11 @@ def email(
 ) -> None:
     """Queue the retention (PDF + XML) to the customer's email or to ``email`` (one address or
     up to 10), counted against the tenant's email limits."""
-    data = parse(RetentionEmail, body)
-    values = data.email if isinstance(data.email, list) else [data.email] if data.email else []
-    check = Checker({})
-    if len(values) > 10:
-        check.fail(
-            "email", "Puedes enviar la retención a 10 correos como máximo.", "too_many_items"
-        )
-    emails = [
-        Checker({"email": v}, f"email[{i}]", check.problems).email("email", required=True)
-        for i, v in enumerate(values)
-    ]
+    named = read_recipients(parse(RetentionEmail, body).model_dump(), "la retención")
     customer = (retention.data or {}).get("customer") or {}
-    if not values and not customer.get("email"):
-        check.fail("email", "El cliente no tiene correo; indica a quién enviarla.", "required")
-    check.done()
-    to = [e for e in emails if e] or [customer["email"]]
+    if not named and not customer.get("email"):
+        raise invoice_files.nobody_to_send_to()
+    to = named or [customer["email"]]
     mail_limits.admit(session, organization, retention.livemode, to)
     attachments = [
         mail.attachment(
