@@ -134,11 +134,15 @@ class RetentionEmail(ApiModel):
     email: str | list[str] | None = None
 
 
-class RetentionListQuery(ListQuery):
-    """``GET /v2/retentions`` query."""
+class RetentionFilters(ApiModel):
+    """Filtros propios de la lista de retenciones."""
 
     customer: str | None = Field(None, description="Id del cliente.")
     external_id: str | None = Field(None, description="Identificador externo.")
+
+
+class RetentionListQuery(RetentionFilters, ListQuery):
+    """``GET /v2/retentions`` query: the filters, text, dates and pages."""
 
 
 class RetentionStamp(ApiModel):

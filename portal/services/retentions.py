@@ -39,6 +39,7 @@ from portal.schemas.retentions import (
     RetentionCreate,
     RetentionCustomer,
     RetentionEmail,
+    RetentionFilters,
 )
 from portal.services import (
     customers,
@@ -211,15 +212,16 @@ def verification_url(retention: Retention) -> str | None:
 
 def search(tenant: Tenant, args: dict[str, str]) -> Select[tuple[Retention]]:
     """The tenant's retentions with Facturapi's filters (``q``, ``customer``, ``external_id``)."""
+    filters = parse(RetentionFilters, args)
     query = scoped_select(Retention, tenant)
     if args.get("q"):
         query = query.where(
             Retention.search_text.contains(args["q"].strip().lower(), autoescape=True)
         )
-    if args.get("customer"):
-        query = query.where(Retention.customer_id == args["customer"])
-    if args.get("external_id"):
-        query = query.where(Retention.external_id == args["external_id"])
+    if filters.customer:
+        query = query.where(Retention.customer_id == filters.customer)
+    if filters.external_id:
+        query = query.where(Retention.external_id == filters.external_id)
     return query.order_by(Retention.created_at.desc(), Retention.id.desc())
 
 
