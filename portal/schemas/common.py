@@ -205,14 +205,8 @@ class SendByEmail(ApiModel):
 def read_recipients(body: JsonObject, document: str) -> list[str]:
     """The addresses a ``SendByEmail`` body names, every problem in one answer: more than 10
     (``document`` says what is sent, «la factura»), then each wrong address."""
-    problems: list[errors.Problem] = []
+    too_many: list[errors.Problem] = []
     if len(as_recipients(body.get("email"))) > MAX_RECIPIENTS:
         message = f"Puedes enviar {document} a {MAX_RECIPIENTS} correos como máximo."
-        problems.append(errors.Problem(message, "too_many_items", "email"))
-    try:
-        sent = parse(SendByEmail, body)
-    except errors.ValidationError as error:
-        raise errors.ValidationError.from_problems(problems + error.problems) from None
-    if problems:
-        raise errors.ValidationError.from_problems(problems)
-    return [recipient.email for recipient in sent.email]
+        too_many.append(errors.Problem(message, "too_many_items", "email"))
+    return [recipient.email for recipient in parse(SendByEmail, body, before=too_many).email]

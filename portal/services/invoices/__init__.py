@@ -10,9 +10,8 @@ complements' balances), ``cancellation`` (and the PAC's status), ``queries`` (li
 search) and ``objects`` (the Facturapi object and its events).
 """
 
+from portal.schemas.invoices import MAX_ITEMS, TYPES
 from portal.services.invoices.body import (
-    MAX_ITEMS,
-    TYPES,
     is_ready_to_stamp,
     parse,
     preview_totals,
