@@ -61,7 +61,7 @@ class InvoiceMeta(ApiModel):
     folio_number: Folio = None
     # Each concept is read by the CFDI rules (``cfdi.types``), with their paths and messages.
     items: Items(SkipValidation[ItemIn], max_items=MAX_ITEMS) = None
-    pdf_options: Annotated[PdfSwitches | None, BeforeValidator(read_object)] = None
+    pdf_options: Annotated[PdfSwitches | None, BeforeValidator(read_object)] = None  # type: ignore[valid-type]
     pdf_custom_section: str | None = None
 
 
