@@ -130,10 +130,14 @@ class PageQuery(ApiModel):
     ] = Field(None, description=f"Resultados por página (1 a {MAX_LIMIT}, {DEFAULT_LIMIT}).")
 
 
-class SearchQuery(PageQuery):
-    """Búsqueda por palabras, paginada."""
+class TextQuery(ApiModel):
+    """Búsqueda por palabras."""
 
     q: str | None = Field(None, description="Texto a buscar.")
+
+
+class SearchQuery(TextQuery, PageQuery):
+    """Búsqueda por palabras, paginada."""
 
 
 class DateFilters(ApiModel):

@@ -8,7 +8,15 @@ from pydantic import BeforeValidator, ConfigDict, Field, SkipValidation, WithJso
 
 from portal.cfdi.documents import CANCEL_MOTIVES
 from portal.schemas import ApiModel
-from portal.schemas.common import COUNTRY, AddressIn, JsonObject, ListQuery, Moment, codes_of
+from portal.schemas.common import (
+    COUNTRY,
+    AddressIn,
+    JsonObject,
+    ListQuery,
+    Moment,
+    TextQuery,
+    codes_of,
+)
 from portal.schemas.customers import CUSTOMER_EXAMPLE, CustomerIn
 from portal.schemas.fields import Choice, Folio, Items, Series, Text, read_object
 from portal.schemas.organizations import PdfSwitches
@@ -98,8 +106,8 @@ class CreateInvoiceQuery(ApiModel):
     async_: str | None = Field(None, alias="async", description="`true`: timbrar después.")
 
 
-class InvoiceFilters(ApiModel):
-    """Filtros propios de la lista de facturas."""
+class InvoiceFilters(TextQuery):
+    """Filtros de la lista de facturas (sin fechas ni paginación)."""
 
     type: Choice(TYPES) = Field(None, description="Tipo de comprobante (I, E, P…).")
     payment_method: Choice(("PUE", "PPD")) = Field(None, description="PUE o PPD.")

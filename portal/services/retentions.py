@@ -214,9 +214,9 @@ def search(tenant: Tenant, args: dict[str, str]) -> Select[tuple[Retention]]:
     """The tenant's retentions with Facturapi's filters (``q``, ``customer``, ``external_id``)."""
     filters = parse(RetentionFilters, args)
     query = scoped_select(Retention, tenant)
-    if args.get("q"):
+    if filters.q:
         query = query.where(
-            Retention.search_text.contains(args["q"].strip().lower(), autoescape=True)
+            Retention.search_text.contains(filters.q.strip().lower(), autoescape=True)
         )
     if filters.customer:
         query = query.where(Retention.customer_id == filters.customer)

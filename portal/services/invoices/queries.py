@@ -20,7 +20,7 @@ def search(tenant: Tenant, args: dict[str, str]) -> Select[tuple[Invoice]]:
     """The tenant's invoices filtered like Facturapi's list (q, customer, type, method, status)."""
     filters = parse(InvoiceFilters, args)
     query = scoped_select(Invoice, tenant)
-    if (matches := text_search.matches(Invoice.search_text, args.get("q") or "")) is not None:
+    if (matches := text_search.matches(Invoice.search_text, filters.q or "")) is not None:
         query = query.where(matches)
     for column, value in (
         (Invoice.customer_id, filters.customer),
