@@ -13,7 +13,7 @@ from portal.models.invoices import Invoice
 from portal.models.statuses import InvoiceStatus
 from portal.pagination import filter_dates, paginate
 from portal.schemas import operation
-from portal.schemas.common import EmailIn, Ok, Page
+from portal.schemas.common import Ok, Page, SendByEmail
 from portal.schemas.invoices import CancelQuery, CreateInvoiceQuery, InvoiceIn, InvoiceQuery
 from portal.schemas.invoices import Invoice as InvoiceOut
 from portal.services import invoice_files, invoices
@@ -164,7 +164,7 @@ def cancellation_receipt(invoice_id: str, kind: str):
 
 @bp.post("/invoices/<invoice_id>/email")
 @organization_key_required
-@operation(body=EmailIn, response=Ok, summary="Enviar por correo")
+@operation(body=SendByEmail, response=Ok, summary="Enviar por correo")
 def email_invoice(invoice_id: str):
     """Send the invoice (PDF + XML) to the customer's email or to ``email``."""
     invoice = _load(invoice_id)

@@ -11,7 +11,7 @@ This package imports neither Flask nor SQLAlchemy: services may use the models t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -120,14 +120,26 @@ def problem_of(error: dict[str, Any], prefix: str = "") -> Problem:
     return Problem(message.replace("{path}", shown), code, path)
 
 
-def parse(model: type[M], data: Any, prefix: str = "", context: Any = None) -> M:
-    """Validate untrusted input against ``model``; one ``ValidationError`` lists every problem
-    (``context`` reaches the validators that need the caller's settings)."""
+def parse(
+    model: type[M],
+    data: Any,
+    prefix: str = "",
+    context: Any = None,
+    *,
+    before: Sequence[Problem] = (),
+    after: Sequence[Problem] = (),
+) -> M:
+    """Validate untrusted input against ``model``; one ``ValidationError`` lists every problem,
+    the caller's own rules' ``before`` and ``after`` the model's (``context`` reaches the
+    validators that need the caller's settings)."""
+    found: list[Problem] = []
     try:
-        return model.model_validate(data, context=context)
+        parsed = model.model_validate(data, context=context)
     except PydanticValidationError as exc:
-        problems = [problem_of(e, prefix) for e in exc.errors(include_url=False)]
-        raise ValidationError.from_problems(problems) from None
+        found = [problem_of(e, prefix) for e in exc.errors(include_url=False)]
+    if before or found or after:
+        raise ValidationError.from_problems([*before, *found, *after])
+    return parsed
 
 
 def parse_partial(

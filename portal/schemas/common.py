@@ -8,12 +8,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AliasChoices, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AliasChoices,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
+from portal import errors
 from portal.cfdi import catalogs
 from portal.errors import ERROR_TYPES
-from portal.schemas import ApiModel, iso
-from portal.schemas.fields import Text, read_query_integer, read_query_moment
+from portal.schemas import ApiModel, iso, parse
+from portal.schemas.fields import Email, Text, read_query_integer, read_query_moment
 
 T = TypeVar("T")
 JsonObject = dict[str, Any]
@@ -136,10 +144,14 @@ class PageQuery(ApiModel):
     ] = Field(None, description=f"Resultados por página (1 a {MAX_LIMIT}, {DEFAULT_LIMIT}).")
 
 
-class SearchQuery(PageQuery):
-    """Búsqueda por palabras, paginada."""
+class TextQuery(ApiModel):
+    """Búsqueda por palabras."""
 
     q: str | None = Field(None, description="Texto a buscar.")
+
+
+class SearchQuery(TextQuery, PageQuery):
+    """Búsqueda por palabras, paginada."""
 
 
 class DateFilters(ApiModel):
@@ -173,3 +185,46 @@ class EmailIn(ApiModel):
     """A qué correo(s) enviar el documento (por omisión, al del cliente)."""
 
     email: str | list[str] | None = None
+
+
+MAX_RECIPIENTS = 10
+ADDRESS: JsonObject = {"type": "string", "format": "email"}
+ADDRESSES: JsonObject = {
+    "anyOf": [
+        ADDRESS,
+        {"type": "array", "items": ADDRESS, "maxItems": MAX_RECIPIENTS},
+        {"type": "null"},
+    ]
+}
+
+
+class Recipient(ApiModel):
+    """Un destinatario."""
+
+    email: Email(required=True)
+
+
+def as_recipients(value: Any) -> list[JsonObject]:
+    """One address or a list of them (absent, empty or 0: none), each to be read as a
+    ``Recipient`` (so a wrong one is named ``email[1].email``)."""
+    values = value if isinstance(value, list) else [value] if value else []
+    return [{"email": item} for item in values]
+
+
+class SendByEmail(ApiModel):
+    """A qué correo(s) enviar el documento: uno o una lista de hasta 10 (por omisión, al del
+    cliente)."""
+
+    email: Annotated[list[Recipient], BeforeValidator(as_recipients), WithJsonSchema(ADDRESSES)] = (
+        Field(default_factory=list)
+    )
+
+
+def read_recipients(body: JsonObject, document: str) -> list[str]:
+    """The addresses a ``SendByEmail`` body names, every problem in one answer: more than 10
+    (``document`` says what is sent, «la factura»), then each wrong address."""
+    too_many: list[errors.Problem] = []
+    if len(as_recipients(body.get("email"))) > MAX_RECIPIENTS:
+        message = f"Puedes enviar {document} a {MAX_RECIPIENTS} correos como máximo."
+        too_many.append(errors.Problem(message, "too_many_items", "email"))
+    return [recipient.email for recipient in parse(SendByEmail, body, before=too_many).email]

@@ -299,3 +299,8 @@ def read_series(value: Any, required: bool = False) -> str | None:
     if not name or not all(safe_in_file_name(char) for char in name):
         raise refusal("invalid_series", SERIES_MESSAGE)
     return name
+
+
+Series = Annotated[
+    str | None, BeforeValidator(read_series), Field(json_schema_extra={"maxLength": SERIES_MAX})
+]

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import ConfigDict, Field, WithJsonSchema
+from pydantic import BeforeValidator, ConfigDict, Field, SkipValidation, WithJsonSchema
 
+from portal.cfdi.documents import CANCEL_MOTIVES
 from portal.schemas import ApiModel
-from portal.schemas.common import COUNTRY, AddressIn, JsonObject, ListQuery, Moment, codes_of
+from portal.schemas.common import (
+    COUNTRY,
+    AddressIn,
+    JsonObject,
+    ListQuery,
+    Moment,
+    TextQuery,
+    codes_of,
+)
 from portal.schemas.customers import CUSTOMER_EXAMPLE, CustomerIn
+from portal.schemas.fields import Choice, Folio, Items, Series, Text, read_object
+from portal.schemas.organizations import PdfSwitches
 from portal.schemas.products import PRODUCT_EXAMPLE, ProductIn
 
 Schema = dict[str, Any]
@@ -20,6 +31,9 @@ INVOICE_EXAMPLE = {
     "use": "G03",
 }
 Status = Literal["draft", "pending", "valid", "canceled", "failed"]
+TYPES = ("I", "E", "P", "N", "T")
+CREATE_STATUSES = ("pending", "draft")
+MAX_ITEMS = 5000
 
 
 def echoed(shape: Schema) -> Any:
@@ -43,29 +57,37 @@ class ItemIn(ApiModel):
     parts: list[JsonObject] | None = None
 
 
-class InvoiceIn(ApiModel):
+class InvoiceMeta(ApiModel):
+    """Lo que una factura dice de sí misma (estado, identificadores, tipo, folio, opciones del
+    PDF) y cuántos conceptos lleva; el resto lo revisan las reglas del CFDI."""
+
+    status: Choice(CREATE_STATUSES) = Field(None, description="`draft`: guardar sin timbrar.")
+    external_id: Text(max_len=255) = None
+    idempotency_key: Text(max_len=64) = None
+    type: Choice(TYPES) = None
+    series: Series = None
+    folio_number: Folio = None
+    # Each concept is read by the CFDI rules (``cfdi.types``), with their paths and messages.
+    items: Items(SkipValidation[ItemIn], max_items=MAX_ITEMS) = None
+    pdf_options: Annotated[PdfSwitches | None, BeforeValidator(read_object)] = None  # type: ignore[valid-type]
+    pdf_custom_section: str | None = None
+
+
+class InvoiceIn(InvoiceMeta):
     """Una factura (I, E) o un complemento de pago (P)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [INVOICE_EXAMPLE]})
 
     customer: str | CustomerIn | None = None
-    items: list[ItemIn] | None = None
     payment_form: Annotated[str | None, codes_of("payment_form")] = None
     payment_method: Annotated[str | None, codes_of("payment_method")] = None
     use: Annotated[str | None, codes_of("use")] = None
-    type: Literal["I", "E", "P", "N", "T"] | None = None
     currency: Annotated[str | None, COUNTRY] = None
     exchange: float | None = None
     conditions: str | None = None
     related_documents: list[JsonObject] | None = None
     export: str | None = None
-    series: str | None = None
-    folio_number: int | None = None
     date: str | None = None
-    external_id: str | None = None
-    idempotency_key: str | None = None
-    status: str | None = None
-    pdf_custom_section: str | None = None
     addenda: str | None = None
     namespaces: list[JsonObject] | None = None
     complements: list[JsonObject] | None = Field(
@@ -74,7 +96,6 @@ class InvoiceIn(ApiModel):
         '"comercio_exterior", "data": {...}} (Comercio Exterior 2.0, obligatorio con '
         "export 02; ver docs/comercio-exterior.md).",
     )
-    pdf_options: dict[str, bool] | None = None
     global_: JsonObject | None = Field(None, alias="global")
     address: AddressIn | None = None
 
@@ -85,20 +106,25 @@ class CreateInvoiceQuery(ApiModel):
     async_: str | None = Field(None, alias="async", description="`true`: timbrar después.")
 
 
-class InvoiceQuery(ListQuery):
-    """Filtros de la lista de facturas."""
+class InvoiceFilters(TextQuery):
+    """Filtros de la lista de facturas (sin fechas ni paginación)."""
 
+    type: Choice(TYPES) = Field(None, description="Tipo de comprobante (I, E, P…).")
+    payment_method: Choice(("PUE", "PPD")) = Field(None, description="PUE o PPD.")
+    status: Choice(get_args(Status)) = Field(None, description="Estado.")
     customer: str | None = Field(None, description="Id del cliente.")
-    status: str | None = Field(None, description="Estado.")
-    type: str | None = Field(None, description="Tipo de comprobante (I, E, P…).")
-    payment_method: str | None = Field(None, description="PUE o PPD.")
+
+
+class InvoiceQuery(InvoiceFilters, ListQuery):
+    """Filtros de la lista de facturas: los propios, texto, fechas y paginación."""
 
 
 class CancelQuery(ApiModel):
     """Motivo de la cancelación."""
 
-    motive: str | None = Field(
+    motive: Choice(CANCEL_MOTIVES, required=True) = Field(
         None,
+        validate_default=True,  # absent is refused too (a draft is deleted before it is read)
         description="Motivo de cancelación (01 a 04). 04 sólo para una factura global o una "
         "nominativa relacionada con ella. Con documentos relacionados vigentes (pagos, notas de "
         "crédito, sustitutos) se rechaza con 400 y la lista.",

@@ -11,7 +11,7 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from portal.schemas import ApiModel
-from portal.schemas.common import ListQuery
+from portal.schemas.common import ListQuery, TextQuery
 
 Amount = Annotated[Decimal, Field(ge=0, le=Decimal("999999999999999999.999999"))]
 TAXES = {"ISR": "001", "IVA": "002", "IEPS": "003", "001": "001", "002": "002", "003": "003"}
@@ -134,11 +134,15 @@ class RetentionEmail(ApiModel):
     email: str | list[str] | None = None
 
 
-class RetentionListQuery(ListQuery):
-    """``GET /v2/retentions`` query."""
+class RetentionFilters(TextQuery):
+    """Filtros de la lista de retenciones (sin fechas ni paginación)."""
 
     customer: str | None = Field(None, description="Id del cliente.")
     external_id: str | None = Field(None, description="Identificador externo.")
+
+
+class RetentionListQuery(RetentionFilters, ListQuery):
+    """``GET /v2/retentions`` query: the filters, text, dates and pages."""
 
 
 class RetentionStamp(ApiModel):

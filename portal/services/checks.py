@@ -43,10 +43,6 @@ class Checker:
         """Record a problem with a field."""
         self.problems.append(Problem(message, code, self.path(key)))
 
-    def has(self, key: str) -> bool:
-        """Whether the field was sent (even as null)."""
-        return key in self.data
-
     def _read(self, key: str, reader: Callable[..., Any], *args: Any) -> Any:
         """The field read by one of the schema readers; a refused value is recorded."""
         try:
@@ -103,11 +99,6 @@ class Checker:
     def series(self, key: str, *, required: bool = False) -> str | None:
         """A folio series name (see ``schemas.fields.read_series``)."""
         return self._read(key, fields.read_series, required)
-
-    def obj(self, key: str, *, required: bool = False) -> Checker | None:
-        """A nested object, checked with the same problem list."""
-        value = self._read(key, fields.read_object, required)
-        return None if value is None else Checker(value, self.path(key) or "", self.problems)
 
     def items(
         self, key: str, *, required: bool = False, max_items: int | None = None

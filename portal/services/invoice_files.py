@@ -22,8 +22,8 @@ from portal.cfdi import acuse, pdf
 from portal.errors import ValidationError
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
+from portal.schemas.common import MAX_RECIPIENTS, read_recipients
 from portal.services import contacts, mail, mail_limits, public_links, rendered_files
-from portal.services.checks import Checker
 
 
 def _stamped_xml(invoice: Invoice) -> bytes:
@@ -167,24 +167,24 @@ def cancellation_pdf(invoice: Invoice, organization: Organization) -> bytes:
     return pdf.render_cancellation(ack, branding(organization), test_mode=not invoice.livemode)
 
 
+def nobody_to_send_to() -> ValidationError:
+    """The error of an email request naming no address for a customer who has none."""
+    return ValidationError(
+        "El cliente no tiene correo; indica a quién enviarla.", "required", path="email"
+    )
+
+
 def _recipients(session: Session, invoice: Invoice, body: dict[str, Any]) -> list[str]:
     """The addresses named, else the customer's email and its ``is_for_invoicing`` contacts."""
-    check = Checker({"email": body.get("email")})
-    raw = body.get("email")
-    values = raw if isinstance(raw, list) else [raw] if raw else []
-    if len(values) > 10:
-        check.fail("email", "Puedes enviar la factura a 10 correos como máximo.", "too_many_items")
-    checked = [Checker({"email": v}, f"email[{i}]", check.problems) for i, v in enumerate(values)]
-    emails = [c.email("email", required=True) for c in checked]
+    named = read_recipients(body, "la factura")
     own = (invoice.customer or {}).get("email")
     contacts_for_invoicing = contacts.invoicing_emails(session, invoice.customer_id)
     fallback = list(
         dict.fromkeys([own, *contacts_for_invoicing] if own else contacts_for_invoicing)
     )
-    if not values and not fallback:
-        check.fail("email", "El cliente no tiene correo; indica a quién enviarla.", "required")
-    check.done()
-    return [e for e in emails if e] or fallback[:10]
+    if not named and not fallback:
+        raise nobody_to_send_to()
+    return named or fallback[:MAX_RECIPIENTS]
 
 
 def email(

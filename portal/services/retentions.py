@@ -33,11 +33,13 @@ from portal.models.retentions import Retention
 from portal.models.statuses import RetentionStatus
 from portal.models.tenancy import Tenant, scoped_select
 from portal.schemas import parse
+from portal.schemas.common import read_recipients
 from portal.schemas.retentions import (
     RetentionCancel,
     RetentionCreate,
     RetentionCustomer,
     RetentionEmail,
+    RetentionFilters,
 )
 from portal.services import (
     customers,
@@ -48,7 +50,6 @@ from portal.services import (
     mail_limits,
     stamping,
 )
-from portal.services.checks import Checker
 
 RET = f"{{{documents.RETENCIONES_NS}}}"
 VERIFY_URL = "https://prodretencionverificacion.clouda.sat.gob.mx/"
@@ -211,15 +212,16 @@ def verification_url(retention: Retention) -> str | None:
 
 def search(tenant: Tenant, args: dict[str, str]) -> Select[tuple[Retention]]:
     """The tenant's retentions with Facturapi's filters (``q``, ``customer``, ``external_id``)."""
+    filters = parse(RetentionFilters, args)
     query = scoped_select(Retention, tenant)
-    if args.get("q"):
+    if filters.q:
         query = query.where(
-            Retention.search_text.contains(args["q"].strip().lower(), autoescape=True)
+            Retention.search_text.contains(filters.q.strip().lower(), autoescape=True)
         )
-    if args.get("customer"):
-        query = query.where(Retention.customer_id == args["customer"])
-    if args.get("external_id"):
-        query = query.where(Retention.external_id == args["external_id"])
+    if filters.customer:
+        query = query.where(Retention.customer_id == filters.customer)
+    if filters.external_id:
+        query = query.where(Retention.external_id == filters.external_id)
     return query.order_by(Retention.created_at.desc(), Retention.id.desc())
 
 
@@ -398,22 +400,11 @@ def email(
 ) -> None:
     """Queue the retention (PDF + XML) to the customer's email or to ``email`` (one address or
     up to 10), counted against the tenant's email limits."""
-    data = parse(RetentionEmail, body)
-    values = data.email if isinstance(data.email, list) else [data.email] if data.email else []
-    check = Checker({})
-    if len(values) > 10:
-        check.fail(
-            "email", "Puedes enviar la retención a 10 correos como máximo.", "too_many_items"
-        )
-    emails = [
-        Checker({"email": v}, f"email[{i}]", check.problems).email("email", required=True)
-        for i, v in enumerate(values)
-    ]
+    named = read_recipients(parse(RetentionEmail, body).model_dump(), "la retención")
     customer = (retention.data or {}).get("customer") or {}
-    if not values and not customer.get("email"):
-        check.fail("email", "El cliente no tiene correo; indica a quién enviarla.", "required")
-    check.done()
-    to = [e for e in emails if e] or [customer["email"]]
+    if not named and not customer.get("email"):
+        raise invoice_files.nobody_to_send_to()
+    to = named or [customer["email"]]
     mail_limits.admit(session, organization, retention.livemode, to)
     attachments = [
         mail.attachment(

@@ -23,6 +23,7 @@ from tests.conftest import _empty_tables
 from tests.fixtures.factories import LEGAL, PASSWORD
 from tests.fixtures.invoices import CUSTOMER, ITEM
 from tests.fixtures.receipts import RECEIPT_ITEM
+from tests.fixtures.retentions import retention_body
 
 FIXTURE = Path(__file__).with_name("error_bodies.json")
 RECORD = os.environ.get("RECORD_ERROR_BODIES") == "1"
@@ -30,6 +31,15 @@ ENVELOPE = ("type", "param", "doc_url", "request_id")
 PRODUCT = ITEM["product"]
 INVOICE = {"customer": CUSTOMER, "items": [ITEM], "payment_form": "03", "use": "G03"}
 RECEIPT = {"items": [RECEIPT_ITEM], "payment_form": "01"}
+# A receiver with no email: an email request without addresses has nowhere to go.
+SILENT = {
+    **CUSTOMER,
+    "email": None,
+    "legal_name": "KARLA FUENTE NOLASCO",
+    "tax_id": "FUNK671228PH6",
+}
+SILENT |= {"tax_system": "612", "address": {"zip": "01160"}}
+ELEVEN = [f"c{i}@example.com" for i in range(11)]
 WEBHOOK = {"url": "http://127.0.0.1:9/hook", "enabled_events": ["invoice.status_updated"]}
 
 
@@ -186,11 +196,97 @@ CASES: list[tuple[str, str, str, str, Any]] = [
         _invoice(customer=_customer(tax_id="XYZ")),
     ),
     ("invoice-async-empty", "org", "POST", "/invoices?async=true", {}),
+    ("invoice-status", "org", "POST", "/invoices", _invoice(status="valid")),
+    ("invoice-external-id-long", "org", "POST", "/invoices", _invoice(external_id="x" * 256)),
+    ("invoice-idempotency-long", "org", "POST", "/invoices", _invoice(idempotency_key="k" * 65)),
+    ("invoice-pdf-options-text", "org", "POST", "/invoices", _invoice(pdf_options="x")),
+    (
+        "invoice-pdf-options-switches",
+        "org",
+        "POST",
+        "/invoices",
+        _invoice(pdf_options={"codes": "yes", "tax_breakdown": 1, "other": "x"}),
+    ),
+    ("invoice-pdf-section-number", "org", "POST", "/invoices", _invoice(pdf_custom_section=5)),
+    ("invoice-items-too-many", "org", "POST", "/invoices", _invoice(items=[{}] * 5001)),
+    (
+        "invoice-meta-all",
+        "org",
+        "POST",
+        "/invoices",
+        _invoice(
+            status="x",
+            external_id=["x"],
+            idempotency_key="\x01",
+            type="Q",
+            series="",
+            folio_number=0,
+            items="x",
+            pdf_options={"round_unit_price": "no", "ieps_breakdown": None, "codes": 0},
+            pdf_custom_section=["x"],
+        ),
+    ),
+    (
+        "invoice-draft-meta",
+        "org",
+        "PUT",
+        "/invoices/<draft>",
+        {"status": "valid", "external_id": "x" * 300, "folio_number": True, "series": "a/b"},
+    ),
     ("invoice-draft-items", "org", "PUT", "/invoices/<draft>", {"items": "x"}),
     ("invoice-cancel-motive", "org", "DELETE", "/invoices/<invoice>?motive=09", None),
     ("invoice-cancel-substitution", "org", "DELETE", "/invoices/<invoice>?motive=01", None),
     ("invoice-email", "org", "POST", "/invoices/<invoice>/email", {"email": "bad"}),
     ("invoice-list-date", "org", "GET", "/invoices?date[lt]=x", None),
+    ("invoice-list-type", "org", "GET", "/invoices?type=Z", None),
+    ("invoice-list-status", "org", "GET", "/invoices?status=paid", None),
+    ("invoice-list-method", "org", "GET", "/invoices?payment_method=ppd", None),
+    (
+        "invoice-list-filters",
+        "org",
+        "GET",
+        "/invoices?status=x&payment_method=y&type=z&customer=nope",
+        None,
+    ),
+    ("invoice-list-control", "org", "GET", "/invoices?status=%01", None),
+    ("invoice-list-type-and-page", "org", "GET", "/invoices?type=Z&page=0", None),
+    ("invoice-list-page", "org", "GET", "/invoices?page=abc", None),
+    ("invoice-list-limit", "org", "GET", "/invoices?limit=101&status=valid", None),
+    ("invoice-list-date-and-limit", "org", "GET", "/invoices?date[gt]=x&limit=0", None),
+    ("invoice-cancel-no-motive", "org", "DELETE", "/invoices/<invoice>", None),
+    ("invoice-cancel-motive-empty", "org", "DELETE", "/invoices/<invoice>?motive=", None),
+    ("invoice-cancel-motive-one", "org", "DELETE", "/invoices/<invoice>?motive=1", None),
+    ("invoice-cancel-motive-long", "org", "DELETE", "/invoices/<invoice>?motive=0202", None),
+    ("invoice-cancel-motive-control", "org", "DELETE", "/invoices/<invoice>?motive=%0002", None),
+    (
+        "invoice-cancel-substitution-unknown",
+        "org",
+        "DELETE",
+        "/invoices/<invoice>?motive=01&substitution=nope",
+        None,
+    ),
+    ("invoice-email-number", "org", "POST", "/invoices/<invoice>/email", {"email": 5}),
+    ("invoice-email-true", "org", "POST", "/invoices/<invoice>/email", {"email": True}),
+    ("invoice-email-object", "org", "POST", "/invoices/<invoice>/email", {"email": {"a": 1}}),
+    (
+        "invoice-email-list",
+        "org",
+        "POST",
+        "/invoices/<invoice>/email",
+        {"email": ["ok@example.com", "bad", 5, {}, "", None, [], " "]},
+    ),
+    ("invoice-email-eleven", "org", "POST", "/invoices/<invoice>/email", {"email": ELEVEN}),
+    (
+        "invoice-email-eleven-bad",
+        "org",
+        "POST",
+        "/invoices/<invoice>/email",
+        {"email": [*ELEVEN, "bad"]},
+    ),
+    ("invoice-email-nowhere", "org", "POST", "/invoices/<silent>/email", {}),
+    ("invoice-email-nowhere-empty", "org", "POST", "/invoices/<silent>/email", {"email": ""}),
+    ("invoice-email-nowhere-list", "org", "POST", "/invoices/<silent>/email", {"email": []}),
+    ("invoice-email-nowhere-zero", "org", "POST", "/invoices/<silent>/email", {"email": 0}),
     ("invoice-unknown", "org", "GET", "/invoices/nope", None),
     ("invoice-stamp-valid", "org", "POST", "/invoices/<invoice>/stamp", None),
     # payments
@@ -271,6 +367,37 @@ CASES: list[tuple[str, str, str, str, Any]] = [
         {"from": "0001-01-01T00:06:12Z"},
     ),
     ("global-receipts-text", "org", "POST", "/receipts/global-invoice", {"receipts": "x"}),
+    # retentions
+    ("retention-list-page", "org", "GET", "/retentions?page=0", None),
+    ("retention-list-date-and-limit", "org", "GET", "/retentions?date[lt]=x&limit=0", None),
+    ("retention-cancel-motive", "org", "DELETE", "/retentions/<retention>?motive=09", None),
+    ("retention-cancel-motive-empty", "org", "DELETE", "/retentions/<retention>?motive=", None),
+    ("retention-cancel-01", "org", "DELETE", "/retentions/<retention>?motive=01", None),
+    (
+        "retention-cancel-substitution",
+        "org",
+        "DELETE",
+        "/retentions/<retention>?substitution=x",
+        None,
+    ),
+    ("retention-email-bad", "org", "POST", "/retentions/<retention>/email", {"email": "bad"}),
+    ("retention-email-number", "org", "POST", "/retentions/<retention>/email", {"email": 5}),
+    ("retention-email-object", "org", "POST", "/retentions/<retention>/email", {"email": {}}),
+    (
+        "retention-email-list",
+        "org",
+        "POST",
+        "/retentions/<retention>/email",
+        {"email": ["ok@example.com", "bad", 5, "", None]},
+    ),
+    (
+        "retention-email-eleven-bad",
+        "org",
+        "POST",
+        "/retentions/<retention>/email",
+        {"email": [*ELEVEN, "bad"]},
+    ),
+    ("retention-email-nowhere", "org", "POST", "/retentions/<silent_retention>/email", {}),
     # webhooks
     ("webhook-empty", "org", "POST", "/webhooks", {}),
     ("webhook-url", "org", "POST", "/webhooks", {"url": "ftp://x", "enabled_events": ["x"]}),
@@ -395,6 +522,9 @@ class World:
             "ppd_uuid": ppd["uuid"],
             "receipt": self._made("/receipts", RECEIPT)["id"],
             "webhook": self._made("/webhooks", WEBHOOK)["id"],
+            "silent": self._made("/invoices", _invoice(customer=SILENT))["id"],
+            "retention": self._made("/retentions", retention_body())["id"],
+            "silent_retention": self._made("/retentions", retention_body(customer=SILENT))["id"],
         }
 
     def _headers(self, key: str) -> dict[str, str]:

@@ -10,9 +10,8 @@ complements' balances), ``cancellation`` (and the PAC's status), ``queries`` (li
 search) and ``objects`` (the Facturapi object and its events).
 """
 
+from portal.schemas.invoices import MAX_ITEMS, TYPES
 from portal.services.invoices.body import (
-    MAX_ITEMS,
-    TYPES,
     is_ready_to_stamp,
     parse,
     preview_totals,
@@ -40,7 +39,7 @@ from portal.services.invoices.creation import (
 )
 from portal.services.invoices.folios import assign_folio
 from portal.services.invoices.objects import status_event, to_dict
-from portal.services.invoices.queries import LIST_STATUSES, listing, search
+from portal.services.invoices.queries import listing, search
 from portal.services.invoices.stamps import (
     MEXICO,
     StampCall,
@@ -59,7 +58,6 @@ from portal.services.invoices.stamps import (
 
 __all__ = [
     "ASYNC_BODY_BYTES",
-    "LIST_STATUSES",
     "MAX_ITEMS",
     "MEXICO",
     "TYPES",

@@ -9,21 +9,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from portal import schemas
 from portal import search as text_search
 from portal.cfdi import documents, money, rules
 from portal.cfdi.types import DEFAULT_USES, InvoiceInput, in_amount_range
-from portal.errors import PortalError
+from portal.errors import PortalError, Problem
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.statuses import InvoiceStatus
 from portal.models.tenancy import Tenant
-from portal.schemas.organizations import PDF_EXTRA_DEFAULTS
+from portal.schemas.invoices import InvoiceMeta
 from portal.services import invoice_receivers, products
-from portal.services.checks import Checker
 
-TYPES = ("I", "E", "P", "N", "T")
-CREATE_STATUSES = (InvoiceStatus.PENDING, InvoiceStatus.DRAFT)
-MAX_ITEMS = 5000
 META_FIELDS = ("idempotency_key", "status", "external_id")
 
 
@@ -73,28 +70,22 @@ def resolve(
 
 
 def _read_meta(body: dict[str, Any], header_key: str | None) -> dict[str, Any]:
-    check = Checker(body)
-    meta = {
-        "status": check.choice("status", CREATE_STATUSES) or InvoiceStatus.PENDING,
-        "external_id": check.text("external_id", max_len=255),
-        "idempotency_key": check.text("idempotency_key", max_len=64) or header_key,
-        "type": check.choice("type", TYPES) or "I",
-        "series": check.series("series"),
-        "folio_number": check.integer("folio_number", minimum=1, maximum=2_000_000_000),
-    }
-    check.items("items", max_items=MAX_ITEMS)
-    options = check.obj("pdf_options")  # kept in the body; the PDF reads it
-    for switch in PDF_EXTRA_DEFAULTS if options is not None else ():
-        options.boolean(switch)  # type: ignore[union-attr]
-    custom_section = body.get("pdf_custom_section")
-    if custom_section is not None and not isinstance(custom_section, str):
-        check.fail(
-            "pdf_custom_section", "El campo pdf_custom_section debe ser texto.", "invalid_type"
-        )
+    """The body's top-level fields the invoice keeps apart (``InvoiceMeta``); the
+    ``Idempotency-Key`` header, when given, is held to the body field's length."""
+    too_long = []
     if header_key is not None and len(header_key) > 64:
-        check.fail("idempotency_key", "La llave de idempotencia admite 64 caracteres.", "too_long")
-    check.done()
-    return meta
+        too_long.append(
+            Problem("La llave de idempotencia admite 64 caracteres.", "too_long", "idempotency_key")
+        )
+    meta = schemas.parse(InvoiceMeta, body, after=too_long)
+    return {
+        "status": meta.status or InvoiceStatus.PENDING,
+        "external_id": meta.external_id,
+        "idempotency_key": meta.idempotency_key or header_key,
+        "type": meta.type or "I",
+        "series": meta.series,
+        "folio_number": meta.folio_number,
+    }
 
 
 def parse(

@@ -15,8 +15,9 @@ from portal.models.base import utcnow
 from portal.models.invoices import Invoice
 from portal.models.statuses import CancellationStatus, InvoiceStatus
 from portal.models.tenancy import Tenant
+from portal.schemas import parse
+from portal.schemas.invoices import CancelQuery
 from portal.services import cancellation_rules, related_documents, stamping
-from portal.services.checks import Checker
 from portal.services.invoices.objects import _event, status_event
 from portal.services.invoices.stamps import MEXICO
 
@@ -72,17 +73,16 @@ def cancel_call(
         raise ValidationError("Sólo se puede cancelar una factura timbrada.", "not_stamped")
     if invoice.cancellation_status == CancellationStatus.PENDING:
         raise ValidationError("La cancelación ya está en espera de aceptación.", "cancel_pending")
-    check = Checker({"motive": motive})
-    clean_motive = check.choice("motive", documents.CANCEL_MOTIVES, required=True) or ""
-    check.done()
+    asked = parse(CancelQuery, {"motive": motive, "substitution": substitution})
+    motive = asked.motive
     substitution_uuid = cancellation_rules.check(
-        session, tenant, invoice, clean_motive, substitution
+        session, tenant, invoice, motive, asked.substitution
     )
     organization = tenant.organization
     csd = stamping.csd_of(organization.certificate)  # type: ignore[arg-type]
-    request = documents.build_cancellation(csd, invoice.uuid or "", clean_motive, substitution_uuid)
+    request = documents.build_cancellation(csd, invoice.uuid or "", motive, substitution_uuid)
     pac = stamping.pac_for(session, organization, invoice.livemode)
-    return CancelCall(pac, cancel_target(invoice), request, clean_motive)
+    return CancelCall(pac, cancel_target(invoice), request, motive)
 
 
 def record_cancellation(

@@ -9,39 +9,27 @@ from sqlalchemy.orm import Session, aliased
 
 from portal import search as text_search
 from portal.models.invoices import Invoice, InvoiceCount
-from portal.models.statuses import InvoiceStatus
 from portal.models.tenancy import Tenant, scoped_select
-from portal.services.checks import Checker
-
-LIST_STATUSES = (
-    InvoiceStatus.DRAFT,
-    InvoiceStatus.PENDING,
-    InvoiceStatus.VALID,
-    InvoiceStatus.CANCELED,
-    InvoiceStatus.FAILED,
-)
-
+from portal.schemas import parse
+from portal.schemas.invoices import InvoiceFilters
 
 # Listing ----------------------------------------------------------------------------------
 
 
 def search(tenant: Tenant, args: dict[str, str]) -> Select[tuple[Invoice]]:
     """The tenant's invoices filtered like Facturapi's list (q, customer, type, method, status)."""
-    check = Checker(args)
-    kind = check.choice("type", ("I", "E", "P", "N", "T"))
-    method = check.choice("payment_method", ("PUE", "PPD"))
-    status = check.choice("status", LIST_STATUSES)
-    check.done()
+    filters = parse(InvoiceFilters, args)
     query = scoped_select(Invoice, tenant)
-    if (matches := text_search.matches(Invoice.search_text, args.get("q") or "")) is not None:
+    if (matches := text_search.matches(Invoice.search_text, filters.q or "")) is not None:
         query = query.where(matches)
-    if args.get("customer"):
-        query = query.where(Invoice.customer_id == args["customer"])
-    for column, value in ((Invoice.type, kind), (Invoice.payment_method, method)):
+    for column, value in (
+        (Invoice.customer_id, filters.customer),
+        (Invoice.type, filters.type),
+        (Invoice.payment_method, filters.payment_method),
+        (Invoice.status, filters.status),
+    ):
         if value:
             query = query.where(column == value)
-    if status:
-        query = query.where(Invoice.status == status)
     return query.order_by(Invoice.created_at.desc(), Invoice.id.desc())
 
 
