@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from portal.errors import PortalError, TooManyRequests
+from portal.errors import NotFound, PortalError, TooManyRequests, ValidationError
 
 HTTP_CODES = {
     400: "bad_request",
@@ -93,19 +93,21 @@ def handle_unexpected(exc: Exception) -> Response:
 
 
 def refuse_nul() -> None:
-    """A NUL character in a request's address, query or form fields is refused with 400: no
-    document may carry one, and PostgreSQL can neither store nor compare it. (JSON bodies are
-    checked field by field, each error naming its field; ids by ``scoped_get``.)"""
-    address = request.path + request.query_string.decode("latin-1")
-    found = "\x00" in address or "%00" in address
+    """A NUL character in a request's address, query or form fields is refused before any view
+    runs: no document may carry one, and PostgreSQL can neither store nor compare it. (JSON
+    bodies are checked field by field by their schemas; ids by ``scoped_get``.)"""
+    if "\x00" in request.path:
+        raise NotFound()  # nothing has such an address
+    fields = list(request.args.items(multi=True))
     if request.method not in ("GET", "HEAD") and request.mimetype in FORM_TYPES:
-        found = found or any("\x00" in f"{k}{v}" for k, v in request.form.items(multi=True))
-    if found:
-        raise PortalError(
-            _("La solicitud contiene el carácter nulo (NUL), que no se admite."),
-            "invalid_character",
-            400,
-        )
+        fields += list(request.form.items(multi=True))
+    for name, value in fields:
+        if "\x00" in f"{name}{value}":
+            raise ValidationError(
+                f"El campo {name} contiene caracteres de control no permitidos.",
+                "invalid_characters",
+                path=name,
+            )
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
