@@ -13,10 +13,11 @@ from portal.models.invoices import Invoice
 from portal.models.receipts import Receipt
 from portal.pagination import filter_dates, paginate
 from portal.schemas import operation
-from portal.schemas.common import EmailIn, Ok, Page
+from portal.schemas.common import Ok, Page
 from portal.schemas.invoices import Invoice as InvoiceOut
 from portal.schemas.receipts import (
     GlobalInvoiceIn,
+    ReceiptEmailIn,
     ReceiptIn,
     ReceiptInvoiceIn,
     ReceiptQuery,
@@ -99,7 +100,7 @@ def receipt_pdf(receipt_id: str):
 
 @bp.post("/receipts/<receipt_id>/email")
 @organization_key_required
-@operation(body=EmailIn, response=Ok, summary="Enviar por correo")
+@operation(body=ReceiptEmailIn, response=Ok, summary="Enviar por correo")
 def email_receipt(receipt_id: str):
     """Send the ticket (PDF) with a button to invoice the purchase."""
     receipt = _load(receipt_id)

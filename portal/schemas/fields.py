@@ -15,7 +15,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BeforeValidator, Field
+from pydantic import (
+    BeforeValidator,
+    Field,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
+)
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError, PydanticKnownError
 
 from portal.cfdi import catalogs
 from portal.cfdi.types import NOT_XML_CHARACTER, in_amount_range
@@ -136,12 +144,14 @@ def read_choice(
     return text
 
 
-def Choice(choices: Iterable[str], required: bool = False) -> Any:  # noqa: N802
-    """One of a fixed set of values (listed in the message)."""
+def Choice(  # noqa: N802
+    choices: Iterable[str], required: bool = False, label: str | None = None
+) -> Any:
+    """One of a fixed set of values (listed in the message, or named by ``label`` if long)."""
     allowed = list(choices)
     return Annotated[
         str if required else str | None,
-        BeforeValidator(lambda value: read_choice(value, allowed, required)),
+        BeforeValidator(lambda value: read_choice(value, allowed, required, label)),
         Field(json_schema_extra={"enum": allowed}),
     ]
 
@@ -165,6 +175,15 @@ def read_decimal(
     if minimum is not None and number < minimum:
         raise refusal("out_of_range", f"El campo {{path}} debe ser mayor o igual a {minimum}.")
     return number
+
+
+def Number(minimum: Decimal | None = None, required: bool = False) -> Any:  # noqa: N802
+    """An exact number field (``Decimal``), at least ``minimum``."""
+    return Annotated[
+        Decimal if required else Decimal | None,
+        BeforeValidator(lambda value: read_decimal(value, required, minimum)),
+        Field(json_schema_extra={"minimum": float(minimum)} if minimum is not None else None),
+    ]
 
 
 def read_boolean(value: Any, required: bool = False) -> bool | None:
@@ -301,6 +320,50 @@ def read_series(value: Any, required: bool = False) -> str | None:
     return name
 
 
-Series = Annotated[
-    str | None, BeforeValidator(read_series), Field(json_schema_extra={"maxLength": SERIES_MAX})
-]
+def SeriesName(required: bool = False) -> Any:  # noqa: N802
+    """A folio series name field (see ``read_series``)."""
+    return Annotated[
+        str if required else str | None,
+        BeforeValidator(lambda value: read_series(value, required)),
+        Field(json_schema_extra={"maxLength": SERIES_MAX}),
+    ]
+
+
+def _raised_again(error: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic error (as ``errors()`` lists it) ready to be raised once more."""
+    context = error.get("ctx")
+    if (context or {}).get("ours"):
+        kind: Any = PydanticCustomError(error["type"], error["msg"], context)
+    else:
+        kind = PydanticKnownError(error["type"], context)
+    return {"type": kind, "loc": tuple(error["loc"]), "input": error["input"]}
+
+
+def Recipients(most: int, message: str) -> Any:  # noqa: N802
+    """One email address, or a list of 1 to ``most`` (``message`` when there are none or too
+    many; the first ``most`` are checked each at its own path all the same). Read as a list."""
+
+    def read(value: Any, handler: ValidatorFunctionWrapHandler) -> list[str]:
+        if not isinstance(value, list):
+            return [read_email(value, required=True)]  # type: ignore[list-item]
+        errors = []
+        if not 1 <= len(value) <= most:
+            errors.append({"type": refusal("invalid_length", message), "loc": (), "input": value})
+        try:
+            emails = handler(value[:most])
+        except PydanticValidationError as exc:
+            errors += [_raised_again(error) for error in exc.errors(include_url=False)]
+        if errors:
+            raise PydanticValidationError.from_exception_data("Recipients", errors)
+        return emails
+
+    address = {"type": "string", "format": "email", "maxLength": 254}
+    listed = {"type": "array", "items": address, "minItems": 1, "maxItems": most}
+    return Annotated[
+        list[Email(required=True)],  # type: ignore[misc]
+        WrapValidator(read),
+        WithJsonSchema({"anyOf": [address, listed]}),
+    ]
+
+
+Series = SeriesName()  # an optional series name

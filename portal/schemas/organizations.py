@@ -35,7 +35,6 @@ from portal.schemas.fields import (
 from portal.schemas.public_links import Scope
 
 PERIODICITIES = tuple(cfdi.PERIODICITIES)  # day, week, fortnight, month, two_months
-Periodicity = Annotated[str | None, Field(json_schema_extra={"enum": list(PERIODICITIES)})]
 
 
 class OrganizationIn(ApiModel):

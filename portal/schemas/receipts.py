@@ -2,18 +2,95 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, SkipValidation, ValidationInfo
 
-from portal.schemas import ApiModel
-from portal.schemas.common import JsonObject, ListQuery, Moment, Owned, codes_of
+from portal.cfdi import catalogs
+from portal.schemas import ApiModel, refusal
+from portal.schemas.common import JsonObject, ListQuery, Moment, Owned
 from portal.schemas.customers import CustomerIn
+from portal.schemas.fields import (
+    Boolean,
+    Choice,
+    Folio,
+    Items,
+    Number,
+    Recipients,
+    SeriesName,
+    Text,
+    read_text,
+)
 from portal.schemas.invoices import ItemIn
-from portal.schemas.organizations import Periodicity
+from portal.schemas.organizations import PERIODICITIES
 from portal.schemas.products import PRODUCT_EXAMPLE
 
 RECEIPT_EXAMPLE = {"items": [{"quantity": 2, "product": PRODUCT_EXAMPLE}], "payment_form": "01"}
+
+
+MAX_ITEMS = 5000
+MAX_EMAILS = 10
+MAX_TO_INVOICE = 1000
+MAX_GLOBAL_CONCEPTS = 5000  # what one invoice admits
+STATUSES = ("open", "canceled", "invoiced_to_customer", "invoiced_globally")
+PAYMENT_FORMS = [code for code, _label in catalogs.options("payment_form")]
+CURRENCIES = [code for code, _label in catalogs.options("currency")]
+MEXICO_CITY = ZoneInfo("America/Mexico_City")
+NOT_ISO = "La fecha debe ir en formato ISO 8601."
+CUSTOMER_NEEDED = "Indica el cliente: su id o un objeto con sus datos."
+
+
+def _receipt_date(value: Any) -> datetime | None:
+    """The receipt's date: ISO 8601 (Mexico City's time when it names no zone), not future."""
+    raw = read_text(value)
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise refusal("invalid_format", NOT_ISO) from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=MEXICO_CITY)
+    if moment > datetime.now(UTC) + timedelta(minutes=5):
+        raise refusal("date_in_future", "La fecha del recibo no puede estar en el futuro.")
+    return moment
+
+
+def _period_moment(value: Any, info: ValidationInfo) -> datetime | None:
+    """A bound of the period: ISO 8601, in the organization's zone (the context) if it names
+    none."""
+    raw = read_text(value, max_len=40)
+    if raw is None:
+        return None
+    zone = info.context
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=zone)
+        moment.astimezone(UTC).astimezone(zone)  # years 1 and 9999 cannot change zone
+    except (ValueError, OverflowError):
+        raise refusal("invalid_format", "El campo {path} debe ser una fecha ISO 8601.") from None
+    return moment
+
+
+def _customer_ref(value: Any) -> Any:
+    """A customer's id or its data, as sent (the invoice reads it)."""
+    if not isinstance(value, dict | str) or not value:
+        raise refusal("required", CUSTOMER_NEEDED)
+    return value
+
+
+ReceiptDate = Annotated[
+    datetime | None,
+    BeforeValidator(_receipt_date),
+    Field(json_schema_extra={"format": "date-time"}),
+]
+PeriodMoment = Annotated[
+    datetime | None,
+    BeforeValidator(_period_moment),
+    Field(json_schema_extra={"format": "date-time", "maxLength": 40}),
+]
 
 
 class ReceiptIn(ApiModel):
@@ -21,52 +98,68 @@ class ReceiptIn(ApiModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [RECEIPT_EXAMPLE]})
 
-    items: list[ItemIn] | None = None
-    payment_form: Annotated[str | None, codes_of("payment_form")] = None
-    date: str | None = None
-    folio_number: int | None = None
-    currency: str | None = None
-    exchange: float | None = None
-    branch: str | None = None
-    external_id: str | None = None
-    idempotency_key: str | None = None
+    # The items and the currency are read by the invoice engine, as an invoice's are.
+    items: Items(SkipValidation[ItemIn], required=True, max_items=MAX_ITEMS)
+    payment_form: Choice(PAYMENT_FORMS, required=True, label="los de c_FormaPago")
+    folio_number: Folio = None
+    branch: Text(max_len=100) = None
+    external_id: Text(max_len=255) = None
+    idempotency_key: Text(max_len=64) = None
+    date: ReceiptDate = None
+    currency: SkipValidation[str | None] = None
+    exchange: SkipValidation[float | None] = None
 
 
-class ReceiptQuery(ListQuery):
+class ReceiptFilters(ApiModel):
+    """Filtros propios de los recibos: estado y forma de pago."""
+
+    status: Choice(STATUSES) = Field(None, description="Estado.")
+    payment_form: Text(pattern=r"\d{2}") = Field(None, description="Forma de pago.")
+
+
+class ReceiptQuery(ListQuery, ReceiptFilters):
     """Filtros de la lista de recibos."""
 
-    status: str | None = Field(None, description="Estado.")
-    payment_form: str | None = Field(None, description="Forma de pago.")
+
+class ReceiptEmailIn(ApiModel):
+    """A qué correo(s) enviar el recibo."""
+
+    email: Recipients(MAX_EMAILS, f"Indica de 1 a {MAX_EMAILS} correos.")
 
 
 class ReceiptInvoiceIn(ApiModel):
     """Facturar un recibo a un cliente."""
 
-    customer: str | CustomerIn | None = None
-    use: str | None = None
-    series: str | None = None
-    folio_number: int | None = None
+    customer: Annotated[SkipValidation[str | CustomerIn], BeforeValidator(_customer_ref)] = Field(
+        None, validate_default=True
+    )
+    use: Text(max_len=4) = None
+    series: SeriesName() = None
+    # An integer, or the reference's "autoincremental": the organization's next folio.
+    folio_number: SkipValidation[int | Literal["autoincremental"] | None] = None
 
 
 class ToInvoiceIn(ApiModel):
-    """Varios recibos, por su clave, en una factura."""
+    """Varios recibos, por su clave, en una factura (al cliente de ``ReceiptInvoiceIn``)."""
 
-    keys: list[str] | None = None
-    dry_run: bool | None = None
-    payment_form: str | None = None
+    keys: Items(SkipValidation[str], required=True, max_items=MAX_TO_INVOICE)
+    dry_run: Boolean = None
+    payment_form: Choice(PAYMENT_FORMS, label="c_FormaPago") = None
 
 
 class GlobalInvoiceIn(ApiModel):
     """La factura global de los recibos abiertos de un periodo."""
 
-    periodicity: Periodicity = None
-    from_: Moment | None = Field(None, alias="from")
-    to: Moment | None = None
-    months: str | None = None
-    payment_form: Annotated[str | None, codes_of("payment_form")] = None
-    receipts: list[str] | None = None
-    series: str | None = None
-    folio_number: int | None = None
+    periodicity: Choice(PERIODICITIES) = None
+    from_: PeriodMoment = Field(None, alias="from")
+    to: PeriodMoment = None
+    months: Text(pattern=r"(0[1-9]|1[0-8])", message="Meses: de 01 a 18.") = None
+    payment_form: Choice(PAYMENT_FORMS, label="c_FormaPago") = None
+    receipts: Items(SkipValidation[str], max_items=MAX_GLOBAL_CONCEPTS) = None
+    currency: Choice(CURRENCIES, label="c_Moneda") = None
+    exchange: Number(minimum=Decimal("0.000001")) = None
+    series: SeriesName() = None
+    folio_number: Folio = None
 
 
 class Receipt(Owned):
@@ -74,7 +167,7 @@ class Receipt(Owned):
 
     date: Moment
     expires_at: Moment
-    status: Literal["open", "canceled", "invoiced_to_customer", "invoiced_globally"]
+    status: Literal[STATUSES]  # type: ignore[valid-type]
     self_invoice_url: str | None
     total: float
     invoice: str | None

@@ -10,7 +10,6 @@ Checker remains for the bodies not yet declared as models.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from typing import Any
 
 from pydantic_core import PydanticCustomError
@@ -75,12 +74,6 @@ class Checker:
     ) -> int | None:
         """A whole number within bounds (booleans and fractions are refused)."""
         return self._read(key, fields.read_integer, required, minimum, maximum)
-
-    def decimal(
-        self, key: str, *, required: bool = False, minimum: Decimal | None = None
-    ) -> Decimal | None:
-        """An exact number (JSON number or numeric string); floats keep their shortest form."""
-        return self._read(key, fields.read_decimal, required, minimum)
 
     def boolean(self, key: str, *, required: bool = False) -> bool | None:
         """A JSON boolean."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from portal.cfdi import catalogs, rules
+from portal.cfdi import rules
 from portal.errors import PortalError, Problem, ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice
@@ -28,14 +28,11 @@ from portal.models.organizations import Organization
 from portal.models.receipts import GlobalInvoiceRun, Receipt
 from portal.models.statuses import JobStatus, ReceiptStatus
 from portal.models.tenancy import Tenant, scoped_select
-from portal.schemas import answer
-from portal.schemas.receipts import ToInvoiceDryRun
+from portal.schemas import answer, parse, parse_partial
+from portal.schemas import receipts as schema
+from portal.schemas.receipts import MAX_GLOBAL_CONCEPTS, ToInvoiceDryRun
 from portal.services import events, invoices, receipts
-from portal.services.checks import Checker
-from portal.services.organizations import PERIODICITIES
 
-MAX_TO_INVOICE = 1000
-MAX_GLOBAL_CONCEPTS = 5000  # what one invoice admits (services.invoices.MAX_ITEMS)
 # What a receipt's invoice may add to the receipt's own items and payment form.
 INVOICE_FIELDS = (
     "customer", "use", "conditions", "series", "folio_number",
@@ -81,13 +78,8 @@ def _mark(session: Session, rows: list[Receipt], status: ReceiptStatus, invoice:
 
 
 def _require_customer(body: dict[str, Any]) -> None:
-    check = Checker(body)
-    customer = body.get("customer")
-    if not isinstance(customer, dict | str) or not customer:
-        check.fail("customer", "Indica el cliente: su id o un objeto con sus datos.", "required")
-    check.text("use", max_len=4)
-    check.series("series")
-    check.done()
+    """Refuse a body that does not say whom to invoice (or says it wrongly)."""
+    parse(schema.ReceiptInvoiceIn, body)
 
 
 def invoice_receipt(
@@ -164,15 +156,12 @@ def receipts_to_invoice(
     """Several open receipts (by key) into one invoice, with the PAC call as in
     ``invoice_receipt``; ``dry_run`` only reports what it would include (a dict)
     (``POST /receipts/to-invoice``)."""
-    check = Checker(body)
-    keys = check.items("keys", required=True, max_items=MAX_TO_INVOICE)
-    dry_run = check.boolean("dry_run") or False
-    payment_form = check.choice(
-        "payment_form", [c for c, _ in catalogs.options("payment_form")], label="c_FormaPago"
-    )
-    if keys == []:
-        check.fail("keys", "Indica al menos una clave de recibo.", "required")
-    check.done()
+    sent, problems = parse_partial(schema.ToInvoiceIn, body)
+    if body.get("keys") == []:
+        problems.append(Problem("Indica al menos una clave de recibo.", "required", "keys"))
+    if problems or sent is None:
+        raise ValidationError.from_problems(problems)
+    keys, dry_run, payment_form = sent.keys, bool(sent.dry_run), sent.payment_form
     if not dry_run:
         _require_customer(body)
     rows = _locked_by_keys(session, tenant, keys or [])
@@ -224,20 +213,6 @@ class GlobalSelection:
         return sum((row.total for row in self.receipts), Decimal(0))
 
 
-def _moment(check: Checker, key: str, zone: ZoneInfo) -> datetime | None:
-    raw = check.text(key, max_len=40)
-    if raw is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=zone)
-        moment.astimezone(UTC).astimezone(zone)  # years 1 and 9999 cannot change zone
-    except (ValueError, OverflowError):
-        check.fail(key, f"El campo {key} debe ser una fecha ISO 8601.", "invalid_format")
-        return None
-    return moment
-
-
 def _months(start: datetime, periodicity: str) -> str:
     if periodicity == "two_months":
         return str(13 + (start.month - 1) // 2)
@@ -248,19 +223,9 @@ def read_global(organization: Organization, body: dict[str, Any]) -> GlobalSelec
     """A global-invoice request, checked, with its defaults: the organization's periodicity
     and the last closed period (the receipts are still to be found)."""
     zone = ZoneInfo(organization.timezone)
-    check = Checker(_autoincremental(body))
-    periodicity = check.choice("periodicity", PERIODICITIES) or organization.receipts_periodicity
-    start, end = _moment(check, "from", zone), _moment(check, "to", zone)
-    months = check.text("months", pattern=r"(0[1-9]|1[0-8])", message="Meses: de 01 a 18.")
-    payment_form = check.choice(
-        "payment_form", [c for c, _ in catalogs.options("payment_form")], label="c_FormaPago"
-    )
-    ids = check.items("receipts", max_items=MAX_GLOBAL_CONCEPTS)
-    currency = check.choice("currency", catalogs_currencies(), label="c_Moneda")
-    exchange = check.decimal("exchange", minimum=Decimal("0.000001"))
-    check.series("series")
-    check.integer("folio_number", minimum=1, maximum=2_000_000_000)
-    check.done()
+    sent = parse(schema.GlobalInvoiceIn, _autoincremental(body), context=zone)
+    periodicity = sent.periodicity or organization.receipts_periodicity
+    start, end, months = sent.from_, sent.to, sent.months
     closed_start, closed_end = receipts.last_closed_period(organization, periodicity)
     start, end = start or closed_start, end or closed_end - timedelta(microseconds=1)
     if start > end:
@@ -270,13 +235,17 @@ def read_global(organization: Organization, body: dict[str, Any]) -> GlobalSelec
     local_start = start.astimezone(zone)
     months = months or _months(local_start, periodicity)
     return GlobalSelection(
-        periodicity, start, end, months, local_start.year, payment_form, [], ids, currency, exchange
+        periodicity,
+        start,
+        end,
+        months,
+        local_start.year,
+        sent.payment_form,
+        [],
+        sent.receipts,
+        sent.currency,
+        sent.exchange,
     )
-
-
-def catalogs_currencies() -> list[str]:
-    """Every code of SAT's c_Moneda."""
-    return [code for code, _ in catalogs.options("currency")]
 
 
 def select_global(

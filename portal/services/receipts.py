@@ -20,24 +20,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal import hosts, settings
-from portal.cfdi import catalogs, money, pdf
+from portal.cfdi import money, pdf
 from portal.cfdi.types import InvoiceInput, in_amount_range
-from portal.errors import ValidationError
+from portal.errors import Problem, ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
-from portal.models.receipts import STATUSES, Receipt
+from portal.models.receipts import Receipt
 from portal.models.statuses import InvoiceStatus, ReceiptStatus
 from portal.models.tenancy import Tenant, scoped_select
-from portal.schemas import answer
+from portal.schemas import answer, parse, parse_partial
+from portal.schemas import receipts as schema
 from portal.schemas.receipts import Receipt as ReceiptShape
 from portal.services import events, idempotency, invoice_files, invoices, mail, mail_limits
-from portal.services.checks import Checker
 
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_LENGTH = 10
-MAX_ITEMS = 5000
-MAX_EMAILS = 10
 NOT_FOUND = "El recibo no existe."
 ITEMS_ONLY = {"legal_name": "-", "tax_id": "-"}  # the engine reads items with a customer
 
@@ -100,45 +98,18 @@ def is_expired(receipt: Receipt, now: datetime | None = None) -> bool:
 # Reading the body -------------------------------------------------------------------------
 
 
-def _read(body: dict[str, Any], header_key: str | None) -> dict[str, Any]:
-    check = Checker(body)
-    check.items("items", required=True, max_items=MAX_ITEMS)
-    meta = {
-        "payment_form": check.choice(
-            "payment_form",
-            [code for code, _ in catalogs.options("payment_form")],
-            required=True,
-            label="los de c_FormaPago",
-        ),
-        "folio_number": check.integer("folio_number", minimum=1, maximum=2_000_000_000),
-        "branch": check.text("branch", max_len=100),
-        "external_id": check.text("external_id", max_len=255),
-        "idempotency_key": check.text("idempotency_key", max_len=64) or header_key,
-        "date": _date(check),
-    }
+def _read(body: dict[str, Any], header_key: str | None) -> schema.ReceiptIn:
+    """The receipt's fields, checked (every problem at once, the body's own rules last)."""
+    sent, problems = parse_partial(schema.ReceiptIn, body)
     if header_key is not None and len(header_key) > 64:
-        check.fail("idempotency_key", "La llave de idempotencia admite 64 caracteres.", "too_long")
+        problems.append(
+            Problem("La llave de idempotencia admite 64 caracteres.", "too_long", "idempotency_key")
+        )
     if isinstance(body.get("items"), list) and not body["items"]:
-        check.fail("items", "El recibo necesita al menos un concepto.", "required")
-    check.done()
-    return meta
-
-
-def _date(check: Checker) -> datetime | None:
-    raw = check.text("date")
-    if raw is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        check.fail("date", "La fecha debe ir en formato ISO 8601.", "invalid_format")
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("America/Mexico_City"))
-    if moment > utcnow() + timedelta(minutes=5):
-        check.fail("date", "La fecha del recibo no puede estar en el futuro.", "date_in_future")
-        return None
-    return moment
+        problems.append(Problem("El recibo necesita al menos un concepto.", "required", "items"))
+    if problems or sent is None:
+        raise ValidationError.from_problems(problems)
+    return sent
 
 
 def lines_of(items: list[Any], currency: str = "MXN", exchange: Any = 1) -> list[money.Line]:
@@ -199,29 +170,29 @@ def create(
     session: Session, tenant: Tenant, body: dict[str, Any], idempotency_key: str | None = None
 ) -> Receipt:
     """A new open receipt; the same idempotency key with the same body returns the first one."""
-    meta = _read(body, idempotency_key)
+    sent = _read(body, idempotency_key)
     digest = idempotency.body_hash({k: v for k, v in body.items() if k != "idempotency_key"})
-    key = meta["idempotency_key"]
+    key = sent.idempotency_key or idempotency_key
     if key and (existing := invoices.replay(_find_by_key(session, tenant, key), digest)):
         return existing  # type: ignore[return-value]
     items, total = priced_items(session, tenant, body)
     organization = tenant.organization
-    date = meta["date"] or utcnow()
+    date = sent.date or utcnow()
     receipt = Receipt(
         organization_id=organization.id,
         livemode=tenant.livemode,
         status=ReceiptStatus.OPEN,
         key=new_key(),
-        folio_number=meta["folio_number"] or _next_folio(session, organization, tenant.livemode),
+        folio_number=sent.folio_number or _next_folio(session, organization, tenant.livemode),
         date=date,
         expires_at=expiry(organization, date),
         items=items,
         total=total,
-        payment_form=meta["payment_form"],
+        payment_form=sent.payment_form,
         currency=str(body.get("currency") or "MXN").upper(),
         exchange=Decimal(str(body.get("exchange") or 1)),
-        branch=meta["branch"],
-        external_id=meta["external_id"],
+        branch=sent.branch,
+        external_id=sent.external_id,
         idempotency_key=key,
         body_hash=digest,
     )
@@ -250,17 +221,14 @@ def _insert(session: Session, tenant: Tenant, receipt: Receipt, digest: str) -> 
 
 def search(tenant: Tenant, args: dict[str, str]) -> Select[tuple[Receipt]]:
     """The tenant's receipts filtered like Facturapi's list (q, payment_form, status)."""
-    check = Checker(args)
-    status = check.choice("status", STATUSES)
-    payment_form = check.text("payment_form", pattern=r"\d{2}")
-    check.done()
+    filters = parse(schema.ReceiptFilters, args)
     query = scoped_select(Receipt, tenant)
     if q := (args.get("q") or "").strip().lower():
         query = query.where(Receipt.search_text.contains(q, autoescape=True))
-    if status:
-        query = query.where(Receipt.status == status)
-    if payment_form:
-        query = query.where(Receipt.payment_form == payment_form)
+    if filters.status:
+        query = query.where(Receipt.status == filters.status)
+    if filters.payment_form:
+        query = query.where(Receipt.payment_form == filters.payment_form)
     return query.order_by(Receipt.created_at.desc(), Receipt.id.desc())
 
 
@@ -411,26 +379,9 @@ def pdf_of(receipt: Receipt, organization: Organization) -> bytes:
     )
 
 
-def _recipients(body: dict[str, Any]) -> list[str]:
-    check = Checker(body)
-    raw = body.get("email")
-    if not isinstance(raw, list):
-        address = check.email("email", required=True)
-        check.done()
-        return [address] if address else []
-    if not raw or len(raw) > MAX_EMAILS:
-        check.fail("email", f"Indica de 1 a {MAX_EMAILS} correos.", "invalid_length")
-    emails = [
-        Checker({f"email[{i}]": value}, "", check.problems).email(f"email[{i}]", required=True)
-        for i, value in enumerate(raw[:MAX_EMAILS])
-    ]
-    check.done()
-    return [e for e in emails if e]
-
-
 def email(session: Session, receipt: Receipt, organization: Organization, body: dict) -> None:
     """Queue the ticket (PDF attached) with an «Invoice this purchase» button."""
-    to = _recipients(body)
+    to = parse(schema.ReceiptEmailIn, body).email
     mail_limits.admit(session, organization, receipt.livemode, to)
     name = organization.legal_name or organization.name
     mail.queue_email(
