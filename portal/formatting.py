@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, get_timezone_location
+from babel.dates import format_date
 from flask import Flask, g, has_request_context
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -30,6 +30,7 @@ from portal.models.statuses import (
     RetentionStatus,
     WebhookStatus,
 )
+from portal.moments import named_time, zone_name
 
 # Status kind -> status -> label (the StrEnums equal the stored text, so either looks up).
 STATUS_LABELS: dict[str, dict[str, Any]] = {
@@ -137,8 +138,7 @@ def organization_zone() -> ZoneInfo:
 
 def zone_label(zone: ZoneInfo | None = None) -> str:
     """A zone's city in the user's language: "Ciudad de México", "Tijuana", "UTC"."""
-    zone = zone or organization_zone()
-    return get_timezone_location(zone, locale=language(), return_city=True)
+    return zone_name(zone or organization_zone(), language())
 
 
 def when(moment: datetime | None, zone: ZoneInfo | str | None = None, seconds: bool = False) -> str:
@@ -146,9 +146,7 @@ def when(moment: datetime | None, zone: ZoneInfo | str | None = None, seconds: b
     if moment is None:
         return "—"
     tz = ZoneInfo(zone) if isinstance(zone, str) else zone or organization_zone()
-    pattern = "d MMM y HH:mm:ss" if seconds else "d MMM y HH:mm"
-    text = format_datetime(moment, pattern, tzinfo=tz, locale=language())
-    return f"{text} ({zone_label(tz)})"
+    return named_time(moment, tz, language(), seconds)
 
 
 def day(moment: datetime | date | None, zone: ZoneInfo | str | None = None) -> str:

@@ -19,7 +19,6 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, get_timezone_location
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
@@ -31,6 +30,7 @@ from portal.models.base import utcnow
 from portal.models.mail import OutboxEmail
 from portal.models.organizations import DEFAULT_TIMEZONE, Organization
 from portal.models.statuses import EmailStatus
+from portal.moments import named_time
 
 RETRY_DELAYS = (60, 300, 1800, 7200, 21600, 86400)  # seconds after each failed attempt
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -45,12 +45,9 @@ def _templates() -> Environment:
     return environment
 
 
-def local_time(moment: datetime, zone: str | None = None, time: bool = True) -> str:
-    """A moment as a message reads it: in the organization's zone, the zone named ("5 dic 2026
-    10:32 (Ciudad de México)")."""
-    tz = ZoneInfo(zone or DEFAULT_TIMEZONE)
-    text = format_datetime(moment, "d MMM y HH:mm" if time else "d MMM y", tzinfo=tz, locale="es")
-    return f"{text} ({get_timezone_location(tz, locale='es', return_city=True)})"
+def local_time(moment: datetime, zone: str | None = None) -> str:
+    """A moment as a message reads it: in the organization's zone, named, in Spanish."""
+    return named_time(moment, ZoneInfo(zone or DEFAULT_TIMEZONE), "es")
 
 
 def render(name: str, context: dict[str, Any]) -> str:
