@@ -75,6 +75,12 @@ class Organization(IdMixin, Base):
     # Its own host name for the self-invoice page (links use it once verified).
     custom_host: Mapped[CustomHost | None] = relationship(viewonly=True, uselist=False)
 
+    @property
+    def public_name(self) -> str:
+        """How the organization signs what its customers receive: its legal name once given,
+        else its dashboard name."""
+        return self.legal_name or self.name
+
 
 class Certificate(IdMixin, Base):
     """An organization's CSD; the private key and its password are encrypted at rest."""

@@ -280,9 +280,9 @@ def email_edit_link(
         session,
         "customer_edit_link",
         [address],
-        f"{organization.legal_name or organization.name}: actualiza tus datos fiscales",
+        f"{organization.public_name}: actualiza tus datos fiscales",
         {
-            "organization_name": organization.legal_name or organization.name,
+            "organization_name": organization.public_name,
             "brand_color": f"#{organization.color}",
             "customer_name": customer.legal_name,
             "link": edit_link_url(hosts.tenant_base_url(organization, base_url), link),

@@ -205,7 +205,7 @@ def email(
         mail.attachment(filename(invoice, "xml"), "application/xml", xml),
     ]
     folio = f"{invoice.series or ''}{invoice.folio_number or ''}"
-    subject = f"Factura {folio} de {organization.legal_name or organization.name}"
+    subject = f"Factura {folio} de {organization.public_name}"
     token = public_links.shareable_token(session, invoice, organization)
     context = {
         "invoice": invoice,

@@ -383,7 +383,7 @@ def email(session: Session, receipt: Receipt, organization: Organization, body: 
     """Queue the ticket (PDF attached) with an «Invoice this purchase» button."""
     to = parse(schema.ReceiptEmailIn, body).email
     mail_limits.admit(session, organization, receipt.livemode, to)
-    name = organization.legal_name or organization.name
+    name = organization.public_name
     mail.queue_email(
         session,
         "receipt",

@@ -412,7 +412,7 @@ def email(
         ),
         mail.attachment(filename(retention, "xml"), "application/xml", retention.xml or b""),
     ]
-    subject = f"Constancia de retenciones de {organization.legal_name or organization.name}"
+    subject = f"Constancia de retenciones de {organization.public_name}"
     context = {"retention": retention, "customer": customer, "organization": organization}
     mail.queue_email(
         session, "retention", to, subject, context, attachments, organization_id=organization.id

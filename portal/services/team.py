@@ -190,7 +190,7 @@ def _mail_invitation(
     invitation: Invitation,
     link: str,
 ) -> None:
-    name = organization.legal_name or organization.name
+    name = organization.name  # the name members see in the dashboard
     mail.queue_email(
         session,
         "team_invitation",

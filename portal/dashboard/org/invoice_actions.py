@@ -128,7 +128,7 @@ def _share_text(invoice: Invoice) -> str:
     return _(
         "Factura %(folio)s de %(issuer)s por %(total)s %(currency)s. Folio fiscal: %(uuid)s",
         folio=_folio(invoice),
-        issuer=organization.legal_name or organization.name,
+        issuer=organization.public_name,
         total=f"{invoice.total:,.2f}",
         currency=invoice.currency,
         uuid=invoice.uuid or "",
