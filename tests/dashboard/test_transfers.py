@@ -551,3 +551,8 @@ def test_the_period_is_read_in_the_organizations_time_zone(
     december = {**november, "from": "2026-12-01", "to": "2026-12-31"}
     assert [i.id for i in db.scalars(exports.query(tenant, november))] == [made[0]["id"]]
     assert made[1]["id"] in [i.id for i in db.scalars(exports.query(tenant, december))]
+
+
+def test_the_export_page_names_the_zone_by_its_city(client: Any, org: Any) -> None:
+    html = client.get(_url(org, "/invoices/export")).get_data(as_text=True)
+    assert "zona Ciudad de México" in html and "America/Mexico_City" not in html

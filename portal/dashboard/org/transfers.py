@@ -105,7 +105,6 @@ def _export_page(values: dict[str, str], error: PortalError | None = None) -> tu
         "error": error,
         "types": exports.TYPES,
         "statuses": exports.STATUS_NAMES,
-        "zone": tenant.organization.timezone,
         "recent": runs.recent(db.session, tenant.organization, "export"),
         "confirm": ConfirmForm(),
     }
