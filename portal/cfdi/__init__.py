@@ -2,7 +2,9 @@
 
 Core (documents, money, CSD, validation, stamping):
 
-- ``types``: input dataclasses shaped like Facturapi's invoice body (``InvoiceInput.from_dict``).
+- ``types``: input dataclasses shaped like Facturapi's invoice body (``InvoiceInput.from_dict``);
+  ``reading``: the rules that read untrusted values into them (pydantic, and by hand for
+  the SAT complements).
 - ``money``: Decimal line and document figures that reconcile to the cent.
 - ``csd``: ``load_csd(cer, key, password, require_sat_chain=...)``; coded refusals.
 - ``testcsd``: SAT-shaped test CSDs, FIEL/expired/mismatched variants, the test PAC certificate.

@@ -37,7 +37,7 @@ from satcfdi.create.cfd import cartaporte31
 
 from portal.cfdi import errors as E
 from portal.cfdi.errors import invalid
-from portal.cfdi.types import _Reader, to_datetime, to_decimal
+from portal.cfdi.reading import Reader, to_datetime, to_decimal
 
 TYPE = "carta_porte"
 INVALID_CARTA_PORTE = "invalid_carta_porte"
@@ -188,7 +188,7 @@ class CartaPorte:
 # ---------------------------------------------------------------- reading
 
 
-def _value(r: _Reader, key: str, kind: Any) -> Any:
+def _value(r: Reader, key: str, kind: Any) -> Any:
     if kind is str:
         return r.text(key)
     if kind is Decimal:
@@ -212,7 +212,7 @@ def _value(r: _Reader, key: str, kind: Any) -> Any:
     return _convert(child, kind, key)
 
 
-def _convert(r: _Reader, shape: Shape, field: str = "") -> dict[str, Any]:
+def _convert(r: Reader, shape: Shape, field: str = "") -> dict[str, Any]:
     for key in REQUIRED.get(field, ()):
         r.required(key)
     node: dict[str, Any] = {}
@@ -236,7 +236,7 @@ def _convert(r: _Reader, shape: Shape, field: str = "") -> dict[str, Any]:
     return node
 
 
-def read(r: _Reader) -> CartaPorte:
+def read(r: Reader) -> CartaPorte:
     """The Carta Porte of ``complements[i].data``; required nodes name their path."""
     node = _convert(r, ROOT)
     if "Mercancias" not in node:
@@ -262,7 +262,7 @@ def read(r: _Reader) -> CartaPorte:
     return CartaPorte(node, r.path)
 
 
-def from_complements(r: _Reader) -> CartaPorte | None:
+def from_complements(r: Reader) -> CartaPorte | None:
     """The carta_porte complement of an invoice body, if any (at most one)."""
     message = "Solo se admite un complemento Carta Porte por factura."
     return r.complement(TYPE, read, message, INVALID_CARTA_PORTE)

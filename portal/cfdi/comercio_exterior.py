@@ -33,7 +33,8 @@ from satcfdi.create.cfd import cce20
 
 from portal.cfdi import catalogs
 from portal.cfdi.errors import invalid
-from portal.cfdi.types import Customer, _Reader
+from portal.cfdi.reading import Reader
+from portal.cfdi.types import Customer
 
 TYPE = "comercio_exterior"
 INVALID_FOREIGN_TRADE = "invalid_foreign_trade"
@@ -93,7 +94,7 @@ class ForeignTrade:
 # ---------------------------------------------------------------- reading
 
 
-def _address(r: _Reader) -> TradeAddress:
+def _address(r: Reader) -> TradeAddress:
     return TradeAddress(
         **{
             key: r.text(key)
@@ -113,7 +114,7 @@ def _address(r: _Reader) -> TradeAddress:
     )
 
 
-def _description(r: _Reader) -> dict[str, str]:
+def _description(r: Reader) -> dict[str, str]:
     names = {"brand": "Marca", "model": "Modelo", "submodel": "SubModelo", "serial": "NumeroSerie"}
     found = {sat: r.text(key) for key, sat in names.items()}
     if not found["Marca"]:
@@ -121,7 +122,7 @@ def _description(r: _Reader) -> dict[str, str]:
     return {k: v for k, v in found.items() if v}
 
 
-def _goods(r: _Reader) -> Goods:
+def _goods(r: Reader) -> Goods:
     return Goods(
         sku=r.text("sku", required=True) or "",
         tariff_code=r.text("tariff_code"),
@@ -132,11 +133,11 @@ def _goods(r: _Reader) -> Goods:
     )
 
 
-def _owner(r: _Reader) -> tuple[str, str]:
+def _owner(r: Reader) -> tuple[str, str]:
     return r.text("tax_id", required=True) or "", (r.text("country", required=True) or "").upper()
 
 
-def read(r: _Reader) -> ForeignTrade:
+def read(r: Reader) -> ForeignTrade:
     """The complement's ``data`` object (errors name ``complements[i].data.<field>``)."""
     issuer, customer = r.child("issuer_address"), r.child("customer_address")
     return ForeignTrade(
@@ -157,7 +158,7 @@ def read(r: _Reader) -> ForeignTrade:
     )
 
 
-def from_complements(r: _Reader) -> ForeignTrade | None:
+def from_complements(r: Reader) -> ForeignTrade | None:
     """The comercio_exterior complement of an invoice body, if any (at most one)."""
     message = "Solo se admite un complemento de comercio exterior por factura."
     return r.complement(TYPE, read, message, INVALID_FOREIGN_TRADE)

@@ -41,7 +41,7 @@ from typing import Any
 from satcfdi.create.cfd import nomina12
 
 from portal.cfdi.errors import invalid
-from portal.cfdi.types import _Reader
+from portal.cfdi.reading import Reader
 
 TYPE = "nomina"
 INVALID_PAYROLL = "invalid_payroll"
@@ -170,7 +170,7 @@ KNOWN: dict[str, frozenset[str]] = {
 }
 
 
-def _known(r: _Reader, kind: str) -> _Reader:
+def _known(r: Reader, kind: str) -> Reader:
     """Refuse a key the complement does not have (a typo must not vanish from the CFDI)."""
     for key in r.data:
         if key not in KNOWN[kind]:
@@ -178,7 +178,7 @@ def _known(r: _Reader, kind: str) -> _Reader:
     return r
 
 
-def _date(r: _Reader, key: str, required: bool = True) -> date | None:
+def _date(r: Reader, key: str, required: bool = True) -> date | None:
     value = r.text(key, required=required)
     if value is None:
         return None
@@ -189,7 +189,7 @@ def _date(r: _Reader, key: str, required: bool = True) -> date | None:
     raise AssertionError  # unreachable: _refuse raises
 
 
-def _money(r: _Reader, key: str, required: bool = True) -> Decimal | None:
+def _money(r: Reader, key: str, required: bool = True) -> Decimal | None:
     value = r.decimal(key, required=required)
     if value is None:
         return None
@@ -201,18 +201,18 @@ def _money(r: _Reader, key: str, required: bool = True) -> Decimal | None:
     return value.quantize(CENT)
 
 
-def _list(r: _Reader, key: str, inner: str) -> tuple[list[_Reader], _Reader | None]:
+def _list(r: Reader, key: str, inner: str) -> tuple[list[Reader], Reader | None]:
     """A list given as such or as ``{inner: [...]}`` (Facturapi's object form)."""
     value = r.raw(key)
     if value is None:
         return [], None
     if isinstance(value, dict):
-        holder = _Reader(value, r.at(key))
+        holder = Reader(value, r.at(key))
         return holder.items(inner, lambda item: item), holder
     return r.items(key, lambda item: item), None
 
 
-def _perception(r: _Reader) -> Perception:
+def _perception(r: Reader) -> Perception:
     _known(r, "percepcion")
     shares = r.child("acciones_o_titulos")
     return Perception(
@@ -239,7 +239,7 @@ def _perception(r: _Reader) -> Perception:
     )
 
 
-def _deduction(r: _Reader) -> Deduction:
+def _deduction(r: Reader) -> Deduction:
     _known(r, "deduccion")
     return Deduction(
         kind=r.text("tipo_deduccion", required=True) or "",
@@ -249,7 +249,7 @@ def _deduction(r: _Reader) -> Deduction:
     )
 
 
-def _other_payment(r: _Reader) -> OtherPayment:
+def _other_payment(r: Reader) -> OtherPayment:
     _known(r, "otro_pago")
     compensation = r.child("compensacion_saldos_a_favor")
     subsidy = r.child("subsidio_al_empleo")
@@ -274,7 +274,7 @@ def _other_payment(r: _Reader) -> OtherPayment:
     )
 
 
-def _disability(r: _Reader) -> dict[str, Any]:
+def _disability(r: Reader) -> dict[str, Any]:
     _known(r, "incapacidad")
     return {
         "DiasIncapacidad": int(r.decimal("dias_incapacidad", required=True)),
@@ -283,7 +283,7 @@ def _disability(r: _Reader) -> dict[str, Any]:
     }
 
 
-def _seniority(r: _Reader, start: date | None, end: date) -> str | None:
+def _seniority(r: Reader, start: date | None, end: date) -> str | None:
     value = r.raw("antiguedad")
     if value is None or value is False:
         return None
@@ -297,7 +297,7 @@ def _seniority(r: _Reader, start: date | None, end: date) -> str | None:
     return r.text("antiguedad")
 
 
-def _receiver(r: _Reader, period_end: date) -> dict[str, Any]:
+def _receiver(r: Reader, period_end: date) -> dict[str, Any]:
     _known(r, "receptor")
     start = _date(r, "fecha_inicio_rel_laboral", required=False)
     union = r.raw("sindicalizado")
@@ -333,7 +333,7 @@ def _receiver(r: _Reader, period_end: date) -> dict[str, Any]:
     }
 
 
-def _issuer(r: _Reader | None) -> dict[str, Any]:
+def _issuer(r: Reader | None) -> dict[str, Any]:
     if r is None:
         return {}
     _known(r, "emisor")
@@ -345,7 +345,7 @@ def _issuer(r: _Reader | None) -> dict[str, Any]:
     return {k: v for k, v in node.items() if v is not None}
 
 
-def _retirement(r: _Reader | None) -> dict[str, Any] | None:
+def _retirement(r: Reader | None) -> dict[str, Any] | None:
     if r is None:
         return None
     return {
@@ -357,7 +357,7 @@ def _retirement(r: _Reader | None) -> dict[str, Any] | None:
     }
 
 
-def _separation(r: _Reader | None) -> dict[str, Any] | None:
+def _separation(r: Reader | None) -> dict[str, Any] | None:
     if r is None:
         return None
     return {
@@ -369,7 +369,7 @@ def _separation(r: _Reader | None) -> dict[str, Any] | None:
     }
 
 
-def read(r: _Reader) -> Payroll:
+def read(r: Reader) -> Payroll:
     """The payroll of ``complements[i].data``; a missing or malformed field names its path."""
     _known(r, "data")
     period_end = _date(r, "fecha_final_pago")
@@ -400,7 +400,7 @@ def read(r: _Reader) -> Payroll:
     )
 
 
-def from_complements(r: _Reader) -> Payroll | None:
+def from_complements(r: Reader) -> Payroll | None:
     """The nomina complement of an invoice body, if any (one per invoice here)."""
     message = "Solo se admite un complemento de nómina por factura."
     return r.complement(TYPE, read, message, INVALID_PAYROLL)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
+from portal.cfdi.reading import path_of
 from portal.errors import Problem, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
@@ -47,14 +48,8 @@ def answer(model: type[BaseModel], source: Any) -> dict[str, Any]:
 
 
 def error_path(loc: tuple[str | int, ...], prefix: str = "") -> str | None:
-    """``('items', 0, 'quantity')`` → ``items[0].quantity`` (the API's way of naming a field)."""
-    path = prefix
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path = f"{path}.{part}" if path else str(part)
-    return path or None
+    """``('items', 0, 'quantity')`` → ``items[0].quantity``; ``None`` for the whole body."""
+    return path_of(loc, prefix) or None
 
 
 # pydantic's error types → (our code, Spanish message); ``{path}`` and the error's context fill in.

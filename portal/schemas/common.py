@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from portal import errors
-from portal.cfdi import catalogs
+from portal.cfdi.reading import THREE_LETTERS
 from portal.errors import ERROR_TYPES
 from portal.schemas import ApiModel, iso, parse
 from portal.schemas.fields import Email, Text, read_query_integer, read_query_moment
@@ -30,11 +30,6 @@ Moment = Annotated[
     PlainSerializer(iso, return_type=str, when_used="json"),
     Field(json_schema_extra={"format": "date-time"}),
 ]
-
-
-def codes_of(catalog: str) -> Any:
-    """A string among a SAT catalog's CFDI 4.0 codes (the service says which one is wrong)."""
-    return Field(json_schema_extra={"enum": [code for code, _label in catalogs.options(catalog)]})
 
 
 # Street address fields of Facturapi's address object and their length limits (zip apart).
@@ -64,7 +59,6 @@ class AddressLines(ApiModel):
 RFC_PATTERN = r"^[A-Z&Ñ]{3,4}\d{2}(0[1-9]|1[012])(0[1-9]|[12]\d|3[01])[A-Z0-9]{2}[0-9A]$"
 RFC = Field(json_schema_extra={"pattern": RFC_PATTERN})
 ZIP = Field(json_schema_extra={"pattern": r"^\d{5}$"})
-COUNTRY = Field(json_schema_extra={"pattern": r"^[A-Z]{3}$"})
 
 
 class Answer(ApiModel):
@@ -178,7 +172,7 @@ class AddressIn(ApiModel):
     city: str | None = None
     municipality: str | None = None
     state: str | None = None
-    country: Annotated[str | None, COUNTRY] = None
+    country: Annotated[str | None, THREE_LETTERS] = None
 
 
 class EmailIn(ApiModel):

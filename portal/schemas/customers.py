@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from portal.cfdi.reading import Codes
 from portal.schemas import ApiModel, contacts, refusal
 from portal.schemas.common import (
     RFC,
@@ -15,7 +16,6 @@ from portal.schemas.common import (
     ListQuery,
     Moment,
     Owned,
-    codes_of,
 )
 from portal.schemas.fields import Boolean, Email, Items, Phone, Text, read_object, read_text
 
@@ -116,8 +116,8 @@ class CustomerIn(ApiModel):
 
     legal_name: Text(max_len=300) = None
     tax_id: Annotated[Text(max_len=40, upper=True), RFC] = None
-    tax_system: Annotated[Text(max_len=3), codes_of("tax_system")] = None
-    default_invoice_use: Annotated[Text(max_len=4, upper=True), codes_of("use")] = None
+    tax_system: Annotated[Text(max_len=3), Codes("tax_system")] = None
+    default_invoice_use: Annotated[Text(max_len=4, upper=True), Codes("use")] = None
     email: Email() = None
     phone: Phone() = None
     external_id: Text(max_len=255) = None

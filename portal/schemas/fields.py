@@ -23,10 +23,9 @@ from pydantic import (
     WrapValidator,
 )
 from pydantic import ValidationError as PydanticValidationError
-from pydantic_core import PydanticCustomError, PydanticKnownError
 
 from portal.cfdi import catalogs
-from portal.cfdi.types import NOT_XML_CHARACTER, in_amount_range
+from portal.cfdi.reading import NOT_XML_CHARACTER, in_amount_range, raised_again
 from portal.schemas import refusal
 
 REQUIRED = "El campo {path} es obligatorio."
@@ -329,16 +328,6 @@ def SeriesName(required: bool = False) -> Any:  # noqa: N802
     ]
 
 
-def _raised_again(error: dict[str, Any]) -> dict[str, Any]:
-    """A pydantic error (as ``errors()`` lists it) ready to be raised once more."""
-    context = error.get("ctx")
-    if (context or {}).get("ours"):
-        kind: Any = PydanticCustomError(error["type"], error["msg"], context)
-    else:
-        kind = PydanticKnownError(error["type"], context)
-    return {"type": kind, "loc": tuple(error["loc"]), "input": error["input"]}
-
-
 def Recipients(most: int, message: str) -> Any:  # noqa: N802
     """One email address, or a list of 1 to ``most`` (``message`` when there are none or too
     many; the first ``most`` are checked each at its own path all the same). Read as a list."""
@@ -352,7 +341,7 @@ def Recipients(most: int, message: str) -> Any:  # noqa: N802
         try:
             emails = handler(value[:most])
         except PydanticValidationError as exc:
-            errors += [_raised_again(error) for error in exc.errors(include_url=False)]
+            errors += [raised_again(error) for error in exc.errors(include_url=False)]
         if errors:
             raise PydanticValidationError.from_exception_data("Recipients", errors)
         return emails

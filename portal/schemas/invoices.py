@@ -7,20 +7,18 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BeforeValidator, ConfigDict, Field, SkipValidation, WithJsonSchema
 
 from portal.cfdi.documents import CANCEL_MOTIVES
+from portal.cfdi.types import InvoiceBody, Item
 from portal.schemas import ApiModel
 from portal.schemas.common import (
-    COUNTRY,
-    AddressIn,
     JsonObject,
     ListQuery,
     Moment,
     TextQuery,
-    codes_of,
 )
-from portal.schemas.customers import CUSTOMER_EXAMPLE, CustomerIn
+from portal.schemas.customers import CUSTOMER_EXAMPLE
 from portal.schemas.fields import Choice, Folio, Items, Series, Text, read_object
 from portal.schemas.organizations import PdfSwitches
-from portal.schemas.products import PRODUCT_EXAMPLE, ProductIn
+from portal.schemas.products import PRODUCT_EXAMPLE
 
 Schema = dict[str, Any]
 
@@ -46,17 +44,6 @@ OBJECTS: Schema = {"type": "array", "items": {"type": "object"}}
 TEXT: Schema = {"type": ["string", "null"]}
 
 
-class ItemIn(ApiModel):
-    """Un concepto: un producto (por id o completo) y su cantidad."""
-
-    quantity: float | None = None
-    discount: float | None = None
-    product: str | ProductIn | None = None
-    customs_keys: list[str] | None = None
-    property_tax_account: str | None = None
-    parts: list[JsonObject] | None = None
-
-
 class InvoiceMeta(ApiModel):
     """Lo que una factura dice de sí misma (estado, identificadores, tipo, folio, opciones del
     PDF) y cuántos conceptos lleva; el resto lo revisan las reglas del CFDI."""
@@ -67,37 +54,17 @@ class InvoiceMeta(ApiModel):
     type: Choice(TYPES) = None
     series: Series = None
     folio_number: Folio = None
-    # Each concept is read by the CFDI rules (``cfdi.types``), with their paths and messages.
-    items: Items(SkipValidation[ItemIn], max_items=MAX_ITEMS) = None
+    # Each concept is read by the engine (``cfdi.types.Item``), with its paths and messages.
+    items: Items(SkipValidation[Item], max_items=MAX_ITEMS) = None
     pdf_options: Annotated[PdfSwitches | None, BeforeValidator(read_object)] = None  # type: ignore[valid-type]
     pdf_custom_section: str | None = None
 
 
-class InvoiceIn(InvoiceMeta):
-    """Una factura (I, E) o un complemento de pago (P)."""
+class InvoiceIn(InvoiceMeta, InvoiceBody):
+    """Una factura (I, E) o un complemento de pago (P): lo que la factura dice de sí misma
+    (``InvoiceMeta``) y lo que el motor lee para el CFDI (``cfdi.types.InvoiceBody``)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [INVOICE_EXAMPLE]})
-
-    customer: str | CustomerIn | None = None
-    payment_form: Annotated[str | None, codes_of("payment_form")] = None
-    payment_method: Annotated[str | None, codes_of("payment_method")] = None
-    use: Annotated[str | None, codes_of("use")] = None
-    currency: Annotated[str | None, COUNTRY] = None
-    exchange: float | None = None
-    conditions: str | None = None
-    related_documents: list[JsonObject] | None = None
-    export: str | None = None
-    date: str | None = None
-    addenda: str | None = None
-    namespaces: list[JsonObject] | None = None
-    complements: list[JsonObject] | None = Field(
-        None,
-        description='Complementos: {"type": "pago", "data": [...]} o {"type": '
-        '"comercio_exterior", "data": {...}} (Comercio Exterior 2.0, obligatorio con '
-        "export 02; ver docs/comercio-exterior.md).",
-    )
-    global_: JsonObject | None = Field(None, alias="global")
-    address: AddressIn | None = None
 
 
 class CreateInvoiceQuery(ApiModel):

@@ -15,8 +15,9 @@ from pydantic import (
 
 from portal.cfdi import catalogs, rules
 from portal.cfdi import types as cfdi
+from portal.cfdi.reading import Codes
 from portal.schemas import ApiModel, refusal
-from portal.schemas.common import ZIP, AddressLines, Answer, JsonObject, Moment, codes_of
+from portal.schemas.common import ZIP, AddressLines, Answer, JsonObject, Moment
 from portal.schemas.fields import (
     SERIES_MAX,
     Boolean,
@@ -98,7 +99,7 @@ class LegalIn(ApiModel):
     name: Text(required=True, max_len=100)
     legal_name: Text(required=True, max_len=300)
     tax_system: Annotated[
-        str, WrapValidator(lambda v, _h, info: _regime(v, info)), codes_of("tax_system")
+        str, WrapValidator(lambda v, _h, info: _regime(v, info)), Codes("tax_system")
     ]
     address: Annotated[IssuerAddressIn, BeforeValidator(lambda value: read_object(value, True))]
     website: Text(

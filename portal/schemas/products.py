@@ -17,8 +17,9 @@ from pydantic import (
 
 from portal.cfdi import catalogs
 from portal.cfdi import types as cfdi
+from portal.cfdi.reading import Codes
 from portal.schemas import ApiModel, refusal
-from portal.schemas.common import ListQuery, Owned, codes_of
+from portal.schemas.common import ListQuery, Owned
 from portal.schemas.fields import (
     Items,
     Text,
@@ -139,7 +140,7 @@ class ProductUpdate(ApiModel):
     taxability: Annotated[
         str | None,
         BeforeValidator(lambda v: read_choice(v, TAX_OBJECTS)),
-        codes_of("tax_object"),
+        Codes("tax_object"),
     ] = None
     taxes: _taxes(TaxIn) = None
     local_taxes: _taxes(LocalTaxIn) = None

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BeforeValidator, ConfigDict, Field, SkipValidation, ValidationInfo
 
 from portal.cfdi import catalogs
+from portal.cfdi.types import Item
 from portal.schemas import ApiModel, refusal
 from portal.schemas.common import JsonObject, ListQuery, Moment, Owned
 from portal.schemas.customers import CustomerIn
@@ -24,7 +25,6 @@ from portal.schemas.fields import (
     Text,
     read_text,
 )
-from portal.schemas.invoices import ItemIn
 from portal.schemas.organizations import PERIODICITIES
 from portal.schemas.products import PRODUCT_EXAMPLE
 
@@ -99,7 +99,7 @@ class ReceiptIn(ApiModel):
     model_config = ConfigDict(json_schema_extra={"examples": [RECEIPT_EXAMPLE]})
 
     # The items and the currency are read by the invoice engine, as an invoice's are.
-    items: Items(SkipValidation[ItemIn], required=True, max_items=MAX_ITEMS)
+    items: Items(SkipValidation[Item], required=True, max_items=MAX_ITEMS)
     payment_form: Choice(PAYMENT_FORMS, required=True, label="los de c_FormaPago")
     folio_number: Folio = None
     branch: Text(max_len=100) = None

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from portal import hosts, settings
 from portal.cfdi import money, pdf
-from portal.cfdi.types import InvoiceInput, in_amount_range
+from portal.cfdi.reading import in_amount_range
+from portal.cfdi.types import InvoiceInput
 from portal.errors import Problem, ValidationError
 from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice

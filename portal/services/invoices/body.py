@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from portal import schemas
 from portal import search as text_search
 from portal.cfdi import documents, money, rules
-from portal.cfdi.types import DEFAULT_USES, InvoiceInput, in_amount_range
+from portal.cfdi.reading import in_amount_range
+from portal.cfdi.types import DEFAULT_USES, InvoiceInput
 from portal.errors import PortalError, Problem
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from portal.cfdi import documents, stamped_xml, zones
 from portal.cfdi.errors import PAC_UNAVAILABLE
 from portal.cfdi.pac import PAC, StampResult, mexico_now
+from portal.cfdi.reading import in_amount_range
 from portal.cfdi.sat_matrix import enforce
-from portal.cfdi.types import InvoiceInput, in_amount_range
+from portal.cfdi.types import InvoiceInput
 from portal.errors import PortalError, ValidationError
 from portal.models.base import utcnow
 from portal.models.files import StampingLease
