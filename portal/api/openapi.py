@@ -57,11 +57,30 @@ SECURITY_SCHEMES = {
 }
 
 
+ENGINE = "portal.cfdi."
+
+
 class _Lean(GenerateJsonSchema):
     """pydantic's JSON Schema without the ``title`` it derives from every field name."""
 
     def field_title_should_be_set(self, schema: Any) -> bool:
         return False
+
+    def get_defs_ref(self, core_mode_ref: Any) -> Any:
+        """The engine's input types (``portal.cfdi``) named ``Cfdi…`` apart from the resources
+        of the same name (``CfdiCustomer``: a receiver as an invoice body carries it)."""
+        core_ref, mode = core_mode_ref
+        module, _, rest = core_ref.rpartition(".")
+        if module.startswith(ENGINE):
+            core_ref = f"{module}.Cfdi{rest}"
+        return super().get_defs_ref((core_ref, mode))
+
+    def dataclass_schema(self, schema: Any) -> Any:
+        """An engine type without its docstring (written for developers, in English)."""
+        found = super().dataclass_schema(schema)
+        if schema.get("cls", type).__module__.startswith(ENGINE):
+            found.pop("description", None)
+        return found
 
 
 def openapi_paths(rule: Rule) -> list[str]:

@@ -1,4 +1,4 @@
-"""Field types that read untrusted input the API's way (as ``services/checks.Checker`` does).
+"""Field types that read untrusted input the API's way.
 
 Facturapi's clients send numbers where text is expected, empty strings for "not given" and
 stray spaces; these types accept that and refuse the rest with the API's Spanish messages and

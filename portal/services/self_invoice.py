@@ -28,8 +28,9 @@ from portal.models.organizations import Organization
 from portal.models.receipts import Receipt
 from portal.models.statuses import ReceiptStatus
 from portal.models.tenancy import Tenant
+from portal.schemas import ApiModel, parse_partial
+from portal.schemas.fields import Email, Text
 from portal.services import customers, events, invoice_files, invoices, receipts, throttle
-from portal.services.checks import Checker
 from portal.services.organizations import RESERVED_DOMAINS
 
 # Unknown keys tolerated before the portal answers 429 to a further unknown key: per visitor,
@@ -217,25 +218,41 @@ def _use_choices(uses: tuple[str, ...], lang: str) -> tuple[tuple[str, str, str]
     )
 
 
+class TaxDataIn(ApiModel):
+    """What the self-invoice page asks of a customer in Mexico."""
+
+    tax_id: Text(max_len=13, upper=True) = None
+    legal_name: Text(max_len=300) = None
+    tax_system: Text(max_len=3) = None
+    zip: Text(max_len=5) = None
+    use: Text(max_len=4, upper=True) = None
+    email: Email() = None
+
+
+class ForeignTaxDataIn(ApiModel):
+    """What it asks of a customer abroad (their own tax id and postal code)."""
+
+    tax_id: Text(max_len=40, upper=True) = None
+    legal_name: Text(max_len=300) = None
+    zip: Text(max_len=12, upper=True) = None
+    email: Email() = None
+
+
 def read_tax_data(organization: Organization, data: dict[str, Any]) -> TaxData:
     """The visitor's tax data checked with SAT's receiver rules; every problem at once, each
     on the form field it concerns."""
     country = (str(data.get("country") or "MEX")).strip().upper()
     if country != "MEX":
         return _read_foreign_tax_data(organization, data, country)
-    check = Checker(data)
-    tax_id = (check.text("tax_id", max_len=13, upper=True) or "").replace(" ", "")
-    legal_name = check.text("legal_name", max_len=300) or ""
-    tax_system = check.text("tax_system", max_len=3) or ""
-    zip_code = check.text("zip", max_len=5) or ""
-    use = check.text("use", max_len=4, upper=True) or ""
-    email = check.email("email")
+    sent, problems = parse_partial(TaxDataIn, data)
+    sent = sent or TaxDataIn()
+    tax_id = (sent.tax_id or "").replace(" ", "")
+    legal_name, tax_system, zip_code = sent.legal_name or "", sent.tax_system or "", sent.zip or ""
+    use, email = sent.use or "", sent.email
     issuer_zip = (organization.address or {}).get("zip")
     found = rules.check_receiver(tax_id, legal_name, tax_system, zip_code, use,
                                  issuer_zip=issuer_zip, document_type="I")  # fmt: skip
-    problems = check.problems + [
-        Problem(p.message, p.code, FIELD_OF.get(p.path or "", p.path)) for p in found
-    ]
+    problems += [Problem(p.message, p.code, FIELD_OF.get(p.path or "", p.path)) for p in found]
     if rules.normalize_tax_id(tax_id) in rules.GENERIC_RFCS:
         problems.append(Problem(
             GENERIC_RFC_HELP[rules.normalize_tax_id(tax_id)], "generic_rfc_not_allowed", "tax_id"
@@ -254,11 +271,10 @@ def _read_foreign_tax_data(
 ) -> TaxData:
     """A customer abroad: XEXX010101000 in the CFDI with its own tax id (NumRegIdTrib) and
     country; regime 616 and use S01 as SAT requires; its own zip (90210) is kept."""
-    check = Checker(data)
-    tax_id = check.text("tax_id", max_len=40, upper=True) or ""
-    legal_name = check.text("legal_name", max_len=300) or ""
-    zip_code = check.text("zip", max_len=12, upper=True) or ""
-    email = check.email("email")
+    sent, problems = parse_partial(ForeignTaxDataIn, data)
+    sent = sent or ForeignTaxDataIn()
+    tax_id, legal_name, zip_code = sent.tax_id or "", sent.legal_name or "", sent.zip or ""
+    email = sent.email
     found = rules.check_receiver(
         rules.GENERIC_FOREIGN,
         legal_name,
@@ -268,9 +284,7 @@ def _read_foreign_tax_data(
         foreign_tax_id=tax_id,
         country=country,
     )
-    problems = check.problems + [
-        Problem(p.message, p.code, FIELD_OF.get(p.path or "", p.path)) for p in found
-    ]
+    problems += [Problem(p.message, p.code, FIELD_OF.get(p.path or "", p.path)) for p in found]
     if problems:
         raise ValidationError.from_problems(problems)
     return TaxData(tax_id, legal_name, rules.GENERIC_TAX_SYSTEM, zip_code, "S01", email, country)

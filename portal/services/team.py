@@ -28,9 +28,10 @@ from portal.models.team import (
     Membership,
     TeamAction,
 )
+from portal.schemas import ApiModel, parse
+from portal.schemas.fields import Choice, Email
 from portal.services import mail, mail_limits, throttle
 from portal.services.accounts import normalise_email
-from portal.services.checks import Checker
 from portal.services.secrets import hash_key
 
 INVITATION_DAYS = 7
@@ -120,6 +121,19 @@ def _refuse_unless_owner_may(actor_role: str, *roles: str) -> None:
         raise Forbidden(OWNER_ONLY, "owner_only")
 
 
+class RoleIn(ApiModel):
+    """A member's role, as the team page sends it."""
+
+    role: Choice(MEMBER_ROLES, required=True)
+
+
+class InvitationIn(ApiModel):
+    """Who is invited, and with which role."""
+
+    email: Email(required=True)
+    role: Choice(MEMBER_ROLES, required=True)
+
+
 def invite(
     session: Session,
     organization: Organization,
@@ -129,11 +143,8 @@ def invite(
 ) -> tuple[Invitation, str]:
     """Invite an email with a role: a new single-use token (only its hash is kept) is mailed
     as a link; a pending invitation of the same email is replaced. Returns the token too."""
-    check = Checker(data)
-    email = check.email("email", required=True)
-    role = check.choice("role", MEMBER_ROLES, required=True)
-    check.done()
-    email, role = normalise_email(email or ""), role or ""
+    sent = parse(InvitationIn, data)
+    email, role = normalise_email(sent.email), sent.role
     _refuse_unless_owner_may(inviter_role, role)
     _refuse_if_inside(session, organization, email)
     for old in _pending_for(session, organization, email):
@@ -244,12 +255,10 @@ def change_role(
     data: dict[str, Any],
 ) -> Membership:
     """Give a member another role."""
-    check = Checker(data)
-    role = check.choice("role", MEMBER_ROLES, required=True)
-    check.done()
+    role = parse(RoleIn, data).role
     membership = _membership(session, organization, membership_id)
-    _refuse_unless_owner_may(actor_role, membership.role, role or "")
-    membership.role, membership.updated_at = role or membership.role, utcnow()
+    _refuse_unless_owner_may(actor_role, membership.role, role)
+    membership.role, membership.updated_at = role, utcnow()
     return membership
 
 

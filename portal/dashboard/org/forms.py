@@ -19,7 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.cfdi import catalogs, rules
 from portal.forms import max_length, strip
-from portal.services.checks import ADDRESS_FIELDS
+from portal.schemas.common import ADDRESS_FIELDS
 
 ADDRESS_KEYS = ("zip", *ADDRESS_FIELDS)
 
