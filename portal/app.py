@@ -28,7 +28,7 @@ from portal.i18n import select_locale
 from portal.jobs import cluster, outbox
 from portal.jobs.queue import backlog, init_queue
 from portal.jsonio import OrjsonProvider
-from portal.models.statuses import STATUS_ENUMS
+from portal.statuses import STATUS_ENUMS
 
 
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:

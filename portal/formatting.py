@@ -20,7 +20,8 @@ from markupsafe import Markup
 
 from portal.i18n import language
 from portal.models.organizations import DEFAULT_TIMEZONE
-from portal.models.statuses import (
+from portal.moments import named_time, zone_name
+from portal.statuses import (
     CancellationStatus,
     DeliveryStatus,
     EmailStatus,
@@ -30,7 +31,6 @@ from portal.models.statuses import (
     RetentionStatus,
     WebhookStatus,
 )
-from portal.moments import named_time, zone_name
 
 # Status kind -> status -> label (the StrEnums equal the stored text, so either looks up).
 STATUS_LABELS: dict[str, dict[str, Any]] = {

@@ -20,8 +20,8 @@ from portal import actors
 from portal.cfdi.pac import StampResult
 from portal.errors import PortalError
 from portal.models.invoices import Invoice
-from portal.models.statuses import InvoiceStatus
 from portal.services import invoices, receipt_invoices
+from portal.statuses import InvoiceStatus
 from portal.tenancy import Tenant
 
 T = TypeVar("T")

@@ -10,7 +10,7 @@ import pytest
 from flask_babel import force_locale
 
 from portal.formatting import STATUS_LABELS, day, month, status_badge, status_label, when
-from portal.models.statuses import (
+from portal.statuses import (
     STATUS_ENUMS,
     CancellationStatus,
     DeliveryStatus,

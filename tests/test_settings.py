@@ -1,4 +1,4 @@
-"""The settings services read (portal.settings) and the status enums (portal.models.statuses)."""
+"""The settings services read (portal.settings) and the status enums (portal.statuses)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from portal import settings
 from portal.models.invoices import Invoice
-from portal.models.statuses import STATUS_ENUMS, InvoiceStatus, ReceiptStatus
 from portal.services import secrets
+from portal.statuses import STATUS_ENUMS, InvoiceStatus, ReceiptStatus
 
 
 def test_a_service_runs_without_flask_on_settings_it_is_given():

@@ -10,13 +10,13 @@ from portal.api.auth import organization_key_required
 from portal.api.common import json_body
 from portal.extensions import db
 from portal.models.invoices import Invoice
-from portal.models.statuses import InvoiceStatus
 from portal.pagination import filter_dates, paginate
 from portal.schemas import operation
 from portal.schemas.common import Ok, Page, SendByEmail
 from portal.schemas.invoices import CancelQuery, CreateInvoiceQuery, InvoiceIn, InvoiceQuery
 from portal.schemas.invoices import Invoice as InvoiceOut
 from portal.services import invoice_files, invoices
+from portal.statuses import InvoiceStatus
 from portal.tenancy import current_tenant, scoped_get
 
 NOT_FOUND = "La factura no existe."

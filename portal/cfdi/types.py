@@ -89,10 +89,6 @@ class Address:
     state: Text() = None
 
 
-def _empty_if_none(value: Any) -> Any:
-    return {} if value is None else value
-
-
 @dataclass
 class Customer:
     """The receiver. A foreign customer (country not MEX) keeps its own tax id in ``tax_id``."""
@@ -100,7 +96,7 @@ class Customer:
     legal_name: Text(required=True)
     tax_id: Text(required=True, upper=True)
     tax_system: Text() = None
-    address: Annotated[Address, WrapValidator(lambda v, h: h(_empty_if_none(v)))] = field(
+    address: Annotated[Address, BeforeValidator(lambda v: {} if v is None else v)] = field(
         default_factory=Address
     )
     email: Text() = None

@@ -17,8 +17,8 @@ from portal.dashboard.forms import ConfirmForm
 from portal.errors import PortalError, ValidationError
 from portal.extensions import db
 from portal.models.invoices import Invoice
-from portal.models.statuses import InvoiceStatus
 from portal.services import invoices
+from portal.statuses import InvoiceStatus
 from portal.tenancy import current_tenant
 
 TEMPLATE = "dashboard/org/invoice_form.html"

@@ -16,8 +16,8 @@ from portal.dashboard.invoice_form_page import tax_label
 from portal.formatting import when
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
-from portal.models.statuses import CancellationStatus
 from portal.services import invoice_preview
+from portal.statuses import CancellationStatus
 from portal.tenancy import Tenant
 
 

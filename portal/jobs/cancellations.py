@@ -10,8 +10,8 @@ from portal.extensions import db
 from portal.jobs.queue import job, periodic_job
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
-from portal.models.statuses import CancellationStatus
 from portal.services import invoices
+from portal.statuses import CancellationStatus
 from portal.tenancy import Tenant
 
 log = logging.getLogger(__name__)

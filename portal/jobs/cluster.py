@@ -19,7 +19,7 @@ from portal.database import writing
 from portal.extensions import db
 from portal.models.base import utcnow
 from portal.models.cluster import Heartbeat, QueuedJob
-from portal.models.statuses import DeliveryStatus, InvoiceStatus
+from portal.statuses import DeliveryStatus, InvoiceStatus
 
 log = logging.getLogger("portal.cluster")
 HEARTBEAT_SECONDS = 10

@@ -20,8 +20,8 @@ from portal.extensions import db
 from portal.jobs.queue import job, periodic_job
 from portal.models.base import utcnow
 from portal.models.invoices import Invoice
-from portal.models.statuses import InvoiceStatus
 from portal.services import invoices
+from portal.statuses import InvoiceStatus
 
 SWEEP_AFTER = timedelta(minutes=2)
 log = logging.getLogger(__name__)

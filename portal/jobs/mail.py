@@ -8,8 +8,8 @@ from portal.extensions import db
 from portal.jobs.queue import job, periodic_job
 from portal.models.base import utcnow
 from portal.models.mail import OutboxEmail
-from portal.models.statuses import EmailStatus
 from portal.services import mail
+from portal.statuses import EmailStatus
 
 
 @job(retries=0)

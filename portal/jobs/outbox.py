@@ -20,8 +20,8 @@ from portal.models.events import WebhookDelivery
 from portal.models.invoices import Invoice
 from portal.models.mail import OutboxEmail
 from portal.models.receipts import GlobalInvoiceRun
-from portal.models.statuses import DeliveryStatus, InvoiceStatus, JobStatus
 from portal.models.transfers import DataTransfer
+from portal.statuses import DeliveryStatus, InvoiceStatus, JobStatus
 
 log = logging.getLogger(__name__)
 _PENDING_KEY = "outbox_new_rows"

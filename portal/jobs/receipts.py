@@ -13,8 +13,8 @@ from portal.extensions import db
 from portal.jobs.queue import job, periodic_job
 from portal.models.base import utcnow
 from portal.models.receipts import GlobalInvoiceRun
-from portal.models.statuses import JobStatus
 from portal.services import receipt_invoices
+from portal.statuses import JobStatus
 
 BATCH_RECEIPTS = 2000  # one invoice admits 5000 concepts; a receipt is one or a few
 SWEEP_AFTER = timedelta(minutes=5)

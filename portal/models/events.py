@@ -19,7 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, IdMixin
-from portal.models.statuses import DeliveryStatus, StatusType, WebhookStatus
+from portal.models.statuses import StatusType
+from portal.statuses import DeliveryStatus, WebhookStatus
 
 EVENT_TYPES = (
     "invoice.global_invoice_created",

@@ -27,7 +27,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import search
 from portal.models.base import Base, IdMixin
-from portal.models.statuses import CancellationStatus, InvoiceStatus, StatusType
+from portal.models.statuses import StatusType
+from portal.statuses import CancellationStatus, InvoiceStatus
 
 STATUSES = tuple(InvoiceStatus)
 CANCELLATION_STATUSES = tuple(CancellationStatus)

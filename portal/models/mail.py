@@ -9,7 +9,8 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, IdMixin
-from portal.models.statuses import EmailStatus, StatusType
+from portal.models.statuses import StatusType
+from portal.statuses import EmailStatus
 
 
 class OutboxEmail(IdMixin, Base):

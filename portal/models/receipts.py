@@ -20,7 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, IdMixin
-from portal.models.statuses import JobStatus, ReceiptStatus, StatusType
+from portal.models.statuses import StatusType
+from portal.statuses import JobStatus, ReceiptStatus
 
 STATUSES = tuple(ReceiptStatus)
 

@@ -20,7 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, IdMixin
-from portal.models.statuses import RetentionStatus, StatusType
+from portal.models.statuses import StatusType
+from portal.statuses import RetentionStatus
 
 
 class Retention(IdMixin, Base):

@@ -9,7 +9,8 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, S
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, IdMixin
-from portal.models.statuses import JobStatus, StatusType
+from portal.models.statuses import StatusType
+from portal.statuses import JobStatus
 
 
 class DataTransfer(IdMixin, Base):

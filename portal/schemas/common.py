@@ -14,14 +14,12 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    WithJsonSchema,
 )
 
-from portal import errors
 from portal.cfdi.reading import THREE_LETTERS
 from portal.errors import ERROR_TYPES
-from portal.schemas import ApiModel, iso, parse
-from portal.schemas.fields import Email, Text, read_query_integer, read_query_moment
+from portal.schemas import ApiModel, iso
+from portal.schemas.fields import Recipients, Text, read_query_integer, read_query_moment
 
 T = TypeVar("T")
 JsonObject = dict[str, Any]
@@ -182,43 +180,16 @@ class EmailIn(ApiModel):
 
 
 MAX_RECIPIENTS = 10
-ADDRESS: JsonObject = {"type": "string", "format": "email"}
-ADDRESSES: JsonObject = {
-    "anyOf": [
-        ADDRESS,
-        {"type": "array", "items": ADDRESS, "maxItems": MAX_RECIPIENTS},
-        {"type": "null"},
-    ]
-}
 
 
-class Recipient(ApiModel):
-    """Un destinatario."""
-
-    email: Email(required=True)
-
-
-def as_recipients(value: Any) -> list[JsonObject]:
-    """One address or a list of them (absent, empty or 0: none), each to be read as a
-    ``Recipient`` (so a wrong one is named ``email[1].email``)."""
-    values = value if isinstance(value, list) else [value] if value else []
-    return [{"email": item} for item in values]
+def Addressees(document: str) -> Any:  # noqa: N802
+    """Up to ten addresses to send ``document`` («la factura») to; none: the customer's."""
+    too_many = f"Puedes enviar {document} a {MAX_RECIPIENTS} correos como máximo."
+    return Recipients(MAX_RECIPIENTS, too_many, "too_many_items", least=0, each="email")
 
 
 class SendByEmail(ApiModel):
-    """A qué correo(s) enviar el documento: uno o una lista de hasta 10 (por omisión, al del
+    """A qué correo(s) enviar la factura: uno o una lista de hasta 10 (por omisión, al del
     cliente)."""
 
-    email: Annotated[list[Recipient], BeforeValidator(as_recipients), WithJsonSchema(ADDRESSES)] = (
-        Field(default_factory=list)
-    )
-
-
-def read_recipients(body: JsonObject, document: str) -> list[str]:
-    """The addresses a ``SendByEmail`` body names, every problem in one answer: more than 10
-    (``document`` says what is sent, «la factura»), then each wrong address."""
-    too_many: list[errors.Problem] = []
-    if len(as_recipients(body.get("email"))) > MAX_RECIPIENTS:
-        message = f"Puedes enviar {document} a {MAX_RECIPIENTS} correos como máximo."
-        too_many.append(errors.Problem(message, "too_many_items", "email"))
-    return [recipient.email for recipient in parse(SendByEmail, body, before=too_many).email]
+    email: Addressees("la factura") = Field(default_factory=list)

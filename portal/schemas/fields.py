@@ -147,7 +147,7 @@ def Choice(  # noqa: N802
     choices: Iterable[str], required: bool = False, label: str | None = None
 ) -> Any:
     """One of a fixed set of values (listed in the message, or named by ``label`` if long)."""
-    allowed = list(choices)
+    allowed = [str(choice) for choice in choices]
     return Annotated[
         str if required else str | None,
         BeforeValidator(lambda value: read_choice(value, allowed, required, label)),
@@ -328,30 +328,38 @@ def SeriesName(required: bool = False) -> Any:  # noqa: N802
     ]
 
 
-def Recipients(most: int, message: str) -> Any:  # noqa: N802
-    """One email address, or a list of 1 to ``most`` (``message`` when there are none or too
-    many; the first ``most`` are checked each at its own path all the same). Read as a list."""
+def Recipients(  # noqa: N802
+    most: int, message: str, code: str, *, least: int = 1, each: str | None = None
+) -> Any:
+    """One email address or a list of ``least`` to ``most`` (else ``message`` with ``code``,
+    and each address is still checked at its own path: ``email[2]``, or ``email[2].each``).
+    With ``least`` 0, nothing (absent, empty, 0) is an empty list. Read as a list."""
 
     def read(value: Any, handler: ValidatorFunctionWrapHandler) -> list[str]:
         if not isinstance(value, list):
-            return [read_email(value, required=True)]  # type: ignore[list-item]
+            if least:
+                return [read_email(value, required=True)]  # type: ignore[list-item]
+            value = [value] if value else []
         errors = []
-        if not 1 <= len(value) <= most:
-            errors.append({"type": refusal("invalid_length", message), "loc": (), "input": value})
+        if not least <= len(value) <= most:
+            errors.append({"type": refusal(code, message), "loc": (), "input": value})
         try:
-            emails = handler(value[:most])
+            emails = handler(value)
         except PydanticValidationError as exc:
-            errors += [raised_again(error) for error in exc.errors(include_url=False)]
+            for error in exc.errors(include_url=False):
+                loc = (*error["loc"], each) if each else error["loc"]
+                errors.append(raised_again({**error, "loc": loc}))
         if errors:
             raise PydanticValidationError.from_exception_data("Recipients", errors)
         return emails
 
     address = {"type": "string", "format": "email", "maxLength": 254}
-    listed = {"type": "array", "items": address, "minItems": 1, "maxItems": most}
+    listed = {"type": "array", "items": address, "minItems": least, "maxItems": most}
+    shapes = [address, listed, *([{"type": "null"}] if not least else [])]
     return Annotated[
         list[Email(required=True)],  # type: ignore[misc]
         WrapValidator(read),
-        WithJsonSchema({"anyOf": [address, listed]}),
+        WithJsonSchema({"anyOf": shapes}),
     ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ConfigDict, Field, SkipValidation, WithJsonSchema
 
@@ -19,6 +19,7 @@ from portal.schemas.customers import CUSTOMER_EXAMPLE
 from portal.schemas.fields import Choice, Folio, Items, Series, Text, read_object
 from portal.schemas.organizations import PdfSwitches
 from portal.schemas.products import PRODUCT_EXAMPLE
+from portal.statuses import InvoiceStatus
 
 Schema = dict[str, Any]
 
@@ -28,9 +29,8 @@ INVOICE_EXAMPLE = {
     "payment_form": "03",
     "use": "G03",
 }
-Status = Literal["draft", "pending", "valid", "canceled", "failed"]
 TYPES = ("I", "E", "P", "N", "T")
-CREATE_STATUSES = ("pending", "draft")
+CREATE_STATUSES = (InvoiceStatus.PENDING, InvoiceStatus.DRAFT)
 MAX_ITEMS = 5000
 
 
@@ -78,7 +78,7 @@ class InvoiceFilters(TextQuery):
 
     type: Choice(TYPES) = Field(None, description="Tipo de comprobante (I, E, P…).")
     payment_method: Choice(("PUE", "PPD")) = Field(None, description="PUE o PPD.")
-    status: Choice(get_args(Status)) = Field(None, description="Estado.")
+    status: Choice(InvoiceStatus) = Field(None, description="Estado.")
     customer: str | None = Field(None, description="Id del cliente.")
 
 
@@ -111,7 +111,7 @@ class Invoice(ApiModel):
     id: str
     created_at: Moment
     livemode: bool
-    status: Status
+    status: InvoiceStatus
     cancellation_status: str
     verification_url: str | None
     date: Moment | None

@@ -12,7 +12,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, SkipValidation, Validat
 from portal.cfdi import catalogs
 from portal.cfdi.types import Item
 from portal.schemas import ApiModel, refusal
-from portal.schemas.common import JsonObject, ListQuery, Moment, Owned
+from portal.schemas.common import MAX_RECIPIENTS, JsonObject, ListQuery, Moment, Owned
 from portal.schemas.customers import CustomerIn
 from portal.schemas.fields import (
     Boolean,
@@ -27,15 +27,14 @@ from portal.schemas.fields import (
 )
 from portal.schemas.organizations import PERIODICITIES
 from portal.schemas.products import PRODUCT_EXAMPLE
+from portal.statuses import ReceiptStatus
 
 RECEIPT_EXAMPLE = {"items": [{"quantity": 2, "product": PRODUCT_EXAMPLE}], "payment_form": "01"}
 
 
 MAX_ITEMS = 5000
-MAX_EMAILS = 10
 MAX_TO_INVOICE = 1000
 MAX_GLOBAL_CONCEPTS = 5000  # what one invoice admits
-STATUSES = ("open", "canceled", "invoiced_to_customer", "invoiced_globally")
 PAYMENT_FORMS = [code for code, _label in catalogs.options("payment_form")]
 CURRENCIES = [code for code, _label in catalogs.options("currency")]
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
@@ -113,7 +112,7 @@ class ReceiptIn(ApiModel):
 class ReceiptFilters(ApiModel):
     """Filtros propios de los recibos: estado y forma de pago."""
 
-    status: Choice(STATUSES) = Field(None, description="Estado.")
+    status: Choice(ReceiptStatus) = Field(None, description="Estado.")
     payment_form: Text(pattern=r"\d{2}") = Field(None, description="Forma de pago.")
 
 
@@ -121,10 +120,13 @@ class ReceiptQuery(ListQuery, ReceiptFilters):
     """Filtros de la lista de recibos."""
 
 
+RECIPIENTS = f"Indica de 1 a {MAX_RECIPIENTS} correos."
+
+
 class ReceiptEmailIn(ApiModel):
     """A qué correo(s) enviar el recibo."""
 
-    email: Recipients(MAX_EMAILS, f"Indica de 1 a {MAX_EMAILS} correos.")
+    email: Recipients(MAX_RECIPIENTS, RECIPIENTS, "invalid_length")
 
 
 class ReceiptInvoiceIn(ApiModel):
@@ -167,7 +169,7 @@ class Receipt(Owned):
 
     date: Moment
     expires_at: Moment
-    status: Literal[STATUSES]  # type: ignore[valid-type]
+    status: ReceiptStatus
     self_invoice_url: str | None
     total: float
     invoice: str | None

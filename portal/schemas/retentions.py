@@ -11,7 +11,8 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from portal.schemas import ApiModel
-from portal.schemas.common import ListQuery, TextQuery
+from portal.schemas.common import Addressees, ListQuery, TextQuery
+from portal.statuses import RetentionStatus
 
 Amount = Annotated[Decimal, Field(ge=0, le=Decimal("999999999999999999.999999"))]
 TAXES = {"ISR": "001", "IVA": "002", "IEPS": "003", "001": "001", "002": "002", "003": "003"}
@@ -129,9 +130,10 @@ class RetentionCancel(ApiModel):
 
 
 class RetentionEmail(ApiModel):
-    """``POST /v2/retentions/{id}/email``."""
+    """A qué correo(s) enviar la retención: uno o una lista de hasta 10 (por omisión, al del
+    cliente)."""
 
-    email: str | list[str] | None = None
+    email: Addressees("la retención") = Field(default_factory=list)
 
 
 class RetentionFilters(TextQuery):
@@ -158,7 +160,7 @@ class RetentionAnswer(ApiModel):
     id: str
     created_at: str
     livemode: bool
-    status: Literal["valid", "canceled"]
+    status: RetentionStatus
     type: Literal["Retención"] = "Retención"
     uuid: str | None = None
     verification_url: str | None = None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, model_validator
 
 from portal.schemas import ApiModel, refusal
 from portal.schemas.common import Moment, Owned, PageQuery
 from portal.schemas.fields import REQUIRED, Choice, Text, read_items, read_text
+from portal.statuses import WebhookStatus
 
 URL_MAX = 2000
 
@@ -66,7 +67,7 @@ class WebhookUpdate(ApiModel):
         Field(json_schema_extra={"maxLength": URL_MAX}),
     ] = None
     enabled_events: _events(False) = None
-    status: Choice(("enabled", "disabled")) = None
+    status: Choice(WebhookStatus) = None
 
 
 class WebhookIn(ApiModel):
@@ -104,7 +105,7 @@ class Webhook(Owned):
 
     url: str
     enabled_events: list[str]
-    status: Literal["enabled", "disabled"]
+    status: WebhookStatus
     failing_since: Moment | None
 
 

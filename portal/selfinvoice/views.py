@@ -21,7 +21,6 @@ from portal.i18n import language as _lang
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import Receipt
-from portal.models.statuses import ReceiptStatus
 from portal.selfinvoice import bp
 from portal.selfinvoice.forms import KeyForm, RfcForm, TaxDataForm
 from portal.services import (
@@ -31,6 +30,7 @@ from portal.services import (
     saved_identities,
     self_invoice,
 )
+from portal.statuses import ReceiptStatus
 
 
 @bp.errorhandler(NotFound)

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from portal.errors import Problem, ValidationError
 from portal.models.invoices import Invoice
-from portal.models.statuses import InvoiceStatus
 from portal.models.tenancy import Tenant
 from portal.services.related_documents import (
     PAYMENT,
@@ -29,6 +28,7 @@ from portal.services.related_documents import (
     read,
     tenant_invoices,
 )
+from portal.statuses import InvoiceStatus
 
 RELATION_NAMES = {
     "01": "nota de crédito",

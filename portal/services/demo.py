@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from portal.cfdi.testcsd import make_test_credentials
 from portal.models.organizations import Organization
 from portal.models.receipts import Receipt
-from portal.models.statuses import ReceiptStatus
 from portal.models.tenancy import Tenant
 from portal.services import accounts, api_keys, products, receipts
 from portal.services import organizations as orgs
+from portal.statuses import ReceiptStatus
 
 DEMO_RFC, DEMO_LEGAL_NAME = "EKU9003173C9", "ESCUELA KEMPER URGATE"
 DEMO_DOMAIN = "demo"

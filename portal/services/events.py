@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models.events import EVENT_TYPES, Event, Webhook, WebhookDelivery
-from portal.models.statuses import WebhookStatus
+from portal.statuses import WebhookStatus
 
 
 def record(

@@ -22,7 +22,8 @@ from portal.cfdi import acuse, pdf
 from portal.errors import ValidationError
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
-from portal.schemas.common import MAX_RECIPIENTS, read_recipients
+from portal.schemas import parse
+from portal.schemas.common import MAX_RECIPIENTS, SendByEmail
 from portal.services import contacts, mail, mail_limits, public_links, rendered_files
 
 
@@ -176,7 +177,7 @@ def nobody_to_send_to() -> ValidationError:
 
 def _recipients(session: Session, invoice: Invoice, body: dict[str, Any]) -> list[str]:
     """The addresses named, else the customer's email and its ``is_for_invoicing`` contacts."""
-    named = read_recipients(body, "la factura")
+    named = parse(SendByEmail, body).email
     own = (invoice.customer or {}).get("email")
     contacts_for_invoicing = contacts.invoicing_emails(session, invoice.customer_id)
     fallback = list(

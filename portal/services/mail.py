@@ -29,8 +29,8 @@ from portal.models.accounts import Account
 from portal.models.base import utcnow
 from portal.models.mail import OutboxEmail
 from portal.models.organizations import DEFAULT_TIMEZONE, Organization
-from portal.models.statuses import EmailStatus
 from portal.moments import named_time
+from portal.statuses import EmailStatus
 
 RETRY_DELAYS = (60, 300, 1800, 7200, 21600, 86400)  # seconds after each failed attempt
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"

@@ -23,8 +23,8 @@ from portal.cfdi.payments import read_paid_invoice
 from portal.cfdi.types import InvoiceInput
 from portal.errors import ValidationError
 from portal.models.invoices import Invoice
-from portal.models.statuses import InvoiceStatus
 from portal.services.related_documents import label
+from portal.statuses import InvoiceStatus
 
 FOREIGN_RFC = "XEXX010101000"
 

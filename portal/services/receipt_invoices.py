@@ -26,12 +26,12 @@ from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import GlobalInvoiceRun, Receipt
-from portal.models.statuses import JobStatus, ReceiptStatus
 from portal.models.tenancy import Tenant, scoped_select
 from portal.schemas import answer, parse, parse_partial
 from portal.schemas import receipts as schema
 from portal.schemas.receipts import MAX_GLOBAL_CONCEPTS, ToInvoiceDryRun
 from portal.services import events, invoices, receipts
+from portal.statuses import JobStatus, ReceiptStatus
 
 # What a receipt's invoice may add to the receipt's own items and payment form.
 INVOICE_FIELDS = (

@@ -28,12 +28,12 @@ from portal.models.base import iso, utcnow
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import Receipt
-from portal.models.statuses import InvoiceStatus, ReceiptStatus
 from portal.models.tenancy import Tenant, scoped_select
 from portal.schemas import answer, parse, parse_partial
 from portal.schemas import receipts as schema
 from portal.schemas.receipts import Receipt as ReceiptShape
 from portal.services import events, idempotency, invoice_files, invoices, mail, mail_limits
+from portal.statuses import InvoiceStatus, ReceiptStatus
 
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_LENGTH = 10

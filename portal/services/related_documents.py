@@ -17,7 +17,7 @@ from portal.cfdi import documents
 from portal.cfdi.relations import PAYMENT, relations_in
 from portal.models.invoice_relations import InvoiceRelation
 from portal.models.invoices import Invoice
-from portal.models.statuses import InvoiceStatus
+from portal.statuses import InvoiceStatus
 
 CFDI = f"{{{documents.CFDI_NS}}}"
 PAGOS = "{http://www.sat.gob.mx/Pagos20}"

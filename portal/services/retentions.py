@@ -30,10 +30,8 @@ from portal.errors import ValidationError
 from portal.models.base import iso
 from portal.models.organizations import Organization
 from portal.models.retentions import Retention
-from portal.models.statuses import RetentionStatus
 from portal.models.tenancy import Tenant, scoped_select
 from portal.schemas import parse
-from portal.schemas.common import read_recipients
 from portal.schemas.retentions import (
     RetentionCancel,
     RetentionCreate,
@@ -50,6 +48,7 @@ from portal.services import (
     mail_limits,
     stamping,
 )
+from portal.statuses import RetentionStatus
 
 RET = f"{{{documents.RETENCIONES_NS}}}"
 VERIFY_URL = "https://prodretencionverificacion.clouda.sat.gob.mx/"
@@ -400,7 +399,7 @@ def email(
 ) -> None:
     """Queue the retention (PDF + XML) to the customer's email or to ``email`` (one address or
     up to 10), counted against the tenant's email limits."""
-    named = read_recipients(parse(RetentionEmail, body).model_dump(), "la retención")
+    named = parse(RetentionEmail, body).email
     customer = (retention.data or {}).get("customer") or {}
     if not named and not customer.get("email"):
         raise invoice_files.nobody_to_send_to()

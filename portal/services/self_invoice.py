@@ -26,12 +26,12 @@ from portal.models.customers import Customer
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import Receipt
-from portal.models.statuses import ReceiptStatus
 from portal.models.tenancy import Tenant
 from portal.schemas import ApiModel, parse_partial
 from portal.schemas.fields import Email, Text
 from portal.services import customers, events, invoice_files, invoices, receipts, throttle
 from portal.services.organizations import RESERVED_DOMAINS
+from portal.statuses import ReceiptStatus
 
 # Unknown keys tolerated before the portal answers 429 to a further unknown key: per visitor,
 # and per key prefix of the domain (guesses spread over many addresses). A key that exists is

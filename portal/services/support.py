@@ -22,9 +22,9 @@ from portal.models.events import Webhook, WebhookAttempt
 from portal.models.invoices import Invoice
 from portal.models.organizations import ApiKey, Organization
 from portal.models.receipts import Receipt
-from portal.models.statuses import InvoiceStatus
 from portal.services import accounts, audit, organizations
 from portal.services.audit import StaffActor
+from portal.statuses import InvoiceStatus
 
 SEARCH_MIN_LENGTH = 3
 SEARCH_LIMIT = 25

@@ -24,11 +24,11 @@ from portal.models.accounts import Account
 from portal.models.base import iso, utcnow
 from portal.models.events import EVENT_TYPES, Event, Webhook, WebhookAttempt, WebhookDelivery
 from portal.models.organizations import Organization
-from portal.models.statuses import DeliveryStatus, WebhookStatus
 from portal.schemas import parse
 from portal.schemas.webhooks import SignatureIn, WebhookIn, WebhookUpdate
 from portal.services import outbound
 from portal.services.secrets import decrypt, encrypt, generate_key, same
+from portal.statuses import DeliveryStatus, WebhookStatus
 from portal.untrusted_json import UnreadableJSON, loads_untrusted
 
 SIGNATURE_HEADER = "Facturapi-Signature"

@@ -94,3 +94,50 @@ def test_errors_name_the_path(path: tuple, value: object, expected: str) -> None
     with pytest.raises(ValidationError) as caught:
         InvoiceInput.from_dict(body)
     assert caught.value.path == expected and caught.value.code == "invalid_input"
+
+
+def _refusal(change: dict) -> ValidationError:
+    import copy
+
+    body = copy.deepcopy(BODY)
+    body["items"][0] |= change
+    with pytest.raises(ValidationError) as caught:
+        InvoiceInput.from_dict(body)
+    return caught.value
+
+
+def test_a_lone_part_is_named_as_sent() -> None:
+    """``parts`` may be one object (the reference shows both): its fields are named without
+    an index, as the client wrote them."""
+    error = _refusal({"parts": {"description": 5.5, "product_key": "01010101"}})
+    assert (error.path, error.message) == (
+        "items[0].parts.description",
+        "El campo «items[0].parts.description» debe ser texto.",
+    )
+    assert _refusal({"parts": [{"description": "x"}]}).path == "items[0].parts[0].product_key"
+
+
+def test_a_tax_other_than_iva_must_say_its_rate() -> None:
+    """IVA without a rate is 16 %; ISR or IEPS without one is refused at ``rate``, unless
+    exempt (then 0)."""
+    taxes = [{"type": "ISR", "withholding": True}]
+    product = {**BODY["items"][0]["product"], "taxes": taxes}
+    error = _refusal({"product": product})
+    assert (error.path, error.message) == (
+        "items[0].product.taxes[0].rate",
+        "El campo «items[0].product.taxes[0].rate» es obligatorio.",
+    )
+    body = {
+        **BODY,
+        "items": [{"product": {**product, "taxes": [{"type": "ISR", "factor": "Exento"}, {}]}}],
+    }
+    read = InvoiceInput.from_dict(body).items[0].product.taxes
+    assert [(t.type, t.rate) for t in read] == [("ISR", Decimal(0)), ("IVA", Decimal("0.16"))]
+
+
+def test_the_first_problem_is_the_answer() -> None:
+    """The engine answers one problem, the first in reading order (customer before items)."""
+    body = {"customer": {"tax_id": 5.5}, "items": "x"}
+    with pytest.raises(ValidationError) as caught:
+        InvoiceInput.from_dict(body)
+    assert [p.path for p in caught.value.problems] == ["customer.legal_name"]

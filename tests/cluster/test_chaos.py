@@ -28,8 +28,8 @@ from sqlalchemy import create_engine, func, select
 from portal.models.events import Event, WebhookDelivery
 from portal.models.invoices import Invoice
 from portal.models.mail import OutboxEmail
-from portal.models.statuses import DeliveryStatus, EmailStatus
 from portal.services import webhooks
+from portal.statuses import DeliveryStatus, EmailStatus
 from tests.cluster.processes import wait_for
 from tests.cluster.topology import EVENTS, Client, running
 from tests.fixtures.webhooks import Mailbox

@@ -13,7 +13,7 @@ from portal.models.base import utcnow
 from portal.models.events import Event, Webhook, WebhookDelivery
 from portal.models.mail import OutboxEmail
 from portal.models.receipts import GlobalInvoiceRun
-from portal.models.statuses import STATUS_ENUMS
+from portal.statuses import STATUS_ENUMS
 from tests.dashboard.test_organizations import org_account
 from tests.fixtures.retentions import retention_body
 from tests.services.test_stats import invoice, receipt

@@ -18,8 +18,8 @@ from portal.extensions import db
 from portal.forms import attach_errors, max_length, strip
 from portal.impersonation import refused_while_impersonating
 from portal.models.events import EVENT_TYPES, Webhook, WebhookDelivery
-from portal.models.statuses import WebhookStatus
 from portal.services import activity, audit, team, webhooks
+from portal.statuses import WebhookStatus
 from portal.tenancy import current_tenant, scoped_get, scoped_select
 
 EVENT_CHOICES = [(name, name) for name in EVENT_TYPES]

@@ -36,8 +36,8 @@ from portal.extensions import db
 from portal.forms import attach_errors
 from portal.i18n import language as _lang
 from portal.models.invoices import Invoice
-from portal.models.statuses import CancellationStatus, InvoiceStatus
 from portal.services import contacts, invoices, payments, related_documents
+from portal.statuses import CancellationStatus, InvoiceStatus
 from portal.tenancy import current_tenant, scoped_get
 
 

@@ -13,9 +13,9 @@ from portal.dashboard.org.invoice_actions import invoice_page
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.models.invoices import Invoice
-from portal.models.statuses import CancellationStatus, InvoiceStatus
 from portal.pagination import filter_dates, paginate
 from portal.services import invoice_files, invoices
+from portal.statuses import CancellationStatus, InvoiceStatus
 from portal.tenancy import current_tenant, scoped_get
 
 FILTERS = ("q", "status", "type", "date[gte]", "date[lte]")

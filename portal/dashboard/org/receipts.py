@@ -20,11 +20,11 @@ from portal.extensions import db
 from portal.i18n import language as _lang
 from portal.models.base import utcnow
 from portal.models.receipts import STATUSES, GlobalInvoiceRun, Receipt
-from portal.models.statuses import ReceiptStatus
 from portal.pagination import paginate
 from portal.selfinvoice.views import preview_page
 from portal.services import receipt_invoices, receipts
 from portal.services.organizations import PERIODICITIES
+from portal.statuses import ReceiptStatus
 from portal.tenancy import current_tenant, scoped_get
 
 FILTERS = ("q", "status", "payment_form")

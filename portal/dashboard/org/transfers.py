@@ -21,8 +21,8 @@ from portal.downloads import set_disposition
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.models.base import utcnow
-from portal.models.statuses import JobStatus
 from portal.services.transfers import exports, imports, runs, tables
+from portal.statuses import JobStatus
 from portal.tenancy import current_tenant
 
 RESOURCES = ("customers", "products")

@@ -17,10 +17,10 @@ from portal.cfdi.types import DEFAULT_USES, InvoiceInput
 from portal.errors import PortalError, Problem
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
-from portal.models.statuses import InvoiceStatus
 from portal.models.tenancy import Tenant
 from portal.schemas.invoices import InvoiceMeta
 from portal.services import invoice_receivers, products
+from portal.statuses import InvoiceStatus
 
 META_FIELDS = ("idempotency_key", "status", "external_id")
 

@@ -13,13 +13,13 @@ from portal.cfdi.pac import PAC, CancelResult, CancelTarget, StatusResult, stamp
 from portal.errors import ValidationError
 from portal.models.base import utcnow
 from portal.models.invoices import Invoice
-from portal.models.statuses import CancellationStatus, InvoiceStatus
 from portal.models.tenancy import Tenant
 from portal.schemas import parse
 from portal.schemas.invoices import CancelQuery
 from portal.services import cancellation_rules, related_documents, stamping
 from portal.services.invoices.objects import _event, status_event
 from portal.services.invoices.stamps import MEXICO
+from portal.statuses import CancellationStatus, InvoiceStatus
 
 # Cancellation -----------------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from portal.cfdi.types import InvoiceInput
 from portal.errors import ValidationError
 from portal.models.invoices import Invoice
-from portal.models.statuses import InvoiceStatus
 from portal.models.tenancy import Tenant, scoped_select
 from portal.services import customers, stamping
 from portal.services.idempotency import body_hash, reused_key
@@ -22,6 +21,7 @@ from portal.services.invoices.body import _describe, _read_meta, parse, resolve
 from portal.services.invoices.folios import assign_folio
 from portal.services.invoices.payments import _with_balances
 from portal.services.invoices.stamps import StampCall, _stamp_now
+from portal.statuses import InvoiceStatus
 
 ASYNC_BODY_BYTES = 2 * 1024 * 1024
 

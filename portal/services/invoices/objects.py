@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 from portal.models.base import iso
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
-from portal.models.statuses import InvoiceStatus
 from portal.schemas import answer
 from portal.schemas.invoices import Invoice as InvoiceShape
 from portal.services import events
 from portal.services.invoices.body import is_ready_to_stamp
+from portal.statuses import InvoiceStatus
 
 # Events -----------------------------------------------------------------------------------
 

@@ -22,12 +22,12 @@ from portal.models.base import utcnow
 from portal.models.files import StampingLease
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
-from portal.models.statuses import InvoiceStatus
 from portal.services import related_documents, stamping
 from portal.services.invoices.body import _index_text, parse
 from portal.services.invoices.folios import assign_folio
 from portal.services.invoices.objects import status_event
 from portal.services.invoices.payments import _record_payments, _with_balances
+from portal.statuses import InvoiceStatus
 
 MEXICO = ZoneInfo("America/Mexico_City")  # how SAT and the PAC write their times
 

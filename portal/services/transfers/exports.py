@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session, undefer
 from portal.errors import Problem, ValidationError
 from portal.models.invoices import STATUSES, Invoice
 from portal.models.organizations import Organization
-from portal.models.statuses import InvoiceStatus
 from portal.models.tenancy import Tenant, scoped_select
 from portal.services import invoice_files
 from portal.services.transfers import tables
+from portal.statuses import InvoiceStatus
 
 FORMATS = ("csv", "xlsx", "zip")
 TYPES = {"I": "Ingreso", "E": "Egreso", "P": "Pago", "N": "Nómina", "T": "Traslado"}

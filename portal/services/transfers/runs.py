@@ -21,11 +21,11 @@ from portal.errors import NotFound, TooManyRequests, ValidationError
 from portal.models.accounts import Account
 from portal.models.base import utcnow
 from portal.models.organizations import Organization
-from portal.models.statuses import JobStatus
 from portal.models.tenancy import Tenant
 from portal.models.transfers import DataTransfer
 from portal.services import mail
 from portal.services.transfers import exports, imports, tables
+from portal.statuses import JobStatus
 
 KEEP_DAYS = 7
 LEASE = timedelta(minutes=5)
