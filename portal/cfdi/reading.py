@@ -61,8 +61,9 @@ ENGINE_MESSAGES = {
 }
 
 
-def refused(message: str, code: str = INVALID_INPUT) -> PydanticCustomError:
-    """A rule's refusal: ``message`` names the field as ``{path}``, ``code`` is the API's."""
+def refusal(code: str, message: str) -> PydanticCustomError:
+    """A rule's own error: ``code`` and the Spanish ``message`` (``{path}`` names the field),
+    kept as they are even when the code is also one of pydantic's error types."""
     return PydanticCustomError(code, message, {"ours": True})
 
 
@@ -77,7 +78,7 @@ def in_amount_range(number: Decimal) -> bool:
 def required(value: Any) -> Any:
     """The value, which must be given (``None`` is not)."""
     if value is None:
-        raise refused(REQUIRED)
+        raise refusal(INVALID_INPUT, REQUIRED)
     return value
 
 
@@ -89,9 +90,11 @@ def text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise refused("El campo «{path}» debe ser texto.")
+        raise refusal(INVALID_INPUT, "El campo «{path}» debe ser texto.")
     if NOT_XML_CHARACTER.search(str(value)):
-        raise refused("El campo «{path}» contiene caracteres de control no permitidos.")
+        raise refusal(
+            INVALID_INPUT, "El campo «{path}» contiene caracteres de control no permitidos."
+        )
     return str(value)
 
 
@@ -100,15 +103,15 @@ def number(value: Any) -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise refused("El campo «{path}» debe ser un número.")
+        raise refusal(INVALID_INPUT, "El campo «{path}» debe ser un número.")
     try:
         found = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
-        raise refused("El campo «{path}» debe ser un número.") from None
+        raise refusal(INVALID_INPUT, "El campo «{path}» debe ser un número.") from None
     if not found.is_finite():
-        raise refused("El campo «{path}» debe ser un número finito.")
+        raise refusal(INVALID_INPUT, "El campo «{path}» debe ser un número finito.")
     if not in_amount_range(found):
-        raise refused("El campo «{path}» está fuera de rango.")
+        raise refusal(INVALID_INPUT, "El campo «{path}» está fuera de rango.")
     return found
 
 
@@ -116,7 +119,7 @@ def flag(value: Any) -> bool | None:
     """A JSON boolean."""
     if value is None or isinstance(value, bool):
         return value
-    raise refused("El campo «{path}» debe ser booleano.")
+    raise refusal(INVALID_INPUT, "El campo «{path}» debe ser booleano.")
 
 
 def strings(value: Any) -> list[str]:
@@ -124,7 +127,7 @@ def strings(value: Any) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
-        raise refused("El campo «{path}» debe ser una lista de textos.")
+        raise refusal(INVALID_INPUT, "El campo «{path}» debe ser una lista de textos.")
     return [str(v) for v in value]
 
 
@@ -137,7 +140,7 @@ def moment(value: Any) -> datetime | None:
     try:
         return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        raise refused("El campo «{path}» debe ser una fecha ISO 8601.") from None
+        raise refusal(INVALID_INPUT, "El campo «{path}» debe ser una fecha ISO 8601.") from None
 
 
 def listed(value: Any) -> Any:
@@ -231,7 +234,7 @@ def Filled(shape: Any, **defaults: Any) -> Any:  # noqa: N802
 
 def refused_at(loc: tuple[str | int, ...], value: Any) -> PydanticValidationError:
     """A required field's refusal raised by a rule of the whole object (``loc`` inside it)."""
-    error = {"type": refused(REQUIRED), "loc": loc, "input": value}
+    error = {"type": refusal(INVALID_INPUT, REQUIRED), "loc": loc, "input": value}
     return PydanticValidationError.from_exception_data("refused", [error])  # type: ignore[list-item]
 
 

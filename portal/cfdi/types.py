@@ -45,7 +45,7 @@ from portal.cfdi.reading import (
     moment,
     number,
     read,
-    refused,
+    refusal,
     refused_at,
     required,
     text,
@@ -110,14 +110,14 @@ class Customer:
 def _tax_type(value: Any) -> str:
     kind = (text(value) or "IVA").upper()
     if kind not in TAX_CODES:
-        raise refused(f"El impuesto «{kind}» no es válido; usa IVA, IEPS o ISR.")
+        raise refusal(INVALID_INPUT, f"El impuesto «{kind}» no es válido; usa IVA, IEPS o ISR.")
     return kind
 
 
 def _factor(value: Any) -> str:
     factor = text(value) or "Tasa"
     if factor not in FACTORS:
-        raise refused("El factor debe ser Tasa, Cuota o Exento.")
+        raise refusal(INVALID_INPUT, "El factor debe ser Tasa, Cuota o Exento.")
     return factor
 
 
@@ -221,7 +221,7 @@ class RelatedDocuments:
 
 def _year(value: Any) -> int:
     if not isinstance(required(value), int | str) or not str(value).isdigit():
-        raise refused("El año debe ser un número entero.")
+        raise refusal(INVALID_INPUT, "El año debe ser un número entero.")
     return int(value)
 
 

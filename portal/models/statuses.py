@@ -18,6 +18,7 @@ class StatusType(TypeDecorator[StrEnum]):
     def __init__(self, enum: type[StrEnum], length: int) -> None:
         super().__init__(length)
         self.enum = enum
+        self.members = {member.value: member for member in enum}  # a dict: read per row
 
     def process_bind_param(self, value: Any, dialect: object) -> str | None:
         return None if value is None else str(value)
@@ -25,7 +26,5 @@ class StatusType(TypeDecorator[StrEnum]):
     def process_result_value(self, value: str | None, dialect: object) -> StrEnum | str | None:
         if value is None:
             return None
-        try:
-            return self.enum(value)
-        except ValueError:  # a value from a newer release: shown as stored, never a 500
-            return value
+        # A value from a newer release is shown as stored, never a 500.
+        return self.members.get(value, value)

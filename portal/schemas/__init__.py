@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
-from pydantic_core import PydanticCustomError
 
 from portal.cfdi.reading import path_of
 from portal.errors import Problem, ValidationError
@@ -90,12 +89,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "date_parsing": ("invalid_type", "El campo {path} debe ser una fecha AAAA-MM-DD."),
     "extra_forbidden": ("unknown_field", "El campo {path} no se reconoce."),
 }
-
-
-def refusal(code: str, message: str) -> PydanticCustomError:
-    """A rule's own error: ``code`` and the Spanish ``message`` (``{path}`` names the field),
-    kept as they are even when the code is also one of pydantic's error types."""
-    return PydanticCustomError(code, message, {"ours": True})
 
 
 def problem_of(error: dict[str, Any], prefix: str = "") -> Problem:

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from portal.cfdi.reading import Codes
-from portal.schemas import ApiModel, contacts, refusal
+from portal.cfdi.reading import Codes, refusal
+from portal.schemas import ApiModel, contacts
 from portal.schemas.common import (
     RFC,
     AddressLines,

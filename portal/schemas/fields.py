@@ -25,8 +25,7 @@ from pydantic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from portal.cfdi import catalogs
-from portal.cfdi.reading import NOT_XML_CHARACTER, in_amount_range, raised_again
-from portal.schemas import refusal
+from portal.cfdi.reading import NOT_XML_CHARACTER, in_amount_range, raised_again, refusal
 
 REQUIRED = "El campo {path} es obligatorio."
 PHONE_PATTERN = r"[0-9+()\- .]{7,40}"
@@ -339,7 +338,8 @@ def Recipients(  # noqa: N802
         if not isinstance(value, list):
             if least:
                 return [read_email(value, required=True)]  # type: ignore[list-item]
-            value = [value] if value else []
+            # Nothing given (absent, "", 0) is none; an object, even empty, is a mistake.
+            value = [value] if value or isinstance(value, dict) else []
         errors = []
         if not least <= len(value) <= most:
             errors.append({"type": refusal(code, message), "loc": (), "input": value})

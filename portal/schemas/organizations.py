@@ -15,8 +15,8 @@ from pydantic import (
 
 from portal.cfdi import catalogs, rules
 from portal.cfdi import types as cfdi
-from portal.cfdi.reading import Codes
-from portal.schemas import ApiModel, refusal
+from portal.cfdi.reading import Codes, refusal
+from portal.schemas import ApiModel
 from portal.schemas.common import ZIP, AddressLines, Answer, JsonObject, Moment
 from portal.schemas.fields import (
     SERIES_MAX,

@@ -17,8 +17,8 @@ from pydantic import (
 
 from portal.cfdi import catalogs
 from portal.cfdi import types as cfdi
-from portal.cfdi.reading import Codes
-from portal.schemas import ApiModel, refusal
+from portal.cfdi.reading import Codes, refusal
+from portal.schemas import ApiModel
 from portal.schemas.common import ListQuery, Owned
 from portal.schemas.fields import (
     Items,

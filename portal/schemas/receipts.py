@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BeforeValidator, ConfigDict, Field, SkipValidation, ValidationInfo
 
 from portal.cfdi import catalogs
+from portal.cfdi.reading import refusal
 from portal.cfdi.types import Item
-from portal.schemas import ApiModel, refusal
+from portal.schemas import ApiModel
 from portal.schemas.common import MAX_RECIPIENTS, JsonObject, ListQuery, Moment, Owned
 from portal.schemas.customers import CustomerIn
 from portal.schemas.fields import (

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, model_validator
 
-from portal.schemas import ApiModel, refusal
+from portal.cfdi.reading import refusal
+from portal.schemas import ApiModel
 from portal.schemas.common import Moment, Owned, PageQuery
 from portal.schemas.fields import REQUIRED, Choice, Text, read_items, read_text
 from portal.statuses import WebhookStatus

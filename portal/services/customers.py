@@ -20,7 +20,7 @@ from portal import hosts, settings
 from portal.cfdi import rules
 from portal.cfdi import types as cfdi
 from portal.errors import Problem, ValidationError
-from portal.models.base import iso, utcnow
+from portal.models.base import utcnow
 from portal.models.contacts import CustomerEmail, CustomerPhone
 from portal.models.customers import Customer
 from portal.models.organizations import Organization
@@ -349,7 +349,7 @@ def to_dict(customer: Customer, link: EditLink | None = None) -> dict[str, Any]:
     """The customer object of the API; a just-issued edit link is shown this once."""
     body = {
         "id": customer.id,
-        "created_at": iso(customer.created_at),
+        "created_at": customer.created_at,
         "livemode": customer.livemode,
         "organization": customer.organization_id,
         "legal_name": customer.legal_name,
@@ -366,5 +366,5 @@ def to_dict(customer: Customer, link: EditLink | None = None) -> dict[str, Any]:
         organization = object_session(customer).get(Organization, customer.organization_id)
         base_url = hosts.tenant_base_url(organization, settings.current().public_base_url)
         body["edit_link"] = edit_link_url(base_url, link)
-        body["edit_link_expires_at"] = iso(link.expires_at)
+        body["edit_link_expires_at"] = link.expires_at
     return answer(schema.Customer, body)

@@ -24,7 +24,7 @@ from portal.cfdi import money, pdf
 from portal.cfdi.reading import in_amount_range
 from portal.cfdi.types import InvoiceInput
 from portal.errors import Problem, ValidationError
-from portal.models.base import iso, utcnow
+from portal.models.base import utcnow
 from portal.models.invoices import Invoice
 from portal.models.organizations import Organization
 from portal.models.receipts import Receipt
@@ -339,11 +339,11 @@ def _fields(receipt: Receipt, organization: Organization | None) -> dict[str, An
     """The receipt's fields as the API names them (a preview's unsaved receipt too)."""
     return {
         "id": receipt.id,
-        "created_at": iso(receipt.created_at),
+        "created_at": receipt.created_at,
         "livemode": receipt.livemode,
         "organization": receipt.organization_id,
-        "date": iso(receipt.date),
-        "expires_at": iso(receipt.expires_at),
+        "date": receipt.date,
+        "expires_at": receipt.expires_at,
         "status": receipt.status,
         "self_invoice_url": self_invoice_url(receipt, organization),
         "total": float(receipt.total),

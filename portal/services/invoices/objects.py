@@ -46,12 +46,12 @@ def to_dict(invoice: Invoice, organization: Organization | None = None) -> dict[
         customer["id"] = invoice.customer_id
     result: dict[str, Any] = {
         "id": invoice.id,
-        "created_at": iso(invoice.created_at),
+        "created_at": invoice.created_at,
         "livemode": invoice.livemode,
         "status": invoice.status,
         "cancellation_status": invoice.cancellation_status,
         "verification_url": invoice.verification_url,
-        "date": iso(invoice.date),
+        "date": invoice.date,
         "type": invoice.type,
         "customer": customer,
         "total": _number(invoice.total),
