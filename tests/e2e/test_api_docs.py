@@ -29,7 +29,8 @@ def test_the_keys_page_leads_to_the_rendered_api_reference(
     page.get_by_role("link", name="referencia de la API").click()
 
     expect(page.get_by_role("heading", name="Referencia de la API")).to_be_visible()
-    expect(page.get_by_text("Crear un cliente").first).to_be_visible()
+    # Swagger UI parses the whole document (180 KB) before drawing: slower on a loaded machine.
+    expect(page.get_by_text("Crear un cliente").first).to_be_visible(timeout=20_000)
     expect(page.get_by_text("Factura Portal API").first).to_be_visible()
     screenshot(page, "api-docs")
     if page.viewport_name == "desktop":
