@@ -61,6 +61,24 @@ class DatabaseStorage(Storage):
         with writing(), self.engine.begin() as connection:
             return int(connection.execute(statement).scalar_one())
 
+    def incr_many(self, windows: list[tuple[str, int]]) -> dict[str, tuple[int, float]]:
+        """``incr`` of several keys (each with its window's length) in one statement and one
+        transaction: each key's hits and the end of its window."""
+        now = time.time()
+        table = ApiRateWindow.__table__
+        rows = [{"key": key, "hits": 1, "expiry": now + expiry} for key, expiry in windows]
+        statement = self._insert(table).values(rows)
+        ended = table.c.expiry <= now
+        statement = statement.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "hits": case((ended, statement.excluded.hits), else_=table.c.hits + 1),
+                "expiry": case((ended, statement.excluded.expiry), else_=table.c.expiry),
+            },
+        ).returning(table.c.key, table.c.hits, table.c.expiry)
+        with writing(), self.engine.begin() as connection:
+            return {key: (hits, expiry) for key, hits, expiry in connection.execute(statement)}
+
     def _row(self, key: str) -> tuple[int, float] | None:
         with self.engine.connect() as connection:
             row = connection.execute(
@@ -131,17 +149,19 @@ class ApiRateLimiter:
     def _count(self, storage: Storage, identity: str) -> dict[str, str]:
         """The headers describe the limit with the fewest calls left (the one refused, if any).
 
-        One counter update per limit and one read of the reported window's end: what
-        ``FixedWindowRateLimiter.hit`` plus ``get_window_stats`` would do, with fewer trips.
+        What ``FixedWindowRateLimiter.hit`` plus ``get_window_stats`` would do, with fewer
+        trips: on the database, one statement counts every limit and returns each window's end;
+        on Redis, one update per limit and one read of the reported window's end.
         """
-        tightest: tuple[int, RateLimitItem] | None = None
-        for item in self.items:
-            count = storage.incr(item.key_for("v2", identity), item.get_expiry())
-            remaining = item.amount - count
-            if tightest is None or remaining < tightest[0]:
-                tightest = (remaining, item)
-        remaining, item = tightest  # type: ignore[misc]
-        reset = storage.get_expiry(item.key_for("v2", identity))
+        windows = {item.key_for("v2", identity): item for item in self.items}
+        lengths = [(key, item.get_expiry()) for key, item in windows.items()]
+        if isinstance(storage, DatabaseStorage):  # one trip to the database for every limit
+            counted = storage.incr_many(lengths)
+        else:  # the window's end is read below, for the reported limit only
+            counted = {key: (storage.incr(key, length), 0.0) for key, length in lengths}
+        key = min(windows, key=lambda k: windows[k].amount - counted[k][0])
+        item, remaining = windows[key], windows[key].amount - counted[key][0]
+        reset = counted[key][1] or storage.get_expiry(key)
         wait = max(1, math.ceil(reset - time.time()))
         headers = {
             "RateLimit-Limit": str(item.amount),

@@ -3,6 +3,7 @@ rate limit answers 429 with Retry-After and RateLimit-* headers on every /v2 res
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -103,6 +104,21 @@ def test_the_database_storage_counts_and_expires(app, db) -> None:
     assert storage.incr("gone", 60) == 1
     storage.clear("k")
     assert storage.get("k") == 0
+
+
+def test_the_database_storage_counts_every_limit_in_one_statement(app, db) -> None:
+    """``incr_many``: each key counted in its own window, the ended one starting again, and
+    each window's end returned (what the RateLimit-Reset header reads)."""
+    storage = ratelimit.DatabaseStorage(_db.engine)
+    for key in ("a", "b"):
+        storage.clear(key)
+    before = time.time()
+    first = storage.incr_many([("a", 60), ("b", -1)])
+    assert first["a"][0] == 1 and first["b"][0] == 1 and first["a"][1] >= before + 59
+    second = storage.incr_many([("a", 60), ("b", 10)])
+    assert second["a"] == (2, first["a"][1])  # same window, one more hit
+    assert second["b"][0] == 1 and second["b"][1] >= before + 9  # b's window had ended
+    assert storage.get("a") == 2 and storage.get_expiry("b") == second["b"][1]
 
 
 def test_unknown_v2_paths_are_counted_and_logged_too(api, db) -> None:
