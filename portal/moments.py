@@ -6,12 +6,14 @@ and jobs, without Flask) and pages (``portal.formatting``) say times the same wa
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, get_timezone_location
 
 
+@functools.lru_cache(maxsize=512)  # babel looks the city up anew each time: pages name it often
 def zone_name(zone: ZoneInfo, locale: str) -> str:
     """A zone's city in the language: "Ciudad de México", "Tijuana", "UTC"."""
     return get_timezone_location(zone, locale=locale, return_city=True)
