@@ -135,3 +135,26 @@ def measure(seconds: float = 1.5) -> Machine:
         if affinity:
             os.sched_setaffinity(0, affinity)
     return Machine(signs, raw)
+
+
+# The invoice the benchmarks send: one concept, IVA 16 %, to a known receiver.
+INVOICE = {
+    "customer": {
+        "legal_name": "UNIVERSIDAD ROBOTICA ESPAÑOLA",
+        "tax_id": "URE180429TM6",
+        "tax_system": "601",
+        "address": {"zip": "86991"},
+    },
+    "items": [
+        {
+            "quantity": 2,
+            "product": {
+                "description": "Servicio de consultoría",
+                "product_key": "80101500",
+                "price": 1160,
+            },
+        }
+    ],
+    "payment_form": "03",
+    "use": "G03",
+}

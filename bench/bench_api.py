@@ -14,29 +14,8 @@ import os
 import time
 
 from _harness import GUNICORN, fresh_database, gunicorn, json_request, open_loop, seed, wrk
-from _machine import generated_csd, measure, rate
+from _machine import INVOICE, generated_csd, measure, rate
 from sqlalchemy import create_engine, text
-
-INVOICE = {
-    "customer": {
-        "legal_name": "UNIVERSIDAD ROBOTICA ESPAÑOLA",
-        "tax_id": "URE180429TM6",
-        "tax_system": "601",
-        "address": {"zip": "86991"},
-    },
-    "items": [
-        {
-            "quantity": 2,
-            "product": {
-                "description": "Servicio de consultoría",
-                "product_key": "80101500",
-                "price": 1160,
-            },
-        }
-    ],
-    "payment_form": "03",
-    "use": "G03",
-}
 
 
 def engine_rate(seconds: float = 4.0) -> float:

@@ -22,8 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from _harness import ROOT, Load, Request, free_port, fresh_database, json_request, seed, wrk
-from _machine import measure
-from bench_api import INVOICE
+from _machine import INVOICE, measure
 from bench_selfinvoice import LANGUAGE, global_invoice_seconds, receipts_for_page
 
 
