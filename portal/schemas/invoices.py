@@ -61,8 +61,10 @@ class InvoiceMeta(ApiModel):
 
 
 class InvoiceIn(InvoiceMeta, InvoiceBody):
-    """Una factura (I, E) o un complemento de pago (P): lo que la factura dice de sí misma
-    (``InvoiceMeta``) y lo que el motor lee para el CFDI (``cfdi.types.InvoiceBody``)."""
+    """Una factura (I, E) o un complemento de pago (P)."""
+
+    # The docstring above is the API reference's text. The fields: what an invoice says of
+    # itself (InvoiceMeta) and what the engine reads for the CFDI (cfdi.types.InvoiceBody).
 
     model_config = ConfigDict(json_schema_extra={"examples": [INVOICE_EXAMPLE]})
 
