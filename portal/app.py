@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, appcontext_popped, appcontext_pushed, current_app, jsonify
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 from flask_sqlalchemy.session import Session as FlaskSession
 
 from portal import (
@@ -24,7 +24,7 @@ from portal.config import PROJECT_ROOT, load_config
 from portal.database import configure_engine
 from portal.extensions import babel, csrf, db, login_manager
 from portal.formatting import install_filters
-from portal.i18n import select_locale
+from portal.i18n import language, select_locale
 from portal.jobs import cluster, outbox
 from portal.jobs.queue import backlog, init_queue
 from portal.jsonio import OrjsonProvider
@@ -88,7 +88,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["language"] = language
     install_filters(app)
     app.jinja_env.globals.update({enum.__name__: enum for enum in STATUS_ENUMS})
     init_queue(app)

@@ -16,10 +16,11 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
@@ -123,12 +124,12 @@ def platform_host(app: Flask) -> str:
 
 def current_domain() -> str | None:
     """The domain of the organization whose custom host this request came on (or None)."""
-    return request.environ.get(ENVIRON_DOMAIN) if request else None
+    return request.environ.get(ENVIRON_DOMAIN) if has_request_context() else None
 
 
 def current_host() -> str | None:
     """The verified custom host this request came on (or None)."""
-    return request.environ.get(ENVIRON_HOST) if request else None
+    return request.environ.get(ENVIRON_HOST) if has_request_context() else None
 
 
 def own_base_url(referrer: str | None) -> str | None:
@@ -145,7 +146,11 @@ class PortalFlask(Flask):
     """Flask whose links, on a custom host, leave out the domain the host already implies."""
 
     def url_for(self, endpoint: str, /, **values: Any) -> str:  # type: ignore[override]
-        """``/<domain>/<key>`` is written ``/<key>`` on the organization's own host."""
+        """``/<domain>/<key>`` is written ``/<key>`` on the organization's own host. A static
+        file's path is the same on every host, so each is built once per script root (every
+        page links several)."""
+        if endpoint == "static" and values.keys() == {"filename"} and has_request_context():
+            return _static_url(self, request.script_root, values["filename"])
         url = super().url_for(endpoint, **values)
         domain = current_domain() if not values.get("_external") else None
         if domain is None:
@@ -154,6 +159,11 @@ class PortalFlask(Flask):
         if url == prefix or url.startswith((prefix + "/", prefix + "?")):
             return url[len(prefix) :] or "/"
         return url
+
+
+@lru_cache(maxsize=256)
+def _static_url(app: PortalFlask, script_root: str, filename: str) -> str:
+    return Flask.url_for(app, "static", filename=filename)
 
 
 def ask() -> Response:

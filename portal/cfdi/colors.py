@@ -6,6 +6,8 @@ whichever contrasts more) and use it for links on a light page (darkened until i
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 # WCAG 2 AA for normal text.
 MINIMUM_CONTRAST = 4.5
 WHITE, BLACK = "#FFFFFF", "#000000"
@@ -36,12 +38,14 @@ def contrast_ratio(first: str, second: str) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
+@lru_cache(maxsize=256)  # an organization's colour, on each of its page views
 def text_on(background: str) -> str:
     """White or black, whichever has the higher contrast on ``background`` (always ≥ 4.5)."""
     on_white = contrast_ratio(WHITE, background)
     return WHITE if on_white >= contrast_ratio(BLACK, background) else BLACK
 
 
+@lru_cache(maxsize=256)
 def ink_on(color: str, background: str = PAGE_BACKGROUND) -> str:
     """``color`` for text on ``background``: itself when it reads, else darkened until it does."""
     red, green, blue = _rgb(color)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from portal import pac_calls
@@ -16,6 +15,7 @@ from portal.dashboard import invoice_forms
 from portal.dashboard.forms import ConfirmForm
 from portal.errors import PortalError, ValidationError
 from portal.extensions import db
+from portal.i18n import language
 from portal.models.invoices import Invoice
 from portal.services import invoices
 from portal.statuses import InvoiceStatus
@@ -24,12 +24,8 @@ from portal.tenancy import current_tenant
 TEMPLATE = "dashboard/org/invoice_form.html"
 
 
-def _lang() -> str:
-    return str(get_locale() or "es")
-
-
 def _render(invoice: Invoice | None, state: page.FormState, **options: Any) -> tuple[str, int]:
-    context = page.page_context(db.session, current_tenant(), state, _lang(), **options)
+    context = page.page_context(db.session, current_tenant(), state, language(), **options)
     status = 400 if options.get("error") is not None else 200
     html = render_template(TEMPLATE, invoice=invoice, confirm=ConfirmForm(), **context)
     return html, status

@@ -94,7 +94,7 @@ def _receipt(domain: str, key: str) -> tuple[Organization, Receipt]:
 
 
 def _purchase(receipt: Receipt, organization: Organization) -> dict[str, Any]:
-    return pdf.receipt_context(receipts.ticket(receipt, None, organization.timezone))
+    return pdf.purchase_context(receipts.ticket(receipt, None, organization.timezone))
 
 
 @functools.lru_cache(maxsize=512)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from portal.extensions import db
 from portal.models.accounts import Account
+from tests.fixtures.factories import PASSWORD
 
 
 def fresh_browser(app, account):
@@ -60,3 +61,23 @@ def test_without_a_saved_language_the_browser_decides(app, make_account):
         "/dashboard/account", headers={"Accept-Language": "en-US,en;q=0.9"}
     )
     assert "My account" in page.get_data(as_text=True)
+
+
+def test_a_remember_me_cookie_alone_brings_the_saved_language(app, client, make_account):
+    """A browser that kept only the remember-me cookie (its session gone) is still the
+    person's: the saved language is looked up though the session names nobody."""
+    account = make_account(email="bo@example.com")[0]
+    account.language = "en"
+    db.session.commit()
+    client.post("/login", data={"email": "bo@example.com", "password": PASSWORD, "remember": "y"})
+    token = client.get_cookie("remember_token")
+    assert token is not None
+    returning = app.test_client()
+    returning.set_cookie("remember_token", token.value)
+
+    # A page open to anyone: nothing but the language choice asks who this is.
+    page = returning.get("/no-such-page", headers={"Accept-Language": "es-MX"})
+
+    assert page.status_code == 404 and "<title>404 · Invoicing portal" in page.get_data(
+        as_text=True
+    )

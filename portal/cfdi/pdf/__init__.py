@@ -23,6 +23,7 @@ from portal.cfdi.pdf.context import (
     PdfExtra,
     cancellation_context,
     invoice_context,
+    purchase_context,
     receipt_context,
     signature_label,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "invoice_html",
     "money",
     "number_in_words",
+    "purchase_context",
     "receipt_context",
     "render_cancellation",
     "render_html",

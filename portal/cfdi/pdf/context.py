@@ -495,19 +495,27 @@ def _receipt_item(item: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def purchase_context(receipt: Mapping[str, Any]) -> dict[str, Any]:
+    """The purchase a receipt lists (folio, branch, lines, total), as its ticket prints it and
+    its self-invoice page shows it, from a receipt dict (Facturapi's receipt shape)."""
+    return {
+        "folio": receipt.get("folio_number") or "",
+        "branch": receipt.get("branch") or "",
+        "lines": [_receipt_item(i) for i in receipt.get("items") or []],
+        "total": money(receipt.get("total")),
+    }
+
+
 def receipt_context(receipt: Mapping[str, Any]) -> dict[str, Any]:
-    """What the ticket prints, from a receipt dict (Facturapi's receipt shape)."""
+    """What the ticket prints: the purchase, its dates in words and figures, and the QR code."""
     url = str(receipt.get("self_invoice_url") or "")
     currency = str(receipt.get("currency") or "MXN")
     zone = str(receipt.get("timezone") or "America/Mexico_City")
     return {
-        "folio": receipt.get("folio_number") or "",
+        **purchase_context(receipt),
         "key": receipt.get("key") or "",
-        "branch": receipt.get("branch") or "",
         "date": when(receipt.get("date") or receipt.get("created_at"), zone),
         "expires": when(receipt.get("expires_at"), zone) if receipt.get("expires_at") else "",
-        "lines": [_receipt_item(i) for i in receipt.get("items") or []],
-        "total": money(receipt.get("total")),
         "total_words": amount_in_words(_decimal(receipt.get("total")), currency),
         "payment_form": catalogs.label("payment_form", str(receipt.get("payment_form") or "")),
         "url": url,
