@@ -227,9 +227,8 @@ def confirm(domain: str, key: str):
     ip = request.remote_addr or ""
     try:
         data = self_invoice.read_tax_data(organization, form.data)
-        if (
-            found.status == ReceiptStatus.INVOICED_TO_CUSTOMER
-        ):  # an RFC check, throttled as on /lookup
+        # Already invoiced: an RFC check, throttled as on /lookup.
+        if found.status == ReceiptStatus.INVOICED_TO_CUSTOMER:
             return _invoiced_to(domain, organization, found, data.tax_id, ip)
         invoice, call = self_invoice.redeem(
             db.session, organization, found, data, ip, pac_calls.stamp_lease()
