@@ -118,3 +118,15 @@ def test_json_responses_keep_flasks_rules_for_every_type(app):
         "when": "Fri, 02 Jan 2026 00:00:00 GMT",
         "n": {"1": 2},
     }
+
+
+def test_static_links_follow_the_script_root_of_each_request(client):
+    """Static URLs are built once per script root: a request under a mount prefix after one at
+    the root (and back) gets its own prefix, never the one built first."""
+    at_root = client.get("/login").get_data(as_text=True)
+    mounted = client.get("/shop/login", base_url="http://localhost/shop/").get_data(as_text=True)
+    again = client.get("/login").get_data(as_text=True)
+
+    assert 'href="/static/css/app.css"' in at_root and 'href="/static/css/app.css"' in again
+    assert 'href="/shop/static/css/app.css"' in mounted
+    assert 'src="/shop/static/js/app.js"' in mounted
